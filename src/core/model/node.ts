@@ -1,0 +1,90 @@
+import type {Inventory} from './inventory.js'
+import {type Resources, subtractResources} from './resources.js'
+
+export const NODE_STATES = ['ready', 'cordoned', 'draining', 'suspect', 'down', 'unreachable'] as const
+export type NodeState = (typeof NODE_STATES)[number]
+
+export const RUNTIMES = ['podman', 'containerd'] as const
+export type RuntimeName = (typeof RUNTIMES)[number]
+
+export interface HostKey {
+  algorithm: string
+  fingerprint: string
+  key: string
+}
+
+/** How to reach a node, as the user gave it. `host` is `local` for the controller's own machine. */
+export interface NodeAddress {
+  host: string
+  port: number | null
+  user: string | null
+}
+
+export interface Node {
+  id: string
+  name: string
+  address: NodeAddress
+  /** user@hostname:port it resolved to when added (or `local`). */
+  resolvedAddress: string
+  keyPath: string | null
+  sudo: boolean
+  runtime: RuntimeName
+  hostKey: HostKey | null
+  state: NodeState
+  labels: Readonly<Record<string, string>>
+  /** Resources given with --resources; they override what was detected. */
+  declared: Partial<Resources>
+  /** Effective capacity: declared where given, detected otherwise. */
+  capacity: Resources
+  /** Kept back for the host (--reserve). */
+  reserved: Resources
+  inventory: Inventory
+  inventoriedAt: number
+  createdAt: number
+  lastSeenAt: number | null
+}
+
+export function isLocal(address: NodeAddress): boolean {
+  return address.host === 'local'
+}
+
+/** What the scheduler may hand out: capacity minus the host's reserve. */
+export function allocatableOf(node: Pick<Node, 'capacity' | 'reserved'>): Resources {
+  return subtractResources(node.capacity, node.reserved)
+}
+
+/** Detected capacity from an inventory. CPU from usable threads, memory total, the data disk's size, compute GPUs. */
+export function detectedResources(inventory: Inventory): Resources {
+  return {
+    cpuMilli: (inventory.cpu.threads ?? 0) * 1000,
+    memBytes: inventory.memory.totalBytes ?? 0,
+    diskBytes: inventory.dataDisk?.sizeBytes ?? 0,
+    gpus: inventory.gpus.filter((g) => g.source === 'nvidia-smi' || isComputeGpu(g)).length,
+  }
+}
+
+function isComputeGpu(gpu: {vendor: string | null}): boolean {
+  const vendor = (gpu.vendor ?? '').toLowerCase()
+  return vendor.includes('nvidia') || vendor.includes('advanced micro devices') || vendor.includes('amd') || vendor === '10de' || vendor === '1002'
+}
+
+/** Declared values override detected ones, per dimension. */
+export function effectiveCapacity(detected: Resources, declared: Partial<Resources>): Resources {
+  return {
+    cpuMilli: declared.cpuMilli ?? detected.cpuMilli,
+    memBytes: declared.memBytes ?? detected.memBytes,
+    diskBytes: declared.diskBytes ?? detected.diskBytes,
+    gpus: declared.gpus ?? detected.gpus,
+  }
+}
+
+const NODE_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/i
+
+export function isValidNodeName(name: string): boolean {
+  return NODE_NAME.test(name)
+}
+
+const LABEL_KEY = /^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/i
+export function isValidLabelKey(key: string): boolean {
+  return LABEL_KEY.test(key) && key !== 'hostname'
+}

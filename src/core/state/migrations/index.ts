@@ -1,0 +1,12 @@
+import type {Database} from 'better-sqlite3'
+
+import * as m0001 from './0001-nodes.js'
+import * as m0002 from './0002-events.js'
+
+export interface Migration {
+  version: number
+  up(db: Database): void
+}
+
+/** Every migration, in order. Append only: a released migration never changes. */
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002]

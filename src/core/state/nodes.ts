@@ -1,0 +1,127 @@
+import type {Inventory} from '../model/inventory.js'
+import type {HostKey, Node, NodeState, RuntimeName} from '../model/node.js'
+import type {Resources} from '../model/resources.js'
+import type {Store} from './store.js'
+
+interface NodeRow {
+  id: string
+  name: string
+  host: string
+  port: number | null
+  user: string | null
+  resolved_address: string
+  key_path: string | null
+  sudo: number
+  runtime: RuntimeName
+  host_key_algorithm: string | null
+  host_key_fingerprint: string | null
+  host_key: string | null
+  state: NodeState
+  labels: string
+  declared: string
+  cap_cpu_milli: number
+  cap_mem_bytes: number
+  cap_disk_bytes: number
+  cap_gpus: number
+  res_cpu_milli: number
+  res_mem_bytes: number
+  res_disk_bytes: number
+  res_gpus: number
+  inventory: string
+  inventoried_at: number
+  created_at: number
+  last_seen_at: number | null
+}
+
+function toNode(row: NodeRow): Node {
+  const hostKey: HostKey | null =
+    row.host_key_fingerprint && row.host_key_algorithm && row.host_key
+      ? {algorithm: row.host_key_algorithm, fingerprint: row.host_key_fingerprint, key: row.host_key}
+      : null
+  return {
+    id: row.id,
+    name: row.name,
+    address: {host: row.host, port: row.port, user: row.user},
+    resolvedAddress: row.resolved_address,
+    keyPath: row.key_path,
+    sudo: row.sudo === 1,
+    runtime: row.runtime,
+    hostKey,
+    state: row.state,
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    declared: JSON.parse(row.declared) as Partial<Resources>,
+    capacity: {cpuMilli: row.cap_cpu_milli, memBytes: row.cap_mem_bytes, diskBytes: row.cap_disk_bytes, gpus: row.cap_gpus},
+    reserved: {cpuMilli: row.res_cpu_milli, memBytes: row.res_mem_bytes, diskBytes: row.res_disk_bytes, gpus: row.res_gpus},
+    inventory: JSON.parse(row.inventory) as Inventory,
+    inventoriedAt: row.inventoried_at,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+  }
+}
+
+export function insertNode(store: Store, node: Node): void {
+  store
+    .stmt(
+      `INSERT INTO nodes (id, name, host, port, user, resolved_address, key_path, sudo, runtime,
+         host_key_algorithm, host_key_fingerprint, host_key, state, labels, declared,
+         cap_cpu_milli, cap_mem_bytes, cap_disk_bytes, cap_gpus, res_cpu_milli, res_mem_bytes, res_disk_bytes, res_gpus,
+         inventory, inventoried_at, created_at, last_seen_at)
+       VALUES (@id, @name, @host, @port, @user, @resolvedAddress, @keyPath, @sudo, @runtime,
+         @hkAlg, @hkFp, @hkKey, @state, @labels, @declared,
+         @capCpu, @capMem, @capDisk, @capGpus, @resCpu, @resMem, @resDisk, @resGpus,
+         @inventory, @inventoriedAt, @createdAt, @lastSeenAt)`,
+    )
+    .run({
+      id: node.id,
+      name: node.name,
+      host: node.address.host,
+      port: node.address.port,
+      user: node.address.user,
+      resolvedAddress: node.resolvedAddress,
+      keyPath: node.keyPath,
+      sudo: node.sudo ? 1 : 0,
+      runtime: node.runtime,
+      hkAlg: node.hostKey?.algorithm ?? null,
+      hkFp: node.hostKey?.fingerprint ?? null,
+      hkKey: node.hostKey?.key ?? null,
+      state: node.state,
+      labels: JSON.stringify(node.labels),
+      declared: JSON.stringify(node.declared),
+      capCpu: node.capacity.cpuMilli,
+      capMem: node.capacity.memBytes,
+      capDisk: node.capacity.diskBytes,
+      capGpus: node.capacity.gpus,
+      resCpu: node.reserved.cpuMilli,
+      resMem: node.reserved.memBytes,
+      resDisk: node.reserved.diskBytes,
+      resGpus: node.reserved.gpus,
+      inventory: JSON.stringify(node.inventory),
+      inventoriedAt: node.inventoriedAt,
+      createdAt: node.createdAt,
+      lastSeenAt: node.lastSeenAt,
+    })
+}
+
+export function listNodes(store: Store): Node[] {
+  return (store.stmt(`SELECT * FROM nodes ORDER BY name`).all() as NodeRow[]).map(toNode)
+}
+
+export function findNode(store: Store, name: string): Node | undefined {
+  const row = store.stmt(`SELECT * FROM nodes WHERE name = ?`).get(name) as NodeRow | undefined
+  return row ? toNode(row) : undefined
+}
+
+export function deleteNode(store: Store, id: string): boolean {
+  return store.stmt(`DELETE FROM nodes WHERE id = ?`).run(id).changes === 1
+}
+
+/** Stores a fresh inventory and the capacity derived from it. */
+export function updateNodeInventory(store: Store, id: string, inventory: Inventory, capacity: Resources, at: number): void {
+  store
+    .stmt(
+      `UPDATE nodes SET inventory = @inventory, inventoried_at = @at, last_seen_at = @at,
+         cap_cpu_milli = @cpu, cap_mem_bytes = @mem, cap_disk_bytes = @disk, cap_gpus = @gpus
+       WHERE id = @id`,
+    )
+    .run({id, inventory: JSON.stringify(inventory), at, cpu: capacity.cpuMilli, mem: capacity.memBytes, disk: capacity.diskBytes, gpus: capacity.gpus})
+}

@@ -1,0 +1,48 @@
+import Database from 'better-sqlite3'
+import {expect} from 'chai'
+
+import {migrate, schemaVersion} from '../../../../src/core/state/database.js'
+import {MIGRATIONS} from '../../../../src/core/state/migrations/index.js'
+
+/** One test per migration: migrate to N-1, seed, migrate to N, assert (Signal-Desktop style). */
+describe('core/state/migrations', () => {
+  let db: Database.Database
+  beforeEach(() => {
+    db = new Database(':memory:')
+  })
+  afterEach(() => db.close())
+
+  it('are numbered 1..N without gaps', () => {
+    expect(MIGRATIONS.map((m) => m.version)).to.deep.equal(MIGRATIONS.map((_, i) => i + 1))
+  })
+
+  it('0001 creates meta and nodes with their checks', () => {
+    migrate(db, MIGRATIONS, 1)
+    expect(schemaVersion(db)).to.equal(1)
+    const insert = db.prepare(`INSERT INTO nodes (id, name, host, resolved_address, runtime, state, cap_cpu_milli, cap_mem_bytes, cap_disk_bytes, cap_gpus, inventory, inventoried_at, created_at)
+      VALUES (?, ?, 'h', 'root@h:22', ?, ?, 1000, 1, 1, 0, '{}', 0, 0)`)
+    insert.run('n1', 'web-1', 'podman', 'ready')
+    expect(() => insert.run('n2', 'web-1', 'podman', 'ready')).to.throw(/UNIQUE/)
+    expect(() => insert.run('n3', 'web-3', 'docker', 'ready')).to.throw(/CHECK/)
+    expect(() => insert.run('n4', 'web-4', 'podman', 'sleepy')).to.throw(/CHECK/)
+    expect(() => db.prepare(`UPDATE nodes SET cap_cpu_milli = 'lots'`).run()).to.throw(/cannot store TEXT value in INTEGER column/)
+  })
+
+  it('0002 adds the event log and keeps the nodes', () => {
+    migrate(db, MIGRATIONS, 1)
+    db.prepare(`INSERT INTO nodes (id, name, host, resolved_address, runtime, state, cap_cpu_milli, cap_mem_bytes, cap_disk_bytes, cap_gpus, inventory, inventoried_at, created_at)
+      VALUES ('n1', 'web-1', 'h', 'root@h:22', 'podman', 'ready', 1000, 1, 1, 0, '{}', 0, 0)`).run()
+    migrate(db, MIGRATIONS, 2)
+    expect(schemaVersion(db)).to.equal(2)
+    expect(db.prepare(`SELECT name FROM nodes`).all()).to.deep.equal([{name: 'web-1'}])
+    db.prepare(`INSERT INTO events (at, type, subject_kind, subject, message) VALUES (1, 'node.added', 'node', 'web-1', 'added')`).run()
+    expect(() => db.prepare(`INSERT INTO events (at, type, subject_kind, subject, message) VALUES (1, 'x', 'planet', 'p', 'm')`).run()).to.throw(/CHECK/)
+  })
+
+  it('is idempotent: migrating twice changes nothing', () => {
+    migrate(db)
+    const schema = db.prepare(`SELECT sql FROM sqlite_schema ORDER BY name`).all()
+    migrate(db)
+    expect(db.prepare(`SELECT sql FROM sqlite_schema ORDER BY name`).all()).to.deep.equal(schema)
+  })
+})
