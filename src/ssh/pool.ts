@@ -1,0 +1,1046 @@
+/**
+ * SshPool: every SSH connection clusterctl makes goes through one of these (DESIGN principle 8).
+ *
+ * Create ONE per process and pass it down; call closeAll() when the process is done
+ * (open connections keep Node's event loop alive: ssh2's keepalive interval is not unref'd).
+ *
+ * - Keyed per endpoint: user@host:port + identities + host-key policy + jump chain.
+ * - Singleflight: concurrent execs to one endpoint share one in-flight connect.
+ * - At most `maxChannelsPerConnection` sessions open per connection (sshd's MaxSessions
+ *   defaults to 10); further execs wait in FIFO order.
+ * - keepalive on (ssh2 ships with it off); a connect (TCP + handshake + auth) that takes
+ *   longer than `connectTimeoutMs` fails with code `timeout`, dropped packets included.
+ * - A dropped connection is forgotten; the next exec reconnects. A command whose session
+ *   could not even be opened because the connection had just died is retried once on a
+ *   new connection (it provably never started); a command that was running is not.
+ * - Backoff: after a failed connect, further connects to that endpoint fail at once with
+ *   the same error until `min(maxMs, baseMs * 2^(failures-1))`, jittered to 50–100%, has
+ *   passed. The failure itself is always reported immediately (a one-shot CLI call never
+ *   waits); the backoff only spaces out the attempts of long-running callers.
+ * - Idle connections close after `idleTimeoutMs` (unref'd timer).
+ * - Host keys: the verifier is always installed (ssh2 accepts any key without one). A key
+ *   listed in known_hosts for the host must match; an expected (pinned or --host-key)
+ *   fingerprint must match; otherwise the key is accepted (accept-new) and reported by
+ *   hostKey(). Verification happens during key exchange, before authentication, so no
+ *   command can ever run on a host whose key was refused. known_hosts is never written.
+ * - Auth order: explicit key, ssh-agent (SSH_AUTH_SOCK), IdentityFiles (or default keys).
+ *   Passphrase-protected keys are skipped (load them into the agent).
+ * - ProxyJump: each hop is a pooled connection of its own; the next hop (or the target) is
+ *   reached with a direct-tcpip channel (`forwardOut`) passed to ssh2 as `sock`.
+ *
+ * Never prints, never exits, installs no signal handlers. `debug` receives ssh2's trace.
+ */
+import {readFileSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+import type {Readable} from 'node:stream'
+import ssh2 from 'ssh2'
+import type {AuthenticationType, Client as SshClient, ClientChannel, ConnectConfig} from 'ssh2'
+import {BugError, UnreachableError, UserError} from '../core/errors.js'
+import {hostKeyInfo, normalizeFingerprint} from './host-key.js'
+import {checkKnownHostEntries, defaultKnownHostsFiles, knownHostAlgorithms, knownHostName, readKnownHosts, type KnownHostEntry} from './known-hosts.js'
+import {toShellCommand} from './quote.js'
+import {DEFAULT_IDENTITY_FILES} from './ssh-config.js'
+import type {ExecOptions, ExecResult, HostKeyInfo} from './transport.js'
+
+const {Client, utils} = ssh2
+
+export interface HostKeyPolicy {
+  /** The fingerprint the key must have (`SHA256:...`): pinned in the database, or given with --host-key. */
+  expectedFingerprint?: string
+  /** Where expectedFingerprint comes from: decides the error code (`host-key-changed` vs `host-key-mismatch`). Default 'pinned'. */
+  expectedFrom?: 'pinned' | 'flag'
+  /** Key type of the expected key, e.g. `ssh-ed25519`: offered first so the host presents that key. */
+  expectedAlgorithm?: string
+  /** known_hosts files to honour. Default: the pool's knownHostsFiles. [] ignores known_hosts. */
+  knownHostsFiles?: readonly string[]
+}
+
+export interface SshEndpoint {
+  /** Hostname or IP address to connect to (after ~/.ssh/config resolution). */
+  host: string
+  /** Default 22. */
+  port?: number
+  user: string
+  /** The node's name, for messages ("run `clusterctl node rm NAME`"). */
+  name?: string
+  /** Explicit private key (`--key`), tried first. */
+  keyPath?: string
+  /** Private keys to try after the agent. Default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa (those that exist). */
+  identityFiles?: readonly string[]
+  /** Jump hosts, first hop first; hop i is reached through hops 0..i-1. */
+  proxyJump?: readonly SshEndpoint[]
+  hostKey?: HostKeyPolicy
+}
+
+export interface SshPoolOptions {
+  /** TCP connect + SSH handshake + authentication, per hop. Default 10 000. */
+  connectTimeoutMs?: number
+  /** SSH-level keepalive. Default 5 000 (0 disables). */
+  keepaliveIntervalMs?: number
+  /** Unanswered keepalives before the connection is declared dead. Default 3. */
+  keepaliveCountMax?: number
+  /** Concurrent sessions per connection; more execs queue. Default 8 (sshd MaxSessions defaults to 10). */
+  maxChannelsPerConnection?: number
+  /** Close a connection after this long without sessions. Default 60 000. */
+  idleTimeoutMs?: number
+  /** Connect backoff after failures. Defaults: baseMs 1 000, maxMs 60 000. */
+  backoff?: {baseMs?: number; maxMs?: number}
+  /** ssh-agent socket. Default process.env.SSH_AUTH_SOCK; null disables the agent. */
+  agentSocket?: string | null
+  /** For default keys and known_hosts. Default os.homedir(). */
+  homeDir?: string
+  /** Default: ~/.ssh/known_hosts(2), /etc/ssh/ssh_known_hosts(2). */
+  knownHostsFiles?: readonly string[]
+  /** Injectable clock and randomness (tests). */
+  now?: () => number
+  random?: () => number
+  /** ssh2's debug trace, for --debug. */
+  debug?: (message: string) => void
+}
+
+export interface PoolExecOptions extends ExecOptions {
+  /** Run through `sudo -n --`. */
+  sudo?: boolean
+}
+
+export interface PoolStats {
+  /** Endpoints with an open connection. */
+  connections: number
+  /** Sessions open right now, over all endpoints. */
+  activeChannels: number
+  /** Execs waiting for a session slot. */
+  queued: number
+  /** Connection attempts started since the pool was created (jump hops included). */
+  connectAttempts: number
+}
+
+interface Connection {
+  client: SshClient
+  hostKey: HostKeyInfo
+  closed: boolean
+  /** Why it closed, when it was not us. */
+  lostReason: string | undefined
+  closedPromise: Promise<void>
+}
+
+interface Waiter {
+  resolve: () => void
+  reject: (error: unknown) => void
+  signal: AbortSignal | undefined
+  onAbort: () => void
+}
+
+interface InFlight {
+  promise: Promise<Connection>
+  controller: AbortController
+  waiters: number
+}
+
+interface EndpointState {
+  key: string
+  endpoint: SshEndpoint
+  target: string
+  conn: Connection | undefined
+  connecting: InFlight | undefined
+  failures: number
+  retryAt: number
+  lastError: Error | undefined
+  active: number
+  queue: Waiter[]
+  /** Forwarded channels (jump hops) riding on this connection. */
+  forwards: number
+  idleTimer: NodeJS.Timeout | undefined
+  hostKey: HostKeyInfo | undefined
+}
+
+interface AuthPlan {
+  attempts: Array<{kind: 'key'; path: string; key: Buffer} | {kind: 'agent'; socket: string}>
+  skipped: Array<{path: string; reason: string}>
+}
+
+/** Thrown inside the pool when a session could not be opened because the connection was already gone. */
+class ConnectionGoneError extends Error {}
+
+const DEFAULTS = {
+  connectTimeoutMs: 10_000,
+  keepaliveIntervalMs: 5_000,
+  keepaliveCountMax: 3,
+  maxChannelsPerConnection: 8,
+  idleTimeoutMs: 60_000,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 60_000,
+}
+
+/** How a known_hosts key type maps to the host key algorithms ssh2 can negotiate for it. */
+const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+  'ssh-dss': ['ssh-dss'],
+}
+
+export class SshPool {
+  readonly options: Readonly<{
+    connectTimeoutMs: number
+    keepaliveIntervalMs: number
+    keepaliveCountMax: number
+    maxChannelsPerConnection: number
+    idleTimeoutMs: number
+    backoffBaseMs: number
+    backoffMaxMs: number
+    agentSocket: string | undefined
+    homeDir: string
+    knownHostsFiles: readonly string[]
+  }>
+
+  private readonly states = new Map<string, EndpointState>()
+  private readonly now: () => number
+  private readonly random: () => number
+  private readonly debug: ((message: string) => void) | undefined
+  private connectAttempts = 0
+
+  constructor(options: SshPoolOptions = {}) {
+    const homeDir = options.homeDir ?? homedir()
+    const agentSocket = options.agentSocket === null ? undefined : (options.agentSocket ?? process.env['SSH_AUTH_SOCK'] ?? undefined)
+    this.options = {
+      connectTimeoutMs: positive(options.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 'connectTimeoutMs'),
+      keepaliveIntervalMs: nonNegative(options.keepaliveIntervalMs, DEFAULTS.keepaliveIntervalMs, 'keepaliveIntervalMs'),
+      keepaliveCountMax: positive(options.keepaliveCountMax, DEFAULTS.keepaliveCountMax, 'keepaliveCountMax'),
+      maxChannelsPerConnection: positive(options.maxChannelsPerConnection, DEFAULTS.maxChannelsPerConnection, 'maxChannelsPerConnection'),
+      idleTimeoutMs: positive(options.idleTimeoutMs, DEFAULTS.idleTimeoutMs, 'idleTimeoutMs'),
+      backoffBaseMs: nonNegative(options.backoff?.baseMs, DEFAULTS.backoffBaseMs, 'backoff.baseMs'),
+      backoffMaxMs: nonNegative(options.backoff?.maxMs, DEFAULTS.backoffMaxMs, 'backoff.maxMs'),
+      agentSocket: agentSocket === '' ? undefined : agentSocket,
+      homeDir,
+      knownHostsFiles: options.knownHostsFiles ?? defaultKnownHostsFiles(homeDir),
+    }
+    this.now = options.now ?? Date.now
+    this.random = options.random ?? Math.random
+    this.debug = options.debug
+  }
+
+  /** `user@host:port`, as used in every message. */
+  static targetOf(endpoint: SshEndpoint): string {
+    const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host
+    return `${endpoint.user}@${host}:${endpoint.port ?? 22}`
+  }
+
+  /**
+   * Run argv on the endpoint (quoted by toShellCommand, the only way a command is built).
+   * Resolves with the exit status, whatever it is; rejects with UnreachableError when the
+   * node cannot be reached, the command times out, or the connection is lost mid-command,
+   * with UserError for an argv no shell can carry, and with the signal's reason on abort.
+   */
+  async exec(endpoint: SshEndpoint, argv: readonly string[], options: PoolExecOptions = {}): Promise<ExecResult> {
+    const command = toShellCommand(options.sudo ? ['sudo', '-n', '--', ...argv] : argv)
+    const state = this.stateFor(endpoint)
+    const stop = new AbortController()
+    let timer: NodeJS.Timeout | undefined
+    const onCallerAbort = (): void => stop.abort(abortReason(options.signal))
+    if (options.signal?.aborted) throw abortReason(options.signal)
+    options.signal?.addEventListener('abort', onCallerAbort, {once: true})
+    if (options.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        stop.abort(
+          new UnreachableError(
+            state.target,
+            `\`${summarize(argv)}\` on ${state.target} did not finish within ${seconds(options.timeoutMs!)} and was stopped: raise the timeout or check what the node is doing.`,
+            {code: 'timeout'},
+          ),
+        )
+      }, options.timeoutMs)
+    }
+    const slot = {held: false, handedOff: false}
+    try {
+      await this.acquireSlot(state, stop.signal)
+      slot.held = true
+      for (let attempt = 0; ; attempt++) {
+        const conn = await this.getConnection(state, stop.signal)
+        try {
+          return await this.runSession(state, conn, command, argv, options, stop.signal, () => {
+            slot.handedOff = true
+          })
+        } catch (error) {
+          if (error instanceof ConnectionGoneError) this.discard(state, conn)
+          if (error instanceof ConnectionGoneError && attempt === 0 && !stop.signal.aborted) {
+            this.debug?.(`${state.target}: connection was gone before the session opened; reconnecting once`)
+            continue
+          }
+          if (error instanceof ConnectionGoneError) {
+            throw new UnreachableError(state.target, `The connection to ${state.target} closed before \`${summarize(argv)}\` could start: check the node and retry.`, {code: 'closed'})
+          }
+          throw error
+        }
+      }
+    } finally {
+      if (timer) clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onCallerAbort)
+      if (slot.held && !slot.handedOff) this.releaseSlot(state)
+    }
+  }
+
+  /**
+   * Make sure a connection to the endpoint is up (connecting if needed) and return the
+   * host key it presented. Useful to probe a node before registering it.
+   */
+  async connect(endpoint: SshEndpoint, options: {signal?: AbortSignal} = {}): Promise<HostKeyInfo> {
+    const state = this.stateFor(endpoint)
+    const conn = await this.getConnection(state, options.signal)
+    if (state.active === 0) this.scheduleIdle(state)
+    return conn.hostKey
+  }
+
+  /** The host key seen on the last successful key exchange with this endpoint. */
+  hostKey(endpoint: SshEndpoint): HostKeyInfo | undefined {
+    return this.states.get(endpointKey(endpoint))?.hostKey
+  }
+
+  /** Forget the backoff for an endpoint (e.g. the user asked to retry now). */
+  resetBackoff(endpoint: SshEndpoint): void {
+    const state = this.states.get(endpointKey(endpoint))
+    if (state) {
+      state.failures = 0
+      state.retryAt = 0
+    }
+  }
+
+  /** Close this endpoint's connection (queued execs keep waiting and will reconnect). */
+  async close(endpoint: SshEndpoint): Promise<void> {
+    const state = this.states.get(endpointKey(endpoint))
+    if (state) await this.closeState(state)
+  }
+
+  /** Close every connection and abort in-flight connects. Queued execs are rejected. The pool stays usable. */
+  async closeAll(): Promise<void> {
+    const states = [...this.states.values()]
+    for (const state of states) {
+      for (const waiter of state.queue.splice(0)) {
+        waiter.signal?.removeEventListener('abort', waiter.onAbort)
+        waiter.reject(new UnreachableError(state.target, `The SSH pool was closed before a command could run on ${state.target}.`, {code: 'closed'}))
+      }
+    }
+    await Promise.all(states.map((state) => this.closeState(state)))
+  }
+
+  stats(): PoolStats {
+    let connections = 0
+    let activeChannels = 0
+    let queued = 0
+    for (const state of this.states.values()) {
+      if (state.conn && !state.conn.closed) connections++
+      activeChannels += state.active
+      queued += state.queue.length
+    }
+    return {connections, activeChannels, queued, connectAttempts: this.connectAttempts}
+  }
+
+  // --- endpoints -----------------------------------------------------------------------
+
+  private stateFor(endpoint: SshEndpoint): EndpointState {
+    const key = endpointKey(endpoint)
+    let state = this.states.get(key)
+    if (!state) {
+      state = {
+        key,
+        endpoint,
+        target: SshPool.targetOf(endpoint),
+        conn: undefined,
+        connecting: undefined,
+        failures: 0,
+        retryAt: 0,
+        lastError: undefined,
+        active: 0,
+        queue: [],
+        forwards: 0,
+        idleTimer: undefined,
+        hostKey: undefined,
+      }
+      this.states.set(key, state)
+    } else if (endpoint.name !== undefined && state.endpoint.name === undefined) {
+      state.endpoint = endpoint
+    }
+    return state
+  }
+
+  private async closeState(state: EndpointState): Promise<void> {
+    this.clearIdle(state)
+    state.connecting?.controller.abort(new UnreachableError(state.target, `The connection to ${state.target} was closed by clusterctl while it was being set up.`, {code: 'closed'}))
+    const conn = state.conn
+    if (conn && !conn.closed) {
+      conn.client.end()
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())
+      await Promise.race([conn.closedPromise, timeout])
+      if (!conn.closed) conn.client.destroy()
+    }
+  }
+
+  // --- session slots -------------------------------------------------------------------
+
+  private acquireSlot(state: EndpointState, signal: AbortSignal | undefined): Promise<void> {
+    this.clearIdle(state)
+    if (state.active < this.options.maxChannelsPerConnection && state.queue.length === 0) {
+      state.active++
+      return Promise.resolve()
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          const index = state.queue.indexOf(waiter)
+          if (index >= 0) state.queue.splice(index, 1)
+          reject(abortReason(signal))
+        },
+      }
+      if (signal?.aborted) return reject(abortReason(signal))
+      signal?.addEventListener('abort', waiter.onAbort, {once: true})
+      state.queue.push(waiter)
+    })
+  }
+
+  private releaseSlot(state: EndpointState): void {
+    state.active--
+    const next = state.queue.shift()
+    if (next) {
+      next.signal?.removeEventListener('abort', next.onAbort)
+      state.active++
+      next.resolve()
+      return
+    }
+    if (state.active === 0) this.scheduleIdle(state)
+  }
+
+  private scheduleIdle(state: EndpointState): void {
+    this.clearIdle(state)
+    if (state.active > 0 || state.forwards > 0 || !state.conn || state.conn.closed) return
+    const conn = state.conn
+    state.idleTimer = setTimeout(() => {
+      state.idleTimer = undefined
+      if (state.conn === conn && state.active === 0 && state.forwards === 0) {
+        this.debug?.(`${state.target}: idle for ${this.options.idleTimeoutMs} ms, closing`)
+        // Forget it first, so an exec arriving before the close event opens a new connection.
+        state.conn = undefined
+        conn.client.end()
+      }
+    }, this.options.idleTimeoutMs)
+    state.idleTimer.unref()
+  }
+
+  /** Forget a connection that turned out to be dead, and make sure it is torn down. */
+  private discard(state: EndpointState, conn: Connection): void {
+    if (state.conn === conn) state.conn = undefined
+    conn.closed = true
+    conn.client.destroy()
+  }
+
+  private clearIdle(state: EndpointState): void {
+    if (state.idleTimer) {
+      clearTimeout(state.idleTimer)
+      state.idleTimer = undefined
+    }
+  }
+
+  // --- connections ---------------------------------------------------------------------
+
+  private getConnection(state: EndpointState, signal: AbortSignal | undefined): Promise<Connection> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
+    if (state.conn && !state.conn.closed) return Promise.resolve(state.conn)
+    if (!state.connecting) {
+      if (state.lastError && this.now() < state.retryAt) {
+        const last = state.lastError
+        this.debug?.(`${state.target}: in connect backoff for ${state.retryAt - this.now()} ms`)
+        return Promise.reject(last instanceof UnreachableError ? new UnreachableError(last.host, last.message, {code: last.code, hint: last.hint, cause: last}) : last)
+      }
+      const controller = new AbortController()
+      const inflight: InFlight = {controller, waiters: 0, promise: Promise.resolve(undefined as never)}
+      inflight.promise = this.connectNow(state, controller.signal).then(
+        (conn) => {
+          if (state.connecting === inflight) state.connecting = undefined
+          state.failures = 0
+          state.retryAt = 0
+          state.lastError = undefined
+          state.conn = conn
+          if (state.active === 0) this.scheduleIdle(state)
+          return conn
+        },
+        (error: unknown) => {
+          if (state.connecting === inflight) state.connecting = undefined
+          if (!controller.signal.aborted && !(error instanceof UserError)) {
+            state.failures++
+            const delay = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** (state.failures - 1))
+            state.retryAt = this.now() + Math.round(delay * (0.5 + 0.5 * this.random()))
+            state.lastError = error as Error
+          }
+          throw error
+        },
+      )
+      // Nobody may be waiting when it fails (all waiters aborted): never leave it unhandled.
+      inflight.promise.catch(() => {})
+      state.connecting = inflight
+    }
+    return this.join(state.connecting, signal)
+  }
+
+  /** Wait for a shared connect; the connect is aborted when every waiter has given up. */
+  private join(inflight: InFlight, signal: AbortSignal | undefined): Promise<Connection> {
+    inflight.waiters++
+    if (!signal) return inflight.promise
+    return new Promise<Connection>((resolve, reject) => {
+      let left = false
+      const leave = (): void => {
+        if (left) return
+        left = true
+        signal.removeEventListener('abort', onAbort)
+        inflight.waiters--
+      }
+      const onAbort = (): void => {
+        leave()
+        if (inflight.waiters === 0) inflight.controller.abort(abortReason(signal))
+        reject(abortReason(signal))
+      }
+      signal.addEventListener('abort', onAbort, {once: true})
+      inflight.promise.then(
+        (conn) => {
+          leave()
+          resolve(conn)
+        },
+        (error: unknown) => {
+          leave()
+          reject(error)
+        },
+      )
+    })
+  }
+
+  private async connectNow(state: EndpointState, signal: AbortSignal): Promise<Connection> {
+    const endpoint = state.endpoint
+    const port = endpoint.port ?? 22
+    const auth = this.planAuth(endpoint)
+    const knownHostsFiles = endpoint.hostKey?.knownHostsFiles ?? this.options.knownHostsFiles
+    let entries: KnownHostEntry[]
+    try {
+      entries = readKnownHosts(knownHostsFiles)
+    } catch (error) {
+      throw new UserError(`Cannot read the known_hosts files (${knownHostsFiles.join(', ')}): ${(error as Error).message}.`, {cause: error})
+    }
+    const expectedRaw = endpoint.hostKey?.expectedFingerprint
+    const expected = expectedRaw === undefined ? undefined : normalizeFingerprint(expectedRaw)
+    if (expectedRaw !== undefined && expected === undefined) {
+      throw new UserError(`"${expectedRaw}" is not a SHA256 host key fingerprint: give it as printed by \`ssh-keygen -lf KEY.pub\`, e.g. SHA256:abc…`, {code: 'invalid-host-key'})
+    }
+
+    let sock: Readable | undefined
+    let jump: {state: EndpointState; release: () => void} | undefined
+    const chain = endpoint.proxyJump ?? []
+    if (chain.length > 0) {
+      const hop = chain[chain.length - 1]!
+      const jumpState = this.stateFor({...hop, proxyJump: chain.slice(0, -1)})
+      const jumpConn = await this.getConnection(jumpState, signal)
+      const opened = await this.forward(jumpState, jumpConn, endpoint.host, port, state.target, signal)
+      sock = opened.stream
+      jump = {state: jumpState, release: opened.release}
+    }
+
+    this.connectAttempts++
+    const client = new Client()
+    let seenKey: HostKeyInfo | undefined
+    let refusal: UnreachableError | undefined
+    let tcpConnected = sock !== undefined
+    const agentUsed = auth.attempts.some((attempt) => attempt.kind === 'agent')
+
+    const verify = (blob: Buffer): boolean => {
+      try {
+        seenKey = hostKeyInfo(blob)
+      } catch (error) {
+        refusal = new UnreachableError(state.target, `${state.target} sent a host key clusterctl cannot read (${(error as Error).message}): check that an SSH server listens there.`, {code: 'unreachable'})
+        return false
+      }
+      refusal = checkHostKey(endpoint, state.target, blob, seenKey, expected, entries)
+      if (refusal) {
+        this.debug?.(`${state.target}: host key ${seenKey.fingerprint} refused (${refusal.code})`)
+        return false
+      }
+      state.hostKey = seenKey
+      return true
+    }
+
+    const pending = [...auth.attempts]
+    const authHandler = (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: (method: unknown) => void): void => {
+      if (methodsLeft && !methodsLeft.includes('publickey')) return next(false)
+      const attempt = pending.shift()
+      if (!attempt) return next(false)
+      if (attempt.kind === 'agent') return next({type: 'agent', username: endpoint.user, agent: attempt.socket})
+      this.debug?.(`${state.target}: trying key ${attempt.path}`)
+      return next({type: 'publickey', username: endpoint.user, key: attempt.key})
+    }
+
+    const preferred = preferredHostKeyAlgorithms([
+      ...(endpoint.hostKey?.expectedAlgorithm ? [endpoint.hostKey.expectedAlgorithm] : []),
+      ...knownHostAlgorithms(entries, endpoint.host, port),
+    ])
+    const config: ConnectConfig = {
+      host: endpoint.host,
+      port,
+      username: endpoint.user,
+      readyTimeout: this.options.connectTimeoutMs + 1_000,
+      keepaliveInterval: this.options.keepaliveIntervalMs,
+      keepaliveCountMax: this.options.keepaliveCountMax,
+      hostVerifier: verify,
+      authHandler: authHandler as unknown as ConnectConfig['authHandler'],
+      ...(preferred.length > 0 ? {algorithms: {serverHostKey: {remove: preferred, prepend: preferred} as never}} : {}),
+      ...(sock ? {sock} : {}),
+      ...(this.debug ? {debug: (message: string) => this.debug!(`${state.target}: ${message}`)} : {}),
+    }
+
+    let closedResolve!: () => void
+    const closedPromise = new Promise<void>((resolve) => (closedResolve = resolve))
+    const conn: Connection = {client, hostKey: undefined as unknown as HostKeyInfo, closed: false, lostReason: undefined, closedPromise}
+
+    return await new Promise<Connection>((resolve, reject) => {
+      let settled = false
+      const fail = (error: unknown): void => {
+        if (settled) return
+        settled = true
+        cleanup()
+        client.destroy()
+        jump?.release()
+        reject(error)
+      }
+      const timer = setTimeout(() => {
+        fail(
+          new UnreachableError(
+            state.target,
+            tcpConnected
+              ? `${state.target} accepted the connection but did not complete the SSH handshake within ${seconds(this.options.connectTimeoutMs)}: check that sshd (not another service) listens there and is not overloaded.`
+              : `${state.target} did not answer within ${seconds(this.options.connectTimeoutMs)}: check the address and the network${chain.length > 0 ? ` (reached through ${chain.map((hop) => SshPool.targetOf(hop)).join(' -> ')})` : ''}.`,
+            {code: 'timeout'},
+          ),
+        )
+      }, this.options.connectTimeoutMs)
+      const onAbort = (): void => fail(signal.reason)
+      const cleanup = (): void => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+      }
+      signal.addEventListener('abort', onAbort, {once: true})
+
+      client.on('connect', () => {
+        tcpConnected = true
+      })
+      client.on('error', (error: Error & {level?: string; code?: unknown}) => {
+        if (!settled) {
+          // ssh2 reports per-method auth problems as 'error' events and then carries on
+          // with the next method: only the final "all methods failed" is fatal.
+          if (error.level === 'agent') {
+            this.debug?.(`${state.target}: ssh-agent: ${error.message}`)
+            return
+          }
+          if (error.level === 'client-authentication' && !/All configured authentication methods failed/.test(error.message)) {
+            this.debug?.(`${state.target}: ${error.message}`)
+            return
+          }
+          if (refusal) return fail(refusal)
+          return fail(mapConnectError(error, state.target, {auth, agentUsed, user: endpoint.user, via: chain.length > 0 ? SshPool.targetOf(chain[chain.length - 1]!) : undefined}))
+        }
+        conn.lostReason ??= error.message
+        this.debug?.(`${state.target}: connection error: ${error.message}`)
+      })
+      client.on('close', () => {
+        conn.closed = true
+        closedResolve()
+        jump?.release()
+        if (state.conn === conn) {
+          state.conn = undefined
+          this.clearIdle(state)
+        }
+        if (!settled) {
+          fail(
+            refusal ??
+              new UnreachableError(state.target, `${state.target} closed the connection during the SSH handshake: check that sshd (not another service) listens there and allows our address.`, {code: 'closed'}),
+          )
+        }
+      })
+      client.on('ready', () => {
+        if (settled) return
+        if (!seenKey || refusal) {
+          // Cannot happen (ssh2 verifies before auth), but never hand out an unverified connection.
+          return fail(new BugError(`SSH connection to ${state.target} became ready without a verified host key.`))
+        }
+        settled = true
+        cleanup()
+        conn.hostKey = seenKey
+        resolve(conn)
+      })
+      try {
+        client.connect(config)
+      } catch (error) {
+        fail(new UserError(`Cannot set up an SSH connection to ${state.target}: ${(error as Error).message}.`, {cause: error}))
+      }
+    })
+  }
+
+  /** Open a direct-tcpip channel through a jump connection; it counts as a forward on the jump. */
+  private forward(
+    jumpState: EndpointState,
+    jumpConn: Connection,
+    host: string,
+    port: number,
+    target: string,
+    signal: AbortSignal,
+  ): Promise<{stream: ClientChannel; release: () => void}> {
+    jumpState.forwards++
+    this.clearIdle(jumpState)
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      jumpState.forwards--
+      if (jumpState.active === 0 && jumpState.forwards === 0) this.scheduleIdle(jumpState)
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        release()
+        reject(new UnreachableError(target, `${target} did not answer within ${seconds(this.options.connectTimeoutMs)} when reached through ${jumpState.target}: check the address and the network.`, {code: 'timeout'}))
+      }, this.options.connectTimeoutMs)
+      const onAbort = (): void => {
+        clearTimeout(timer)
+        release()
+        reject(signal.reason)
+      }
+      signal.addEventListener('abort', onAbort, {once: true})
+      try {
+        jumpConn.client.forwardOut('127.0.0.1', 0, host, port, (error, stream) => {
+          clearTimeout(timer)
+          signal.removeEventListener('abort', onAbort)
+          if (released) {
+            stream?.destroy()
+            return
+          }
+          if (error) {
+            release()
+            return reject(mapForwardError(error, target, jumpState.target))
+          }
+          stream.on('close', release)
+          if (signal.aborted) {
+            stream.destroy()
+            return reject(signal.reason)
+          }
+          resolve({stream, release})
+        })
+      } catch (error) {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+        release()
+        reject(new UnreachableError(target, `The jump host ${jumpState.target} closed the connection before ${target} could be reached: retry.`, {code: 'closed', cause: error}))
+      }
+    })
+  }
+
+  private planAuth(endpoint: SshEndpoint): AuthPlan {
+    const plan: AuthPlan = {attempts: [], skipped: []}
+    const seen = new Set<string>()
+    const addKey = (path: string, explicit: boolean): void => {
+      if (seen.has(path)) return
+      seen.add(path)
+      let data: Buffer
+      try {
+        data = readFileSync(path)
+      } catch (error) {
+        if (explicit) throw new UserError(`Cannot read the key file ${path}: ${(error as Error).message}; pass the path of a private key with --key.`, {code: 'key-not-found', cause: error})
+        return
+      }
+      const parsed = utils.parseKey(data)
+      if (parsed instanceof Error) {
+        const encrypted = /passphrase|encrypted/i.test(parsed.message)
+        plan.skipped.push({path, reason: encrypted ? 'passphrase-protected' : 'unreadable'})
+        return
+      }
+      const key = Array.isArray(parsed) ? parsed[0] : parsed
+      if (!key || typeof key.isPrivateKey !== 'function' || !key.isPrivateKey()) {
+        plan.skipped.push({path, reason: 'not a private key'})
+        return
+      }
+      plan.attempts.push({kind: 'key', path, key: data})
+    }
+    if (endpoint.keyPath !== undefined) addKey(endpoint.keyPath, true)
+    if (this.options.agentSocket) plan.attempts.push({kind: 'agent', socket: this.options.agentSocket})
+    const files = endpoint.identityFiles ?? DEFAULT_IDENTITY_FILES.map((name) => join(this.options.homeDir, '.ssh', name))
+    for (const file of files) addKey(file, false)
+    return plan
+  }
+
+  // --- sessions ------------------------------------------------------------------------
+
+  private runSession(
+    state: EndpointState,
+    conn: Connection,
+    command: string,
+    argv: readonly string[],
+    options: PoolExecOptions,
+    stop: AbortSignal,
+    handOff: () => void,
+  ): Promise<ExecResult> {
+    return new Promise<ExecResult>((resolve, reject) => {
+      if (stop.aborted) return reject(stop.reason)
+      if (conn.closed) return reject(new ConnectionGoneError())
+      let channel: ClientChannel | undefined
+      let settled = false
+      const finish = (outcome: {result: ExecResult} | {error: unknown}): void => {
+        if (settled) return
+        settled = true
+        stop.removeEventListener('abort', onStop)
+        const source = options.stdin
+        if (source && typeof source === 'object' && !Buffer.isBuffer(source)) {
+          if (channel) source.unpipe(channel)
+          if (!source.readableEnded) source.destroy()
+        }
+        if ('result' in outcome) resolve(outcome.result)
+        else reject(outcome.error)
+      }
+      const onStop = (): void => {
+        if (channel) {
+          channel.signal('KILL')
+          channel.close()
+        }
+        finish({error: stop.reason})
+      }
+      stop.addEventListener('abort', onStop, {once: true})
+      const opened = (error: Error | undefined, ch: ClientChannel): void => {
+        if (error) {
+          if (conn.closed || /No response from server|Not connected/i.test(error.message)) return finish({error: new ConnectionGoneError()})
+          return finish({
+            error: new UnreachableError(
+              state.target,
+              `${state.target} refused to open a session (${error.message}): its sshd may allow fewer sessions per connection (MaxSessions) than clusterctl's ${this.options.maxChannelsPerConnection}; raise MaxSessions or lower the pool's channel cap.`,
+              {code: 'refused', cause: error},
+            ),
+          })
+        }
+        channel = ch
+        // From here the slot is freed when the server has really closed the session.
+        handOff()
+        const stdout: Buffer[] = []
+        const stderr: Buffer[] = []
+        const collect = options.collect !== false
+        let exit: {code: number | null; signal: string | null} | undefined
+        ch.on('data', (chunk: Buffer) => {
+          options.onStdout?.(chunk)
+          if (collect) stdout.push(chunk)
+        })
+        ch.stderr.on('data', (chunk: Buffer) => {
+          options.onStderr?.(chunk)
+          if (collect) stderr.push(chunk)
+        })
+        ch.on('exit', (code: number | null, signal?: string) => {
+          exit = {code: typeof code === 'number' ? code : null, signal: typeof signal === 'string' ? signal : null}
+        })
+        ch.on('close', () => {
+          this.releaseSlot(state)
+          if (exit) {
+            return finish({result: {stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code: exit.code, signal: exit.signal}})
+          }
+          const why = conn.closed || conn.lostReason ? `the connection was lost${conn.lostReason ? ` (${conn.lostReason})` : ''}` : 'the session ended without an exit status'
+          finish({
+            error: new UnreachableError(
+              state.target,
+              `\`${summarize(argv)}\` on ${state.target} did not report how it ended because ${why}: check the node and run it again if that is safe.`,
+              {code: 'closed'},
+            ),
+          })
+        })
+        ch.on('error', (streamError: Error) => {
+          this.debug?.(`${state.target}: session error: ${streamError.message}`)
+        })
+        const source = options.stdin
+        if (source === undefined) {
+          ch.end()
+        } else if (typeof source === 'string' || Buffer.isBuffer(source)) {
+          ch.end(source)
+        } else {
+          source.on('error', (streamError: Error) => {
+            ch.signal('KILL')
+            ch.close()
+            finish({error: streamError})
+          })
+          // pipe() respects the channel's window: a slow link pauses the source.
+          source.pipe(ch)
+        }
+      }
+      try {
+        conn.client.exec(command, opened)
+      } catch {
+        finish({error: new ConnectionGoneError()})
+      }
+    })
+  }
+}
+
+// --- pure helpers ----------------------------------------------------------------------
+
+export function endpointKey(endpoint: SshEndpoint): string {
+  return JSON.stringify([
+    endpoint.user,
+    endpoint.host.toLowerCase(),
+    endpoint.port ?? 22,
+    endpoint.keyPath ?? null,
+    endpoint.identityFiles ?? null,
+    endpoint.hostKey?.expectedFingerprint ? normalizeFingerprint(endpoint.hostKey.expectedFingerprint) ?? endpoint.hostKey.expectedFingerprint : null,
+    endpoint.hostKey?.expectedFingerprint ? (endpoint.hostKey.expectedFrom ?? 'pinned') : null,
+    endpoint.hostKey?.knownHostsFiles ?? null,
+    (endpoint.proxyJump ?? []).map((hop) => endpointKey({...hop, proxyJump: []})),
+  ])
+}
+
+/** Host key algorithms to offer first, in ssh2's names, for the given known key types. */
+export function preferredHostKeyAlgorithms(keyTypes: readonly string[]): string[] {
+  return [...new Set(keyTypes.flatMap((type) => HOST_KEY_ALGORITHMS[type] ?? []))]
+}
+
+function checkHostKey(
+  endpoint: SshEndpoint,
+  target: string,
+  blob: Buffer,
+  seen: HostKeyInfo,
+  expected: string | undefined,
+  entries: readonly KnownHostEntry[],
+): UnreachableError | undefined {
+  const label = endpoint.name ? `${endpoint.name} (${target})` : target
+  if (expected !== undefined && seen.fingerprint !== expected) {
+    if (endpoint.hostKey?.expectedFrom === 'flag') {
+      return new UnreachableError(
+        target,
+        `The host key of ${label} is ${seen.fingerprint} (${seen.algorithm}), not ${expected} as given with --host-key: check the fingerprint with \`ssh-keygen -lf /etc/ssh/ssh_host_${shortType(seen.algorithm)}_key.pub\` on the host.`,
+        {code: 'host-key-mismatch', hint: `ssh-keygen -lf /etc/ssh/ssh_host_${shortType(seen.algorithm)}_key.pub`},
+      )
+    }
+    const fix = endpoint.name ? `run \`clusterctl node rm ${endpoint.name}\` and add it again` : 'remove the node and add it again'
+    return new UnreachableError(
+      target,
+      `The host key of ${label} has changed: expected ${expected}, got ${seen.fingerprint} (${seen.algorithm}); if the host was reinstalled, ${fix}, otherwise someone may be intercepting the connection.`,
+      {code: 'host-key-changed', ...(endpoint.name ? {hint: `clusterctl node rm ${endpoint.name}`} : {})},
+    )
+  }
+  const port = endpoint.port ?? 22
+  const known = checkKnownHostEntries(entries, endpoint.host, port, {algorithm: seen.algorithm, blob})
+  const where = known.source ? `${known.source.file} line ${known.source.line}` : 'known_hosts'
+  if (known.status === 'revoked') {
+    return new UnreachableError(target, `The host key ${seen.fingerprint} of ${label} is marked @revoked in ${where}: the host needs a new host key before clusterctl will connect.`, {code: 'host-key-revoked'})
+  }
+  if (known.status === 'mismatch') {
+    const name = knownHostName(endpoint.host, port)
+    const removal = `ssh-keygen -R ${name.startsWith('[') ? `'${name}'` : name}`
+    return new UnreachableError(
+      target,
+      `The host key of ${label} does not match ${where}: expected ${known.knownFingerprints.join(' or ')}, got ${seen.fingerprint} (${seen.algorithm}); if the host was reinstalled, run \`${removal}\`, otherwise someone may be intercepting the connection.`,
+      {code: 'host-key-changed', hint: removal},
+    )
+  }
+  return undefined
+}
+
+function mapConnectError(
+  error: Error & {level?: string; code?: unknown},
+  target: string,
+  ctx: {auth: AuthPlan; agentUsed: boolean; user: string; via: string | undefined},
+): UnreachableError {
+  const code = typeof error.code === 'string' ? error.code : undefined
+  const via = ctx.via ? ` (through ${ctx.via})` : ''
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new UnreachableError(target, `Connection to ${target} was refused: is sshd running there, on that port?`, {code: 'refused', cause: error})
+    case 'ETIMEDOUT':
+      return new UnreachableError(target, `${target} did not answer: check the address and the network.`, {code: 'timeout', cause: error})
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EHOSTDOWN':
+    case 'ENETDOWN':
+      return new UnreachableError(target, `${target} is unreachable from here (${code}): check the address, the routes and the firewall.`, {code: 'unreachable', cause: error})
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+    case 'EAI_FAIL':
+      return new UnreachableError(target, `The name in ${target} does not resolve (${code}): check the spelling, /etc/hosts or DNS.`, {code: 'dns', cause: error})
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new UnreachableError(target, `${target} reset the connection during the SSH handshake: check that sshd (not another service) listens there and allows our address.`, {code: 'closed', cause: error})
+  }
+  if (error.level === 'client-timeout') {
+    return new UnreachableError(target, `${target}${via} did not complete the SSH handshake in time: check the address and the network.`, {code: 'timeout', cause: error})
+  }
+  if (error.level === 'client-authentication' || /authentication/i.test(error.message)) {
+    return authError(target, ctx)
+  }
+  if (/Connection lost before handshake/i.test(error.message)) {
+    return new UnreachableError(target, `${target} closed the connection before the SSH handshake: check that sshd (not another service) listens there and allows our address.`, {code: 'closed', cause: error})
+  }
+  return new UnreachableError(target, `The SSH handshake with ${target}${via} failed (${error.message}): check that the host runs a current OpenSSH server.`, {code: 'unreachable', cause: error})
+}
+
+function authError(target: string, ctx: {auth: AuthPlan; agentUsed: boolean; user: string}): UnreachableError {
+  const keys = ctx.auth.attempts.flatMap((attempt) => (attempt.kind === 'key' ? [attempt.path] : []))
+  const skipped = ctx.auth.skipped.length > 0 ? `; skipped ${ctx.auth.skipped.map((entry) => `${entry.path} (${entry.reason})`).join(', ')}` : ''
+  const passphraseHint = ctx.auth.skipped.some((entry) => entry.reason === 'passphrase-protected') ? ', load passphrase-protected keys with `ssh-add`' : ''
+  if (keys.length === 0 && !ctx.agentUsed) {
+    return new UnreachableError(
+      target,
+      `No usable SSH key to authenticate to ${target} with${skipped}: pass --key${passphraseHint}, start ssh-agent, or create a key with \`ssh-keygen -t ed25519\` and add it to the host's authorized_keys.`,
+      {code: 'auth'},
+    )
+  }
+  const tried = keys.length > 0 ? `with keys ${keys.join(', ')}${ctx.agentUsed ? ' (and the agent)' : ''}` : 'with the agent'
+  return new UnreachableError(
+    target,
+    `Authentication to ${target} failed ${tried}${skipped}: pass --key${passphraseHint}, or add the key to ~${ctx.user}/.ssh/authorized_keys on the host.`,
+    {code: 'auth'},
+  )
+}
+
+function mapForwardError(error: Error & {reason?: unknown}, target: string, jump: string): UnreachableError {
+  const text = error.message
+  if (/refused/i.test(text)) return new UnreachableError(target, `Connection to ${target} (through ${jump}) was refused: is sshd running there, on that port?`, {code: 'refused', cause: error})
+  if (/timed out/i.test(text)) return new UnreachableError(target, `${target} did not answer the jump host ${jump}: check the address and the network.`, {code: 'timeout', cause: error})
+  if (/resolve|not known|name/i.test(text)) return new UnreachableError(target, `The jump host ${jump} cannot resolve the name in ${target}: check the spelling or its DNS.`, {code: 'dns', cause: error})
+  if (/prohibited/i.test(text)) return new UnreachableError(target, `The jump host ${jump} does not allow forwarding to ${target} (${text}): enable AllowTcpForwarding in its sshd_config.`, {code: 'refused', cause: error})
+  return new UnreachableError(target, `The jump host ${jump} could not reach ${target} (${text}): check the address, the routes and the firewall.`, {code: 'unreachable', cause: error})
+}
+
+function abortReason(signal: AbortSignal | undefined): unknown {
+  const reason: unknown = signal?.reason
+  if (reason !== undefined) return reason
+  const error = new Error('The operation was aborted')
+  error.name = 'AbortError'
+  return error
+}
+
+function summarize(argv: readonly string[]): string {
+  const text = argv.slice(0, 3).join(' ')
+  return argv.length > 3 ? `${text} …` : text
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`
+}
+
+function shortType(algorithm: string): string {
+  if (algorithm === 'ssh-ed25519') return 'ed25519'
+  if (algorithm.startsWith('ecdsa')) return 'ecdsa'
+  if (algorithm === 'ssh-rsa') return 'rsa'
+  return '*'
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (!(Number.isFinite(value) && value > 0)) throw new BugError(`SshPool option ${name} must be a positive number, got ${value}.`)
+  return value
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (!(Number.isFinite(value) && value >= 0)) throw new BugError(`SshPool option ${name} must be zero or more, got ${value}.`)
+  return value
+}
+
