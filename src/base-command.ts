@@ -1,0 +1,135 @@
+/**
+ * The one base class of every command: shared flags, wiring of the store and
+ * the SSH pool (one per process, passed down), and the single error handler
+ * that turns errors into one clear sentence and an exit code (DESIGN 9).
+ */
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {randomUUID} from 'node:crypto'
+
+import {type Clock, systemClock} from './core/clock.js'
+import {BugError, ClusterctlError, ExitCode, RemoteError, UnreachableError} from './core/errors.js'
+import type {Connector, ServiceContext} from './core/services/context.js'
+import {resolveDbPath} from './core/state/paths.js'
+import {Store} from './core/state/store.js'
+import type * as SshModule from './ssh/index.js'
+import type {SshPool} from './ssh/index.js'
+import {paint} from './ui/style.js'
+
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    db: Flags.string({
+      description: 'State file (default: $CLUSTERCTL_DB, else $XDG_DATA_HOME/clusterctl/state.db).',
+      helpGroup: 'GLOBAL',
+    }),
+    debug: Flags.boolean({description: 'Show stack traces and SSH details on errors (or CLUSTERCTL_DEBUG=1).', helpGroup: 'GLOBAL'}),
+  }
+
+  protected flags!: CommandFlags<T>
+  protected args!: CommandArgs<T>
+  private store: Store | undefined
+  private pool: SshPool | undefined
+  private sshModule: typeof SshModule | undefined
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const {args, flags} = await this.parse({
+      args: this.ctor.args,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      flags: this.ctor.flags,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as CommandFlags<T>
+    this.args = args as CommandArgs<T>
+  }
+
+  protected get clock(): Clock {
+    return systemClock
+  }
+
+  /** The state store, opened (and migrated) on first use. */
+  protected openStore(): Store {
+    this.store ??= Store.open(resolveDbPath(this.flags.db), this.clock)
+    return this.store
+  }
+
+  /**
+   * The services' context. ssh2 is loaded only by commands that reach nodes
+   * (`{ssh: true}`): listing from the state file should start fast.
+   */
+  protected async services(options: {ssh?: boolean} = {}): Promise<ServiceContext> {
+    const store = this.openStore()
+    let connect: Connector = () => {
+      throw new BugError('This command was not wired for SSH; call services({ssh: true}).')
+    }
+
+    if (options.ssh) {
+      this.sshModule ??= await import('./ssh/index.js')
+      this.pool ??= new this.sshModule.SshPool()
+      connect = this.sshModule.createConnector(this.pool)
+    }
+
+    return {store, clock: this.clock, connect, newId: () => randomUUID()}
+  }
+
+  /** True when stdout is a terminal and --json is off: show colour, tables and progress. */
+  protected get interactive(): boolean {
+    return Boolean(process.stdout.isTTY) && !this.jsonEnabled()
+  }
+
+  protected get debugEnabled(): boolean {
+    return Boolean(this.flags?.debug) || process.env.CLUSTERCTL_DEBUG === '1'
+  }
+
+  public override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    if (error instanceof Errors.ExitError) throw error
+    const {exit, code, message, hint} = describeError(error)
+    if (this.jsonEnabled()) {
+      this.logJson({error: {code, message, ...(hint ? {hint} : {}), exitCode: exit}})
+      process.exitCode = exit
+      return
+    }
+
+    const stderr = process.stderr.isTTY === true
+    this.logToStderr(`${paint.error('Error:', stderr)} ${message}`)
+    if (hint) this.logToStderr(hint)
+    if (this.debugEnabled || error instanceof BugError || !(error instanceof ClusterctlError || isParseError(error))) {
+      if (error instanceof RemoteError) this.logToStderr(`argv: ${JSON.stringify(error.argv)}\nstderr: ${error.stderrTail}`)
+      if (this.debugEnabled) this.logToStderr(error.stack ?? String(error))
+    }
+
+    throw new Errors.ExitError(exit)
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    await this.pool?.closeAll()
+    this.store?.close()
+    return super.finally(error)
+  }
+}
+
+function isParseError(error: unknown): boolean {
+  return error instanceof Errors.CLIError && typeof (error as {parse?: unknown}).parse === 'object'
+}
+
+export function describeError(error: Error & {exitCode?: number; oclif?: {exit?: number}}): {exit: number; code: string; message: string; hint?: string} {
+  if (error instanceof ClusterctlError) {
+    return {exit: error.exitCode, code: error instanceof UnreachableError ? error.code : error.code, message: error.message, hint: error.hint}
+  }
+
+  if (isParseError(error)) return {exit: ExitCode.invalid, code: 'usage', message: oneLine(error.message), hint: 'Run the command with --help for its usage.'}
+  if (error instanceof Errors.CLIError) return {exit: error.oclif?.exit ?? ExitCode.failed, code: 'failed', message: oneLine(error.message)}
+  return {exit: ExitCode.failed, code: 'bug', message: `Unexpected error: ${error.message}`, hint: 'This is a bug in clusterctl; run again with --debug and report the output.'}
+}
+
+function oneLine(text: string): string {
+  return text
+    .replace(/\s*See more help with --help\s*$/, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()
+}

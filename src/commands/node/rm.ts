@@ -1,0 +1,18 @@
+import {Args} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {removeNode} from '../../core/services/nodes.js'
+import {nodeToJson, type NodeJson} from '../../ui/presenters/nodes.js'
+
+export default class NodeRm extends BaseCommand<typeof NodeRm> {
+  static override aliases = ['node:remove']
+  static override summary = 'Forget a node: remove it from the state file (nothing on the host is touched).'
+  static override examples = ['<%= config.bin %> node rm web-1']
+  static override args = {name: Args.string({description: 'Node name.', required: true})}
+
+  public async run(): Promise<{removed: NodeJson}> {
+    const node = removeNode(await this.services(), this.args.name)
+    if (!this.jsonEnabled()) this.log(`Removed node ${node.name} (${node.resolvedAddress}).`)
+    return {removed: nodeToJson(node)}
+  }
+}
