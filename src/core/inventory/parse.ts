@@ -270,13 +270,18 @@ function parseLoad(line: string | null): Inventory['load'] {
   return {one: parts[0]!, five: parts[1]!, fifteen: parts[2]!}
 }
 
-/** Offset of the node's clock: middle of its two readings minus the middle of our send and receive. */
+/**
+ * Offset of the node's clock: its last reading, taken just before it answered, minus
+ * when the answer arrived here. The error is the one-way latency (under a millisecond
+ * on a LAN), independent of the SSH handshake and of how long the probe ran. Without
+ * an end reading, the start reading is compared with the middle of the round trip.
+ */
 function clockOffset(start: string | null, end: string | null, timing: ProbeTiming): number | null {
-  const a = toRemoteMs(start)
   const b = toRemoteMs(end)
+  if (b !== null) return Math.round(b - timing.receivedAt)
+  const a = toRemoteMs(start)
   if (a === null) return null
-  const remoteMid = b === null ? a : (a + b) / 2
-  return Math.round(remoteMid - (timing.sentAt + timing.receivedAt) / 2)
+  return Math.round(a - (timing.sentAt + timing.receivedAt) / 2)
 }
 
 function toRemoteMs(text: string | null): number | null {

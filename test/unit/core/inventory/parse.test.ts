@@ -85,8 +85,9 @@ describe('core/inventory', () => {
     expect(detectedResources(sys).gpus).to.equal(0)
   })
 
-  it('computes the clock offset from the middle of the round trip', () => {
+  it('computes the clock offset from the node\'s last reading and the arrival of its answer', () => {
     const out = `${SECTION_MARK}time_start\n${(timing.sentAt + 5000) * 1e6}\n${SECTION_MARK}time_end\n${(timing.receivedAt + 5000) * 1e6}\n`
+    // the start reading does not matter when there is an end reading (the handshake delays it)
     expect(parseInventory(out, timing).clockOffsetMs).to.equal(5000)
     const seconds = `${SECTION_MARK}time_start\n${Math.round(timing.sentAt / 1000)}\n`
     expect(Math.abs(parseInventory(seconds, timing).clockOffsetMs!)).to.be.lessThan(1000)
