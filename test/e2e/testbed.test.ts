@@ -1,0 +1,234 @@
+/**
+ * The test bed itself, end to end: what every other e2e test relies on. Each test
+ * leaves the hosts running as it found them (restart/heal in `finally`).
+ */
+import {expect} from 'chai'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import {execa} from 'execa'
+
+import {
+  addHost,
+  crashHost,
+  healHost,
+  hostByName,
+  killSshd,
+  partitionHost,
+  pidAlive,
+  probePort,
+  rekeyHost,
+  restartHost,
+  sshArgs,
+  sshRun,
+  testbedStatus,
+  type Testbed,
+} from '../testbed/testbed.js'
+import {getTestbed} from './fixture.js'
+
+/** OpenSSH with the test bed key, as the brief of the test bed prescribes. */
+async function ssh(tb: Testbed, name: string, command: string, connectTimeoutS = 5) {
+  return sshRun(tb, name, command, {connectTimeoutS, timeoutMs: 60_000})
+}
+
+async function mustSsh(tb: Testbed, name: string, command: string): Promise<string> {
+  const r = await ssh(tb, name, command)
+  expect(r.code, `\`${command}\` on ${name}: ${r.stderr}`).to.equal(0)
+  return r.stdout
+}
+
+/** The host key a host presents now, as ssh-keyscan sees it over the network. */
+async function scanHostKey(tb: Testbed, name: string): Promise<string> {
+  const host = hostByName(tb, name)
+  const r = await execa('ssh-keyscan', ['-T', '5', '-t', 'ed25519', '-p', String(host.port), host.ip], {reject: false})
+  const line = r.stdout.split('\n').find((l) => l.startsWith(host.ip))
+  expect(line, `ssh-keyscan ${host.ip}: ${r.stderr}`).to.be.a('string')
+  return (line as string).split(' ').slice(1, 3).join(' ')
+}
+
+async function httpGet(url: string): Promise<{code: number; body: string}> {
+  const r = await execa('curl', ['-sS', '-m', '3', url], {reject: false})
+  return {code: r.exitCode ?? -1, body: r.stdout}
+}
+
+async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await probe()
+    if (ok(v)) return v
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)} after ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+describe('e2e: the test bed', function () {
+  this.timeout(120_000)
+
+  it('has h1..h3 with both runtimes and bare1 without, all running', async () => {
+    const tb = getTestbed()
+    expect(tb.hosts.slice(0, 4).map((h) => [h.name, h.ip, h.runtimes.join(',')])).to.deep.equal([
+      ['h1', '192.168.240.11', 'podman,containerd'],
+      ['h2', '192.168.240.12', 'podman,containerd'],
+      ['h3', '192.168.240.13', 'podman,containerd'],
+      ['bare1', '192.168.240.101', ''],
+    ])
+    for (const s of await testbedStatus(tb)) {
+      expect(s, s.name).to.deep.include({link: 'up', ssh: 'open'})
+      expect(s.holder.alive && s.sshd.alive, s.name).to.equal(true)
+      if (s.containerd) expect(s.containerd.alive, s.name).to.equal(true)
+    }
+  })
+
+  it('every host answers `ssh root@IP` with the test bed key, with its own hostname and runtime environment', async () => {
+    const tb = getTestbed()
+    for (const host of tb.hosts) {
+      const r = await execa('ssh', [...sshArgs(tb, host), 'hostname; id -u; ip -4 -o addr show eth0; env'], {reject: false})
+      expect(r.exitCode, `${host.name}: ${r.stderr}`).to.equal(0)
+      const [hostname, uid, addr] = r.stdout.split('\n')
+      expect(hostname).to.equal(host.name)
+      expect(uid).to.equal('0')
+      expect(addr).to.include(`${host.ip}/24`)
+      for (const [k, v] of Object.entries(host.env)) expect(r.stdout, host.name).to.include(`${k}=${v}\n`)
+    }
+  })
+
+  it('podman on h1 lists the test image', async () => {
+    const tb = getTestbed()
+    const out = await mustSsh(tb, 'h1', "podman images --format '{{.Repository}}:{{.Tag}}'")
+    expect(out.split('\n')).to.include(tb.image)
+  })
+
+  it('`ctr -n clusterctl images ls` on h1 lists the test image, and tasks of the same ID run on two hosts', async () => {
+    const tb = getTestbed()
+    const out = await mustSsh(tb, 'h1', 'ctr -n clusterctl images ls -q')
+    expect(out.split('\n')).to.include(tb.image)
+    const id = 'tb-same-id'
+    try {
+      for (const h of ['h1', 'h2']) await mustSsh(tb, h, `ctr run -d ${tb.image} ${id} sleep 600`)
+      for (const h of ['h1', 'h2']) expect(await mustSsh(tb, h, 'ctr task ls')).to.match(new RegExp(`^${id}\\s+\\d+\\s+RUNNING$`, 'm'))
+    } finally {
+      for (const h of ['h1', 'h2']) await ssh(tb, h, `ctr task kill -s SIGKILL ${id}; sleep 0.3; ctr task rm -f ${id}; ctr c rm ${id}`)
+    }
+    for (const h of ['h1', 'h2']) expect(await mustSsh(tb, h, 'ctr c ls -q')).not.to.include(id)
+  })
+
+  it('bare1 has no podman, ctr or containerd on PATH over ssh (h1 does)', async () => {
+    const tb = getTestbed()
+    const probe = 'for b in podman ctr containerd; do command -v $b || echo "missing $b"; done; sh -c "command -v podman || echo sh-missing"'
+    expect((await mustSsh(tb, 'bare1', probe)).split('\n')).to.deep.equal(['missing podman', 'missing ctr', 'missing containerd', 'sh-missing'])
+    expect((await mustSsh(tb, 'h1', probe)).split('\n')).to.deep.equal(['/usr/bin/podman', '/usr/bin/ctr', '/usr/bin/containerd', '/usr/bin/podman'])
+    expect((await ssh(tb, 'bare1', 'podman --version')).code).to.equal(127)
+  })
+
+  it('a podman container on h1 with a published port answers HTTP from the machine, then is removed', async () => {
+    const tb = getTestbed()
+    const h1 = hostByName(tb, 'h1')
+    const url = `http://${h1.ip}:18080/`
+    try {
+      await mustSsh(tb, 'h1', `podman run -d --name tb-web -p 18080:80 ${tb.image} httpd -f -p 80 -h /www`)
+      const got = await eventually(`GET ${url}`, 10_000, () => httpGet(url), (r) => r.code === 0)
+      expect(got.body).to.equal('clusterctl-test')
+    } finally {
+      await ssh(tb, 'h1', 'podman rm -f --time 0 tb-web')
+    }
+    expect(await mustSsh(tb, 'h1', "podman ps -a --format '{{.Names}}'")).not.to.include('tb-web')
+    expect(await probePort(h1.ip, 18080, 2000)).to.equal('refused')
+  })
+
+  it('partition makes a host unreachable (timeouts) while its containers keep running; heal brings it back', async () => {
+    const tb = getTestbed()
+    const h2 = hostByName(tb, 'h2')
+    await mustSsh(tb, 'h2', `podman run -d --name tb-part ${tb.image} sleep 600`)
+    const pid = Number((await mustSsh(tb, 'h2', "podman inspect --format '{{.State.Pid}}' tb-part")).trim())
+    try {
+      await partitionHost(tb, 'h2')
+      const r = await ssh(tb, 'h2', 'true', 2)
+      expect(r.code).to.equal(255)
+      expect(r.stderr).to.match(/timed out/i)
+      expect(await probePort(h2.ip, 22, 1000)).to.equal('timeout')
+      expect(pidAlive(pid), 'the container runs on during the partition').to.equal(true)
+    } finally {
+      await healHost(tb, 'h2')
+    }
+    expect((await mustSsh(tb, 'h2', "podman inspect --format '{{.State.Status}}' tb-part")).trim()).to.equal('running')
+    await mustSsh(tb, 'h2', 'podman rm -f --time 0 tb-part')
+  })
+
+  it('crash kills every process of a host (timeouts); restart brings it back with the same host key, as after a reboot', async () => {
+    const tb = getTestbed()
+    const h3 = hostByName(tb, 'h3')
+    const keyBefore = await scanHostKey(tb, 'h3')
+    await mustSsh(tb, 'h3', `podman run -d --name tb-crash ${tb.image} sleep 600 && ctr run -d ${tb.image} tb-crash sleep 600`)
+    const [conmon, ctrPid] = (await mustSsh(tb, 'h3', "podman inspect --format '{{.State.ConmonPid}} {{.State.Pid}}' tb-crash")).trim().split(' ').map(Number)
+    const taskPid = Number(/^tb-crash\s+(\d+)/m.exec(await mustSsh(tb, 'h3', 'ctr task ls'))?.[1])
+    const before = await testbedStatus(tb)
+    const old = before.find((s) => s.name === 'h3')
+    try {
+      await crashHost(tb, 'h3')
+      const r = await ssh(tb, 'h3', 'true', 2)
+      expect(r.code).to.equal(255)
+      expect(r.stderr).to.match(/timed out/i)
+      for (const pid of [conmon, ctrPid, taskPid, old?.holder.pid, old?.sshd.pid, old?.containerd?.pid]) expect(pidAlive(pid), `pid ${pid} after the crash`).to.equal(false)
+      const status = (await testbedStatus(tb)).find((s) => s.name === 'h3')
+      expect(status).to.deep.include({link: 'down', ssh: 'timeout'})
+    } finally {
+      await restartHost(tb, 'h3')
+    }
+    expect(await scanHostKey(tb, 'h3')).to.equal(keyBefore)
+    // podman sees a reboot: the container is back, not running; containerd kept the container, not the task
+    expect((await mustSsh(tb, 'h3', "podman inspect --format '{{.State.Status}}' tb-crash")).trim()).to.equal('created')
+    expect(await mustSsh(tb, 'h3', 'ctr c ls -q')).to.include('tb-crash')
+    expect(await mustSsh(tb, 'h3', 'ctr task ls -q')).not.to.include('tb-crash')
+    // and both runtimes work again
+    await mustSsh(tb, 'h3', 'podman start tb-crash && ctr task start -d tb-crash')
+    expect((await mustSsh(tb, 'h3', "podman inspect --format '{{.State.Status}}' tb-crash")).trim()).to.equal('running')
+    expect(await mustSsh(tb, 'h3', 'ctr task ls')).to.match(/^tb-crash\s+\d+\s+RUNNING$/m)
+    await mustSsh(tb, 'h3', 'podman rm -f --time 0 tb-crash; ctr task kill -s SIGKILL tb-crash; sleep 0.3; ctr task rm -f tb-crash; ctr c rm tb-crash')
+    expect(h3.ip).to.equal('192.168.240.13')
+  })
+
+  it('kill-sshd refuses connections (unlike a crash); restart starts sshd again', async () => {
+    const tb = getTestbed()
+    try {
+      await killSshd(tb, 'bare1')
+      const r = await ssh(tb, 'bare1', 'true', 2)
+      expect(r.code).to.equal(255)
+      expect(r.stderr).to.match(/connection refused/i)
+    } finally {
+      await restartHost(tb, 'bare1')
+    }
+    expect((await mustSsh(tb, 'bare1', 'hostname')).trim()).to.equal('bare1')
+  })
+
+  it('rekey gives a host a new host key, which a pinned known_hosts refuses', async () => {
+    const tb = getTestbed()
+    const host = hostByName(tb, 'h2')
+    const oldKey = await scanHostKey(tb, 'h2')
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cctl-kh-'))
+    try {
+      const knownHosts = path.join(dir, 'known_hosts')
+      fs.writeFileSync(knownHosts, `${host.ip} ${oldKey}\n`)
+      const pinned = ['-i', tb.keyPath, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', `root@${host.ip}`, 'true']
+      expect((await execa('ssh', pinned, {reject: false})).exitCode, 'the old key is accepted before rekey').to.equal(0)
+      await rekeyHost(tb, 'h2')
+      const newKey = await scanHostKey(tb, 'h2')
+      expect(newKey).not.to.equal(oldKey)
+      expect(fs.readFileSync(`${host.hostKeyPath}.pub`, 'utf8')).to.include(newKey)
+      const refused = await execa('ssh', pinned, {reject: false})
+      expect(refused.exitCode).to.equal(255)
+      expect(refused.stderr).to.match(/host key/i)
+    } finally {
+      fs.rmSync(dir, {recursive: true, force: true})
+    }
+    await mustSsh(tb, 'h2', 'true')
+  })
+
+  it('addHost adds a running full host to the test bed mid-test', async () => {
+    const tb = getTestbed()
+    const host = await addHost(tb, {name: 'h4'})
+    expect(host).to.deep.include({name: 'h4', ip: '192.168.240.14', netns: 'cctl-h4', vethOuter: 'cctl-h4-o'})
+    expect(hostByName(tb, 'h4')).to.equal(host)
+    expect((await mustSsh(tb, 'h4', "hostname; podman images --format '{{.Repository}}:{{.Tag}}'; ctr images ls -q")).split('\n')).to.deep.equal(['h4', tb.image, tb.image])
+  })
+})
