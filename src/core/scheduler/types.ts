@@ -1,0 +1,159 @@
+/**
+ * The scheduler's input and output: plain data only, so the store, the reconcile loop
+ * and the tests can build it without knowing how the scheduler works inside.
+ *
+ * Amounts use the integer units of core/model/resources.ts (milli-cores, bytes).
+ */
+import type {Resources} from '../model/resources.js'
+
+/** Only `ready` nodes take new work; every other state is a rejection reason. */
+export type NodeState = 'ready' | 'cordoned' | 'draining' | 'suspect' | 'down' | 'unreachable'
+
+export const NODE_STATES: readonly NodeState[] = ['ready', 'cordoned', 'draining', 'suspect', 'down', 'unreachable']
+
+export interface SchedNode {
+  id: string
+  /** The hostname: the value of the `hostname` constraint field. */
+  name: string
+  state: NodeState
+  /** Node labels; any of them can be a constraint or preference field. */
+  labels: Readonly<Record<string, string>>
+  /** What the node offers to tasks (capacity minus reserved). */
+  allocatable: Resources
+  /** What running and starting tasks already hold. */
+  allocated: Resources
+  /** Host ports already taken on the node (any range). */
+  usedPorts: readonly number[]
+}
+
+/** A task that already runs (or is starting) somewhere: it counts toward its job's constraints. */
+export interface PlacedTask {
+  taskId: string
+  jobId: string
+  nodeId: string
+}
+
+export type ConstraintOperator = 'UNIQUE' | 'CLUSTER' | 'GROUP_BY' | 'LIKE' | 'UNLIKE' | 'MAX_PER' | 'IS'
+
+export const CONSTRAINT_OPERATORS: readonly ConstraintOperator[] = ['UNIQUE', 'CLUSTER', 'GROUP_BY', 'LIKE', 'UNLIKE', 'MAX_PER', 'IS']
+
+/** A Marathon constraint: `field:OPERATOR[:value]`, field = `hostname` or a node label. */
+export interface Constraint {
+  field: string
+  operator: ConstraintOperator
+  value?: string
+}
+
+/** A soft preference (`--prefer zone=a`): matching nodes rank first, others still take the task. */
+export interface Preference {
+  field: string
+  value: string
+  /** Whole number 1..100, default 1. Weights of matched preferences add up. */
+  weight?: number
+}
+
+export type Strategy = 'binpack' | 'spread'
+
+export interface TaskRequest {
+  taskId: string
+  jobId: string
+  instance: number
+  resources: Resources
+  /** How many host ports the task needs; the scheduler picks them from the port range. */
+  ports: number
+  constraints: readonly Constraint[]
+  preferences: readonly Preference[]
+  /** Per-job choice; defaults to the cluster default (`defaultStrategy`, itself `binpack`). */
+  strategy?: Strategy
+}
+
+export interface Snapshot {
+  nodes: readonly SchedNode[]
+  placed: readonly PlacedTask[]
+}
+
+export interface PortRange {
+  /** First port of the range, inclusive. */
+  from: number
+  /** Last port of the range, inclusive. */
+  to: number
+}
+
+export interface ScheduleOptions {
+  /** Seeds the tie-breaks between equally good nodes; same seed, same plan. */
+  seed: number
+  /** Host ports to hand out, default 31000-32000. */
+  portRange?: PortRange
+  /** The strategy of tasks that do not choose one, default `binpack`. */
+  defaultStrategy?: Strategy
+  /**
+   * `largest-first` (default) places the biggest requests first, as first-fit-decreasing
+   * does, which packs better and lets big tasks in before the cluster fragments;
+   * `as-given` keeps the order of `work` (the caller's priority order).
+   */
+  order?: 'largest-first' | 'as-given'
+  /**
+   * How many feasible nodes the indexed search scores before it settles (default 8).
+   * Larger is closer to a full scan and slower. Feasibility never depends on it.
+   */
+  candidates?: number
+}
+
+/** Why a node cannot take a task. Stable strings for `--json`. */
+export type ReasonCode =
+  | 'node-cordoned'
+  | 'node-draining'
+  | 'node-suspect'
+  | 'node-down'
+  | 'node-unreachable'
+  | 'insufficient-cpu'
+  | 'insufficient-mem'
+  | 'insufficient-disk'
+  | 'insufficient-gpus'
+  | 'insufficient-ports'
+  | 'constraint-missing-field'
+  | 'constraint-unique'
+  | 'constraint-cluster'
+  | 'constraint-group-by'
+  | 'constraint-like'
+  | 'constraint-unlike'
+  | 'constraint-max-per'
+  | 'constraint-is'
+
+/** One line of a pending task's summary: how many nodes refused it for one reason. */
+export interface RejectionDetail {
+  reason: ReasonCode
+  count: number
+  /** Human text without the count, e.g. `insufficient mem (need 2Gi, max free 1.5Gi)`. */
+  text: string
+  /** For resource and port reasons: the amount asked for (milli-cores, bytes, gpus, ports). */
+  need?: number
+  /** For resource and port reasons: the most any refusing node has free. */
+  maxFree?: number
+  /** For constraint reasons: the constraint as the user wrote it, e.g. `rack:MAX_PER:2`. */
+  constraint?: string
+}
+
+export interface Placement {
+  taskId: string
+  jobId: string
+  nodeId: string
+  hostPorts: number[]
+  /** The node's total score for the task (see README: groups, preferences, strategy). */
+  score: number
+}
+
+export interface PendingTask {
+  taskId: string
+  jobId: string
+  /** e.g. `0/3 nodes fit: 2 insufficient mem (need 2Gi, max free 1.5Gi), 1 cordoned` */
+  reason: string
+  /** Nodes per reason code; the counts add up to the number of nodes in the snapshot. */
+  counts: Partial<Record<ReasonCode, number>>
+  details: RejectionDetail[]
+}
+
+export interface Plan {
+  placements: Placement[]
+  pending: PendingTask[]
+}
