@@ -88,3 +88,12 @@ const LABEL_KEY = /^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/i
 export function isValidLabelKey(key: string): boolean {
   return LABEL_KEY.test(key) && key !== 'hostname'
 }
+
+/** The host a node's published ports are reached at: the address it resolved to (127.0.0.1 for local). */
+export function publicHostOf(node: Pick<Node, 'resolvedAddress'>): string {
+  if (node.resolvedAddress === 'local') return '127.0.0.1'
+  const withoutUser = node.resolvedAddress.slice(node.resolvedAddress.lastIndexOf('@') + 1)
+  const bracket = /^\[([^\]]+)\]/.exec(withoutUser)
+  if (bracket) return bracket[1]!
+  return withoutUser.replace(/:\d+$/, '')
+}

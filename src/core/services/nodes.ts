@@ -18,6 +18,7 @@ import {
 import {fitsWithin, formatBytes, formatCpu, type Resources, ZERO_RESOURCES} from '../model/resources.js'
 import {defaultNodeName, parseTarget, type Target} from '../model/target.js'
 import {appendEvent} from '../state/events.js'
+import {listTasks, updateTask} from '../state/jobs.js'
 import {deleteNode, findNode, insertNode, listNodes, updateNodeInventory} from '../state/nodes.js'
 import type {Transport} from '../../ssh/transport.js'
 import {type ConnectSpec, connectSpecOf, type ServiceContext} from './context.js'
@@ -227,11 +228,31 @@ export async function refreshInventory(ctx: ServiceContext, names: string[] | 'a
   )
 }
 
-export function removeNode(ctx: Pick<ServiceContext, 'store'>, name: string): Node {
-  return ctx.store.write(() => {
+/**
+ * Forgets a node. A node with live tasks is refused unless `force`: then its tasks
+ * are recorded as lost (the next pass places replacements elsewhere); nothing on
+ * the host is touched either way.
+ */
+export function removeNode(ctx: Pick<ServiceContext, 'store'>, name: string, options: {force?: boolean} = {}): Node {
+  const {store} = ctx
+  return store.write(() => {
     const node = getNode(ctx, name)
-    deleteNode(ctx.store, node.id)
-    appendEvent(ctx.store, {type: 'node.removed', subjectKind: 'node', subject: name, message: `removed (was ${node.resolvedAddress})`, data: {id: node.id}})
+    const live = listTasks(store, {nodeId: node.id, live: true})
+    if (live.length > 0 && !options.force) {
+      throw new FailedError(`Node ${name} still runs ${live.length} task${live.length === 1 ? '' : 's'} (${live.slice(0, 3).map((t) => `${t.jobName}.${t.instance}`).join(', ')}${live.length > 3 ? ', ...' : ''}).`, {
+        code: 'node-busy',
+        hint: `Scale or stop those jobs first, or run \`clusterctl node rm ${name} --force\` to forget the node and replace its tasks elsewhere.`,
+      })
+    }
+
+    const now = store.clock.now()
+    for (const t of live) {
+      updateTask(store, t.id, {state: 'lost', finishedAt: now, reason: `node ${name} was removed`}, now)
+      appendEvent(store, {type: 'task.lost', subjectKind: 'task', subject: t.id, message: `${t.jobName}.${t.instance}: node ${name} was removed with --force`, data: {job: t.jobName, instance: t.instance}})
+    }
+
+    deleteNode(store, node.id)
+    appendEvent(store, {type: 'node.removed', subjectKind: 'node', subject: name, message: `removed (was ${node.resolvedAddress})${live.length ? `; ${live.length} tasks lost` : ''}`, data: {id: node.id, lostTasks: live.map((t) => t.id)}})
     return node
   })
 }

@@ -39,6 +39,26 @@ describe('core/state/migrations', () => {
     expect(() => db.prepare(`INSERT INTO events (at, type, subject_kind, subject, message) VALUES (1, 'x', 'planet', 'p', 'm')`).run()).to.throw(/CHECK/)
   })
 
+  it('0003 adds jobs and tasks and a cluster id; tasks go with their job and outlive their node', () => {
+    migrate(db, MIGRATIONS, 2)
+    db.prepare(`INSERT INTO nodes (id, name, host, resolved_address, runtime, state, cap_cpu_milli, cap_mem_bytes, cap_disk_bytes, cap_gpus, inventory, inventoried_at, created_at)
+      VALUES ('n1', 'web-1', 'h', 'root@h:22', 'podman', 'ready', 1000, 1, 1, 0, '{}', 0, 0)`).run()
+    migrate(db, MIGRATIONS, 3)
+    expect(schemaVersion(db)).to.equal(3)
+    expect((db.prepare(`SELECT value FROM meta WHERE key = 'cluster_id'`).get() as {value: string}).value).to.match(/^[0-9a-f]{12}$/)
+    db.pragma('foreign_keys = ON')
+    db.prepare(`INSERT INTO jobs (id, name, kind, spec, spec_hash, instances, state, created_at, updated_at) VALUES ('j1', 'web', 'service', '{}', 'h', 2, 'active', 0, 0)`).run()
+    const task = db.prepare(`INSERT INTO tasks (id, job_id, instance, node_id, state, spec_hash, created_at, updated_at) VALUES (?, 'j1', ?, ?, ?, 'h', 0, 0)`)
+    task.run('t1', 0, 'n1', 'running')
+    task.run('t2', 1, null, 'pending')
+    expect(() => task.run('t3', 2, null, 'sleeping')).to.throw(/CHECK/)
+    expect(() => task.run('t4', 3, 'nope', 'pending')).to.throw(/FOREIGN KEY/)
+    db.prepare(`DELETE FROM nodes WHERE id = 'n1'`).run()
+    expect(db.prepare(`SELECT node_id FROM tasks WHERE id = 't1'`).get()).to.deep.equal({node_id: null})
+    db.prepare(`DELETE FROM jobs WHERE id = 'j1'`).run()
+    expect(db.prepare(`SELECT count(*) AS n FROM tasks`).get()).to.deep.equal({n: 0})
+  })
+
   it('is idempotent: migrating twice changes nothing', () => {
     migrate(db)
     const schema = db.prepare(`SELECT sql FROM sqlite_schema ORDER BY name`).all()

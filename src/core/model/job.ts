@@ -1,0 +1,82 @@
+/** Jobs (desired state) and their specs. Plain data and pure helpers only. */
+import {createHash} from 'node:crypto'
+
+import type {Constraint, Preference, Strategy} from '../scheduler/types.js'
+import type {RuntimeName} from './node.js'
+import type {Resources} from './resources.js'
+
+export type JobKind = 'service' | 'batch'
+export type RestartPolicy = 'always' | 'on-failure' | 'never'
+
+export interface PortSpec {
+  containerPort: number
+  protocol: 'tcp' | 'udp'
+  name: string | null
+}
+
+export interface VolumeSpec {
+  source: string
+  target: string
+  readOnly: boolean
+}
+
+export interface HealthCheckSpec {
+  type: 'http' | 'tcp' | 'cmd'
+  /** Container port to probe (http, tcp). */
+  port: number | null
+  path: string | null
+  command: string | null
+  gracePeriodMs: number
+  intervalMs: number
+  timeoutMs: number
+  maxConsecutiveFailures: number
+}
+
+export interface UpgradeStrategy {
+  /** Fraction of instances (0..1) that must stay healthy during a rollout (Marathon). */
+  minimumHealthCapacity: number
+  /** Fraction of extra instances (0..1) a rollout may start above the target (Marathon). */
+  maximumOverCapacity: number
+}
+
+export interface JobSpec {
+  name: string
+  kind: JobKind
+  image: string
+  /** Full command (entrypoint and args); null runs the image's default. */
+  command: string[] | null
+  env: Record<string, string>
+  resources: Resources
+  instances: number
+  ports: PortSpec[]
+  volumes: VolumeSpec[]
+  constraints: Constraint[]
+  preferences: Preference[]
+  healthCheck: HealthCheckSpec | null
+  restart: {policy: RestartPolicy; maxRetries: number}
+  labels: Record<string, string>
+  /** Placement strategy; null uses the cluster default (binpack). */
+  strategy: Strategy | null
+  /** Run only on nodes with this runtime; null: any. */
+  runtime: RuntimeName | null
+  upgrade: UpgradeStrategy
+}
+
+/** A short hash of what a container is made of: a change means its containers must be replaced. */
+export function containerSpecHash(spec: JobSpec): string {
+  const relevant = {
+    image: spec.image,
+    command: spec.command,
+    env: sortKeys(spec.env),
+    resources: spec.resources,
+    ports: spec.ports.map((p) => [p.containerPort, p.protocol]),
+    volumes: spec.volumes,
+    labels: sortKeys(spec.labels),
+    healthCheck: spec.healthCheck,
+  }
+  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 12)
+}
+
+function sortKeys(record: Record<string, string>): Array<[string, string]> {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+}

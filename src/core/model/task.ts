@@ -1,0 +1,58 @@
+import type {JobKind, JobSpec} from './job.js'
+
+export const TASK_STATES = ['pending', 'staging', 'starting', 'running', 'finished', 'failed', 'killed', 'lost', 'unreachable'] as const
+export type TaskState = (typeof TASK_STATES)[number]
+
+/** States of a task that still holds (or waits for) a place: it counts toward its job's instances. */
+export const LIVE_TASK_STATES: readonly TaskState[] = ['pending', 'staging', 'starting', 'running', 'unreachable']
+export const TERMINAL_TASK_STATES: readonly TaskState[] = ['finished', 'failed', 'killed', 'lost']
+
+export function isLive(state: TaskState): boolean {
+  return LIVE_TASK_STATES.includes(state)
+}
+
+export type TaskHealth = 'healthy' | 'unhealthy' | 'unknown'
+
+export interface HostPortBinding {
+  containerPort: number
+  hostPort: number
+  protocol: 'tcp' | 'udp'
+}
+
+export interface Task {
+  id: string
+  jobId: string
+  jobName: string
+  instance: number
+  nodeId: string | null
+  nodeName: string | null
+  state: TaskState
+  /** What the controller wants of it: keep it running, or stop it. */
+  desired: 'run' | 'stop'
+  health: TaskHealth
+  containerName: string | null
+  hostPorts: HostPortBinding[]
+  specHash: string
+  /** Why it is pending, or its last failure, in words a human can act on. */
+  reason: string | null
+  reasonData: Record<string, unknown> | null
+  restarts: number
+  exitCode: number | null
+  createdAt: number
+  updatedAt: number
+  startedAt: number | null
+  finishedAt: number | null
+}
+
+export interface Job {
+  id: string
+  name: string
+  kind: JobKind
+  spec: JobSpec
+  specHash: string
+  /** Desired number of instances (the spec's, or what `scale` set). */
+  instances: number
+  state: 'active' | 'stopped'
+  createdAt: number
+  updatedAt: number
+}

@@ -1,0 +1,368 @@
+/**
+ * The project's own job spec: validation into a JobSpec. Every problem names
+ * the field and the fix (`web: instances: must be >= 0, got -1`); all problems
+ * of a document are reported at once, in one error.
+ */
+import {UserError} from '../errors.js'
+import type {HealthCheckSpec, JobKind, JobSpec, PortSpec, RestartPolicy, VolumeSpec} from '../model/job.js'
+import {RUNTIMES, type RuntimeName} from '../model/node.js'
+import {parseBytes, parseCpuMilli} from '../model/resources.js'
+import {parseConstraint, parsePreference, validateConstraint, validatePreference} from '../scheduler/constraints.js'
+import type {Constraint, ConstraintOperator, Preference} from '../scheduler/types.js'
+
+export const JOB_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+const KNOWN_KEYS = new Set([
+  'name', 'kind', 'image', 'command', 'args', 'env', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'ports', 'volumes',
+  'constraints', 'preferences', 'prefer', 'healthCheck', 'restart', 'labels', 'strategy', 'runtime', 'upgrade',
+])
+
+export const DEFAULTS = {cpuMilli: 100, memBytes: 128 * 1024 * 1024, gracePeriodMs: 30_000, intervalMs: 10_000, timeoutMs: 5000, maxConsecutiveFailures: 3}
+
+class Problems {
+  readonly list: string[] = []
+  constructor(readonly prefix: string) {}
+  add(field: string, message: string): void {
+    this.list.push(`${field}: ${message}`)
+  }
+
+  /** Runs fn; a UserError it throws becomes a problem of that field. */
+  attempt<T>(field: string, fn: () => T): T | undefined {
+    try {
+      return fn()
+    } catch (error) {
+      if (error instanceof UserError) {
+        // Parsers name the value they were given as `value`: the field name says it better here.
+        this.add(field, error.message.replace(/^value:?\s*/, ''))
+        return undefined
+      }
+
+      throw error
+    }
+  }
+}
+
+const describe = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v))
+
+/** Validates one document of the own format. `where` names it in messages (a file and document number). */
+export function validateJobSpec(raw: unknown, where: string): JobSpec {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UserError(`${where}: a job spec must be a mapping with at least name and image, got ${describe(raw)}.`)
+  }
+
+  const doc = raw as Record<string, unknown>
+  const name = typeof doc.name === 'string' ? doc.name : undefined
+  const p = new Problems(name ? `${where} (job ${name})` : where)
+
+  for (const key of Object.keys(doc)) {
+    if (!KNOWN_KEYS.has(key)) {
+      if (key === 'schedule' || key === 'after') p.add(key, 'scheduled jobs are not supported yet; run it as kind: batch')
+      else p.add(key, `unknown field; the fields are ${[...KNOWN_KEYS].join(', ')} (see docs/spec.md)`)
+    }
+  }
+
+  if (name === undefined) p.add('name', `required: a job name like web-1 (got ${describe(doc.name)})`)
+  else if (!JOB_NAME.test(name)) p.add('name', `${JSON.stringify(name)} is not valid: use lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit`)
+
+  const kind = (doc.kind ?? 'service') as JobKind
+  if (kind !== 'service' && kind !== 'batch') p.add('kind', `must be service or batch, got ${describe(doc.kind)}`)
+
+  if (typeof doc.image !== 'string' || doc.image.trim() === '') p.add('image', `required: an image reference like localhost/app:1.0 (got ${describe(doc.image)})`)
+
+  const command = validateCommand(doc.command, doc.args, p)
+  const env = validateStringMap(doc.env, 'env', p, (k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || 'names must be letters, digits and _, not starting with a digit')
+  const labels = validateStringMap(doc.labels, 'labels', p, (k) => !k.startsWith('io.clusterctl.') || 'the io.clusterctl. prefix is reserved')
+
+  const cpuMilli = doc.cpus === undefined ? DEFAULTS.cpuMilli : p.attempt('cpus', () => parseCpuMilli(String(doc.cpus), 'value'))
+  if (cpuMilli !== undefined && cpuMilli <= 0) p.add('cpus', `must be > 0, got ${describe(doc.cpus)}`)
+  const memBytes = doc.mem === undefined ? DEFAULTS.memBytes : p.attempt('mem', () => parseBytes(String(doc.mem), 'value'))
+  if (memBytes !== undefined && memBytes < 4 * 1024 * 1024) p.add('mem', `must be at least 4Mi (container runtimes refuse less), got ${describe(doc.mem)}`)
+  const diskBytes = doc.disk === undefined ? 0 : p.attempt('disk', () => parseBytes(String(doc.disk), 'value'))
+  const gpus = doc.gpus === undefined ? 0 : wholeNumber(doc.gpus, 'gpus', p, 0)
+  const instances = doc.instances === undefined ? 1 : wholeNumber(doc.instances, 'instances', p, 0)
+
+  const ports = validatePorts(doc.ports, p)
+  const volumes = validateVolumes(doc.volumes, p)
+  const constraints = validateConstraints(doc.constraints, p)
+  const preferences = validatePreferences(doc.preferences ?? doc.prefer, p)
+  const healthCheck = validateHealthCheck(doc.healthCheck, ports, p)
+  const restart = validateRestart(doc.restart, kind, p)
+
+  const strategy = doc.strategy ?? null
+  if (strategy !== null && strategy !== 'binpack' && strategy !== 'spread') p.add('strategy', `must be binpack or spread, got ${describe(doc.strategy)}`)
+  const runtime = (doc.runtime ?? null) as RuntimeName | null
+  if (runtime !== null && !RUNTIMES.includes(runtime)) p.add('runtime', `must be podman or containerd, got ${describe(doc.runtime)}`)
+  const upgrade = validateUpgrade(doc.upgrade, p)
+
+  if (p.list.length > 0) {
+    const head = p.list.length === 1 ? `${p.prefix}: ${p.list[0]}.` : `${p.prefix} has ${p.list.length} problems:\n  ${p.list.join('\n  ')}`
+    throw new UserError(head, {code: 'invalid-spec'})
+  }
+
+  return {
+    name: name!,
+    kind,
+    image: (doc.image as string).trim(),
+    command,
+    env,
+    resources: {cpuMilli: cpuMilli!, memBytes: memBytes!, diskBytes: diskBytes!, gpus: gpus!},
+    instances: instances!,
+    ports,
+    volumes,
+    constraints,
+    preferences,
+    healthCheck,
+    restart,
+    labels,
+    strategy: strategy as JobSpec['strategy'],
+    runtime,
+    upgrade,
+  }
+}
+
+function wholeNumber(value: unknown, field: string, p: Problems, min: number): number | undefined {
+  const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value
+  if (typeof n !== 'number' || !Number.isInteger(n)) {
+    p.add(field, `must be a whole number, got ${describe(value)}`)
+    return undefined
+  }
+
+  if (n < min) {
+    p.add(field, `must be >= ${min}, got ${n}`)
+    return undefined
+  }
+
+  return n
+}
+
+function validateCommand(command: unknown, args: unknown, p: Problems): string[] | null {
+  let out: string[] | null = null
+  if (typeof command === 'string') {
+    if (command.trim() === '') p.add('command', 'must not be empty; leave it out to run the image default')
+    else out = ['sh', '-c', command]
+  } else if (Array.isArray(command)) {
+    if (command.length === 0 || !command.every((c) => typeof c === 'string')) p.add('command', 'must be a non-empty list of strings, or one string run by sh -c')
+    else out = command as string[]
+  } else if (command !== undefined && command !== null) {
+    p.add('command', `must be a string or a list of strings, got ${describe(command)}`)
+  }
+
+  if (args !== undefined) {
+    if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) p.add('args', 'must be a list of strings')
+    else out = [...(out ?? []), ...(args as string[])]
+  }
+
+  return out
+}
+
+function validateStringMap(value: unknown, field: string, p: Problems, keyOk: (k: string) => true | string): Record<string, string> {
+  if (value === undefined || value === null) return {}
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    p.add(field, `must be a mapping of names to values, got ${describe(value)}`)
+    return {}
+  }
+
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const ok = keyOk(k)
+    if (ok !== true) p.add(`${field}.${k}`, ok)
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = String(v)
+    else p.add(`${field}.${k}`, `must be a string, got ${describe(v)}`)
+  }
+
+  return out
+}
+
+export function parsePortText(text: string): PortSpec {
+  const m = /^\s*(\d+)(?:\/(tcp|udp))?\s*$/i.exec(text)
+  if (!m) throw new UserError(`expected CONTAINER_PORT[/tcp|udp] like 8080 or 53/udp, got ${JSON.stringify(text)}`)
+  const port = Number(m[1])
+  if (port < 1 || port > 65_535) throw new UserError(`port ${port} is out of range (1-65535)`)
+  return {containerPort: port, protocol: (m[2]?.toLowerCase() ?? 'tcp') as 'tcp' | 'udp', name: null}
+}
+
+function validatePorts(value: unknown, p: Problems): PortSpec[] {
+  if (value === undefined || value === null) return []
+  if (!Array.isArray(value)) {
+    p.add('ports', `must be a list like [8080, "53/udp"], got ${describe(value)}`)
+    return []
+  }
+
+  const out: PortSpec[] = []
+  for (const [i, item] of value.entries()) {
+    const field = `ports[${i}]`
+    if (typeof item === 'number' || typeof item === 'string') {
+      const port = p.attempt(field, () => parsePortText(String(item)))
+      if (port) out.push(port)
+    } else if (item && typeof item === 'object') {
+      const o = item as Record<string, unknown>
+      const port = p.attempt(field, () => parsePortText(`${String(o.containerPort)}${o.protocol ? `/${String(o.protocol)}` : ''}`))
+      if (port) out.push({...port, name: typeof o.name === 'string' ? o.name : null})
+    } else p.add(field, `must be a port number, "PORT/proto" or {containerPort, protocol, name}, got ${describe(item)}`)
+  }
+
+  const seen = new Set<string>()
+  for (const port of out) {
+    const key = `${port.containerPort}/${port.protocol}`
+    if (seen.has(key)) p.add('ports', `${key} is listed twice`)
+    seen.add(key)
+  }
+
+  return out
+}
+
+export function parseVolumeText(text: string): VolumeSpec {
+  const parts = text.split(':')
+  if (parts.length < 2 || parts.length > 3 || parts[0] === '' || parts[1] === '') throw new UserError(`expected SRC:DST[:ro] like /srv/data:/data:ro, got ${JSON.stringify(text)}`)
+  if (parts[2] !== undefined && parts[2] !== 'ro' && parts[2] !== 'rw') throw new UserError(`the mode must be ro or rw, got ${JSON.stringify(parts[2])} in ${JSON.stringify(text)}`)
+  return checkVolume({source: parts[0]!, target: parts[1]!, readOnly: parts[2] === 'ro'})
+}
+
+function checkVolume(v: VolumeSpec): VolumeSpec {
+  if (!v.source.startsWith('/')) throw new UserError(`the source must be an absolute host path (named and NFS volumes are not supported yet), got ${JSON.stringify(v.source)}`)
+  if (!v.target.startsWith('/')) throw new UserError(`the target must be an absolute path in the container, got ${JSON.stringify(v.target)}`)
+  return v
+}
+
+function validateVolumes(value: unknown, p: Problems): VolumeSpec[] {
+  if (value === undefined || value === null) return []
+  if (!Array.isArray(value)) {
+    p.add('volumes', `must be a list like ["/srv/data:/data:ro"], got ${describe(value)}`)
+    return []
+  }
+
+  const out: VolumeSpec[] = []
+  for (const [i, item] of value.entries()) {
+    const field = `volumes[${i}]`
+    const v = typeof item === 'string'
+      ? p.attempt(field, () => parseVolumeText(item))
+      : item && typeof item === 'object'
+        ? p.attempt(field, () => checkVolume({source: String((item as VolumeSpec).source), target: String((item as VolumeSpec).target), readOnly: (item as VolumeSpec).readOnly === true}))
+        : (p.add(field, `must be "SRC:DST[:ro]" or {source, target, readOnly}, got ${describe(item)}`), undefined)
+    if (v) out.push(v)
+  }
+
+  return out
+}
+
+function validateConstraints(value: unknown, p: Problems): Constraint[] {
+  if (value === undefined || value === null) return []
+  if (!Array.isArray(value)) {
+    p.add('constraints', `must be a list like ["hostname:UNIQUE"], got ${describe(value)}`)
+    return []
+  }
+
+  const out: Constraint[] = []
+  for (const [i, item] of value.entries()) {
+    const field = `constraints[${i}]`
+    let c: Constraint | undefined
+    if (typeof item === 'string') c = p.attempt(field, () => parseConstraint(item, 'value'))
+    else if (Array.isArray(item) && item.length >= 2 && item.length <= 3 && item.every((x) => typeof x === 'string')) {
+      // Marathon's array form: ["hostname", "UNIQUE"] or ["rack", "MAX_PER", "2"]
+      c = p.attempt(field, () => validateConstraint({field: item[0]!, operator: item[1] as ConstraintOperator, ...(item[2] === undefined ? {} : {value: item[2]})}, 'value'))
+    } else p.add(field, `must be "FIELD:OPERATOR[:VALUE]" or ["FIELD", "OPERATOR", "VALUE"], got ${describe(item)}`)
+    if (c) out.push(c)
+  }
+
+  return out
+}
+
+function validatePreferences(value: unknown, p: Problems): Preference[] {
+  if (value === undefined || value === null) return []
+  const items = Array.isArray(value) ? value : [value]
+  const out: Preference[] = []
+  for (const [i, item] of items.entries()) {
+    const field = `preferences[${i}]`
+    let pref: Preference | undefined
+    if (typeof item === 'string') pref = p.attempt(field, () => parsePreference(item, 'value'))
+    else if (item && typeof item === 'object') {
+      const o = item as Record<string, unknown>
+      pref = p.attempt(field, () => validatePreference({field: String(o.field ?? o.label ?? ''), value: String(o.value ?? ''), ...(o.weight === undefined ? {} : {weight: Number(o.weight)})}, 'value'))
+    } else p.add(field, `must be "LABEL=VALUE" or {field, value, weight}, got ${describe(item)}`)
+    if (pref) out.push(pref)
+  }
+
+  return out
+}
+
+/** `10s`, `500ms`, `2m`, `1h`, or a number of seconds. */
+export function parseDurationMs(value: unknown, field: string): number {
+  if (typeof value === 'number' && value >= 0) return Math.round(value * 1000)
+  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value) : null
+  if (!m) throw new UserError(`${field}: expected a duration like 10s, 500ms or 2m, got ${describe(value)}`)
+  const factor = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+  return Math.round(Number(m[1]) * factor)
+}
+
+function validateHealthCheck(value: unknown, ports: PortSpec[], p: Problems): HealthCheckSpec | null {
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    p.add('healthCheck', `must be a mapping like {http: "8080/healthz"}, got ${describe(value)}`)
+    return null
+  }
+
+  const o = value as Record<string, unknown>
+  const kinds = (['http', 'tcp', 'cmd'] as const).filter((k) => o[k] !== undefined)
+  if (kinds.length !== 1) {
+    p.add('healthCheck', 'give exactly one of http: "PORT[/PATH]", tcp: PORT or cmd: "COMMAND"')
+    return null
+  }
+
+  const type = kinds[0]!
+  const check: HealthCheckSpec = {
+    type,
+    port: null,
+    path: null,
+    command: null,
+    gracePeriodMs: p.attempt('healthCheck.gracePeriod', () => (o.gracePeriod === undefined ? DEFAULTS.gracePeriodMs : parseDurationMs(o.gracePeriod, 'value'))) ?? 0,
+    intervalMs: p.attempt('healthCheck.interval', () => (o.interval === undefined ? DEFAULTS.intervalMs : parseDurationMs(o.interval, 'value'))) ?? 0,
+    timeoutMs: p.attempt('healthCheck.timeout', () => (o.timeout === undefined ? DEFAULTS.timeoutMs : parseDurationMs(o.timeout, 'value'))) ?? 0,
+    maxConsecutiveFailures: o.maxConsecutiveFailures === undefined ? DEFAULTS.maxConsecutiveFailures : (wholeNumber(o.maxConsecutiveFailures, 'healthCheck.maxConsecutiveFailures', p, 1) ?? 1),
+  }
+  if (type === 'cmd') {
+    if (typeof o.cmd !== 'string' || o.cmd.trim() === '') p.add('healthCheck.cmd', 'must be a command string, run with sh -c inside the container')
+    else check.command = o.cmd
+  } else {
+    const m = /^\s*(\d+)(\/.*)?\s*$/.exec(String(o[type]))
+    if (!m) p.add(`healthCheck.${type}`, `expected PORT${type === 'http' ? '[/PATH]' : ''}, got ${describe(o[type])}`)
+    else {
+      check.port = Number(m[1])
+      check.path = type === 'http' ? (m[2] ?? '/') : null
+      if (!ports.some((port) => port.containerPort === check.port)) p.add(`healthCheck.${type}`, `port ${check.port} is not among the job's ports; add it to ports`)
+    }
+  }
+
+  return check
+}
+
+function validateRestart(value: unknown, kind: JobKind, p: Problems): JobSpec['restart'] {
+  const fallback: JobSpec['restart'] = kind === 'service' ? {policy: 'always', maxRetries: 0} : {policy: 'on-failure', maxRetries: 3}
+  if (value === undefined || value === null) return fallback
+  const o = typeof value === 'string' ? {policy: value} : (value as Record<string, unknown>)
+  const policy = o.policy as RestartPolicy
+  if (policy !== 'always' && policy !== 'on-failure' && policy !== 'never') {
+    p.add('restart', `must be always, on-failure or never, got ${describe(o.policy)}`)
+    return fallback
+  }
+
+  const maxRetries = o.maxRetries === undefined ? fallback.maxRetries : (wholeNumber(o.maxRetries, 'restart.maxRetries', p, 0) ?? 0)
+  if (kind === 'service' && policy !== 'always') p.add('restart', `a service always restarts (use kind: batch for ${policy})`)
+  return {policy, maxRetries}
+}
+
+function validateUpgrade(value: unknown, p: Problems): JobSpec['upgrade'] {
+  const out = {minimumHealthCapacity: 1, maximumOverCapacity: 1}
+  if (value === undefined || value === null) return out
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    p.add('upgrade', `must be {minimumHealthCapacity, maximumOverCapacity}, got ${describe(value)}`)
+    return out
+  }
+
+  for (const key of ['minimumHealthCapacity', 'maximumOverCapacity'] as const) {
+    const v = (value as Record<string, unknown>)[key]
+    if (v === undefined) continue
+    if (typeof v !== 'number' || v < 0 || v > 1) p.add(`upgrade.${key}`, `must be a number from 0 to 1, got ${describe(v)}`)
+    else out[key] = v
+  }
+
+  return out
+}

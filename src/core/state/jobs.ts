@@ -1,0 +1,157 @@
+import type {JobSpec} from '../model/job.js'
+import type {HostPortBinding, Job, Task, TaskHealth, TaskState} from '../model/task.js'
+import type {Store} from './store.js'
+
+interface JobRow {
+  id: string
+  name: string
+  kind: Job['kind']
+  spec: string
+  spec_hash: string
+  instances: number
+  state: Job['state']
+  created_at: number
+  updated_at: number
+}
+
+interface TaskRow {
+  id: string
+  job_id: string
+  job_name: string
+  instance: number
+  node_id: string | null
+  node_name: string | null
+  state: TaskState
+  desired: 'run' | 'stop'
+  health: TaskHealth
+  container_name: string | null
+  host_ports: string
+  spec_hash: string
+  reason: string | null
+  reason_data: string | null
+  restarts: number
+  exit_code: number | null
+  created_at: number
+  updated_at: number
+  started_at: number | null
+  finished_at: number | null
+}
+
+const toJob = (r: JobRow): Job => ({
+  id: r.id,
+  name: r.name,
+  kind: r.kind,
+  spec: JSON.parse(r.spec) as JobSpec,
+  specHash: r.spec_hash,
+  instances: r.instances,
+  state: r.state,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+})
+
+const toTask = (r: TaskRow): Task => ({
+  id: r.id,
+  jobId: r.job_id,
+  jobName: r.job_name,
+  instance: r.instance,
+  nodeId: r.node_id,
+  nodeName: r.node_name,
+  state: r.state,
+  desired: r.desired,
+  health: r.health,
+  containerName: r.container_name,
+  hostPorts: JSON.parse(r.host_ports) as HostPortBinding[],
+  specHash: r.spec_hash,
+  reason: r.reason,
+  reasonData: r.reason_data === null ? null : (JSON.parse(r.reason_data) as Record<string, unknown>),
+  restarts: r.restarts,
+  exitCode: r.exit_code,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+})
+
+export function clusterId(store: Store): string {
+  return (store.stmt(`SELECT value FROM meta WHERE key = 'cluster_id'`).get() as {value: string}).value
+}
+
+export function listJobs(store: Store): Job[] {
+  return (store.stmt(`SELECT * FROM jobs ORDER BY name`).all() as JobRow[]).map(toJob)
+}
+
+export function findJob(store: Store, name: string): Job | undefined {
+  const row = store.stmt(`SELECT * FROM jobs WHERE name = ?`).get(name) as JobRow | undefined
+  return row ? toJob(row) : undefined
+}
+
+export function insertJob(store: Store, job: Job): void {
+  store
+    .stmt(`INSERT INTO jobs (id, name, kind, spec, spec_hash, instances, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .run(job.id, job.name, job.kind, JSON.stringify(job.spec), job.specHash, job.instances, job.state, job.createdAt, job.updatedAt)
+}
+
+export function updateJob(store: Store, job: Pick<Job, 'id' | 'spec' | 'specHash' | 'instances' | 'state' | 'kind'>, at: number): void {
+  store
+    .stmt(`UPDATE jobs SET kind = ?, spec = ?, spec_hash = ?, instances = ?, state = ?, updated_at = ? WHERE id = ?`)
+    .run(job.kind, JSON.stringify(job.spec), job.specHash, job.instances, job.state, at, job.id)
+}
+
+export function deleteJob(store: Store, id: string): void {
+  store.stmt(`DELETE FROM jobs WHERE id = ?`).run(id)
+}
+
+const TASK_SELECT = `SELECT t.*, j.name AS job_name, n.name AS node_name FROM tasks t JOIN jobs j ON j.id = t.job_id LEFT JOIN nodes n ON n.id = t.node_id`
+const LIVE = `('pending', 'staging', 'starting', 'running', 'unreachable')`
+
+export function listTasks(store: Store, filter: {jobId?: string; live?: boolean; nodeId?: string} = {}): Task[] {
+  const rows = store
+    .stmt(
+      `${TASK_SELECT} WHERE (@jobId IS NULL OR t.job_id = @jobId) AND (@nodeId IS NULL OR t.node_id = @nodeId)
+         AND (@live = 0 OR t.state IN ${LIVE}) ORDER BY j.name, t.instance, t.created_at`,
+    )
+    .all({jobId: filter.jobId ?? null, nodeId: filter.nodeId ?? null, live: filter.live ? 1 : 0}) as TaskRow[]
+  return rows.map(toTask)
+}
+
+export function findTask(store: Store, idOrPrefix: string): Task[] {
+  return (store.stmt(`${TASK_SELECT} WHERE t.id LIKE ? || '%' OR t.container_name = ? ORDER BY t.created_at`).all(idOrPrefix, idOrPrefix) as TaskRow[]).map(toTask)
+}
+
+export function insertTask(store: Store, task: Omit<Task, 'jobName' | 'nodeName'>): void {
+  store
+    .stmt(
+      `INSERT INTO tasks (id, job_id, instance, node_id, state, desired, health, container_name, host_ports, spec_hash, reason, reason_data, restarts, exit_code, created_at, updated_at, started_at, finished_at)
+       VALUES (@id, @jobId, @instance, @nodeId, @state, @desired, @health, @containerName, @hostPorts, @specHash, @reason, @reasonData, @restarts, @exitCode, @createdAt, @updatedAt, @startedAt, @finishedAt)`,
+    )
+    .run({...task, hostPorts: JSON.stringify(task.hostPorts), reasonData: task.reasonData === null ? null : JSON.stringify(task.reasonData)})
+}
+
+export type TaskPatch = Partial<Pick<Task, 'nodeId' | 'state' | 'desired' | 'health' | 'containerName' | 'hostPorts' | 'specHash' | 'reason' | 'reasonData' | 'restarts' | 'exitCode' | 'startedAt' | 'finishedAt'>>
+
+export function updateTask(store: Store, id: string, patch: TaskPatch, at: number): void {
+  const columns: Record<keyof TaskPatch, string> = {
+    nodeId: 'node_id',
+    state: 'state',
+    desired: 'desired',
+    health: 'health',
+    containerName: 'container_name',
+    hostPorts: 'host_ports',
+    specHash: 'spec_hash',
+    reason: 'reason',
+    reasonData: 'reason_data',
+    restarts: 'restarts',
+    exitCode: 'exit_code',
+    startedAt: 'started_at',
+    finishedAt: 'finished_at',
+  }
+  const keys = (Object.keys(patch) as Array<keyof TaskPatch>).filter((k) => patch[k] !== undefined)
+  if (keys.length === 0) return
+  const values: Record<string, unknown> = {id, at}
+  for (const k of keys) {
+    const v = patch[k]
+    values[k] = k === 'hostPorts' || k === 'reasonData' ? (v === null ? null : JSON.stringify(v)) : v
+  }
+
+  store.stmt(`UPDATE tasks SET ${keys.map((k) => `${columns[k]} = @${k}`).join(', ')}, updated_at = @at WHERE id = @id`).run(values)
+}

@@ -1,0 +1,114 @@
+import {expect} from 'chai'
+
+import {UserError} from '../../../../src/core/errors.js'
+import {containerSpecHash} from '../../../../src/core/model/job.js'
+import {parseSpecText} from '../../../../src/core/spec/parse.js'
+import {parseDurationMs, validateJobSpec} from '../../../../src/core/spec/validate.js'
+
+function problem(raw: unknown): string {
+  try {
+    validateJobSpec(raw, 'web.yaml')
+  } catch (error) {
+    expect(error).to.be.instanceOf(UserError)
+    return (error as Error).message
+  }
+
+  throw new Error('expected a validation error')
+}
+
+describe('core/spec', () => {
+  it('fills defaults for a minimal service', () => {
+    const spec = validateJobSpec({name: 'web', image: 'localhost/app:1'}, 'web.yaml')
+    expect(spec).to.deep.include({name: 'web', kind: 'service', image: 'localhost/app:1', command: null, instances: 1, strategy: null, runtime: null, healthCheck: null})
+    expect(spec.resources).to.deep.equal({cpuMilli: 100, memBytes: 128 * 1024 * 1024, diskBytes: 0, gpus: 0})
+    expect(spec.restart).to.deep.equal({policy: 'always', maxRetries: 0})
+    expect(spec.upgrade).to.deep.equal({minimumHealthCapacity: 1, maximumOverCapacity: 1})
+  })
+
+  it('reads every field of the own format', () => {
+    const [spec] = parseSpecText(
+      `
+name: web
+kind: service
+image: localhost/clusterctl-test:latest
+command: httpd -f -p $PORT0 -h /www
+env: {GREETING: hello, N: 3}
+cpus: 0.5
+mem: 256Mi
+disk: 1Gi
+instances: 3
+ports: [8080, "53/udp", {containerPort: 9090, name: metrics}]
+volumes: ["/srv/data:/data:ro", {source: /srv/logs, target: /logs}]
+constraints: ["hostname:UNIQUE", [zone, LIKE, "eu-.*"]]
+preferences: ["disk=ssd:3"]
+healthCheck: {http: 8080/healthz, interval: 5s, timeout: 1s, gracePeriod: 20s, maxConsecutiveFailures: 2}
+labels: {team: web}
+strategy: spread
+runtime: podman
+upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2}
+`,
+      'web.yaml',
+    )
+    expect(spec!.command).to.deep.equal(['sh', '-c', 'httpd -f -p $PORT0 -h /www'])
+    expect(spec!.env).to.deep.equal({GREETING: 'hello', N: '3'})
+    expect(spec!.resources).to.deep.equal({cpuMilli: 500, memBytes: 256 * 1024 ** 2, diskBytes: 1024 ** 3, gpus: 0})
+    expect(spec!.ports).to.deep.equal([
+      {containerPort: 8080, protocol: 'tcp', name: null},
+      {containerPort: 53, protocol: 'udp', name: null},
+      {containerPort: 9090, protocol: 'tcp', name: 'metrics'},
+    ])
+    expect(spec!.volumes).to.deep.equal([
+      {source: '/srv/data', target: '/data', readOnly: true},
+      {source: '/srv/logs', target: '/logs', readOnly: false},
+    ])
+    expect(spec!.constraints).to.deep.equal([{field: 'hostname', operator: 'UNIQUE'}, {field: 'zone', operator: 'LIKE', value: 'eu-.*'}])
+    expect(spec!.preferences).to.deep.equal([{field: 'disk', value: 'ssd', weight: 3}])
+    expect(spec!.healthCheck).to.deep.equal({type: 'http', port: 8080, path: '/healthz', command: null, gracePeriodMs: 20_000, intervalMs: 5000, timeoutMs: 1000, maxConsecutiveFailures: 2})
+    expect(spec!.upgrade).to.deep.equal({minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2})
+  })
+
+  it('names the field and the fix', () => {
+    expect(problem({name: 'web', image: 'i', instances: -1})).to.equal('web.yaml (job web): instances: must be >= 0, got -1.')
+    expect(problem({name: 'Web_1', image: 'i'})).to.match(/name: "Web_1" is not valid: use lower-case letters/)
+    expect(problem({name: 'web'})).to.match(/image: required/)
+    expect(problem({name: 'web', image: 'i', mem: 'lots'})).to.match(/mem: expected a size like 512Mi/)
+    expect(problem({name: 'web', image: 'i', constraints: ['rack:MAX_PER']})).to.match(/constraints\[0\]: rack:MAX_PER needs a value: rack:MAX_PER:2/)
+    expect(problem({name: 'web', image: 'i', ports: [70000]})).to.match(/ports\[0\]: port 70000 is out of range/)
+    expect(problem({name: 'web', image: 'i', volumes: ['data:/data']})).to.match(/volumes\[0\]: the source must be an absolute host path/)
+    expect(problem({name: 'web', image: 'i', healthCheck: {http: 8080}})).to.match(/port 8080 is not among the job's ports/)
+    expect(problem({name: 'web', image: 'i', replicas: 3})).to.match(/replicas: unknown field/)
+    expect(problem({name: 'web', image: 'i', restart: 'never'})).to.match(/a service always restarts/)
+    expect(problem({name: 'web', image: 'i', schedule: 'R/2026-01-01T00:00:00Z/PT1H'})).to.match(/scheduled jobs are not supported yet/)
+  })
+
+  it('reports all problems of a document at once', () => {
+    const message = problem({name: 'web', image: 'i', instances: -1, cpus: 'x', strategy: 'random'})
+    expect(message).to.match(/^web.yaml \(job web\) has 3 problems:/)
+  })
+
+  it('parses many documents, lists and {jobs: [...]}, and rejects duplicates and bad YAML', () => {
+    expect(parseSpecText('name: a\nimage: i\n---\nname: b\nimage: i\n', 'f.yaml').map((s) => s.name)).to.deep.equal(['a', 'b'])
+    expect(parseSpecText('[{"name": "a", "image": "i"}]', 'f.json').map((s) => s.name)).to.deep.equal(['a'])
+    expect(parseSpecText('jobs:\n  - {name: a, image: i}\n  - {name: b, image: i}\n', 'f.yaml')).to.have.length(2)
+    expect(() => parseSpecText('name: a\nimage: i\n---\nname: a\nimage: j\n', 'f.yaml')).to.throw(UserError, /defines job a twice/)
+    expect(() => parseSpecText('name: a\n  image: [', 'f.yaml')).to.throw(UserError, /^f.yaml:\d+:\d+: not valid YAML or JSON/)
+    expect(() => parseSpecText('', 'f.yaml')).to.throw(UserError, /holds no job spec/)
+    expect(() => parseSpecText('{"id": "/web", "cmd": "x"}', 'm.json')).to.throw(UserError, /looks like a Marathon app/)
+  })
+
+  it('parses durations', () => {
+    expect(parseDurationMs('10s', 'f')).to.equal(10_000)
+    expect(parseDurationMs('250ms', 'f')).to.equal(250)
+    expect(parseDurationMs('2m', 'f')).to.equal(120_000)
+    expect(parseDurationMs(3, 'f')).to.equal(3000)
+    expect(() => parseDurationMs('soon', 'f')).to.throw(UserError)
+  })
+
+  it('hashes what makes a container, not how many there are or where', () => {
+    const a = validateJobSpec({name: 'web', image: 'i', instances: 1, env: {A: '1', B: '2'}}, 'f')
+    const b = validateJobSpec({name: 'web', image: 'i', instances: 5, env: {B: '2', A: '1'}, constraints: ['hostname:UNIQUE']}, 'f')
+    const c = validateJobSpec({name: 'web', image: 'i', env: {A: '1', B: '3'}}, 'f')
+    expect(containerSpecHash(a)).to.equal(containerSpecHash(b))
+    expect(containerSpecHash(a)).not.to.equal(containerSpecHash(c))
+  })
+})
