@@ -1,0 +1,155 @@
+/**
+ * What both drivers share: validating a ContainerSpec before any argv is built, the
+ * Marathon-style port variables, and small helpers for the parsers.
+ */
+import {UserError} from '../core/errors.js'
+import {effectiveSpecHash, isValidContainerName, LABELS} from './naming.js'
+import type {ContainerSpec, PortMapping} from './types.js'
+
+/** NUL ends a C string: no argv element may carry one. */
+function checkNoNul(value: string, what: string): void {
+  if (value.includes('\0')) throw new UserError(`${what} contains a NUL byte, which no command line can carry.`, {code: 'invalid-spec'})
+}
+
+export function assertContainerName(name: string): void {
+  if (!isValidContainerName(name)) {
+    throw new UserError(`Invalid container name ${JSON.stringify(name)}: use letters, digits and single . _ - between them, at most 76 characters.`, {code: 'invalid-spec'})
+  }
+}
+
+/** An image reference: no whitespace, not an option, not empty. */
+export function assertImage(image: string): void {
+  if (!/^[A-Za-z0-9][^\s]*$/.test(image)) throw new UserError(`Invalid image reference ${JSON.stringify(image)}.`, {code: 'invalid-spec'})
+}
+
+export function assertGraceSeconds(graceSeconds: number): void {
+  if (!Number.isSafeInteger(graceSeconds) || graceSeconds < 0) throw new UserError(`The stop grace period must be a whole number of seconds >= 0, got ${graceSeconds}.`, {code: 'invalid-spec'})
+}
+
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/
+
+function assertPath(path: string, what: string): void {
+  checkNoNul(path, what)
+  if (!path.startsWith('/')) throw new UserError(`${what} ${JSON.stringify(path)} must be an absolute path.`, {code: 'invalid-spec'})
+  // podman's -v splits at ':' and ctr's --mount at ','; newlines have no place in a mount table.
+  if (/[,:\n]/.test(path)) throw new UserError(`${what} ${JSON.stringify(path)} contains a comma, a colon or a newline, which container runtimes cannot mount.`, {code: 'invalid-spec'})
+}
+
+function assertPort(port: number, what: string, allowZero: boolean): void {
+  if (!Number.isSafeInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) throw new UserError(`${what} must be a port number 1-65535, got ${port}.`, {code: 'invalid-spec'})
+}
+
+/** Throws UserError naming the first thing in the spec no runtime could run faithfully. */
+export function validateSpec(spec: ContainerSpec): void {
+  assertContainerName(spec.name)
+  assertImage(spec.image)
+  for (const arg of spec.command ?? []) checkNoNul(arg, 'A command argument')
+  for (const [key, value] of Object.entries(spec.env)) {
+    if (!ENV_KEY.test(key)) throw new UserError(`Invalid environment variable name ${JSON.stringify(key)}: use letters, digits and _ (not starting with a digit).`, {code: 'invalid-spec'})
+    checkNoNul(value, `The value of ${key}`)
+  }
+  for (const [key, value] of Object.entries(spec.labels)) {
+    if (!LABEL_KEY.test(key)) throw new UserError(`Invalid label key ${JSON.stringify(key)}.`, {code: 'invalid-spec'})
+    checkNoNul(value, `The label ${key}`)
+  }
+  if (!Number.isSafeInteger(spec.cpuMilli) || spec.cpuMilli < 0) throw new UserError(`cpuMilli must be a whole number >= 0, got ${spec.cpuMilli}.`, {code: 'invalid-spec'})
+  if (!Number.isSafeInteger(spec.memBytes) || spec.memBytes < 0) throw new UserError(`memBytes must be a whole number >= 0, got ${spec.memBytes}.`, {code: 'invalid-spec'})
+  if (spec.memBytes > 0 && spec.memBytes < 6 * 1024 * 1024) throw new UserError(`A memory limit below 6Mi cannot start a container (got ${spec.memBytes} bytes).`, {code: 'invalid-spec'})
+  const hostPorts = new Set<string>()
+  for (const p of spec.ports) {
+    assertPort(p.hostPort, 'hostPort', false)
+    assertPort(p.containerPort, 'containerPort', true)
+    if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw new UserError(`Port protocol must be tcp or udp, got ${JSON.stringify(p.protocol)}.`, {code: 'invalid-spec'})
+    const key = `${p.hostPort}/${p.protocol}`
+    if (hostPorts.has(key)) throw new UserError(`Host port ${key} is mapped twice.`, {code: 'invalid-spec'})
+    hostPorts.add(key)
+  }
+  for (const v of spec.volumes) {
+    assertPath(v.source, 'The volume source')
+    assertPath(v.target, 'The volume target')
+  }
+  if (spec.stopGraceSeconds !== undefined) assertGraceSeconds(spec.stopGraceSeconds)
+}
+
+/**
+ * Marathon's port variables, set under both runtimes: PORT0..PORTn = the host ports in
+ * order, PORT = PORT0, PORTS = all of them comma-separated, and PORT_<containerPort> =
+ * its host port. An app that binds $PORT0 works on podman (containerPort 0: mapped to the
+ * same port) and on containerd (host networking). They override user env of the same name.
+ */
+export function portEnv(ports: readonly PortMapping[]): Record<string, string> {
+  const env: Record<string, string> = {}
+  if (ports.length === 0) return env
+  ports.forEach((p, i) => {
+    env[`PORT${i}`] = String(p.hostPort)
+    if (p.containerPort !== 0) env[`PORT_${p.containerPort}`] ??= String(p.hostPort)
+  })
+  env.PORT = String(ports[0]!.hostPort)
+  env.PORTS = ports.map((p) => p.hostPort).join(',')
+  return env
+}
+
+/** User env then port env, in a stable order (user keys as given, then ports). */
+export function containerEnv(spec: ContainerSpec): Array<[string, string]> {
+  const ports = portEnv(spec.ports)
+  const merged = new Map<string, string>()
+  for (const [k, v] of Object.entries(spec.env)) if (!(k in ports)) merged.set(k, v)
+  for (const [k, v] of Object.entries(ports)) merged.set(k, v)
+  return [...merged]
+}
+
+/** The spec's labels with the spec hash filled in. */
+export function containerLabels(spec: ContainerSpec): Array<[string, string]> {
+  const labels = new Map(Object.entries(spec.labels))
+  labels.set(LABELS.specHash, effectiveSpecHash(spec))
+  return [...labels]
+}
+
+/** cpuMilli as a decimal CPU count for --cpus: 1500 -> "1.5", 250 -> "0.25". */
+export function cpusOf(cpuMilli: number): string {
+  return (cpuMilli / 1000).toString()
+}
+
+// ---------------------------------------------------------------------------
+// Parser helpers: never throw on odd input.
+
+export function asRecordOfStrings(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return out
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (typeof v === 'string') out[k] = v
+  return out
+}
+
+export function asString(value: unknown, fallback = ''): string {
+  return typeof value === 'string' ? value : fallback
+}
+
+/** Epoch seconds (podman's zero time is year 1: negative) -> ms, or null. */
+export function secondsToMs(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value * 1000) : null
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}
+
+const START_LINE = /^clusterctl-start (started|adopted|restarted|recreated) (\S+)\s*$/
+
+/** The last `clusterctl-start OUTCOME ID` line, or null (the start did not finish). */
+export function parseStartLine(stdout: string): {outcome: 'started' | 'adopted' | 'restarted' | 'recreated'; id: string} | null {
+  let found: {outcome: 'started' | 'adopted' | 'restarted' | 'recreated'; id: string} | null = null
+  for (const line of stdout.split('\n')) {
+    const m = START_LINE.exec(line)
+    if (m) found = {outcome: m[1] as 'started', id: m[2]!}
+  }
+  return found
+}
+
+export function uniqueSorted(items: Iterable<string>): string[] {
+  return [...new Set(items)].sort()
+}
