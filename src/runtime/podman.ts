@@ -1,0 +1,222 @@
+/**
+ * podman (4.x) driver: argv builders and parsers, no I/O.
+ *
+ * Containers run with bridge networking and published ports (`-p HOST:CONTAINER/proto`),
+ * the k8s-file log driver (so `podman logs` works on every node whatever its
+ * containers.conf says), and a hard memory limit (swap limited to the same amount).
+ */
+import {UserError} from '../core/errors.js'
+import {INTERNAL_LABELS, LABELS, effectiveSpecHash} from './naming.js'
+import {
+  asRecordOfStrings,
+  asString,
+  assertContainerName,
+  assertGraceSeconds,
+  assertImage,
+  containerEnv,
+  containerLabels,
+  cpusOf,
+  parseJson,
+  parseStartLine,
+  secondsToMs,
+  uniqueSorted,
+  validateSpec,
+} from './spec.js'
+import type {ContainerList, ContainerRuntime, ContainerSpec, ContainerState, LogsOptions, ObservedContainer, StartResult} from './types.js'
+
+/**
+ * $1 name, $2 spec hash, $3 grace seconds, then `podman run` arguments.
+ * Prints `clusterctl-start OUTCOME ID`.
+ */
+export const PODMAN_START_SCRIPT = `set -u
+n=$1 h=$2 g=$3
+shift 3
+outcome=started
+if cur=$(podman container inspect --format '{{.State.Status}} {{.Id}} {{index .Config.Labels "${LABELS.specHash}"}}' "$n" 2>/dev/null); then
+  st=\${cur%% *}
+  rest=\${cur#* }
+  id=\${rest%% *}
+  oh=\${rest#* }
+  if [ "$oh" = "$h" ]; then
+    case $st in
+      running|paused|stopping) printf 'clusterctl-start adopted %s\\n' "$id"; exit 0 ;;
+    esac
+    podman start "$n" >/dev/null || exit $?
+    printf 'clusterctl-start restarted %s\\n' "$id"
+    exit 0
+  fi
+  podman rm --force --time "$g" "$n" >/dev/null || exit $?
+  outcome=recreated
+fi
+out=$(podman run "$@") || exit $?
+id=$(printf '%s\\n' "$out" | tail -n 1)
+printf 'clusterctl-start %s %s\\n' "$outcome" "$id"
+`
+
+/** podman's own states -> ours. `stopped` is podman's "exited, not yet cleaned up". */
+function stateOf(podmanState: string): ContainerState {
+  switch (podmanState.toLowerCase()) {
+    case 'created':
+    case 'configured':
+    case 'initialized':
+      return 'created'
+    case 'running':
+    case 'stopping':
+      return 'running'
+    case 'paused':
+      return 'paused'
+    case 'exited':
+    case 'stopped':
+      return 'exited'
+    default:
+      return 'unknown'
+  }
+}
+
+function withoutInternal(labels: Record<string, string>): Record<string, string> {
+  const internal = new Set<string>(Object.values(INTERNAL_LABELS))
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => !internal.has(k)))
+}
+
+function observed(entry: unknown): ObservedContainer | null {
+  if (entry === null || typeof entry !== 'object') return null
+  const e = entry as Record<string, unknown>
+  const names = Array.isArray(e.Names) ? e.Names.filter((n): n is string => typeof n === 'string') : typeof e.Names === 'string' ? [e.Names] : []
+  const id = asString(e.Id ?? e.ID)
+  const name = names[0] ?? id
+  if (name === '') return null
+  const state = stateOf(asString(e.State))
+  const exitCode = typeof e.ExitCode === 'number' && Number.isInteger(e.ExitCode) ? e.ExitCode : null
+  return {
+    name,
+    id,
+    state,
+    exitCode: state === 'exited' ? exitCode : null,
+    startedAt: secondsToMs(e.StartedAt),
+    finishedAt: state === 'exited' ? secondsToMs(e.ExitedAt) : null,
+    labels: withoutInternal(asRecordOfStrings(e.Labels)),
+    image: asString(e.Image),
+  }
+}
+
+/** podman's --filter is a comma-separated list: a value with a comma cannot be selected on. */
+function assertSelector(selector: Record<string, string>): void {
+  for (const [k, v] of Object.entries(selector)) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(k)) throw new UserError(`Invalid label key in a selector: ${JSON.stringify(k)}.`, {code: 'invalid-selector'})
+    if (/[,\n\0]/.test(v)) throw new UserError(`Label selector values cannot contain commas or newlines: ${k}=${JSON.stringify(v)}.`, {code: 'invalid-selector'})
+  }
+}
+
+/** Arguments of `podman run` (the start script adds `run`). */
+export function podmanRunArgs(spec: ContainerSpec): string[] {
+  const args = ['--detach', '--name', spec.name, '--log-driver', 'k8s-file']
+  for (const [k, v] of containerLabels(spec)) args.push('--label', `${k}=${v}`)
+  for (const [k, v] of containerEnv(spec)) args.push('--env', `${k}=${v}`)
+  if (spec.cpuMilli > 0) args.push('--cpus', cpusOf(spec.cpuMilli))
+  if (spec.memBytes > 0) args.push('--memory', String(spec.memBytes), '--memory-swap', String(spec.memBytes))
+  for (const p of spec.ports) args.push('--publish', `${p.hostPort}:${p.containerPort === 0 ? p.hostPort : p.containerPort}/${p.protocol}`)
+  for (const v of spec.volumes) args.push('--volume', `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`)
+  const command = spec.command ?? []
+  // --entrypoint as a JSON array is taken literally; the image's CMD is then dropped too.
+  if (command.length > 0) args.push('--entrypoint', JSON.stringify([command[0]]))
+  args.push(spec.image, ...command.slice(1))
+  return args
+}
+
+export function createPodmanRuntime(): ContainerRuntime {
+  return {
+    name: 'podman',
+
+    startArgv(spec: ContainerSpec): string[] {
+      validateSpec(spec)
+      return ['sh', '-c', PODMAN_START_SCRIPT, 'clusterctl-start', spec.name, effectiveSpecHash(spec), String(spec.stopGraceSeconds ?? 10), ...podmanRunArgs(spec)]
+    },
+
+    parseStart(stdout: string): StartResult | null {
+      return parseStartLine(stdout)
+    },
+
+    listArgv(labelSelector: Record<string, string>): string[] {
+      assertSelector(labelSelector)
+      const argv = ['podman', 'ps', '--all', '--no-trunc', '--format', 'json']
+      for (const [k, v] of Object.entries(labelSelector)) argv.push('--filter', `label=${k}=${v}`)
+      return argv
+    },
+
+    parseList(stdout: string): ContainerList {
+      const parsed = parseJson(stdout.trim() === '' ? '[]' : stdout)
+      if (!Array.isArray(parsed)) return {containers: [], complete: false}
+      const containers: ObservedContainer[] = []
+      let complete = true
+      for (const entry of parsed) {
+        const c = observed(entry)
+        if (c) containers.push(c)
+        else complete = false
+      }
+      return {containers, complete}
+    },
+
+    stopArgv(name: string, graceSeconds: number): string[] {
+      assertContainerName(name)
+      assertGraceSeconds(graceSeconds)
+      // rm --force stops first: the stop signal, --time seconds, then SIGKILL.
+      return ['podman', 'rm', '--force', '--ignore', '--time', String(graceSeconds), name]
+    },
+
+    removeArgv(name: string): string[] {
+      assertContainerName(name)
+      return ['podman', 'rm', '--force', '--ignore', '--time', '0', name]
+    },
+
+    logsArgv(name: string, options: LogsOptions): string[] {
+      assertContainerName(name)
+      const argv = ['podman', 'logs']
+      if (options.follow) argv.push('--follow')
+      if (options.tail !== undefined) argv.push('--tail', String(checkTail(options.tail)))
+      argv.push(name)
+      return argv
+    },
+
+    loadImageArgv(): string[] {
+      return ['podman', 'load']
+    },
+
+    parseLoad(stdout: string): string[] {
+      const names: string[] = []
+      for (const line of stdout.split('\n')) {
+        const m = /^Loaded image(?:\(s\))?:\s*(.+?)\s*$/.exec(line)
+        if (m) names.push(...m[1]!.split(',').map((s) => s.trim()).filter(Boolean))
+      }
+      return uniqueSorted(names)
+    },
+
+    imageExistsArgv(image: string): string[] {
+      assertImage(image)
+      return ['podman', 'image', 'exists', image]
+    },
+
+    listImagesArgv(): string[] {
+      return ['podman', 'images', '--format', 'json']
+    },
+
+    parseImages(stdout: string): string[] {
+      const parsed = parseJson(stdout)
+      if (!Array.isArray(parsed)) return []
+      const names: string[] = []
+      for (const entry of parsed) {
+        if (entry === null || typeof entry !== 'object') continue
+        const e = entry as Record<string, unknown>
+        for (const key of ['Names', 'RepoTags']) {
+          const list = e[key]
+          if (Array.isArray(list)) for (const n of list) if (typeof n === 'string' && n !== '' && !n.includes('<none>')) names.push(n)
+        }
+      }
+      return uniqueSorted(names)
+    },
+  }
+}
+
+export function checkTail(tail: number): number {
+  if (!Number.isSafeInteger(tail) || tail < 0) throw new UserError(`--tail must be a whole number >= 0, got ${tail}.`, {code: 'invalid'})
+  return tail
+}
