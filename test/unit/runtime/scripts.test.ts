@@ -1,0 +1,203 @@
+/**
+ * The start/stop/list scripts run through a real /bin/sh (dash on Debian) and bash, with
+ * fake `podman` and `ctr` programs first on PATH that record how they were called. This
+ * checks the scripts' branches and that every user value reaches the runtime's argv
+ * byte for byte; test/e2e/runtime runs them against the real runtimes.
+ */
+import {expect} from 'chai'
+import fc from 'fast-check'
+import {spawnSync} from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+
+import {CTR_IMAGE_EXISTS_SCRIPT, CTR_LIST_SCRIPT, CTR_LOGS_SCRIPT, CTR_START_SCRIPT, CTR_STOP_SCRIPT, createContainerdRuntime} from '../../../src/runtime/containerd.js'
+import {PODMAN_START_SCRIPT, createPodmanRuntime, podmanRunArgs} from '../../../src/runtime/podman.js'
+import type {ContainerSpec} from '../../../src/runtime/types.js'
+import {makeTempDir} from '../../helpers/tmp.js'
+import {SPEC} from './helpers.js'
+
+const FAKE_PODMAN = `#!/bin/sh
+printf '%s\\n' "$*" >> "$FAKE_CALLS"
+case "$1" in
+  container) if [ -n "\${FAKE_INSPECT:-}" ]; then printf '%s\\n' "$FAKE_INSPECT"; exit 0; fi; echo 'Error: no such container' >&2; exit 125 ;;
+  run) shift; printf '%s\\0' "$@" > "$FAKE_ARGV"; echo 0123abcd; exit 0 ;;
+  start|rm) exit 0 ;;
+esac
+exit 99
+`
+
+const FAKE_CTR = `#!/bin/sh
+[ "$1" = -n ] || exit 98
+shift 2
+printf '%s\\n' "$*" >> "$FAKE_CALLS"
+case "$1" in
+  run) shift; printf '%s\\0' "$@" > "$FAKE_ARGV"; exit 0 ;;
+  containers)
+    case "$2" in
+      ls) if [ $# -gt 3 ]; then printf '%s' "\${FAKE_MATCH:-}"; else printf '%s' "\${FAKE_IDS:-}"; fi; exit 0 ;;
+      label|rm) exit 0 ;;
+      info) printf '{\\n    "ID": "%s",\\n    "Labels": {},\\n    "Spec": {\\n    }\\n}\\n' "$3"; exit 0 ;;
+    esac ;;
+  tasks)
+    case "$2" in
+      ls) echo 'TASK    PID    STATUS'; printf '%s' "\${FAKE_TASKS:-}"; exit 0 ;;
+      start|kill|resume) exit 0 ;;
+      rm) [ -n "\${FAKE_RM_STDERR:-}" ] && printf '%s\\n' "$FAKE_RM_STDERR" >&2; exit 0 ;;
+    esac ;;
+esac
+exit 99
+`
+
+const SHELLS = ['/bin/sh', '/bin/bash'].filter((s) => fs.existsSync(s))
+
+describe('runtime scripts (through a real shell, fake runtimes)', () => {
+  let tmp: ReturnType<typeof makeTempDir>
+  let bin: string
+
+  before(() => {
+    tmp = makeTempDir('clusterctl-scripts-')
+    bin = path.join(tmp.dir, 'bin')
+    fs.mkdirSync(bin)
+    fs.writeFileSync(path.join(bin, 'podman'), FAKE_PODMAN, {mode: 0o755})
+    fs.writeFileSync(path.join(bin, 'ctr'), FAKE_CTR, {mode: 0o755})
+  })
+  after(() => tmp.cleanup())
+
+  function run(argv: string[], env: Record<string, string> = {}, shell = '/bin/sh'): {code: number | null; stdout: string; stderr: string; calls: string[]; argv: string[] | null} {
+    const calls = path.join(tmp.dir, 'calls')
+    const argvFile = path.join(tmp.dir, 'argv')
+    fs.rmSync(calls, {force: true})
+    fs.rmSync(argvFile, {force: true})
+    expect(argv[0]).to.equal('sh')
+    const result = spawnSync(shell, argv.slice(1), {env: {PATH: `${bin}:/usr/bin:/bin`, FAKE_CALLS: calls, FAKE_ARGV: argvFile, ...env}, encoding: 'utf8'})
+    const recorded = fs.existsSync(argvFile) ? fs.readFileSync(argvFile, 'utf8').split('\0').slice(0, -1) : null
+    return {code: result.status, stdout: result.stdout, stderr: result.stderr, calls: fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : [], argv: recorded}
+  }
+
+  it('every script is valid POSIX sh (sh -n) in each shell', () => {
+    for (const shell of SHELLS) {
+      for (const script of [PODMAN_START_SCRIPT, CTR_START_SCRIPT, CTR_STOP_SCRIPT, CTR_LIST_SCRIPT, CTR_LOGS_SCRIPT, CTR_IMAGE_EXISTS_SCRIPT]) {
+        const result = spawnSync(shell, ['-n', '-c', script], {encoding: 'utf8'})
+        expect(result.status, `${shell}: ${result.stderr}`).to.equal(0)
+      }
+    }
+  })
+
+  describe('podman start', () => {
+    const podman = createPodmanRuntime()
+
+    it('starts a new container and prints its id', () => {
+      const r = run(podman.startArgv(SPEC))
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stdout).to.equal('clusterctl-start started 0123abcd\n')
+      expect(r.argv).to.deep.equal(podmanRunArgs(SPEC))
+    })
+
+    it('adopts a running container of the same spec, restarts an exited one, recreates one of another spec', () => {
+      let r = run(podman.startArgv(SPEC), {FAKE_INSPECT: 'running abc123 h1'})
+      expect(r.stdout).to.equal('clusterctl-start adopted abc123\n')
+      expect(r.calls.some((c) => c.startsWith('run '))).to.equal(false)
+
+      r = run(podman.startArgv(SPEC), {FAKE_INSPECT: 'exited abc123 h1'})
+      expect(r.stdout).to.equal('clusterctl-start restarted abc123\n')
+      expect(r.calls).to.include(`start ${SPEC.name}`)
+
+      r = run(podman.startArgv({...SPEC, stopGraceSeconds: 4}), {FAKE_INSPECT: 'running abc123 old-hash'})
+      expect(r.stdout).to.equal('clusterctl-start recreated 0123abcd\n')
+      expect(r.calls).to.include(`rm --force --time 4 ${SPEC.name}`)
+      expect(r.argv).to.deep.equal(podmanRunArgs({...SPEC, stopGraceSeconds: 4}))
+
+      r = run(podman.startArgv(SPEC), {FAKE_INSPECT: 'exited abc123 '})
+      expect(r.stdout, 'a container without a hash label is not ours as it is').to.equal('clusterctl-start recreated 0123abcd\n')
+    })
+  })
+
+  describe('ctr start', () => {
+    let ctr: ReturnType<typeof createContainerdRuntime>
+    before(() => {
+      ctr = createContainerdRuntime({logDir: path.join(tmp.dir, 'logs')})
+    })
+
+    it('runs a new task with its log file, labels its start time, prints the name', () => {
+      const r = run(ctr.startArgv(SPEC))
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stdout).to.equal(`clusterctl-start started ${SPEC.name}\n`)
+      expect(r.argv![0]).to.equal('--log-uri')
+      expect(r.argv![1]).to.equal(`file://${tmp.dir}/logs/${SPEC.name}.log`)
+      expect(fs.statSync(path.join(tmp.dir, 'logs')).isDirectory()).to.equal(true)
+      expect(r.calls.find((c) => c.startsWith('containers label'))).to.match(new RegExp(`^containers label ${SPEC.name} io.clusterctl.started-at=\\d+000 io.clusterctl.exit-code= io.clusterctl.finished-at=$`))
+    })
+
+    it('adopts, restarts (deleting the stopped task first) and recreates', () => {
+      const ids = `${SPEC.name}\n`
+      let r = run(ctr.startArgv(SPEC), {FAKE_IDS: ids, FAKE_MATCH: ids, FAKE_TASKS: `${SPEC.name}    42    RUNNING\n`})
+      expect(r.stdout).to.equal(`clusterctl-start adopted ${SPEC.name}\n`)
+
+      r = run(ctr.startArgv(SPEC), {FAKE_IDS: ids, FAKE_MATCH: ids, FAKE_TASKS: `${SPEC.name}    42    STOPPED\n`})
+      expect(r.stdout).to.equal(`clusterctl-start restarted ${SPEC.name}\n`)
+      expect(r.calls).to.include(`tasks rm -f ${SPEC.name}`)
+      expect(r.calls).to.include(`tasks start -d --log-uri file://${tmp.dir}/logs/${SPEC.name}.log ${SPEC.name}`)
+
+      r = run(ctr.startArgv(SPEC), {FAKE_IDS: ids, FAKE_MATCH: '', FAKE_TASKS: ''})
+      expect(r.stdout).to.equal(`clusterctl-start recreated ${SPEC.name}\n`)
+      expect(r.calls).to.include(`containers rm ${SPEC.name}`)
+      expect(r.argv).to.not.equal(null)
+    })
+
+    it('a task name equal to the header word is not mistaken for the header', () => {
+      const r = run(ctr.startArgv({...SPEC, name: 'TASK'}), {FAKE_IDS: 'TASK\n', FAKE_MATCH: 'TASK\n', FAKE_TASKS: ''})
+      expect(r.stdout).to.equal('clusterctl-start restarted TASK\n')
+    })
+
+    it('stop: a missing container is success; a present one is signalled, killed and removed', () => {
+      let r = run(ctr.stopArgv(SPEC.name, 0))
+      expect(r.code).to.equal(0)
+      expect(r.calls).to.deep.equal(['containers ls -q'])
+      r = run(ctr.stopArgv(SPEC.name, 0), {FAKE_IDS: `${SPEC.name}\n`, FAKE_TASKS: `${SPEC.name}    42    RUNNING\n`})
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.calls).to.include.members([`tasks kill ${SPEC.name}`, `tasks rm -f ${SPEC.name}`, `containers rm ${SPEC.name}`])
+    })
+
+    it('list: reaps a stopped task and records the exit status ctr logged', () => {
+      const r = run(ctr.listArgv({'io.clusterctl.cluster': 'c1'}), {
+        FAKE_IDS: 'a\nb\n',
+        FAKE_MATCH: 'a\nb\n',
+        FAKE_TASKS: 'a    10    RUNNING\nb    11    STOPPED\n',
+        FAKE_RM_STDERR: 'time="2026-01-01T00:00:00Z" level=warning msg="task b exit with non-zero exit code 42"',
+      })
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.calls).to.include('tasks rm b')
+      expect(r.calls.find((c) => c.startsWith('containers label b'))).to.match(/^containers label b io.clusterctl.exit-code=42 io.clusterctl.finished-at=\d+000$/)
+      const list = ctr.parseList(r.stdout)
+      expect(list.complete).to.equal(true)
+      expect(list.containers.map((c) => [c.name, c.state, c.exitCode])).to.deep.equal([
+        ['a', 'running', null],
+        ['b', 'exited', 42],
+      ])
+    })
+  })
+
+  it('user values reach the runtime argv byte for byte (property, both runtimes, sh and bash)', () => {
+    const ctr = createContainerdRuntime({logDir: path.join(tmp.dir, 'logs')})
+    const value = fc.string({unit: 'binary', maxLength: 40}).filter((s) => !s.includes('\0') && !/\p{Cs}/u.test(s))
+    const pathSegment = fc.stringMatching(/^[A-Za-z0-9 '"$`\\!*?;&|<>(){}[\]~#-]{1,12}$/)
+    fc.assert(
+      fc.property(
+        fc.array(value, {minLength: 1, maxLength: 4}),
+        fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/), value, {maxKeys: 3}),
+        pathSegment,
+        fc.constantFrom(...SHELLS),
+        (command, env, segment, shell) => {
+          const spec: ContainerSpec = {...SPEC, command, env, volumes: [{source: `/srv/${segment}`, target: `/mnt/${segment}`, readOnly: false}], ports: []}
+          const p = run(createPodmanRuntime().startArgv(spec), {}, shell)
+          expect(p.code, p.stderr).to.equal(0)
+          expect(p.argv).to.deep.equal(podmanRunArgs(spec))
+          const c = run(ctr.startArgv(spec), {}, shell)
+          expect(c.code, c.stderr).to.equal(0)
+          expect(c.argv!.slice(2)).to.deep.equal(ctr.startArgv(spec).slice(10))
+        },
+      ),
+      {numRuns: 60},
+    )
+  })
+})
