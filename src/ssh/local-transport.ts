@@ -43,7 +43,7 @@ export class LocalTransport implements Transport {
     if (result.timedOut) {
       throw new UnreachableError(
         this.target,
-        `\`${summarize(argv)}\` on local did not finish within ${options.timeoutMs}ms and was stopped: raise the timeout or check what it is doing.`,
+        `\`${summarize(argv)}\` on local did not finish within ${seconds(options.timeoutMs ?? 0)} and was stopped: raise the timeout or check what it is doing.`,
         {code: 'timeout'},
       )
     }
@@ -78,6 +78,10 @@ function abortReason(signal: AbortSignal | undefined): unknown {
   const error = new Error('The operation was aborted')
   error.name = 'AbortError'
   return error
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`
 }
 
 function summarize(argv: readonly string[]): string {

@@ -157,6 +157,8 @@ interface EndpointState {
 interface AuthPlan {
   attempts: Array<{kind: 'key'; path: string; key: Buffer} | {kind: 'agent'; socket: string}>
   skipped: Array<{path: string; reason: string}>
+  /** Set when the server stopped offering publickey: what it still accepts. */
+  serverMethods?: string[]
 }
 
 /** Thrown inside the pool when a session could not be opened because the connection was already gone. */
@@ -570,7 +572,10 @@ export class SshPool {
 
     const pending = [...auth.attempts]
     const authHandler = (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: (method: unknown) => void): void => {
-      if (methodsLeft && !methodsLeft.includes('publickey')) return next(false)
+      if (methodsLeft && !methodsLeft.includes('publickey')) {
+        auth.serverMethods = methodsLeft
+        return next(false)
+      }
       const attempt = pending.shift()
       if (!attempt) return next(false)
       if (attempt.kind === 'agent') return next({type: 'agent', username: endpoint.user, agent: attempt.socket})
@@ -981,6 +986,13 @@ function mapConnectError(
 }
 
 function authError(target: string, ctx: {auth: AuthPlan; agentUsed: boolean; user: string}): UnreachableError {
+  if (ctx.auth.serverMethods) {
+    return new UnreachableError(
+      target,
+      `${target} does not accept public keys for ${ctx.user} (it offers ${ctx.auth.serverMethods.join(', ') || 'nothing'}): set PubkeyAuthentication yes in its sshd_config and add your key to ~${ctx.user}/.ssh/authorized_keys.`,
+      {code: 'auth'},
+    )
+  }
   const keys = ctx.auth.attempts.flatMap((attempt) => (attempt.kind === 'key' ? [attempt.path] : []))
   const skipped = ctx.auth.skipped.length > 0 ? `; skipped ${ctx.auth.skipped.map((entry) => `${entry.path} (${entry.reason})`).join(', ')}` : ''
   const passphraseHint = ctx.auth.skipped.some((entry) => entry.reason === 'passphrase-protected') ? ', load passphrase-protected keys with `ssh-add`' : ''

@@ -23,6 +23,8 @@ export interface FakeSshdOptions {
   /** Public key files (`.pub`) allowed to log in, for any user. */
   authorizedKeys: string[]
   allowForwarding?: boolean
+  /** Refuse public keys and offer only passwords. */
+  passwordOnly?: boolean
 }
 
 export interface FakeSshd {
@@ -79,6 +81,7 @@ export async function startFakeSshd(options: FakeSshdOptions): Promise<FakeSshd>
   const ssh = new Server({hostKeys: [readFileSync(options.hostKeyPath)]}, (client: Connection) => {
     client.on('authentication', (ctx) => {
       state.authAttempts++
+      if (options.passwordOnly) return ctx.reject(['password'])
       if (ctx.method !== 'publickey') return ctx.reject(['publickey'])
       const match = allowed.find((key) => key.type === ctx.key.algo && key.getPublicSSH().equals(ctx.key.data))
       if (!match) return ctx.reject(['publickey'])

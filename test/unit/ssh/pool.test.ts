@@ -61,7 +61,7 @@ describe('ssh/pool (in-process ssh2 server)', function () {
   })
   after(() => tmp.cleanup())
 
-  async function server(hostKey = hostA, extra: {allowForwarding?: boolean} = {}): Promise<FakeSshd> {
+  async function server(hostKey = hostA, extra: {allowForwarding?: boolean; passwordOnly?: boolean} = {}): Promise<FakeSshd> {
     const started = await startFakeSshd({hostKeyPath: hostKey.path, authorizedKeys: [`${client.path}.pub`], ...extra})
     servers.push(started)
     return started
@@ -382,6 +382,12 @@ describe('ssh/pool (in-process ssh2 server)', function () {
       expect(error.message).to.contain(`Authentication to root@127.0.0.1:${sshd.port} failed with keys ${stranger.path}`)
       expect(error.message).to.contain('pass --key')
       expect(sshd.commands).to.deep.equal([])
+    })
+
+    it('says so when the host does not accept public keys at all', async () => {
+      const passwords = await server(hostA, {passwordOnly: true})
+      const error = await unreachable(pool().exec(endpointOf(passwords.port), ['out', 'x']), 'auth')
+      expect(error.message).to.contain('does not accept public keys for root (it offers password)')
     })
 
     it('tries the explicit key, then the identity files, in order', async () => {
