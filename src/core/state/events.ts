@@ -1,18 +1,8 @@
 import type {Store} from './store.js'
 
-export type SubjectKind = 'cluster' | 'node' | 'job' | 'task'
+import type {ClusterEvent, NewEvent, SubjectKind} from '../model/event.js'
 
-export interface ClusterEvent {
-  id: number
-  at: number
-  type: string
-  subjectKind: SubjectKind
-  subject: string
-  message: string
-  data: Record<string, unknown>
-}
-
-export type NewEvent = Omit<ClusterEvent, 'id' | 'at'>
+export type {ClusterEvent, NewEvent, SubjectKind}
 
 interface EventRow {
   id: number

@@ -1,0 +1,42 @@
+import {Flags} from '@oclif/core'
+import fs from 'node:fs'
+
+import {BaseCommand} from '../base-command.js'
+import {UserError} from '../core/errors.js'
+import type {PassReport} from '../core/reconcile/pass.js'
+import {applySpecs} from '../core/services/jobs.js'
+import {parseSpecText} from '../core/spec/parse.js'
+import {exitCodeOfPass} from '../job-command.js'
+import {renderPass} from '../ui/presenters/jobs.js'
+
+export default class Apply extends BaseCommand<typeof Apply> {
+  static override summary = 'Create or update jobs from spec files (YAML or JSON, one or many documents), then converge in one pass.'
+  static override description = 'The format is documented in docs/spec.md. Every document is validated before anything changes: one error, and nothing is applied. An unchanged spec changes nothing; a changed one replaces its containers make-before-break (a new container starts before the old one stops).'
+  static override examples = ['<%= config.bin %> apply -f web.yaml', 'cat jobs.json | <%= config.bin %> apply -f -', '<%= config.bin %> apply -f web.yaml --no-start']
+  static override flags = {
+    file: Flags.string({char: 'f', description: 'Spec file, or - for standard input (repeatable).', multiple: true, required: true}),
+    'no-start': Flags.boolean({description: 'Only record the specs; the next `clusterctl schedule` converges.'}),
+  }
+
+  public async run(): Promise<{jobs: Array<{name: string; change: string; what: string[]}>; pass: PassReport | null}> {
+    const specs = this.flags.file.flatMap((file) => parseSpecText(readSpec(file), file === '-' ? '<stdin>' : file))
+    const ctx = await this.services({ssh: !this.flags['no-start']})
+    const result = await applySpecs(ctx, specs, {noStart: this.flags['no-start']})
+    process.exitCode = exitCodeOfPass(result.pass, result.jobs.map((j) => j.name))
+    if (!this.jsonEnabled()) {
+      for (const j of result.jobs) this.log(`${j.name}: ${j.change}${j.what.length ? ` (${j.what.join('; ')})` : ''}`)
+      if (result.pass) this.log(renderPass(result.pass, this.interactive))
+    }
+
+    return result
+  }
+}
+
+function readSpec(file: string): string {
+  try {
+    return fs.readFileSync(file === '-' ? 0 : file, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new UserError(`Cannot read ${file === '-' ? 'standard input' : file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}.`)
+  }
+}

@@ -1,0 +1,29 @@
+import {Args} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {inspect} from '../core/services/jobs.js'
+import {nodeHosts} from '../job-command.js'
+import {countsOf, jobToJson, type JobJson, renderJobDetail, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
+
+export default class Inspect extends BaseCommand<typeof Inspect> {
+  static override summary = 'Show a job (spec, instances, pending reasons, recent events) or a task (by id prefix or container name).'
+  static override examples = ['<%= config.bin %> inspect web', '<%= config.bin %> inspect 1f3a9c2e --json']
+  static override args = {ref: Args.string({description: 'Job name, or task id prefix / container name.', required: true})}
+
+  public async run(): Promise<{job: JobJson | null; task: TaskJson | null; tasks: TaskJson[]; events: Array<{at: string; type: string; message: string}>}> {
+    const ctx = await this.services()
+    const r = inspect(ctx, this.args.ref)
+    const hosts = nodeHosts(ctx)
+    if (!this.jsonEnabled()) {
+      if (r.job) this.log(renderJobDetail(r.job, r.tasks, r.events, hosts, this.clock.now(), this.interactive))
+      else this.log(JSON.stringify(taskToJson(r.task!, hosts), null, 2))
+    }
+
+    return {
+      job: r.job ? jobToJson(r.job, countsOf(r.tasks, r.job.id)) : null,
+      task: r.task ? taskToJson(r.task, hosts) : null,
+      tasks: r.tasks.map((t) => taskToJson(t, hosts)),
+      events: r.events.map((e) => ({at: new Date(e.at).toISOString(), type: e.type, message: e.message})),
+    }
+  }
+}

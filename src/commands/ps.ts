@@ -1,0 +1,21 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {listJobTasks} from '../core/services/jobs.js'
+import {nodeHosts} from '../job-command.js'
+import {renderTasksTable, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
+
+export default class Ps extends BaseCommand<typeof Ps> {
+  static override summary = 'List tasks (instances) and where they run.'
+  static override examples = ['<%= config.bin %> ps', '<%= config.bin %> ps web --json', '<%= config.bin %> ps web --all']
+  static override args = {job: Args.string({description: 'Only this job.'})}
+  static override flags = {all: Flags.boolean({description: 'Also finished, failed and killed tasks.'})}
+
+  public async run(): Promise<TaskJson[]> {
+    const ctx = await this.services()
+    const tasks = listJobTasks(ctx, {...(this.args.job ? {job: this.args.job} : {}), all: this.flags.all})
+    const hosts = nodeHosts(ctx)
+    if (!this.jsonEnabled()) this.log(renderTasksTable(tasks, hosts, this.clock.now(), this.interactive))
+    return tasks.map((t) => taskToJson(t, hosts))
+  }
+}

@@ -1,0 +1,66 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {UserError} from '../core/errors.js'
+import {runJob} from '../core/services/jobs.js'
+import {parseSpecFlags} from '../core/spec/flags.js'
+import {exitCodeOfPass, nodeHosts} from '../job-command.js'
+import {jobToJson, countsOf, type JobJson, renderPass, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
+import type {PassReport} from '../core/reconcile/pass.js'
+
+export default class Run extends BaseCommand<typeof Run> {
+  static override summary = 'Run a job: record it, place its instances and start them (one pass).'
+  static override description = 'Everything after `--` is the container command. Host ports for -p are chosen by the scheduler from 31000-32000; the container also gets them as $PORT0.. (under containerd, which runs with host networking, it must bind $PORT0). Exit 4 when instances stay pending (the reason is printed), 1 when a start failed.'
+  static override examples = [
+    '<%= config.bin %> run web --image localhost/app:1 --instances 3 -p 8080 --constraint hostname:UNIQUE',
+    `<%= config.bin %> run echo --image localhost/clusterctl-test:latest --cpus 0.2 --mem 64Mi -- sh -c 'echo hi; sleep 3600'`,
+    '<%= config.bin %> run report --kind batch --image localhost/report:2 --restart on-failure',
+  ]
+
+  static override strict = false
+  static override args = {name: Args.string({description: 'Job name.', required: true})}
+  static override flags = {
+    image: Flags.string({description: 'Container image (load it with `clusterctl image push` when there is no registry).', required: true}),
+    cpus: Flags.string({description: 'CPUs per instance, e.g. 0.5 (default 0.1).'}),
+    mem: Flags.string({description: 'Memory per instance, e.g. 256Mi (default 128Mi).'}),
+    disk: Flags.string({description: 'Disk per instance, e.g. 1Gi.'}),
+    gpus: Flags.integer({description: 'GPUs per instance.'}),
+    instances: Flags.integer({description: 'Number of instances.', default: 1}),
+    publish: Flags.string({char: 'p', description: 'CONTAINER_PORT[/tcp|udp] to publish (repeatable).', multiple: true}),
+    env: Flags.string({char: 'e', description: 'K=V environment variable (repeatable).', multiple: true}),
+    volume: Flags.string({char: 'v', description: 'SRC:DST[:ro] bind mount (repeatable).', multiple: true}),
+    constraint: Flags.string({description: 'FIELD:OP[:VALUE], Marathon operators UNIQUE, CLUSTER, GROUP_BY, LIKE, UNLIKE, MAX_PER, IS (repeatable).', multiple: true}),
+    prefer: Flags.string({description: 'Soft preference LABEL=VALUE[:WEIGHT] (repeatable).', multiple: true}),
+    strategy: Flags.string({description: 'Placement: binpack (default) or spread.', options: ['binpack', 'spread']}),
+    'health-http': Flags.string({description: 'HTTP health check PORT[/PATH] (a published container port).'}),
+    'health-tcp': Flags.string({description: 'TCP health check PORT.'}),
+    'health-cmd': Flags.string({description: 'Health check command run in the container.'}),
+    restart: Flags.string({description: 'Restart policy.', options: ['always', 'on-failure', 'never']}),
+    kind: Flags.string({description: 'service (long-running) or batch (runs to completion).', options: ['service', 'batch'], default: 'service'}),
+    schedule: Flags.string({description: 'Cron expression or ISO 8601 repeating interval (not supported yet).'}),
+    after: Flags.string({description: 'Run after this job (not supported yet).', multiple: true}),
+    runtime: Flags.string({description: 'Run only on nodes with this runtime.', options: ['podman', 'containerd']}),
+    label: Flags.string({description: 'Container label k=v (repeatable).', multiple: true}),
+    'no-start': Flags.boolean({description: 'Only record the job; the next `clusterctl schedule` places it.'}),
+  }
+
+  public async run(): Promise<{job: JobJson; tasks: TaskJson[]; pass: PassReport | null}> {
+    const {argv} = await this.parse(Run)
+    const command = (argv as string[]).slice(1)
+    const {flags} = this
+    if (flags.schedule !== undefined || flags.after !== undefined) throw new UserError('--schedule and --after (scheduled jobs) are not supported yet; run the job with --kind batch, or from cron with `clusterctl run`.')
+    const spec = parseSpecFlags({name: this.args.name, command, ...flags})
+    const ctx = await this.services({ssh: !flags['no-start']})
+    const result = await runJob(ctx, spec, {noStart: flags['no-start']})
+    const hosts = nodeHosts(ctx)
+    const tasks = result.tasks.map((t) => taskToJson(t, hosts))
+    process.exitCode = exitCodeOfPass(result.pass, [result.job.name])
+    if (!this.jsonEnabled()) {
+      this.log(`Job ${result.job.name} recorded (${result.job.instances} instance${result.job.instances === 1 ? '' : 's'}).`)
+      if (result.pass) this.log(renderPass(result.pass, this.interactive))
+      for (const t of tasks.filter((t) => t.state === 'running')) this.log(`  ${t.job}.${t.instance} on ${t.node}${t.ports.length ? `: ${t.ports.map((p) => p.endpoint).join(' ')}` : ''}`)
+    }
+
+    return {job: jobToJson(result.job, countsOf(result.tasks, result.job.id)), tasks, pass: result.pass}
+  }
+}

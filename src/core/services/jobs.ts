@@ -1,0 +1,215 @@
+/** Jobs and tasks: what run/apply/scale/stop/rm/ps/inspect/logs/schedule do. */
+import {FailedError, NotFoundError, UserError} from '../errors.js'
+import {containerSpecHash, type JobSpec} from '../model/job.js'
+import {isLive, type Job, type Task} from '../model/task.js'
+import {type PassOptions, type PassReport, runPass, runtimeFor} from '../reconcile/pass.js'
+import {appendEvent, listEvents, type ClusterEvent} from '../state/events.js'
+import {deleteJob, findJob, findTask, insertJob, listJobs, listTasks, updateJob} from '../state/jobs.js'
+import {findNode, listNodes} from '../state/nodes.js'
+import {connectSpecOf, type ServiceContext} from './context.js'
+
+export interface JobSummary {
+  job: Job
+  running: number
+  pending: number
+  other: number
+}
+
+export function summarizeJobs(ctx: Pick<ServiceContext, 'store'>): JobSummary[] {
+  const {store} = ctx
+  return store.read(() => {
+    const live = listTasks(store, {live: true})
+    return listJobs(store).map((job) => {
+      const mine = live.filter((t) => t.jobId === job.id && t.desired === 'run')
+      const running = mine.filter((t) => t.state === 'running').length
+      const pending = mine.filter((t) => t.state === 'pending').length
+      return {job, running, pending, other: mine.length - running - pending}
+    })
+  })
+}
+
+export function getJob(ctx: Pick<ServiceContext, 'store'>, name: string): Job {
+  const job = findJob(ctx.store, name)
+  if (!job) throw new NotFoundError(`No job named ${name}.`, {hint: 'Run `clusterctl jobs` to list the jobs.'})
+  return job
+}
+
+export interface RunResult {
+  job: Job
+  pass: PassReport | null
+  tasks: Task[]
+}
+
+/** Records a new job and (unless noStart) places and starts it in one pass. */
+export async function runJob(ctx: ServiceContext, spec: JobSpec, options: {noStart?: boolean} & PassOptions = {}): Promise<RunResult> {
+  const {store} = ctx
+  const now = ctx.clock.now()
+  const job: Job = {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash: containerSpecHash(spec), instances: spec.instances, state: 'active', createdAt: now, updatedAt: now}
+  store.write(() => {
+    if (findJob(store, spec.name)) throw new FailedError(`Job ${spec.name} already exists.`, {code: 'exists', hint: `Change it with \`clusterctl apply -f FILE\`, or remove it with \`clusterctl rm ${spec.name}\` first.`})
+    insertJob(store, job)
+    appendEvent(store, {type: 'job.created', subjectKind: 'job', subject: job.name, message: `created: ${describeSpec(spec)}`, data: {specHash: job.specHash}})
+  })
+  const pass = options.noStart ? null : await runPass(ctx, options)
+  return {job, pass, tasks: listTasks(store, {jobId: job.id, live: true})}
+}
+
+export interface ApplyResult {
+  jobs: Array<{name: string; change: 'created' | 'updated' | 'unchanged'; what: string[]}>
+  pass: PassReport | null
+}
+
+/** Creates or updates jobs from specs; unchanged specs change nothing. Then one pass. */
+export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options: {noStart?: boolean} & PassOptions = {}): Promise<ApplyResult> {
+  const {store} = ctx
+  const now = ctx.clock.now()
+  const result: ApplyResult = {jobs: [], pass: null}
+  store.write(() => {
+    for (const spec of specs) {
+      const existing = findJob(store, spec.name)
+      const specHash = containerSpecHash(spec)
+      if (!existing) {
+        insertJob(store, {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash, instances: spec.instances, state: 'active', createdAt: now, updatedAt: now})
+        appendEvent(store, {type: 'job.created', subjectKind: 'job', subject: spec.name, message: `created: ${describeSpec(spec)}`, data: {specHash}})
+        result.jobs.push({name: spec.name, change: 'created', what: []})
+        continue
+      }
+
+      const what = changesBetween(existing, spec, specHash)
+      if (what.length === 0) {
+        result.jobs.push({name: spec.name, change: 'unchanged', what})
+        continue
+      }
+
+      updateJob(store, {id: existing.id, kind: spec.kind, spec, specHash, instances: spec.instances, state: 'active'}, now)
+      appendEvent(store, {type: 'job.updated', subjectKind: 'job', subject: spec.name, message: `updated: ${what.join(', ')}`, data: {specHash, what}})
+      result.jobs.push({name: spec.name, change: 'updated', what})
+    }
+  })
+  if (!options.noStart) result.pass = await runPass(ctx, options)
+  return result
+}
+
+function changesBetween(job: Job, spec: JobSpec, specHash: string): string[] {
+  const what: string[] = []
+  if (job.specHash !== specHash) what.push('containers (image, command, env, resources, ports, volumes, labels or health check)')
+  if (job.instances !== spec.instances) what.push(`instances ${job.instances} -> ${spec.instances}`)
+  if (job.state !== 'active') what.push('started again')
+  const placement = (s: JobSpec) => JSON.stringify([s.constraints, s.preferences, s.strategy, s.runtime, s.restart, s.upgrade, s.kind])
+  if (placement(job.spec) !== placement(spec)) what.push('placement or policy')
+  return what
+}
+
+export async function scaleJob(ctx: ServiceContext, name: string, instances: number, options: PassOptions = {}): Promise<{job: Job; pass: PassReport}> {
+  if (!Number.isInteger(instances) || instances < 0) throw new UserError(`The instance count must be a whole number >= 0, got ${instances}.`)
+  const {store} = ctx
+  const job = store.write(() => {
+    const j = getJob(ctx, name)
+    if (j.instances !== instances || j.state !== 'active') {
+      updateJob(store, {...j, instances, state: 'active'}, ctx.clock.now())
+      appendEvent(store, {type: 'job.scaled', subjectKind: 'job', subject: name, message: `scaled ${j.instances} -> ${instances}`, data: {from: j.instances, to: instances}})
+    }
+
+    return {...j, instances, state: 'active' as const}
+  })
+  return {job, pass: await runPass(ctx, options)}
+}
+
+export async function stopJob(ctx: ServiceContext, name: string, options: PassOptions = {}): Promise<{job: Job; pass: PassReport}> {
+  const {store} = ctx
+  const job = store.write(() => {
+    const j = getJob(ctx, name)
+    if (j.state !== 'stopped') {
+      updateJob(store, {...j, state: 'stopped'}, ctx.clock.now())
+      appendEvent(store, {type: 'job.stopped', subjectKind: 'job', subject: name, message: 'stopped', data: {}})
+    }
+
+    return {...j, state: 'stopped' as const}
+  })
+  return {job, pass: await runPass(ctx, options)}
+}
+
+/** Stops every task of the job, then forgets it (its events stay). */
+export async function removeJob(ctx: ServiceContext, name: string, options: PassOptions = {}): Promise<{job: Job; pass: PassReport}> {
+  const {job, pass} = await stopJob(ctx, name, options)
+  const {store} = ctx
+  store.write(() => {
+    const left = listTasks(store, {jobId: job.id, live: true}).filter((t) => t.state !== 'pending')
+    if (left.length > 0) {
+      throw new FailedError(`Job ${name} is stopped, but ${left.length} of its containers could not be stopped (${left.map((t) => `${t.containerName} on ${t.nodeName}`).join(', ')}); it was kept.`, {hint: `Run \`clusterctl rm ${name}\` again when the nodes answer.`})
+    }
+
+    deleteJob(store, job.id)
+    appendEvent(store, {type: 'job.removed', subjectKind: 'job', subject: name, message: 'removed', data: {}})
+  })
+  return {job, pass}
+}
+
+export function listJobTasks(ctx: Pick<ServiceContext, 'store'>, options: {job?: string; all?: boolean} = {}): Task[] {
+  const {store} = ctx
+  return store.read(() => {
+    const jobId = options.job ? getJob(ctx, options.job).id : undefined
+    return listTasks(store, {...(jobId ? {jobId} : {}), live: !options.all})
+  })
+}
+
+export function resolveTask(ctx: Pick<ServiceContext, 'store'>, ref: string): Task {
+  if (ref.length < 4) throw new UserError(`A task reference needs at least 4 characters of its id (or its container name), got ${JSON.stringify(ref)}.`)
+  const matches = findTask(ctx.store, ref)
+  if (matches.length === 0) throw new NotFoundError(`No task ${ref}.`, {hint: 'Run `clusterctl ps` to list the tasks.'})
+  const live = matches.filter((t) => isLive(t.state))
+  if (matches.length > 1 && live.length !== 1) {
+    throw new UserError(`Task prefix ${ref} matches ${matches.length} tasks: ${matches.slice(0, 5).map((t) => `${t.id.slice(0, 12)} (${t.jobName}.${t.instance}, ${t.state})`).join(', ')}; give more characters.`)
+  }
+
+  return live[0] ?? matches[0]!
+}
+
+export interface InspectResult {
+  job: Job | null
+  task: Task | null
+  tasks: Task[]
+  events: ClusterEvent[]
+}
+
+/** A job by name, else a task by id prefix or container name. */
+export function inspect(ctx: Pick<ServiceContext, 'store'>, ref: string): InspectResult {
+  const {store} = ctx
+  const job = findJob(store, ref)
+  if (job) {
+    const tasks = listTasks(store, {jobId: job.id, live: true})
+    return {job, task: null, tasks, events: listEvents(store, {subjectKind: 'job', subject: job.name, limit: 20})}
+  }
+
+  const task = resolveTask(ctx, ref)
+  return {job: findJob(store, task.jobName) ?? null, task, tasks: [task], events: listEvents(store, {subjectKind: 'task', subject: task.id, limit: 20})}
+}
+
+/** Streams a task's logs from its node. */
+export async function taskLogs(
+  ctx: ServiceContext,
+  ref: string,
+  options: {follow: boolean; tail?: number; signal?: AbortSignal; onStdout: (chunk: Buffer) => void; onStderr: (chunk: Buffer) => void},
+): Promise<{task: Task; code: number | null}> {
+  const task = resolveTask(ctx, ref)
+  if (!task.nodeName || !task.containerName) throw new FailedError(`Task ${task.id.slice(0, 12)} (${task.jobName}.${task.instance}) has not been placed on a node: it has no logs${task.reason ? ` (${task.reason})` : ''}.`)
+  const node = findNode(ctx.store, task.nodeName)
+  if (!node) throw new NotFoundError(`The node of task ${task.id.slice(0, 12)} is gone.`)
+  const runtime = runtimeFor(node.runtime)
+  const transport = ctx.connect(connectSpecOf(node))
+  const r = await transport.exec(runtime.logsArgv(task.containerName, {follow: options.follow, ...(options.tail === undefined ? {} : {tail: options.tail})}), {
+    onStdout: options.onStdout,
+    onStderr: options.onStderr,
+    collect: false,
+    ...(options.signal ? {signal: options.signal} : {}),
+  })
+  return {task, code: r.code}
+}
+
+export function nodeNames(ctx: Pick<ServiceContext, 'store'>): string[] {
+  return listNodes(ctx.store).map((n) => n.name)
+}
+
+function describeSpec(spec: JobSpec): string {
+  return `${spec.kind} ${spec.image}, ${spec.instances} x (cpus ${spec.resources.cpuMilli / 1000}, mem ${Math.round(spec.resources.memBytes / 1024 ** 2)}Mi)`
+}
