@@ -176,7 +176,8 @@ export function parsePortText(text: string): PortSpec {
   const m = /^\s*(\d+)(?:\/(tcp|udp))?\s*$/i.exec(text)
   if (!m) throw new UserError(`expected CONTAINER_PORT[/tcp|udp] like 8080 or 53/udp, got ${JSON.stringify(text)}`)
   const port = Number(m[1])
-  if (port < 1 || port > 65_535) throw new UserError(`port ${port} is out of range (1-65535)`)
+  // 0: no fixed container port; the app listens on $PORTn (its host port) on every runtime.
+  if (port > 65_535) throw new UserError(`port ${port} is out of range (0-65535; 0 means: listen on $PORT0)`)
   return {containerPort: port, protocol: (m[2]?.toLowerCase() ?? 'tcp') as 'tcp' | 'udp', name: null}
 }
 
@@ -203,7 +204,7 @@ function validatePorts(value: unknown, p: Problems): PortSpec[] {
   const seen = new Set<string>()
   for (const port of out) {
     const key = `${port.containerPort}/${port.protocol}`
-    if (seen.has(key)) p.add('ports', `${key} is listed twice`)
+    if (port.containerPort !== 0 && seen.has(key)) p.add('ports', `${key} is listed twice`)
     seen.add(key)
   }
 

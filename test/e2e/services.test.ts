@@ -1,0 +1,187 @@
+/**
+ * Services end to end, for podman AND containerd: run/apply/ps/scale/stop/rm/
+ * schedule through the built CLI against the testbed's real runtimes.
+ */
+import {expect} from 'chai'
+import fs from 'node:fs'
+import path from 'node:path'
+
+import {sshRun, type Testbed} from '../testbed/testbed.js'
+import {CliSandbox} from './cli.js'
+import {getTestbed} from './fixture.js'
+
+interface TaskJson {
+  id: string
+  job: string
+  instance: number
+  node: string | null
+  state: string
+  ports: Array<{containerPort: number; hostPort: number; protocol: string; endpoint: string | null}>
+  reason: string | null
+}
+
+interface PassJson {
+  actions: Array<{kind: string; job: string; instance: number | null; node: string | null; ok: boolean}>
+  pending: Array<{job: string; instance: number; reason: string; counts: Record<string, number>}>
+  unchanged: boolean
+}
+
+/** Exits on SIGTERM (PID 1 ignores signals it has no handler for), so stops are quick. */
+const SLEEPER = ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait']
+
+const HTTPD = `mkdir -p /www && echo "instance $CLUSTERCTL_INSTANCE" > /www/index.html && exec httpd -f -p $PORT0 -h /www`
+
+/** Names of this cluster's containers on a host, per runtime. */
+async function containersOn(tb: Testbed, host: string, runtime: 'podman' | 'containerd'): Promise<string[]> {
+  const cmd = runtime === 'podman' ? `podman ps -a --filter label=io.clusterctl.cluster --format '{{.Names}}'` : 'ctr -n clusterctl containers ls -q'
+  const r = await sshRun(tb, host, cmd)
+  expect(r.code, r.stderr).to.equal(0)
+  return r.stdout.split('\n').filter(Boolean)
+}
+
+async function allContainers(tb: Testbed, runtime: 'podman' | 'containerd'): Promise<string[]> {
+  const hosts = tb.hosts.filter((h) => h.runtimes.length > 0).map((h) => h.name)
+  return (await Promise.all(hosts.map((h) => containersOn(tb, h, runtime)))).flat()
+}
+
+/**
+ * GET, retried for a few seconds: `run` returns once the container has started, and
+ * the server in it needs a moment to bind its port (health checks gate that later).
+ */
+async function httpGet(url: string): Promise<string> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    try {
+      const res = await fetch(url, {signal: AbortSignal.timeout(3000)})
+      return await res.text()
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+}
+
+for (const runtime of ['podman', 'containerd'] as const) {
+  describe(`e2e: services on ${runtime}`, function () {
+    this.timeout(300_000)
+    let cli: CliSandbox
+    let tb: Testbed
+
+    beforeEach(async () => {
+      tb = getTestbed()
+      cli = new CliSandbox()
+      const full = tb.hosts.filter((h) => h.runtimes.length > 0)
+      const add = await cli.run(['add-node', ...full.map((h) => `root@${h.ip}`), '--key', tb.keyPath, '--runtime', runtime, '--resources', 'cpus=2,mem=1Gi'])
+      expect(add.exitCode, add.stderr).to.equal(0)
+    })
+
+    afterEach(async () => {
+      // Nothing may be left running, whatever the test did.
+      const jobs = (await cli.run(['jobs', '--json'])).json<Array<{name: string}>>()
+      for (const j of jobs) await cli.run(['rm', j.name])
+      expect(await allContainers(tb, runtime)).to.deep.equal([])
+      cli.cleanup()
+    })
+
+    it('runs a 3-instance HTTP service with hostname:UNIQUE on 3 hosts, answering on every endpoint; schedule again changes nothing', async () => {
+      const run = await cli.run(['run', 'web', '--image', tb.image, '--instances', '3', '-p', '0', '--constraint', 'hostname:UNIQUE', '--cpus', '0.2', '--mem', '64Mi', '--json', '--', 'sh', '-c', HTTPD])
+      expect(run.exitCode, run.stderr).to.equal(0)
+      const tasks = run.json<{tasks: TaskJson[]}>().tasks
+      expect(tasks).to.have.length(3)
+      expect(new Set(tasks.map((t) => t.node)).size).to.equal(3)
+      for (const t of tasks) {
+        expect(t.state).to.equal('running')
+        expect(t.ports[0]!.hostPort).to.be.within(31000, 32000)
+        expect(await httpGet(`http://${t.ports[0]!.endpoint}/`)).to.equal(`instance ${t.instance}\n`)
+      }
+
+      const again = await cli.run(['schedule', '--json'])
+      expect(again.exitCode, again.stderr).to.equal(0)
+      expect(again.json<PassJson>()).to.deep.include({unchanged: true, actions: [], pending: []})
+      expect((await allContainers(tb, runtime)).length).to.equal(3)
+    })
+
+    if (runtime === 'podman') {
+      it('publishes a fixed container port through the bridge (-p 8080 reaches the app on 8080)', async () => {
+        const run = await cli.run(['run', 'fixed', '--image', tb.image, '-p', '8080', '--mem', '32Mi', '--json', '--', 'sh', '-c', 'echo fixed > /index.html && exec httpd -f -p 8080 -h /'])
+        expect(run.exitCode, run.stderr).to.equal(0)
+        const task = run.json<{tasks: TaskJson[]}>().tasks[0]!
+        expect(task.ports[0]).to.deep.include({containerPort: 8080, protocol: 'tcp'})
+        expect(await httpGet(`http://${task.ports[0]!.endpoint}/`)).to.equal('fixed\n')
+      })
+    }
+
+    it('spread spreads; binpack fills a node before the next', async () => {
+      const spread = await cli.run(['run', 'spread', '--image', tb.image, '--instances', '3', '--cpus', '0.1', '--mem', '16Mi', '--strategy', 'spread', '--json', '--', ...SLEEPER])
+      expect(spread.exitCode, spread.stderr).to.equal(0)
+      expect(new Set(spread.json<{tasks: TaskJson[]}>().tasks.map((t) => t.node)).size).to.equal(3)
+      const pack = await cli.run(['run', 'packed', '--image', tb.image, '--instances', '3', '--cpus', '0.5', '--mem', '64Mi', '--json', '--', ...SLEEPER])
+      expect(pack.exitCode, pack.stderr).to.equal(0)
+      expect(new Set(pack.json<{tasks: TaskJson[]}>().tasks.map((t) => t.node)).size).to.equal(1)
+      // the next one no longer fits there (3 x 0.5 + 0.1 of 2 cpus): binpack takes the next node
+      const more = await cli.run(['run', 'more', '--image', tb.image, '--cpus', '0.5', '--mem', '64Mi', '--json', '--', ...SLEEPER])
+      expect(more.exitCode, more.stderr).to.equal(0)
+      expect(more.json<{tasks: TaskJson[]}>().tasks[0]!.node).not.to.equal(pack.json<{tasks: TaskJson[]}>().tasks[0]!.node)
+    })
+
+    it('keeps an oversized job pending with its reason and exit code 4', async () => {
+      const big = await cli.run(['run', 'big', '--image', tb.image, '--mem', '2Gi', '--', ...SLEEPER])
+      expect(big.exitCode).to.equal(4)
+      expect(big.stdout).to.include('0/3 nodes fit: 3 insufficient mem (need 2Gi, max free 1Gi)')
+      const ps = (await cli.run(['ps', 'big', '--json'])).json<TaskJson[]>()
+      expect(ps.map((t) => [t.state, t.reason])).to.deep.equal([['pending', '0/3 nodes fit: 3 insufficient mem (need 2Gi, max free 1Gi)']])
+      expect((await cli.run(['schedule'])).exitCode).to.equal(4)
+      expect(await allContainers(tb, runtime)).to.deep.equal([])
+    })
+
+    it('scales up and down; stop leaves no container behind', async () => {
+      expect((await cli.run(['run', 'svc', '--image', tb.image, '--instances', '2', '--mem', '32Mi', '--', ...SLEEPER])).exitCode).to.equal(0)
+      const up = await cli.run(['scale', 'svc', '5', '--json'])
+      expect(up.exitCode, up.stderr).to.equal(0)
+      expect((await cli.run(['ps', 'svc', '--json'])).json<TaskJson[]>().filter((t) => t.state === 'running').map((t) => t.instance)).to.deep.equal([0, 1, 2, 3, 4])
+      expect((await allContainers(tb, runtime)).length).to.equal(5)
+
+      const down = await cli.run(['scale', 'svc', '1'])
+      expect(down.exitCode, down.stderr).to.equal(0)
+      expect((await cli.run(['ps', 'svc', '--json'])).json<TaskJson[]>().map((t) => t.instance)).to.deep.equal([0])
+      expect((await allContainers(tb, runtime)).length).to.equal(1)
+
+      const stop = await cli.run(['stop', 'svc'])
+      expect(stop.exitCode, stop.stderr).to.equal(0)
+      expect(await allContainers(tb, runtime)).to.deep.equal([])
+      const jobs = (await cli.run(['jobs', '--json'])).json<Array<{name: string; state: string; running: number}>>()
+      expect(jobs.map((j) => [j.name, j.state, j.running])).to.deep.equal([['svc', 'stopped', 0]])
+    })
+
+    it('applies a spec file: unchanged changes nothing, a change replaces the containers, an error changes nothing', async () => {
+      const file = path.join(cli.home, 'web.yaml')
+      const spec = (greeting: string, instances = 2) => `name: web\nimage: ${tb.image}\ninstances: ${instances}\nports: [0]\nmem: 32Mi\nenv: {GREETING: ${greeting}}\ncommand: 'echo $GREETING > /index.html && exec httpd -f -p $PORT0 -h /'\n`
+      fs.writeFileSync(file, spec('one'))
+      const first = await cli.run(['apply', '-f', file, '--json'])
+      expect(first.exitCode, first.stderr).to.equal(0)
+      expect(first.json<{jobs: Array<{change: string}>}>().jobs[0]!.change).to.equal('created')
+      const before = (await cli.run(['ps', 'web', '--json'])).json<TaskJson[]>()
+      expect(await httpGet(`http://${before[0]!.ports[0]!.endpoint}/`)).to.equal('one\n')
+
+      const same = await cli.run(['apply', '-f', file, '--json'])
+      expect(same.exitCode).to.equal(0)
+      expect(same.json<{jobs: Array<{change: string}>; pass: PassJson}>()).to.deep.include({jobs: [{name: 'web', change: 'unchanged', what: []}]})
+      expect(same.json<{pass: PassJson}>().pass.unchanged).to.equal(true)
+
+      fs.writeFileSync(file, spec('two'))
+      const changed = await cli.run(['apply', '-f', file, '--json'])
+      expect(changed.exitCode, changed.stderr).to.equal(0)
+      const after = (await cli.run(['ps', 'web', '--json'])).json<TaskJson[]>()
+      expect(after.map((t) => t.instance)).to.deep.equal([0, 1])
+      expect(after.map((t) => t.id)).not.to.include.members(before.map((t) => t.id))
+      for (const t of after) expect(await httpGet(`http://${t.ports[0]!.endpoint}/`)).to.equal('two\n')
+      expect((await allContainers(tb, runtime)).length).to.equal(2)
+
+      fs.writeFileSync(file, spec('three', -1))
+      const bad = await cli.run(['apply', '-f', file])
+      expect(bad.exitCode).to.equal(2)
+      expect(bad.stderr).to.include('instances: must be >= 0, got -1')
+      expect((await cli.run(['ps', 'web', '--json'])).json<TaskJson[]>().map((t) => t.id)).to.deep.equal(after.map((t) => t.id))
+    })
+  })
+}
