@@ -124,6 +124,21 @@ for (const runtime of ['podman', 'containerd'] as const) {
       expect(more.json<{tasks: TaskJson[]}>().tasks[0]!.node).not.to.equal(pack.json<{tasks: TaskJson[]}>().tasks[0]!.node)
     })
 
+    it('restart replaces every instance make-before-break', async () => {
+      expect((await cli.run(['run', 'svc', '--image', tb.image, '--instances', '2', '--mem', '32Mi', '--', ...SLEEPER])).exitCode).to.equal(0)
+      const before = (await cli.run(['ps', 'svc', '--json'])).json<TaskJson[]>()
+      const restart = await cli.run(['restart', 'svc', '--json'])
+      expect(restart.exitCode, restart.stderr).to.equal(0)
+      const actions = restart.json<{pass: PassJson}>().pass.actions
+      // every new container started before any old one was stopped
+      const firstStop = actions.findIndex((a) => a.kind === 'stop')
+      expect(actions.slice(0, firstStop).filter((a) => a.kind === 'start' && a.ok)).to.have.length(2)
+      const after = (await cli.run(['ps', 'svc', '--json'])).json<TaskJson[]>()
+      expect(after.map((t) => [t.instance, t.state])).to.deep.equal([[0, 'running'], [1, 'running']])
+      expect(after.map((t) => t.id)).not.to.include.members(before.map((t) => t.id))
+      expect((await allContainers(tb, runtime)).length).to.equal(2)
+    })
+
     it('keeps an oversized job pending with its reason and exit code 4', async () => {
       const big = await cli.run(['run', 'big', '--image', tb.image, '--mem', '2Gi', '--', ...SLEEPER])
       expect(big.exitCode).to.equal(4)

@@ -62,8 +62,11 @@ export interface JobSpec {
   upgrade: UpgradeStrategy
 }
 
-/** A short hash of what a container is made of: a change means its containers must be replaced. */
-export function containerSpecHash(spec: JobSpec): string {
+/**
+ * A short hash of what a container is made of: a change means its containers must be
+ * replaced. `generation` (bumped by `clusterctl restart`) forces that without a change.
+ */
+export function containerSpecHash(spec: JobSpec, generation = 0): string {
   const relevant = {
     image: spec.image,
     command: spec.command,
@@ -73,6 +76,7 @@ export function containerSpecHash(spec: JobSpec): string {
     volumes: spec.volumes,
     labels: sortKeys(spec.labels),
     healthCheck: spec.healthCheck,
+    ...(generation > 0 ? {generation} : {}),
   }
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 12)
 }

@@ -52,6 +52,8 @@ export interface Job {
   specHash: string
   /** Desired number of instances (the spec's, or what `scale` set). */
   instances: number
+  /** Restart generation (`clusterctl restart` bumps it); part of specHash. */
+  generation: number
   state: 'active' | 'stopped'
   createdAt: number
   updatedAt: number

@@ -44,7 +44,7 @@ export interface RunResult {
 export async function runJob(ctx: ServiceContext, spec: JobSpec, options: {noStart?: boolean} & PassOptions = {}): Promise<RunResult> {
   const {store} = ctx
   const now = ctx.clock.now()
-  const job: Job = {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash: containerSpecHash(spec), instances: spec.instances, state: 'active', createdAt: now, updatedAt: now}
+  const job: Job = {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash: containerSpecHash(spec), instances: spec.instances, generation: 0, state: 'active', createdAt: now, updatedAt: now}
   store.write(() => {
     if (findJob(store, spec.name)) throw new FailedError(`Job ${spec.name} already exists.`, {code: 'exists', hint: `Change it with \`clusterctl apply -f FILE\`, or remove it with \`clusterctl rm ${spec.name}\` first.`})
     insertJob(store, job)
@@ -67,9 +67,9 @@ export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options:
   store.write(() => {
     for (const spec of specs) {
       const existing = findJob(store, spec.name)
-      const specHash = containerSpecHash(spec)
+      const specHash = containerSpecHash(spec, existing?.generation ?? 0)
       if (!existing) {
-        insertJob(store, {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash, instances: spec.instances, state: 'active', createdAt: now, updatedAt: now})
+        insertJob(store, {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash, instances: spec.instances, generation: 0, state: 'active', createdAt: now, updatedAt: now})
         appendEvent(store, {type: 'job.created', subjectKind: 'job', subject: spec.name, message: `created: ${describeSpec(spec)}`, data: {specHash}})
         result.jobs.push({name: spec.name, change: 'created', what: []})
         continue
@@ -81,7 +81,7 @@ export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options:
         continue
       }
 
-      updateJob(store, {id: existing.id, kind: spec.kind, spec, specHash, instances: spec.instances, state: 'active'}, now)
+      updateJob(store, {id: existing.id, kind: spec.kind, spec, specHash, instances: spec.instances, generation: existing.generation, state: 'active'}, now)
       appendEvent(store, {type: 'job.updated', subjectKind: 'job', subject: spec.name, message: `updated: ${what.join(', ')}`, data: {specHash, what}})
       result.jobs.push({name: spec.name, change: 'updated', what})
     }
@@ -111,6 +111,24 @@ export async function scaleJob(ctx: ServiceContext, name: string, instances: num
     }
 
     return {...j, instances, state: 'active' as const}
+  })
+  return {job, pass: await runPass(ctx, options)}
+}
+
+/**
+ * Replaces every instance with a fresh container, make-before-break (the new one
+ * starts before the old one stops), in one pass.
+ */
+export async function restartJob(ctx: ServiceContext, name: string, options: PassOptions = {}): Promise<{job: Job; pass: PassReport}> {
+  const {store} = ctx
+  const job = store.write(() => {
+    const j = getJob(ctx, name)
+    if (j.state !== 'active') throw new FailedError(`Job ${name} is stopped: there is nothing to restart.`, {hint: `Run \`clusterctl scale ${name} N\` to start it.`})
+    const generation = j.generation + 1
+    const next = {...j, generation, specHash: containerSpecHash(j.spec, generation)}
+    updateJob(store, next, ctx.clock.now())
+    appendEvent(store, {type: 'job.restarted', subjectKind: 'job', subject: name, message: `restart ${generation}: every instance is replaced`, data: {generation}})
+    return next
   })
   return {job, pass: await runPass(ctx, options)}
 }

@@ -9,6 +9,7 @@ interface JobRow {
   spec: string
   spec_hash: string
   instances: number
+  generation: number
   state: Job['state']
   created_at: number
   updated_at: number
@@ -44,6 +45,7 @@ const toJob = (r: JobRow): Job => ({
   spec: JSON.parse(r.spec) as JobSpec,
   specHash: r.spec_hash,
   instances: r.instances,
+  generation: r.generation,
   state: r.state,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -87,14 +89,14 @@ export function findJob(store: Store, name: string): Job | undefined {
 
 export function insertJob(store: Store, job: Job): void {
   store
-    .stmt(`INSERT INTO jobs (id, name, kind, spec, spec_hash, instances, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    .run(job.id, job.name, job.kind, JSON.stringify(job.spec), job.specHash, job.instances, job.state, job.createdAt, job.updatedAt)
+    .stmt(`INSERT INTO jobs (id, name, kind, spec, spec_hash, instances, generation, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .run(job.id, job.name, job.kind, JSON.stringify(job.spec), job.specHash, job.instances, job.generation, job.state, job.createdAt, job.updatedAt)
 }
 
-export function updateJob(store: Store, job: Pick<Job, 'id' | 'spec' | 'specHash' | 'instances' | 'state' | 'kind'>, at: number): void {
+export function updateJob(store: Store, job: Pick<Job, 'id' | 'spec' | 'specHash' | 'instances' | 'state' | 'kind' | 'generation'>, at: number): void {
   store
-    .stmt(`UPDATE jobs SET kind = ?, spec = ?, spec_hash = ?, instances = ?, state = ?, updated_at = ? WHERE id = ?`)
-    .run(job.kind, JSON.stringify(job.spec), job.specHash, job.instances, job.state, at, job.id)
+    .stmt(`UPDATE jobs SET kind = ?, spec = ?, spec_hash = ?, instances = ?, generation = ?, state = ?, updated_at = ? WHERE id = ?`)
+    .run(job.kind, JSON.stringify(job.spec), job.specHash, job.instances, job.generation, job.state, at, job.id)
 }
 
 export function deleteJob(store: Store, id: string): void {

@@ -10,7 +10,7 @@ const NOW = 1_750_000_000_000
 
 function aJob(over: Partial<Job> & {raw?: Record<string, unknown>} = {}): Job {
   const spec = validateJobSpec({name: over.name ?? 'web', image: 'img', instances: over.instances ?? 2, ...over.raw}, 'test')
-  return {id: `job-${spec.name}`, name: spec.name, kind: spec.kind, spec, specHash: containerSpecHash(spec), instances: spec.instances, state: 'active', createdAt: 0, updatedAt: 0, ...over}
+  return {id: `job-${spec.name}`, name: spec.name, kind: spec.kind, spec, specHash: containerSpecHash(spec), instances: spec.instances, generation: 0, state: 'active', createdAt: 0, updatedAt: 0, ...over}
 }
 
 let seq = 0

@@ -59,6 +59,14 @@ describe('core/state/migrations', () => {
     expect(db.prepare(`SELECT count(*) AS n FROM tasks`).get()).to.deep.equal({n: 0})
   })
 
+  it('0004 adds a restart generation to jobs, 0 for existing ones', () => {
+    migrate(db, MIGRATIONS, 3)
+    db.prepare(`INSERT INTO jobs (id, name, kind, spec, spec_hash, instances, state, created_at, updated_at) VALUES ('j1', 'web', 'service', '{}', 'h', 2, 'active', 0, 0)`).run()
+    migrate(db, MIGRATIONS, 4)
+    expect(db.prepare(`SELECT generation FROM jobs`).get()).to.deep.equal({generation: 0})
+    expect(() => db.prepare(`UPDATE jobs SET generation = -1`).run()).to.throw(/CHECK/)
+  })
+
   it('is idempotent: migrating twice changes nothing', () => {
     migrate(db)
     const schema = db.prepare(`SELECT sql FROM sqlite_schema ORDER BY name`).all()
