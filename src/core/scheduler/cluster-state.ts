@@ -113,7 +113,8 @@ export class FieldCounter {
 export class JobState {
   /** Node index of every task of the job: the snapshot's, then the plan's. */
   readonly nodes: number[] = []
-  readonly counters = new Map<string, FieldCounter>()
+  /** Per-field counters, created when a constraint first needs one. */
+  counters: Map<string, FieldCounter> | undefined
   /** Placements made for this job in the current plan. */
   placements = 0
 }
@@ -160,6 +161,8 @@ export class ClusterState {
   readonly listeners: NodeListener[] = []
   /** Indexes that hold only some nodes, listed per member node. */
   private readonly partial: Array<NodeListener[] | undefined>
+  /** Bumped by every change of free resources or ports (for caches of derived data). */
+  version = 0
   /** Memo for derived per-node data (static masks, preference scores, node subsets). */
   readonly memo = new Map<string, unknown>()
 
@@ -286,6 +289,7 @@ export class ClusterState {
   /** The job's per-value task counts for one field, built on first use from the job's tasks so far. */
   counter(jobId: string, field: string): FieldCounter {
     const job = this.job(jobId)
+    job.counters ??= new Map()
     let c = job.counters.get(field)
     if (c === undefined) {
       c = new FieldCounter(this.field(field))
@@ -360,7 +364,7 @@ export class ClusterState {
     const job = this.job(task.jobId)
     job.nodes.push(node)
     job.placements++
-    for (const c of job.counters.values()) c.add(c.dict.ids[node]!)
+    if (job.counters !== undefined) for (const c of job.counters.values()) c.add(c.dict.ids[node]!)
     this.notify(node)
     return ports
   }
@@ -376,6 +380,7 @@ export class ClusterState {
   }
 
   private notify(node: number): void {
+    this.version++
     for (const l of this.listeners) l.update(node)
     const list = this.partial[node]
     if (list !== undefined) for (const l of list) l.update(node)

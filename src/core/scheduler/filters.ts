@@ -2,26 +2,49 @@
  * Filter plugins (Kubernetes framework "Filter", Nomad "FeasibilityChecker"): each one
  * answers "can this node take this task?" and, when not, says why with a reason code.
  *
- * A plugin compiles a task once into a `check(node)` closure over the state's typed
- * arrays, so the per-node test allocates nothing. `check` returns 0 when the node
- * passes, or k >= 1 meaning `rejections[k - 1]`. A node is refused by the first filter
- * that fails, in FILTERS order, which is also how pending summaries count nodes.
+ * A plugin compiles a task once into a CompiledFilter whose `check(node)` reads the
+ * state's typed arrays and allocates nothing. `check` returns 0 when the node passes,
+ * or k >= 1 meaning `explain()[k - 1]`. A node is refused by the first filter that
+ * fails, in FILTERS order, which is also how pending summaries count nodes.
+ *
+ * Compiled filters and rejection kinds are small classes rather than closures: a plan
+ * over all-different requests compiles one per task, and methods on a prototype cost
+ * nothing per instance (closures do, especially under tsx, which names each one).
  */
 import {formatBytes, formatCpu} from '../model/resources.js'
 import type {ClusterState, FieldCounter, FieldDict} from './cluster-state.js'
 import {formatConstraint, fullMatchRegex, HOSTNAME_FIELD} from './constraints.js'
 import type {Constraint, ReasonCode, TaskRequest} from './types.js'
 
+/** A state column that holds a node's free amount of something. */
+export type FreeColumn = 'cpu' | 'mem' | 'disk' | 'gpus' | 'ports'
+
+export function freeOf(state: ClusterState, column: FreeColumn, node: number): number {
+  switch (column) {
+    case 'cpu':
+      return state.freeCpu[node]!
+    case 'mem':
+      return state.freeMem[node]!
+    case 'disk':
+      return state.freeDisk[node]!
+    case 'gpus':
+      return state.freeGpu[node]!
+    case 'ports':
+      return state.freePorts[node]!
+  }
+}
+
 export interface RejectionKind {
   readonly reason: ReasonCode
   /**
    * Human text without the count. `maxFree` is the most any refusing node has free of
-   * the blocking resource (resource and port reasons only).
+   * `column` (resource and port reasons); `oneNode` words it for a single node.
    */
   text(maxFree: number, oneNode?: boolean): string
-  /** For resource and port reasons: the node's free amount, to report the best one. */
-  readonly free?: (node: number) => number
+  /** Resource and port reasons: where the free amount is, and how much was asked. */
+  readonly column?: FreeColumn
   readonly need?: number
+  /** Constraint reasons: the constraint as written. */
   readonly constraint?: string
 }
 
@@ -41,29 +64,89 @@ export interface FilterPlugin {
   compile(state: ClusterState, task: TaskRequest, constraints: readonly Constraint[]): CompiledFilter | undefined
 }
 
-const STATE_REJECTIONS: readonly RejectionKind[] = (['cordoned', 'draining', 'suspect', 'down', 'unreachable'] as const).map((s) => ({
-  reason: `node-${s}` as ReasonCode,
-  text: () => s,
-}))
+class StateRejection implements RejectionKind {
+  readonly reason: ReasonCode
+  constructor(private readonly state: string) {
+    this.reason = `node-${state}` as ReasonCode
+  }
+  text(): string {
+    return this.state
+  }
+}
+
+const STATE_REJECTIONS: readonly RejectionKind[] = ['cordoned', 'draining', 'suspect', 'down', 'unreachable'].map((s) => new StateRejection(s))
+
+class NodeStateCheck implements CompiledFilter {
+  readonly name = 'node-state'
+  readonly codes = STATE_REJECTIONS.length
+  constructor(private readonly stateCode: Uint8Array) {}
+  /** The state codes are the rejection codes (ready = 0). */
+  check(node: number): number {
+    return this.stateCode[node]!
+  }
+  explain(): readonly RejectionKind[] {
+    return STATE_REJECTIONS
+  }
+}
 
 /** Only ready nodes take new work. */
 export const nodeStateFilter: FilterPlugin = {
   name: 'node-state',
   reasons: STATE_REJECTIONS.map((r) => r.reason),
   compile(state) {
-    return state.memoize('filter:node-state', (): CompiledFilter => {
-      const codes = state.stateCode
-      return {name: 'node-state', check: (node) => codes[node]!, codes: STATE_REJECTIONS.length, explain: () => STATE_REJECTIONS}
-    })
+    return state.memoize('filter:node-state', () => new NodeStateCheck(state.stateCode))
   },
 }
 
-function freeWord(oneNode: boolean | undefined): string {
-  return oneNode === true ? 'free' : 'max free'
+function formatCount(v: number): string {
+  return String(v)
 }
 
-function shownFree(free: number, format: (v: number) => string): string {
-  return format(Math.max(0, free))
+const FORMAT: Record<FreeColumn, (v: number) => string> = {cpu: formatCpu, mem: formatBytes, disk: formatBytes, gpus: formatCount, ports: formatCount}
+
+class AmountRejection implements RejectionKind {
+  constructor(
+    readonly reason: ReasonCode,
+    readonly column: FreeColumn,
+    readonly need: number,
+    private readonly what: string,
+  ) {}
+  text(maxFree: number, oneNode?: boolean): string {
+    const f = FORMAT[this.column]
+    return `${this.what} (need ${f(this.need)}, ${oneNode === true ? 'free' : 'max free'} ${f(Math.max(0, maxFree))})`
+  }
+}
+
+class ResourceCheck implements CompiledFilter {
+  readonly name = 'resources'
+  readonly codes = 4
+  private readonly fc: Float64Array
+  private readonly fm: Float64Array
+  private readonly fd: Float64Array
+  private readonly fg: Float64Array
+  constructor(
+    state: ClusterState,
+    private readonly cpu: number,
+    private readonly mem: number,
+    private readonly disk: number,
+    private readonly gpus: number,
+  ) {
+    this.fc = state.freeCpu
+    this.fm = state.freeMem
+    this.fd = state.freeDisk
+    this.fg = state.freeGpu
+  }
+  check(i: number): number {
+    return this.fc[i]! < this.cpu ? 1 : this.fm[i]! < this.mem ? 2 : this.fd[i]! < this.disk ? 3 : this.fg[i]! < this.gpus ? 4 : 0
+  }
+  explain(): readonly RejectionKind[] {
+    return [
+      new AmountRejection('insufficient-cpu', 'cpu', this.cpu, 'insufficient cpus'),
+      new AmountRejection('insufficient-mem', 'mem', this.mem, 'insufficient mem'),
+      new AmountRejection('insufficient-disk', 'disk', this.disk, 'insufficient disk'),
+      new AmountRejection('insufficient-gpus', 'gpus', this.gpus, 'insufficient gpus'),
+    ]
+  }
 }
 
 /** cpus, mem, disk and gpus: allocated + plan <= allocatable in every dimension. */
@@ -71,27 +154,27 @@ export const resourcesFilter: FilterPlugin = {
   name: 'resources',
   reasons: ['insufficient-cpu', 'insufficient-mem', 'insufficient-disk', 'insufficient-gpus'],
   compile(state, task) {
-    const cpu = task.resources.cpuMilli
-    const mem = task.resources.memBytes
-    const disk = task.resources.diskBytes
-    const gpus = task.resources.gpus
-    const fc = state.freeCpu
-    const fm = state.freeMem
-    const fd = state.freeDisk
-    const fg = state.freeGpu
-    const gpuText = (v: number) => String(v)
-    return {
-      name: 'resources',
-      check: (i) => (fc[i]! < cpu ? 1 : fm[i]! < mem ? 2 : fd[i]! < disk ? 3 : fg[i]! < gpus ? 4 : 0),
-      codes: 4,
-      explain: (): RejectionKind[] => [
-        {reason: 'insufficient-cpu', need: cpu, free: (i) => fc[i]!, text: (m, one) => `insufficient cpus (need ${formatCpu(cpu)}, ${freeWord(one)} ${shownFree(m, formatCpu)})`},
-        {reason: 'insufficient-mem', need: mem, free: (i) => fm[i]!, text: (m, one) => `insufficient mem (need ${formatBytes(mem)}, ${freeWord(one)} ${shownFree(m, formatBytes)})`},
-        {reason: 'insufficient-disk', need: disk, free: (i) => fd[i]!, text: (m, one) => `insufficient disk (need ${formatBytes(disk)}, ${freeWord(one)} ${shownFree(m, formatBytes)})`},
-        {reason: 'insufficient-gpus', need: gpus, free: (i) => fg[i]!, text: (m, one) => `insufficient gpus (need ${gpus}, ${freeWord(one)} ${shownFree(m, gpuText)})`},
-      ],
-    }
+    const r = task.resources
+    return new ResourceCheck(state, r.cpuMilli, r.memBytes, r.diskBytes, r.gpus)
   },
+}
+
+class PortCheck implements CompiledFilter {
+  readonly name = 'host-ports'
+  readonly codes = 1
+  private readonly free: Int32Array
+  constructor(
+    private readonly state: ClusterState,
+    private readonly need: number,
+  ) {
+    this.free = state.freePorts
+  }
+  check(i: number): number {
+    return this.free[i]! < this.need ? 1 : 0
+  }
+  explain(): readonly RejectionKind[] {
+    return [new AmountRejection('insufficient-ports', 'ports', this.need, `too few free host ports in ${this.state.portFrom}-${this.state.portTo}`)]
+  }
 }
 
 /** Enough free host ports in the range (snapshot's used ports plus those this plan handed out). */
@@ -99,23 +182,7 @@ export const hostPortsFilter: FilterPlugin = {
   name: 'host-ports',
   reasons: ['insufficient-ports'],
   compile(state, task) {
-    const need = task.ports
-    if (need <= 0) return undefined
-    const free = state.freePorts
-    const range = `${state.portFrom}-${state.portTo}`
-    return {
-      name: 'host-ports',
-      check: (i) => (free[i]! < need ? 1 : 0),
-      codes: 1,
-      explain: (): RejectionKind[] => [
-        {
-          reason: 'insufficient-ports',
-          need,
-          free: (i) => free[i]!,
-          text: (m, one) => `too few free host ports in ${range} (need ${need}, ${freeWord(one)} ${Math.max(0, m)})`,
-        },
-      ],
-    }
+    return task.ports > 0 ? new PortCheck(state, task.ports) : undefined
   },
 }
 
@@ -201,6 +268,70 @@ interface DynamicCheck {
   code: number
 }
 
+class ConstraintRejection implements RejectionKind {
+  readonly reason: ReasonCode
+  readonly constraint: string
+  constructor(
+    private readonly c: Constraint,
+    private readonly missing: boolean,
+    private readonly dict: FieldDict,
+    private readonly counter: FieldCounter | undefined,
+  ) {
+    this.reason = missing ? 'constraint-missing-field' : OPERATOR_REASON[c.operator]
+    this.constraint = formatConstraint(c)
+  }
+  text(): string {
+    return this.missing ? `lack label ${this.c.field} (${this.constraint})` : constraintText(this.c, this.constraint, this.dict, this.counter)
+  }
+}
+
+class ConstraintCheck implements CompiledFilter {
+  readonly name = 'constraints'
+  readonly codes: number
+  constructor(
+    private readonly state: ClusterState,
+    private readonly jobId: string,
+    private readonly constraints: readonly Constraint[],
+    private readonly mask: Uint16Array,
+    private readonly dyn: readonly DynamicCheck[],
+  ) {
+    this.codes = 2 * constraints.length
+  }
+
+  check(node: number): number {
+    const s = this.mask[node]!
+    if (s !== 0) return s
+    const dyn = this.dyn
+    for (let k = 0; k < dyn.length; k++) {
+      const d = dyn[k]!
+      const c = d.counter
+      const count = c.get(d.ids[node]!)
+      switch (d.op) {
+        case OP_UNIQUE:
+          if (count !== 0) return d.code
+          break
+        case OP_MAX_PER:
+          if (count >= d.limit) return d.code
+          break
+        case OP_CLUSTER:
+          if (count !== c.total) return d.code
+          break
+        default:
+          if (count !== 0 && (c.used < d.limit || count !== c.minUsed)) return d.code
+      }
+    }
+    return 0
+  }
+
+  explain(): readonly RejectionKind[] {
+    return this.constraints.flatMap((c) => {
+      const dict = this.state.field(c.field)
+      const counter = isStaticOperator(c.operator) ? undefined : this.state.counter(this.jobId, c.field)
+      return [new ConstraintRejection(c, false, dict, counter), new ConstraintRejection(c, true, dict, counter)]
+    })
+  }
+}
+
 /**
  * Marathon constraints. Counts come from the job's tasks already in the snapshot plus
  * those placed earlier in the same plan (incremental per-value counters, O(1) per node).
@@ -212,59 +343,21 @@ interface DynamicCheck {
  *  - MAX_PER:n: fewer than n tasks on the node's value.
  *  - LIKE:re / UNLIKE:re: the value matches / does not match re in full.
  *  - IS:v: the value equals v.
+ * A node without the field is refused by every operator but UNLIKE (Marathon).
  */
 export const constraintsFilter: FilterPlugin = {
   name: 'constraints',
   reasons: ['constraint-missing-field', ...Object.values(OPERATOR_REASON)],
   compile(state, task, constraints) {
     if (constraints.length === 0) return undefined
-    const sig = constraintSignature(constraints)
-    const mask = staticMask(state, constraints, sig)
+    const mask = staticMask(state, constraints, constraintSignature(constraints))
     const dyn: DynamicCheck[] = []
-    const explain = () =>
-      constraints.flatMap((c): RejectionKind[] => {
-        const shown = formatConstraint(c)
-        const dict = state.field(c.field)
-        const counter = isStaticOperator(c.operator) ? undefined : state.counter(task.jobId, c.field)
-        return [
-          {reason: OPERATOR_REASON[c.operator], constraint: shown, text: () => constraintText(c, shown, dict, counter)},
-          {reason: 'constraint-missing-field', constraint: shown, text: () => `lack label ${c.field} (${shown})`},
-        ]
-      })
     constraints.forEach((c, k) => {
-      const dict = state.field(c.field)
-      const counter = isStaticOperator(c.operator) ? undefined : state.counter(task.jobId, c.field)
-      if (counter === undefined) return
+      if (isStaticOperator(c.operator)) return
       const op = c.operator === 'UNIQUE' ? OP_UNIQUE : c.operator === 'MAX_PER' ? OP_MAX_PER : c.operator === 'CLUSTER' ? OP_CLUSTER : OP_GROUP_BY
-      dyn.push({op, ids: dict.ids, counter, limit: c.value === undefined ? 0 : Number(c.value), code: 2 * k + 1})
+      dyn.push({op, ids: state.field(c.field).ids, counter: state.counter(task.jobId, c.field), limit: c.value === undefined ? 0 : Number(c.value), code: 2 * k + 1})
     })
-    const check =
-      dyn.length === 0
-        ? (node: number) => mask[node]!
-        : (node: number) => {
-            const s = mask[node]!
-            if (s !== 0) return s
-            for (let k = 0; k < dyn.length; k++) {
-              const d = dyn[k]!
-              const c = d.counter
-              const count = c.get(d.ids[node]!)
-              switch (d.op) {
-                case OP_UNIQUE:
-                  if (count !== 0) return d.code
-                  break
-                case OP_MAX_PER:
-                  if (count >= d.limit) return d.code
-                  break
-                case OP_CLUSTER:
-                  if (count !== c.total) return d.code
-                  break
-                default:
-                  if (count !== 0 && (c.used < d.limit || count !== c.minUsed)) return d.code
-              }
-            }
-            return 0
-          }
-    return {name: 'constraints', check, codes: 2 * constraints.length, explain}
+    return new ConstraintCheck(state, task.jobId, constraints, mask, dyn)
   },
 }
 
@@ -292,5 +385,10 @@ export function constraintSignature(constraints: readonly Constraint[]): string 
   return constraints.map(formatConstraint).join('\u0000')
 }
 
-/** The filters in the order they run: a node is counted under the first that refuses it. */
-export const FILTERS: readonly FilterPlugin[] = [nodeStateFilter, resourcesFilter, hostPortsFilter, constraintsFilter]
+/**
+ * The filters in the order they run: a node is counted under the first that refuses it.
+ * Constraints come before resources (as node affinity comes before resource fit in
+ * Kubernetes): a node a constraint excludes stays excluded however much is freed on it,
+ * so "fail rack:CLUSTER" is the actionable reason, not "insufficient cpus".
+ */
+export const FILTERS: readonly FilterPlugin[] = [nodeStateFilter, constraintsFilter, resourcesFilter, hostPortsFilter]

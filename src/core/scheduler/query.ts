@@ -57,10 +57,9 @@ export class CompiledTask {
   private explained: readonly RejectionKind[] | undefined
   /** Candidate sources per preference level, owned by the indexed search. */
   sources: Map<number, unknown> | undefined
-  private readonly checks: ReadonlyArray<(node: number) => number>
   private readonly bases: readonly number[]
-  /** The checks after node-state, for indexes that only ever hold ready nodes. */
-  private readonly readyChecks: ReadonlyArray<(node: number) => number>
+  /** The filters after node-state, for indexes that only ever hold ready nodes. */
+  private readonly readyFilters: readonly CompiledFilter[]
   private readonly readyBases: readonly number[]
 
   constructor(
@@ -103,7 +102,6 @@ export class CompiledTask {
     this.filters = filters
     // Plain arrays, not typed ones: a task shape is compiled per distinct request, and many
     // small ArrayBuffers cost more in garbage collection than they save.
-    this.checks = filters.map((f) => f.check)
     const bases: number[] = []
     let base = 0
     for (const f of filters) {
@@ -112,8 +110,14 @@ export class CompiledTask {
     }
     this.bases = bases
     const skip = filters[0]?.name === 'node-state' ? 1 : 0
-    this.readyChecks = this.checks.slice(skip)
+    this.readyFilters = filters.slice(skip)
     this.readyBases = this.bases.slice(skip)
+  }
+
+  /** The first code of the named filter (its code k is base + k), or -1 when the task does not use it. */
+  codeBase(filter: string): number {
+    const k = this.filters.findIndex((f) => f.name === filter)
+    return k < 0 ? -1 : this.bases[k]!
   }
 
   /** rejections[code - 1] explains check() === code. */
@@ -124,9 +128,9 @@ export class CompiledTask {
 
   /** 0 when the node can take the task now, else the rejection code (see `rejections`). */
   check(node: number): number {
-    const checks = this.checks
-    for (let k = 0; k < checks.length; k++) {
-      const r = checks[k]!(node)
+    const filters = this.filters
+    for (let k = 0; k < filters.length; k++) {
+      const r = filters[k]!.check(node)
       if (r !== 0) return this.bases[k]! + r
     }
     return 0
@@ -134,9 +138,9 @@ export class CompiledTask {
 
   /** check() for a node known to be ready (the indexes hold ready nodes only). */
   checkReady(node: number): number {
-    const checks = this.readyChecks
-    for (let k = 0; k < checks.length; k++) {
-      const r = checks[k]!(node)
+    const filters = this.readyFilters
+    for (let k = 0; k < filters.length; k++) {
+      const r = filters[k]!.check(node)
       if (r !== 0) return this.readyBases[k]! + r
     }
     return 0

@@ -4,6 +4,7 @@
  * preference that has become satisfiable). Pure and O(nodes + placed tasks).
  */
 import {ClusterState, resolveOptions} from './cluster-state.js'
+import {freeOf} from './filters.js'
 import {Compiler} from './query.js'
 import {GROUP_WEIGHT} from './scorers.js'
 import type {ReasonCode, ScheduleOptions, Snapshot, TaskRequest} from './types.js'
@@ -72,7 +73,7 @@ export function rankNodesFor(snapshot: Snapshot, task: TaskRequest, options: Ran
       if (i === currentIdx) currentEntry = {feasible: true, node}
     } else {
       const kind = q.rejections[code - 1]!
-      const node = {nodeId: state.ids[i]!, nodeName: state.names[i]!, reason: kind.reason, text: kind.text(kind.free?.(i) ?? 0, true)}
+      const node = {nodeId: state.ids[i]!, nodeName: state.names[i]!, reason: kind.reason, text: kind.text(kind.column === undefined ? 0 : freeOf(state, kind.column, i), true)}
       refused.push(node)
       if (i === currentIdx) currentEntry = {feasible: false, node}
     }

@@ -24,12 +24,15 @@ export class NaiveSearch implements NodeSearch {
   constructor(private readonly state: ClusterState) {}
 
   select(q: CompiledTask): number {
-    const {n, tieRank} = this.state
+    const {n, tieRank, freeCpu, freeMem} = this.state
+    const {cpu, mem} = q
     let best = -1
     let bestG = 0
     let bestP = 0
     let bestK = 0
     for (let i = 0; i < n; i++) {
+      // The same cheap pre-check as the indexed scans (a node short of cpu or mem fails check() anyway).
+      if (freeCpu[i]! < cpu || freeMem[i]! < mem) continue
       if (q.check(i) !== 0) continue
       const g = q.groupScore(i)
       const p = q.prefScore(i)

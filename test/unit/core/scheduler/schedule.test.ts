@@ -65,6 +65,12 @@ describe('core/scheduler schedule', () => {
       )
     })
 
+    it('counts a node refused by a constraint under the constraint, even when it is also full', () => {
+      const s = snap([node('a', {allocated: res(4000, 0)}), node('b', {allocated: res(4000, 0)})], [{taskId: 'o', jobId: 'job', nodeId: 'id-a'}])
+      const p = plan(s, [task('t', {constraints: [{field: 'hostname', operator: 'UNIQUE'}]})])
+      expect(p.pending[0]!.reason).to.equal('0/2 nodes fit: 1 fail hostname:UNIQUE (their node already runs an instance), 1 insufficient cpus (need 0.5, max free 0)')
+    })
+
     it('says so when there are no nodes', () => {
       const p = plan(snap([]), [task('t')])
       expect(p.pending[0]!.reason).to.equal('0/0 nodes fit: the cluster has no nodes')
