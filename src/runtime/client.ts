@@ -86,7 +86,8 @@ export class RuntimeClient {
   async logs(name: string, options: LogsOptions & {signal?: AbortSignal; onStdout?: (chunk: Buffer) => void; onStderr?: (chunk: Buffer) => void}): Promise<ExecResult> {
     const argv = this.runtime.logsArgv(name, {follow: options.follow, ...(options.tail === undefined ? {} : {tail: options.tail})})
     const result = await this.transport.exec(argv, {
-      ...(options.follow ? {} : {timeoutMs: 60_000}),
+      // A follow may run for days: stream it, do not also keep it in memory.
+      ...(options.follow ? {collect: !options.onStdout} : {timeoutMs: 60_000}),
       ...(options.signal ? {signal: options.signal} : {}),
       ...(options.onStdout ? {onStdout: options.onStdout} : {}),
       ...(options.onStderr ? {onStderr: options.onStderr} : {}),

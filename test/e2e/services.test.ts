@@ -139,6 +139,28 @@ for (const runtime of ['podman', 'containerd'] as const) {
       expect((await allContainers(tb, runtime)).length).to.equal(2)
     })
 
+    it('logs prints a task\'s output; inspect shows the job and its events', async () => {
+      const run = await cli.run(['run', 'talker', '--image', tb.image, '--mem', '32Mi', '-e', 'WORD=it works', '--json', '--', 'sh', '-c', 'echo "said: $WORD"; echo to-stderr >&2; trap "exit 0" TERM; sleep 3600 & wait'])
+      expect(run.exitCode, run.stderr).to.equal(0)
+      const task = run.json<{tasks: TaskJson[]}>().tasks[0]!
+      let logs = await cli.run(['logs', task.id.slice(0, 8), '--tail', '10'])
+      for (let i = 0; i < 20 && !logs.stdout.includes('said'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 250))
+        logs = await cli.run(['logs', task.id.slice(0, 8), '--tail', '10'])
+      }
+
+      expect(logs.exitCode, logs.stderr).to.equal(0)
+      expect(logs.stdout + logs.stderr).to.include('said: it works').and.to.include('to-stderr')
+      const inspect = await cli.run(['inspect', 'talker', '--json'])
+      expect(inspect.exitCode).to.equal(0)
+      const detail = inspect.json<{job: {name: string; running: number; instances: number}; events: Array<{type: string}>}>()
+      expect(detail.job).to.deep.include({name: 'talker', running: 1, instances: 1})
+      expect(detail.events.map((e) => e.type)).to.include('job.created')
+      const byTask = await cli.run(['inspect', task.id.slice(0, 8), '--json'])
+      expect(byTask.json<{task: TaskJson}>().task.id).to.equal(task.id)
+      expect((await cli.run(['logs', 'nope-nope'])).exitCode).to.equal(3)
+    })
+
     it('keeps an oversized job pending with its reason and exit code 4', async () => {
       const big = await cli.run(['run', 'big', '--image', tb.image, '--mem', '2Gi', '--', ...SLEEPER])
       expect(big.exitCode).to.equal(4)

@@ -6,12 +6,9 @@
  * stops of what is gone succeed. A controller killed anywhere in a pass leaves
  * a state that the next pass completes.
  */
-import {createContainerdRuntime} from '../../runtime/containerd.js'
-import {clusterSelector, containerName, LABELS, taskLabels} from '../../runtime/naming.js'
-import {createPodmanRuntime} from '../../runtime/podman.js'
-import type {ContainerRuntime, ContainerSpec} from '../../runtime/types.js'
-import type {Transport} from '../../ssh/transport.js'
-import {allocatableOf, type Node, type RuntimeName} from '../model/node.js'
+import {clusterSelector, containerName, LABELS, RuntimeClient, runtimeFor, taskLabels} from '../../runtime/index.js'
+import type {ContainerSpec} from '../../runtime/types.js'
+import {allocatableOf, type Node} from '../model/node.js'
 import {addResources, type Resources, ZERO_RESOURCES} from '../model/resources.js'
 import {type HostPortBinding, isLive, type Job, type Task} from '../model/task.js'
 import {schedule} from '../scheduler/schedule.js'
@@ -55,12 +52,6 @@ export interface PassReport {
   unchanged: boolean
 }
 
-export function runtimeFor(name: RuntimeName): ContainerRuntime {
-  return name === 'podman' ? createPodmanRuntime() : createContainerdRuntime()
-}
-
-const OBSERVE_TIMEOUT_MS = 20_000
-const START_TIMEOUT_MS = 120_000
 
 export async function runPass(ctx: ServiceContext, options: PassOptions = {}): Promise<PassReport> {
   const {store} = ctx
@@ -69,26 +60,23 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const {nodes, jobs, tasks, cluster} = store.read(() => ({nodes: listNodes(store), jobs: listJobs(store), tasks: tasksForDiff(store), cluster: readClusterId(store)}))
   const nodesById = new Map(nodes.map((n) => [n.id, n]))
   const jobsById = new Map(jobs.map((j) => [j.id, j]))
-  const transports = new Map<string, Transport>()
-  const transportOf = (node: Node): Transport => {
-    let t = transports.get(node.id)
-    if (!t) {
-      t = ctx.connect(connectSpecOf(node))
-      transports.set(node.id, t)
+  const clients = new Map<string, RuntimeClient>()
+  const clientOf = (node: Node): RuntimeClient => {
+    let client = clients.get(node.id)
+    if (!client) {
+      client = new RuntimeClient(runtimeFor(node.runtime), ctx.connect(connectSpecOf(node)))
+      clients.set(node.id, client)
     }
 
-    return t
+    return client
   }
 
   // 1. Observe every node that has (or may have) our containers: one round trip each, in parallel.
   const observed = new Map<string, NodeObservation>()
   await forEachLimited(nodes, options.concurrency ?? 16, async (node) => {
-    const runtime = runtimeFor(node.runtime)
     try {
-      const r = await transportOf(node).exec(runtime.listArgv(clusterSelector(cluster)), {timeoutMs: OBSERVE_TIMEOUT_MS})
-      if (r.code !== 0) throw new Error(r.stderr.trim().split('\n').pop() || `exit ${r.code}`)
-      const list = runtime.parseList(r.stdout)
-      observed.set(node.id, {ok: true, complete: list.complete, containers: list.containers})
+      // list() refuses an incomplete listing: a node is either fully observed or not at all.
+      observed.set(node.id, {ok: true, complete: true, containers: await clientOf(node).list(clusterSelector(cluster))})
     } catch (error) {
       observed.set(node.id, {ok: false, complete: false, containers: [], error: (error as Error).message})
       report.unobserved.push({node: node.name, error: (error as Error).message})
@@ -201,12 +189,9 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   await forEachLimited(starts, options.concurrency ?? 16, async ({task, nodeId, hostPorts}) => {
     const node = nodesById.get(nodeId)!
     const job = jobsById.get(task.jobId)!
-    const runtime = runtimeFor(node.runtime)
     const spec = containerSpecOf(task, job, cluster, hostPorts)
     try {
-      const r = await transportOf(node).exec(runtime.startArgv(spec), {timeoutMs: START_TIMEOUT_MS})
-      const started = r.code === 0 ? runtime.parseStart(r.stdout) : null
-      if (!started) throw new Error(lastLine(r.stderr) || lastLine(r.stdout) || `exit ${r.code}`)
+      const started = await clientOf(node).start(spec)
       store.write(() => {
         updateTask(store, task.id, {state: 'running', startedAt: ctx.clock.now(), reason: null}, ctx.clock.now())
         taskEvent(store, task, 'task.running', `${started.outcome} ${task.containerName} on ${node.name}`)
@@ -214,7 +199,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
       report.actions.push(action('start', job.name, task, node.name, started.outcome, true))
       startedOk.push(task)
     } catch (error) {
-      const message = `start on ${node.name} failed: ${(error as Error).message}`
+      const message = (error as Error).message
       store.write(() => {
         updateTask(store, task.id, {state: 'failed', finishedAt: ctx.clock.now(), reason: message}, ctx.clock.now())
         taskEvent(store, task, 'task.failed', message)
@@ -236,11 +221,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   await forEachLimited(stops, options.concurrency ?? 16, async ({task, reason}) => {
     const node = task.nodeId ? nodesById.get(task.nodeId) : undefined
     try {
-      if (node && task.containerName && task.state !== 'pending') {
-        const runtime = runtimeFor(node.runtime)
-        const r = await transportOf(node).exec(runtime.stopArgv(task.containerName, options.stopGraceSeconds ?? 10), {timeoutMs: START_TIMEOUT_MS})
-        if (r.code !== 0) throw new Error(lastLine(r.stderr) || `exit ${r.code}`)
-      }
+      if (node && task.containerName && task.state !== 'pending') await clientOf(node).stop(task.containerName, options.stopGraceSeconds ?? 10)
 
       store.write(() => {
         updateTask(store, task.id, {state: 'killed', desired: 'stop', finishedAt: ctx.clock.now(), reason}, ctx.clock.now())
@@ -256,11 +237,9 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
   await forEachLimited(buckets.orphans, options.concurrency ?? 16, async ({nodeId, container}) => {
     const node = nodesById.get(nodeId)!
-    const r = await transportOf(node)
-      .exec(runtimeFor(node.runtime).removeArgv(container.name), {timeoutMs: START_TIMEOUT_MS})
-      .catch((error: Error) => ({code: -1, stderr: error.message, stdout: '', signal: null}))
-    report.actions.push({kind: 'remove-orphan', job: container.labels[LABELS.job] ?? '?', instance: null, taskId: container.labels[LABELS.task] ?? null, node: node.name, detail: `removed ${container.name} (no task owns it)`, ok: r.code === 0})
-    if (r.code === 0) store.write(() => appendEvent(store, {type: 'container.removed', subjectKind: 'node', subject: node.name, message: `removed orphan container ${container.name}`, data: {labels: container.labels}}))
+    const error = await clientOf(node).remove(container.name).then(() => null, (e: Error) => e)
+    report.actions.push({kind: 'remove-orphan', job: container.labels[LABELS.job] ?? '?', instance: null, taskId: container.labels[LABELS.task] ?? null, node: node.name, detail: error ? `removing ${container.name} failed: ${error.message}` : `removed ${container.name} (no task owns it)`, ok: error === null})
+    if (!error) store.write(() => appendEvent(store, {type: 'container.removed', subjectKind: 'node', subject: node.name, message: `removed orphan container ${container.name}`, data: {labels: container.labels}}))
   })
 
   report.unchanged = report.actions.length === 0
@@ -373,10 +352,6 @@ function taskEvent(store: Store, task: Pick<Task, 'id' | 'jobName' | 'instance'>
 
 function action(kind: PassAction['kind'], job: string, task: Pick<Task, 'id' | 'instance'>, node: string | null, detail: string, ok = true): PassAction {
   return {kind, job, instance: task.instance, taskId: task.id, node, detail, ok}
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').pop()?.trim() ?? ''
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

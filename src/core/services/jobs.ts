@@ -2,7 +2,8 @@
 import {FailedError, NotFoundError, UserError} from '../errors.js'
 import {containerSpecHash, type JobSpec} from '../model/job.js'
 import {isLive, type Job, type Task} from '../model/task.js'
-import {type PassOptions, type PassReport, runPass, runtimeFor} from '../reconcile/pass.js'
+import {RuntimeClient, runtimeFor} from '../../runtime/index.js'
+import {type PassOptions, type PassReport, runPass} from '../reconcile/pass.js'
 import {appendEvent, listEvents, type ClusterEvent} from '../state/events.js'
 import {deleteJob, findJob, findTask, insertJob, listJobs, listTasks, updateJob} from '../state/jobs.js'
 import {findNode, listNodes} from '../state/nodes.js'
@@ -213,12 +214,12 @@ export async function taskLogs(
   if (!task.nodeName || !task.containerName) throw new FailedError(`Task ${task.id.slice(0, 12)} (${task.jobName}.${task.instance}) has not been placed on a node: it has no logs${task.reason ? ` (${task.reason})` : ''}.`)
   const node = findNode(ctx.store, task.nodeName)
   if (!node) throw new NotFoundError(`The node of task ${task.id.slice(0, 12)} is gone.`)
-  const runtime = runtimeFor(node.runtime)
-  const transport = ctx.connect(connectSpecOf(node))
-  const r = await transport.exec(runtime.logsArgv(task.containerName, {follow: options.follow, ...(options.tail === undefined ? {} : {tail: options.tail})}), {
+  const client = new RuntimeClient(runtimeFor(node.runtime), ctx.connect(connectSpecOf(node)))
+  const r = await client.logs(task.containerName, {
+    follow: options.follow,
+    ...(options.tail === undefined ? {} : {tail: options.tail}),
     onStdout: options.onStdout,
     onStderr: options.onStderr,
-    collect: false,
     ...(options.signal ? {signal: options.signal} : {}),
   })
   return {task, code: r.code}
