@@ -139,7 +139,8 @@ rm -f "$log"
 /**
  * $1 namespace, $2 filter ('' for all). Reaps stopped tasks (their exit status only
  * survives in labels), then prints per container a header line
- * `clusterctl-container ID TASK-STATUS PID EXIT-CODE` ('none'/'-' when absent) and
+ * `clusterctl-container ID TASK-STATUS PID EXIT-CODE` ('none'/'-' when absent; the code
+ * is `unknown` when ctr deleted the task but logged no status we recognise) and
  * `ctr containers info` up to its "Spec" (which may be large and holds the env).
  */
 export const CTR_LIST_SCRIPT = `${COMMON}filter=$2
@@ -160,7 +161,7 @@ EOF
   if [ "$st" = STOPPED ]; then
     if err=$(c tasks rm "$id" 2>&1 >/dev/null); then
       code=$(printf '%s\\n' "$err" | sed -n 's/.*exit with non-zero exit code \\([0-9][0-9]*\\).*/\\1/p' | head -n 1)
-      [ -n "$code" ] || code=0
+      if [ -z "$code" ]; then if [ -z "$err" ]; then code=0; else code=unknown; fi; fi
       c containers label "$id" "${INTERNAL_LABELS.exitCode}=$code" "${INTERNAL_LABELS.finishedAt}=\${now}000" >/dev/null 2>&1
     fi
   fi
@@ -283,9 +284,10 @@ export function parseCtrList(stdout: string): ContainerList {
     const info = parseInfo(block)
     if (!info) complete = false
     const allLabels = asRecordOfStrings(info?.Labels)
-    const exitLabel = intOrNull(allLabels[INTERNAL_LABELS.exitCode])
-    const exitCode = intOrNull(harvested) ?? exitLabel
-    const state = stateOf(taskStatus, exitLabel !== null || intOrNull(harvested) !== null)
+    // A reaped task whose status ctr did not report is still exited: code `unknown`.
+    const reaped = allLabels[INTERNAL_LABELS.exitCode] !== undefined || harvested !== '-'
+    const exitCode = intOrNull(harvested) ?? intOrNull(allLabels[INTERNAL_LABELS.exitCode])
+    const state = stateOf(taskStatus, reaped)
     const internal = new Set<string>(Object.values(INTERNAL_LABELS))
     containers.push({
       name: id,

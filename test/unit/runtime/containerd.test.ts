@@ -176,7 +176,9 @@ describe('runtime/containerd', () => {
       expect(one('STOPPED')).to.deep.include({state: 'exited', exitCode: null})
       expect(one('STOPPED', '0')).to.deep.include({state: 'exited', exitCode: 0})
       expect(one('none', '-', '{"io.clusterctl.exit-code": "137", "io.clusterctl.finished-at": "5000"}')).to.deep.include({state: 'exited', exitCode: 137, finishedAt: 5000})
-      expect(one('none', '-', '{"io.clusterctl.exit-code": "nope"}')).to.deep.include({state: 'created', exitCode: null})
+      expect(one('none', '-', '{"io.clusterctl.exit-code": "unknown"}')).to.deep.include({state: 'exited', exitCode: null})
+      expect(one('STOPPED', 'unknown')).to.deep.include({state: 'exited', exitCode: null})
+      expect(one('none', '-', '{"io.clusterctl.started-at": "1000"}')).to.deep.include({state: 'created', exitCode: null, startedAt: 1000})
     })
   })
 

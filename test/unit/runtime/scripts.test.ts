@@ -175,6 +175,16 @@ describe('runtime scripts (through a real shell, fake runtimes)', () => {
         ['b', 'exited', 42],
       ])
     })
+
+    it('list: a reaped task is exited with code 0 when ctr logged nothing, unknown when it logged something else', () => {
+      const env = {FAKE_IDS: 'b\n', FAKE_MATCH: 'b\n', FAKE_TASKS: 'b    11    STOPPED\n'}
+      let r = run(ctr.listArgv({}), env)
+      expect(r.calls.find((c) => c.startsWith('containers label b'))).to.match(/ io.clusterctl.exit-code=0 /)
+      expect(ctr.parseList(r.stdout).containers[0]).to.deep.include({state: 'exited', exitCode: 0})
+      r = run(ctr.listArgv({}), {...env, FAKE_RM_STDERR: 'something new in a later ctr'})
+      expect(r.calls.find((c) => c.startsWith('containers label b'))).to.match(/ io.clusterctl.exit-code=unknown /)
+      expect(ctr.parseList(r.stdout).containers[0]).to.deep.include({state: 'exited', exitCode: null})
+    })
   })
 
   it('user values reach the runtime argv byte for byte (property, both runtimes, sh and bash)', () => {
