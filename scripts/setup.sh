@@ -24,8 +24,14 @@ fi
 # The distribution's units are not wanted: the testbed starts its own sshd and containerd per host.
 systemctl disable --now containerd >/dev/null 2>&1 || true
 
-echo "== npm ci"
-npm ci --no-audit --no-fund
+# npm ci starts from scratch (and rebuilds better-sqlite3, about 80 s): skip it when
+# node_modules already holds exactly what package-lock.json says.
+if [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] && [ -d node_modules/better-sqlite3/build ]; then
+  echo "== npm ci: node_modules is up to date"
+else
+  echo "== npm ci"
+  npm ci --no-audit --no-fund
+fi
 
 echo "== build"
 npm run -s build
