@@ -17,19 +17,27 @@ function seconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`
 }
 
+/** Whether this run brought the test bed up: only then does it take it down. */
+const run = {ownsTestbed: false}
+
 export const mochaHooks = {
   async beforeAll(this: Context): Promise<void> {
     this.timeout(180_000)
     const t0 = Date.now()
+    // upTestbed refuses while another live process owns a test bed: then this run
+    // fails here, and must not tear down the other run's hosts afterwards.
     const tb = await upTestbed({hosts: 3, bare: 1})
+    run.ownsTestbed = true
     setTestbed(tb)
     console.log(`  test bed up in ${seconds(t0)}: ${tb.hosts.map((h) => `${h.name} ${h.ip}`).join(', ')}`)
   },
   async afterAll(this: Context): Promise<void> {
     this.timeout(120_000)
     setTestbed(undefined)
+    if (!run.ownsTestbed) return
     const t0 = Date.now()
     await downTestbed()
+    run.ownsTestbed = false
     console.log(`  test bed down in ${seconds(t0)}`)
   },
 }
