@@ -41,6 +41,7 @@ export interface FieldDict {
   /** Value id per node, -1 when the node lacks the field. */
   readonly ids: Int32Array
   readonly values: readonly string[]
+  readonly idOf: ReadonlyMap<string, number>
   /** 1 when some ready node carries the value. */
   readonly onReady: Uint8Array
   readonly readyDistinct: number
@@ -339,7 +340,7 @@ export class ClusterState {
       if (v >= 0) byValue[v]![fill[v]!++] = i
     }
     for (let j = 0; j < n; j++) visit(this.byRank(j))
-    return {field: name, ids, values, onReady, readyDistinct, byValue}
+    return {field: name, ids, values, idOf: seen, onReady, readyDistinct, byValue}
   }
 
   /** The node with tie rank j (ready nodes first). */

@@ -56,7 +56,7 @@ export class CompiledTask {
   readonly filters: readonly CompiledFilter[]
   private explained: readonly RejectionKind[] | undefined
   /** Candidate sources per preference level, owned by the indexed search. */
-  sources: Map<number, unknown> | undefined
+  sources: Map<number | undefined, unknown> | undefined
   private readonly bases: readonly number[]
   /** The filters after node-state, for indexes that only ever hold ready nodes. */
   private readonly readyFilters: readonly CompiledFilter[]
@@ -172,7 +172,7 @@ export class CompiledTask {
   }
 
   prefScore(node: number): number {
-    return this.prefs === undefined ? 0 : this.prefs.scores[node]!
+    return this.prefs === undefined ? 0 : (this.prefs.scores.get(node) ?? 0)
   }
 
   groupScore(node: number): number {

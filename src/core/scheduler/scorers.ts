@@ -52,10 +52,18 @@ export const spreadScorer: StrategyScorer = {
 
 export const STRATEGIES: Readonly<Record<Strategy, StrategyScorer>> = {binpack: binpackScorer, spread: spreadScorer}
 
-/** Preference weights per node, with the distinct levels best first (tiers for the search). */
+/**
+ * Preference weights, sparse: only nodes that match some preference are stored, so a
+ * thousand jobs each preferring a different host cost a thousand small maps, not a
+ * thousand arrays over every node.
+ */
 export interface PreferenceScores {
-  readonly scores: Float64Array
+  /** Nodes with a non-zero score. */
+  readonly scores: ReadonlyMap<number, number>
+  /** Distinct levels among ready nodes, best first; 0 (last) when some ready node matches nothing. */
   readonly tiers: readonly number[]
+  /** Ready nodes per non-zero level, in seeded order. */
+  readonly levels: ReadonlyMap<number, Int32Array>
 }
 
 export function preferenceSignature(prefs: readonly Preference[]): string {
@@ -65,17 +73,30 @@ export function preferenceSignature(prefs: readonly Preference[]): string {
 /** preferences: static per node, computed once per distinct preference list. */
 export function preferenceScores(state: ClusterState, prefs: readonly Preference[], sig: string): PreferenceScores {
   return state.memoize(`prefs:${sig}`, () => {
-    const scores = new Float64Array(state.n)
+    const scores = new Map<number, number>()
     for (const p of prefs) {
       const d = state.field(p.field)
+      const target = d.idOf.get(p.value)
+      if (target === undefined) continue
       const w = p.weight ?? 1
-      const target = d.values.indexOf(p.value)
-      if (target < 0) continue
-      for (let i = 0; i < state.n; i++) if (d.ids[i] === target) scores[i] = scores[i]! + w
+      for (const i of d.byValue[target]!) scores.set(i, (scores.get(i) ?? 0) + w)
     }
-    const levels = new Set<number>()
-    for (let j = 0; j < state.readyCount; j++) levels.add(scores[state.order[j]!]!)
-    return {scores, tiers: [...levels].sort((a, b) => b - a)}
+    const byLevel = new Map<number, number[]>()
+    for (const [i, score] of scores) {
+      if (state.stateCode[i] !== 0) continue
+      const list = byLevel.get(score)
+      if (list === undefined) byLevel.set(score, [i])
+      else list.push(i)
+    }
+    const levels = new Map<number, Int32Array>()
+    let matched = 0
+    for (const [score, nodes] of byLevel) {
+      matched += nodes.length
+      levels.set(score, Int32Array.from(nodes).sort((a, b) => state.tieRank[a]! - state.tieRank[b]!))
+    }
+    const tiers = [...levels.keys()].sort((a, b) => b - a)
+    if (matched < state.readyCount) tiers.push(0)
+    return {scores, tiers, levels}
   })
 }
 

@@ -98,7 +98,11 @@ export class IndexedSearch implements NodeSearch {
     for (const g of q.groups) if (g.counter.unusedReady > 0) gMax++
     const tiers = q.prefs === undefined ? ZERO_TIER : q.prefs.tiers
     for (let g = gMax; g >= 0; g--) {
-      for (const p of tiers) {
+      for (let t = 0; t < tiers.length; t++) {
+        // The last preference level needs no subset of its own: the higher levels were just
+        // searched and hold nothing that fits, so the preference-free source gives the same
+        // answer, and it is shared by every preference list (e.g. "prefer my previous host").
+        const p = t === tiers.length - 1 ? undefined : tiers[t]!
         const src = this.source(q, p, pins, pinKey)
         const node = src.list !== undefined ? this.scanList(src.list, q, g) : this.scanGrid(src.grid, src.member, q, g)
         if (node >= 0) return node
@@ -107,28 +111,31 @@ export class IndexedSearch implements NodeSearch {
     return -1
   }
 
-  /** The nodes that pass the task's label constraints, its CLUSTER pins and sit on preference level p. */
-  private source(q: CompiledTask, p: number, pins: Pin[] | undefined, pinKey: string): Source {
-    if (q.mask === undefined && q.prefs === undefined && pins === undefined && q.gpus === 0) return this.mainSource
+  /** The nodes that pass the task's label constraints and CLUSTER pins, and sit on preference level p (any level: undefined). */
+  private source(q: CompiledTask, p: number | undefined, pins: Pin[] | undefined, pinKey: string): Source {
+    if (q.mask === undefined && p === undefined && pins === undefined && q.gpus === 0) return this.mainSource
     if (pins === undefined) q.sources ??= new Map<number, Source>()
-    const local = pins === undefined ? (q.sources as Map<number, Source>) : undefined
+    const local = pins === undefined ? (q.sources as Map<number | undefined, Source>) : undefined
     let src = local?.get(p)
     if (src !== undefined) return src
-    const key = `${q.constraintSig}\u0002${q.prefSig}\u0002${p}\u0002${pinKey}\u0002${q.gpus}`
+    const key = p === undefined ? `${q.constraintSig}\u0002*\u0002${pinKey}\u0002${q.gpus}` : `${q.constraintSig}\u0002${q.prefSig}\u0002${p}\u0002${pinKey}\u0002${q.gpus}`
     src = this.sources.get(key)
     if (src !== undefined) {
       local?.set(p, src)
       return src
     }
     const s = this.state
-    const base = pins !== undefined ? pins[0]!.dict.byValue[pins[0]!.value]! : s.order
+    // Start from the smallest list that holds every member.
+    const level = p === undefined ? undefined : q.prefs?.levels.get(p)
+    const pinned = pins === undefined ? undefined : pins[0]!.dict.byValue[pins[0]!.value]!
+    const base = level !== undefined && (pinned === undefined || level.length <= pinned.length) ? level : (pinned ?? s.order)
     const members: number[] = []
     for (let j = 0; j < base.length; j++) {
       const i = base[j]!
       if (s.stateCode[i] !== 0) continue
       if (s.capGpu[i]! < q.gpus) continue // GPUs are not a grid dimension: GPU tasks look at GPU machines only
       if (q.mask !== undefined && q.mask[i] !== 0) continue
-      if (q.prefs !== undefined && q.prefs.scores[i] !== p) continue
+      if (p !== undefined && q.prefScore(i) !== p) continue
       if (pins !== undefined && !pins.every((pin) => pin.dict.ids[i] === pin.value)) continue
       members.push(i)
     }

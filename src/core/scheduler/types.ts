@@ -154,6 +154,8 @@ export interface PendingTask {
 }
 
 export interface Plan {
+  /** In the order they were decided (largest request first unless `order: 'as-given'`). */
   placements: Placement[]
+  /** In the order of `work`. */
   pending: PendingTask[]
 }

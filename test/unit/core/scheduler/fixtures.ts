@@ -169,13 +169,99 @@ export function planProblems(snapshot: Snapshot, work: readonly TaskRequest[], p
     }
     jobNodes.set(t.jobId, [...before, n])
   }
+  // Pending summaries against the final state, recomputed from the spec.
+  const freeOf = (n: SchedNode) => {
+    const u = used.get(n.id) ?? res(0, 0)
+    const inRange = new Set([...(ports.get(n.id) ?? new Set(n.usedPorts))].filter((x) => x >= portRange.from && x <= portRange.to))
+    return {
+      cpu: n.allocatable.cpuMilli - n.allocated.cpuMilli - u.cpuMilli,
+      mem: n.allocatable.memBytes - n.allocated.memBytes - u.memBytes,
+      disk: n.allocatable.diskBytes - n.allocated.diskBytes - u.diskBytes,
+      gpus: n.allocatable.gpus - n.allocated.gpus - u.gpus,
+      ports: portRange.to - portRange.from + 1 - inRange.size,
+    }
+  }
   for (const p of plan.pending) {
+    const t = tasks.get(p.taskId)
+    if (t !== undefined) {
+      const want = referenceSummary(snapshot.nodes, t, jobNodes.get(t.jobId) ?? [], freeOf)
+      const got = {counts: p.counts, maxFree: Object.fromEntries(p.details.filter((d) => d.maxFree !== undefined).map((d) => [d.reason, d.maxFree]))}
+      if (JSON.stringify(sortKeys(got)) !== JSON.stringify(sortKeys(want))) problems.push(`${p.taskId} summary ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`)
+    }
     if (p.reason.trim() === '') problems.push(`${p.taskId} pending without a reason`)
     const total = Object.values(p.counts).reduce((a, b) => a + (b ?? 0), 0)
     if (total !== snapshot.nodes.length) problems.push(`${p.taskId} counts add up to ${total}, not ${snapshot.nodes.length}: ${p.reason}`)
     if (!p.reason.startsWith(`0/${snapshot.nodes.length} nodes fit`)) problems.push(`${p.taskId} reason does not start with 0/N nodes fit: ${p.reason}`)
   }
   return problems
+}
+
+function sortKeys(x: {counts: object; maxFree: object}): unknown {
+  const sort = (o: object) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)))
+  return {counts: sort(x.counts), maxFree: sort(x.maxFree)}
+}
+
+const OPERATOR_REASON = {
+  UNIQUE: 'constraint-unique',
+  CLUSTER: 'constraint-cluster',
+  GROUP_BY: 'constraint-group-by',
+  LIKE: 'constraint-like',
+  UNLIKE: 'constraint-unlike',
+  MAX_PER: 'constraint-max-per',
+  IS: 'constraint-is',
+} as const
+
+/**
+ * Each node under the first reason that refuses it, in the documented order: node state;
+ * constraints, label parts first (field present, IS/LIKE/UNLIKE/CLUSTER's value), then
+ * the parts that count the job's tasks; cpus, mem, disk, gpus; host ports. Resource and
+ * port reasons also report the most any refusing node has free.
+ */
+export function referenceSummary(
+  nodes: readonly SchedNode[],
+  t: TaskRequest,
+  jobNodes: readonly SchedNode[],
+  freeOf: (n: SchedNode) => {cpu: number; mem: number; disk: number; gpus: number; ports: number},
+): {counts: Record<string, number>; maxFree: Record<string, number>} {
+  const counts: Record<string, number> = {}
+  const maxFree: Record<string, number> = {}
+  const labelOnly = (c: Constraint, v: string) =>
+    c.operator === 'IS' || c.operator === 'LIKE' || c.operator === 'UNLIKE' || (c.operator === 'CLUSTER' && c.value !== undefined)
+      ? constraintHolds(c.operator === 'CLUSTER' ? {...c, operator: 'IS'} : c, v, [])
+      : true
+  for (const n of nodes) {
+    let reason: string | undefined
+    let free: number | undefined
+    if (n.state !== 'ready') reason = `node-${n.state}`
+    for (const c of reason === undefined ? t.constraints : []) {
+      const v = fieldValue(n, c.field)
+      if (v === undefined && c.operator !== 'UNLIKE') reason = 'constraint-missing-field'
+      else if (v !== undefined && !labelOnly(c, v)) reason = OPERATOR_REASON[c.operator]
+      if (reason !== undefined) break
+    }
+    for (const c of reason === undefined ? t.constraints : []) {
+      const values = jobNodes.map((j) => fieldValue(j, c.field))
+      if (!constraintHolds(c, fieldValue(n, c.field), values)) reason = OPERATOR_REASON[c.operator]
+      if (reason !== undefined) break
+    }
+    if (reason === undefined) {
+      const f = freeOf(n)
+      const r = t.resources
+      const amounts: Array<[string, number, number]> = [
+        ['insufficient-cpu', f.cpu, r.cpuMilli],
+        ['insufficient-mem', f.mem, r.memBytes],
+        ['insufficient-disk', f.disk, r.diskBytes],
+        ['insufficient-gpus', f.gpus, r.gpus],
+        ...(t.ports > 0 ? [['insufficient-ports', f.ports, t.ports] as [string, number, number]] : []),
+      ]
+      const short = amounts.find(([, have, need]) => have < need)
+      if (short !== undefined) [reason, free] = short
+    }
+    if (reason === undefined) reason = 'fits'
+    counts[reason] = (counts[reason] ?? 0) + 1
+    if (free !== undefined) maxFree[reason] = Math.max(maxFree[reason] ?? 0, free)
+  }
+  return {counts, maxFree}
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import {expect} from 'chai'
 
+import {BugError, UserError} from '../../../../src/core/errors.js'
 import type {Constraint, Plan, SchedNode, ScheduleOptions, Snapshot, TaskRequest} from '../../../../src/core/scheduler/index.js'
 import {schedule, scheduleNaive} from '../../../../src/core/scheduler/index.js'
 import {Gi, instances, Mi, node, planProblems, res, task, where} from './fixtures.js'
@@ -306,6 +307,21 @@ describe('core/scheduler schedule', () => {
       const before = JSON.stringify({s, work})
       schedule(s, work, {seed: 1})
       expect(JSON.stringify({s, work})).to.equal(before)
+    })
+
+    it('ignores placed tasks on nodes the snapshot no longer lists', () => {
+      const s = snap([node('a')], [{taskId: 'o', jobId: 'j', nodeId: 'gone'}])
+      expect(plan(s, [task('t', {jobId: 'j', constraints: [{field: 'rack', operator: 'UNLIKE', value: 'x'}, {field: 'hostname', operator: 'UNIQUE'}]})]).placements).to.have.length(1)
+    })
+
+    it('refuses malformed input: a bug in the caller, or a constraint from a user', () => {
+      const s = snap([node('a')])
+      expect(() => schedule(s, [task('t'), task('t')], {seed: 1})).to.throw(BugError, 'work lists task t twice')
+      expect(() => schedule(s, [task('t', {resources: res(-1, 0)})], {seed: 1})).to.throw(BugError, /task t asks for cpuMilli=-1/)
+      expect(() => schedule(s, [task('t')], {seed: 0.5})).to.throw(BugError, /seed must be a safe integer/)
+      expect(() => schedule(snap([node('a'), node('a')]), [task('t')], {seed: 1})).to.throw(BugError, /node id id-a twice/)
+      expect(() => schedule(s, [task('t', {constraints: [{field: 'rack', operator: 'LIKE', value: '('}]})], {seed: 1})).to.throw(UserError, /invalid regular expression/)
+      expect(() => schedule(s, [task('t')], {seed: 1, portRange: {from: 2, to: 1}})).to.throw(UserError, /port range 2-1/)
     })
 
     it('keeps the order of work with order: as-given', () => {
