@@ -94,8 +94,9 @@ host-key pinning and the write to a fresh state file.
 | ${HOSTS} in parallel vs 1 (clusterctl) | ${f(median(ten))} | ${f(median(one))} | ${r(median(ten), median(one))} |
 | \`clusterctl nodes --json\` (${HOSTS} nodes) vs \`node -e 0\` | ${f(median(list))} | ${f(median(bare))} | ${r(median(list), median(bare))} |
 
-The probe itself (its round trip as recorded in each inventory, \`probeMs\`): median
-${f(median(probes))}, max ${f(Math.max(...probes))} over ${probes.length} probes.
+The probe's round trip as recorded in each inventory (\`probeMs\`) during
+\`node inventory --all\` over the ${HOSTS} hosts at once (${HOSTS} \`podman info\` sharing this
+machine's ${os.cpus().length} cores): median ${f(median(probes))}, max ${f(Math.max(...probes))} over ${probes.length} probes.
 `,
   }
 }
