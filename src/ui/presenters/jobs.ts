@@ -117,7 +117,7 @@ export function renderTasksTable(tasks: Task[], hosts: NodeHosts, now: number, c
         String(t.instance),
         t.nodeName ?? '-',
         taskState(t, color),
-        json.ports.map((p) => `${p.endpoint ?? p.hostPort}->${p.containerPort}/${p.protocol}`).join(' ') || '-',
+        json.ports.map((p) => `${p.endpoint ?? p.hostPort}${p.containerPort === 0 ? '' : `->${p.containerPort}`}/${p.protocol}`).join(' ') || '-',
         String(t.restarts),
         ago(t.createdAt, now),
         t.reason ?? '',
