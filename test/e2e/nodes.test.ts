@@ -133,6 +133,21 @@ describe('e2e: nodes (add-node, nodes, node inspect/inventory/rm)', function () 
     expect(inv.json<{nodes: Array<{fresh: boolean}>}>().nodes[0]!.fresh).to.equal(true)
   })
 
+  it('reaches a host through a ProxyJump from ~/.ssh/config', async () => {
+    const tb = getTestbed()
+    const [jump, target] = [tb.hosts[0]!, tb.hosts[1]!]
+    cli.writeSshFile('config', `Host jumpbox\n  HostName ${jump.ip}\n  User root\n  IdentityFile ${tb.keyPath}\n\nHost behind\n  HostName ${target.ip}\n  User root\n  IdentityFile ${tb.keyPath}\n  ProxyJump jumpbox\n`)
+    const log = path.join(target.dir, 'sshd.log')
+    const before = fs.readFileSync(log, 'utf8').length
+    const add = await cli.run(['add-node', 'behind', '--json'])
+    expect(add.exitCode, add.stderr).to.equal(0)
+    expect(add.json<{added: NodeJson[]}>().added[0]!.resolvedAddress).to.equal(`root@${target.ip}:22`)
+    // The target saw the session come from the jump host, not from this machine.
+    const logins = fs.readFileSync(log, 'utf8').slice(before).match(/Accepted publickey for root from (\S+)/g) ?? []
+    expect(logins.length).to.be.greaterThan(0)
+    for (const line of logins) expect(line).to.include(`from ${jump.ip}`)
+  })
+
   it('refuses a changed host key before any command runs on the host', async () => {
     const tb = getTestbed()
     const host = tb.hosts[2]!

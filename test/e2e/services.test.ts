@@ -161,6 +161,25 @@ for (const runtime of ['podman', 'containerd'] as const) {
       expect((await cli.run(['logs', 'nope-nope'])).exitCode).to.equal(3)
     })
 
+    it('apply reads several documents from stdin; schedule --dry-run shows the plan and changes nothing', async () => {
+      const docs = `name: one\nimage: ${tb.image}\nmem: 16Mi\ncommand: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n---\nname: two\nimage: ${tb.image}\nmem: 16Mi\ninstances: 2\ncommand: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n`
+      const recorded = await cli.run(['apply', '-f', '-', '--no-start', '--json'], {input: docs})
+      expect(recorded.exitCode, recorded.stderr).to.equal(0)
+      expect(recorded.json<{jobs: Array<{name: string; change: string}>}>().jobs.map((j) => [j.name, j.change])).to.deep.equal([['one', 'created'], ['two', 'created']])
+
+      const plan = await cli.run(['schedule', '--dry-run', '--json'])
+      expect(plan.exitCode, plan.stderr).to.equal(0)
+      const dry = plan.json<PassJson & {dryRun: boolean}>()
+      expect(dry.dryRun).to.equal(true)
+      expect(dry.actions.filter((a) => a.kind === 'place').map((a) => `${a.job}.${a.instance}`).sort()).to.deep.equal(['one.0', 'two.0', 'two.1'])
+      expect((await cli.run(['ps', '--json'])).json<TaskJson[]>()).to.deep.equal([])
+      expect(await allContainers(tb, runtime)).to.deep.equal([])
+
+      const real = await cli.run(['schedule', '--json'])
+      expect(real.exitCode, real.stderr).to.equal(0)
+      expect((await cli.run(['ps', '--json'])).json<TaskJson[]>().map((t) => `${t.job}.${t.instance}:${t.state}`)).to.deep.equal(['one.0:running', 'two.0:running', 'two.1:running'])
+    })
+
     it('keeps an oversized job pending with its reason and exit code 4', async () => {
       const big = await cli.run(['run', 'big', '--image', tb.image, '--mem', '2Gi', '--', ...SLEEPER])
       expect(big.exitCode).to.equal(4)
