@@ -7,6 +7,7 @@ import {execa} from 'execa'
 import type {Readable} from 'node:stream'
 import {UnreachableError} from '../core/errors.js'
 import type {ExecOptions, ExecResult, HostKeyInfo, Transport} from './transport.js'
+import {abortReason} from './abort.js'
 
 export interface LocalTransportOptions {
   /** Prefix every command with `sudo -n --`. */
@@ -72,13 +73,6 @@ function decode(output: unknown): string {
   return ''
 }
 
-function abortReason(signal: AbortSignal | undefined): unknown {
-  const reason: unknown = signal?.reason
-  if (reason !== undefined) return reason
-  const error = new Error('The operation was aborted')
-  error.name = 'AbortError'
-  return error
-}
 
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`

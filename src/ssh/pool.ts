@@ -42,6 +42,7 @@ import {checkKnownHostEntries, defaultKnownHostsFiles, knownHostAlgorithms, know
 import {toShellCommand} from './quote.js'
 import {DEFAULT_IDENTITY_FILES} from './ssh-config.js'
 import type {ExecOptions, ExecResult, HostKeyInfo} from './transport.js'
+import {abortReason} from './abort.js'
 
 const {Client, utils} = ssh2
 
@@ -1020,13 +1021,6 @@ function mapForwardError(error: Error & {reason?: unknown}, target: string, jump
   return new UnreachableError(target, `The jump host ${jump} could not reach ${target} (${text}): check the address, the routes and the firewall.`, {code: 'unreachable', cause: error})
 }
 
-function abortReason(signal: AbortSignal | undefined): unknown {
-  const reason: unknown = signal?.reason
-  if (reason !== undefined) return reason
-  const error = new Error('The operation was aborted')
-  error.name = 'AbortError'
-  return error
-}
 
 function summarize(argv: readonly string[]): string {
   const text = argv.slice(0, 3).join(' ')
