@@ -3,11 +3,12 @@
  * schedule through the built CLI against the testbed's real runtimes.
  */
 import {expect} from 'chai'
+import {execa} from 'execa'
 import fs from 'node:fs'
 import path from 'node:path'
 
 import {sshRun, type Testbed} from '../testbed/testbed.js'
-import {CliSandbox} from './cli.js'
+import {CliSandbox, PROJECT_ROOT} from './cli.js'
 import {getTestbed} from './fixture.js'
 
 interface TaskJson {
@@ -108,6 +109,44 @@ for (const runtime of ['podman', 'containerd'] as const) {
         const task = run.json<{tasks: TaskJson[]}>().tasks[0]!
         expect(task.ports[0]).to.deep.include({containerPort: 8080, protocol: 'tcp'})
         expect(await httpGet(`http://${task.ports[0]!.endpoint}/`)).to.equal('fixed\n')
+      })
+    }
+
+    if (runtime === 'podman') {
+      it('a cordoned node takes no new work until uncordoned; events record every change and -f follows them', async () => {
+        const nodes = (await cli.run(['nodes', '--json'])).json<Array<{name: string}>>().map((n) => n.name)
+        const follow = execa(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'run.js'), 'events', '-f', '--json'], {env: {HOME: cli.home, CLUSTERCTL_DB: cli.db, NO_COLOR: '1'}, reject: false})
+        const lines: string[] = []
+        follow.stdout!.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)))
+
+        const cordon = await cli.run(['node', 'cordon', nodes[0]!, '--json'])
+        expect(cordon.exitCode, cordon.stderr).to.equal(0)
+        expect(cordon.json<{node: {state: string}; changed: boolean}>()).to.deep.include({changed: true})
+        expect((await cli.run(['node', 'cordon', nodes[0]!, '--json'])).json<{changed: boolean}>().changed).to.equal(false)
+
+        const run = await cli.run(['run', 'uniq', '--image', tb.image, '--instances', '3', '--constraint', 'hostname:UNIQUE', '--mem', '16Mi', '--', ...SLEEPER])
+        expect(run.exitCode).to.equal(4)
+        expect(run.stdout).to.include('0/3 nodes fit: 2 fail hostname:UNIQUE (their node already runs an instance), 1 cordoned')
+        expect((await cli.run(['ps', 'uniq', '--json'])).json<TaskJson[]>().filter((t) => t.node === nodes[0])).to.deep.equal([])
+
+        expect((await cli.run(['node', 'uncordon', nodes[0]!])).exitCode).to.equal(0)
+        const again = await cli.run(['schedule'])
+        expect(again.exitCode, again.stdout).to.equal(0)
+        expect((await cli.run(['ps', 'uniq', '--json'])).json<TaskJson[]>().map((t) => t.state)).to.deep.equal(['running', 'running', 'running'])
+
+        const events = (await cli.run(['events', '--since', '10m', '--json'])).json<Array<{type: string; subject: string; message: string}>>()
+        const types = events.map((e) => e.type)
+        for (const t of ['node.added', 'node.cordoned', 'job.created', 'task.pending', 'task.unschedulable', 'task.staging', 'task.running', 'node.uncordoned']) expect(types, t).to.include(t)
+        expect(events.find((e) => e.type === 'task.unschedulable')!.message).to.include('1 cordoned')
+        expect((await cli.run(['events', '--node', nodes[0]!, '--json'])).json<Array<{type: string}>>().map((e) => e.type)).to.deep.equal(['node.added', 'node.cordoned', 'node.uncordoned'])
+        expect((await cli.run(['events', '--since', 'yesterday'])).exitCode).to.equal(2)
+
+        // the follower saw the changes made by the other processes, as JSON lines
+        for (let i = 0; i < 20 && !lines.some((l) => l.includes('node.uncordoned')); i++) await new Promise((resolve) => setTimeout(resolve, 250))
+        follow.kill('SIGTERM')
+        await follow
+        const followed = lines.map((l) => (JSON.parse(l) as {type: string}).type)
+        expect(followed).to.include.members(['node.cordoned', 'task.running', 'node.uncordoned'])
       })
     }
 

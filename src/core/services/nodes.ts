@@ -13,13 +13,14 @@ import {
   isValidLabelKey,
   isValidNodeName,
   type Node,
+  type NodeState,
   type RuntimeName,
 } from '../model/node.js'
 import {fitsWithin, formatBytes, formatCpu, type Resources, ZERO_RESOURCES} from '../model/resources.js'
 import {defaultNodeName, parseTarget, type Target} from '../model/target.js'
 import {appendEvent} from '../state/events.js'
 import {listTasks, updateTask} from '../state/jobs.js'
-import {deleteNode, findNode, insertNode, listNodes, updateNodeInventory} from '../state/nodes.js'
+import {deleteNode, findNode, insertNode, listNodes, updateNodeInventory, updateNodeState} from '../state/nodes.js'
 import type {Transport} from '../../ssh/transport.js'
 import {type ConnectSpec, connectSpecOf, type ServiceContext} from './context.js'
 
@@ -226,6 +227,31 @@ export async function refreshInventory(ctx: ServiceContext, names: string[] | 'a
       }
     }),
   )
+}
+
+/**
+ * Cordon: the node takes no new work; what runs there keeps running. Uncordon: it
+ * takes work again. Both are idempotent; an unhealthy node (suspect, down,
+ * unreachable) cannot be uncordoned into ready by hand.
+ */
+export function setSchedulable(ctx: Pick<ServiceContext, 'store'>, name: string, schedulable: boolean): {node: Node; changed: boolean} {
+  const {store} = ctx
+  return store.write(() => {
+    const node = getNode(ctx, name)
+    const target: NodeState = schedulable ? 'ready' : 'cordoned'
+    if (node.state === target) return {node, changed: false}
+    if (schedulable && node.state !== 'cordoned' && node.state !== 'draining') {
+      throw new FailedError(`Node ${name} is ${node.state}, not cordoned: it becomes ready again when it answers its heartbeats.`, {code: 'node-state'})
+    }
+
+    if (!schedulable && node.state !== 'ready') {
+      throw new FailedError(`Node ${name} is ${node.state}: it already takes no new work.`, {code: 'node-state'})
+    }
+
+    updateNodeState(store, node.id, target)
+    appendEvent(store, {type: schedulable ? 'node.uncordoned' : 'node.cordoned', subjectKind: 'node', subject: name, message: schedulable ? 'uncordoned: takes new work again' : 'cordoned: takes no new work; running tasks stay', data: {from: node.state, to: target}})
+    return {node: {...node, state: target}, changed: true}
+  })
 }
 
 /**

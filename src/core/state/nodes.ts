@@ -125,3 +125,7 @@ export function updateNodeInventory(store: Store, id: string, inventory: Invento
     )
     .run({id, inventory: JSON.stringify(inventory), at, cpu: capacity.cpuMilli, mem: capacity.memBytes, disk: capacity.diskBytes, gpus: capacity.gpus})
 }
+
+export function updateNodeState(store: Store, id: string, state: Node['state']): void {
+  store.stmt(`UPDATE nodes SET state = ? WHERE id = ?`).run(state, id)
+}
