@@ -50,6 +50,8 @@ export interface PassReport {
   unobserved: Array<{node: string; error: string}>
   /** True when the pass changed nothing. */
   unchanged: boolean
+  /** Set when a running daemon did the work (the command recorded the change and waited for its pass). */
+  convergedBy?: {pid: number; hostname: string}
 }
 
 

@@ -3,7 +3,8 @@ import {FailedError, NotFoundError, UserError} from '../errors.js'
 import {containerSpecHash, type JobSpec} from '../model/job.js'
 import {isLive, type Job, type Task} from '../model/task.js'
 import {RuntimeClient, runtimeFor} from '../../runtime/index.js'
-import {type PassOptions, type PassReport, runPass} from '../reconcile/pass.js'
+import {converge} from '../reconcile/controller.js'
+import type {PassOptions, PassReport} from '../reconcile/pass.js'
 import {appendEvent, listEvents, type ClusterEvent} from '../state/events.js'
 import {deleteJob, findJob, findTask, insertJob, listJobs, listTasks, updateJob} from '../state/jobs.js'
 import {findNode, listNodes} from '../state/nodes.js'
@@ -51,7 +52,7 @@ export async function runJob(ctx: ServiceContext, spec: JobSpec, options: {noSta
     insertJob(store, job)
     appendEvent(store, {type: 'job.created', subjectKind: 'job', subject: job.name, message: `created: ${describeSpec(spec)}`, data: {specHash: job.specHash}})
   })
-  const pass = options.noStart ? null : await runPass(ctx, options)
+  const pass = options.noStart ? null : await converge(ctx, options)
   return {job, pass, tasks: listTasks(store, {jobId: job.id, live: true})}
 }
 
@@ -87,7 +88,7 @@ export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options:
       result.jobs.push({name: spec.name, change: 'updated', what})
     }
   })
-  if (!options.noStart) result.pass = await runPass(ctx, options)
+  if (!options.noStart) result.pass = await converge(ctx, options)
   return result
 }
 
@@ -113,7 +114,7 @@ export async function scaleJob(ctx: ServiceContext, name: string, instances: num
 
     return {...j, instances, state: 'active' as const}
   })
-  return {job, pass: await runPass(ctx, options)}
+  return {job, pass: await converge(ctx, options)}
 }
 
 /**
@@ -131,7 +132,7 @@ export async function restartJob(ctx: ServiceContext, name: string, options: Pas
     appendEvent(store, {type: 'job.restarted', subjectKind: 'job', subject: name, message: `restart ${generation}: every instance is replaced`, data: {generation}})
     return next
   })
-  return {job, pass: await runPass(ctx, options)}
+  return {job, pass: await converge(ctx, options)}
 }
 
 export async function stopJob(ctx: ServiceContext, name: string, options: PassOptions = {}): Promise<{job: Job; pass: PassReport}> {
@@ -145,7 +146,7 @@ export async function stopJob(ctx: ServiceContext, name: string, options: PassOp
 
     return {...j, state: 'stopped' as const}
   })
-  return {job, pass: await runPass(ctx, options)}
+  return {job, pass: await converge(ctx, options)}
 }
 
 /** Stops every task of the job, then forgets it (its events stay). */

@@ -4,6 +4,7 @@ import * as m0001 from './0001-nodes.js'
 import * as m0002 from './0002-events.js'
 import * as m0003 from './0003-jobs-tasks.js'
 import * as m0004 from './0004-job-generation.js'
+import * as m0005 from './0005-leases.js'
 
 export interface Migration {
   version: number
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a released migration never changes. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004]
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005]

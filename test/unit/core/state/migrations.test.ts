@@ -67,6 +67,14 @@ describe('core/state/migrations', () => {
     expect(() => db.prepare(`UPDATE jobs SET generation = -1`).run()).to.throw(/CHECK/)
   })
 
+  it('0005 adds the controller lease table', () => {
+    migrate(db, MIGRATIONS, 4)
+    migrate(db, MIGRATIONS, 5)
+    db.prepare(`INSERT INTO leases (name, holder, kind, pid, hostname, acquired_at, expires_at) VALUES ('controller', 'x', 'daemon', 1, 'h', 0, 1)`).run()
+    expect(() => db.prepare(`INSERT INTO leases (name, holder, kind, pid, hostname, acquired_at, expires_at) VALUES ('controller', 'y', 'daemon', 1, 'h', 0, 1)`).run()).to.throw(/UNIQUE|PRIMARY/)
+    expect(() => db.prepare(`INSERT INTO leases (name, holder, kind, pid, hostname, acquired_at, expires_at) VALUES ('other', 'y', 'robot', 1, 'h', 0, 1)`).run()).to.throw(/CHECK/)
+  })
+
   it('is idempotent: migrating twice changes nothing', () => {
     migrate(db)
     const schema = db.prepare(`SELECT sql FROM sqlite_schema ORDER BY name`).all()

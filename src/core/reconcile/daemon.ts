@@ -1,0 +1,98 @@
+/**
+ * The daemon: the reconcile pass in a loop, as the one controller (it holds the
+ * `controller` lease while it runs; a second daemon stands by until the lease is
+ * free). Stops cleanly when `signal` aborts: the current pass finishes, the lease
+ * is released. It never prints: lines go to `log`.
+ */
+import type {ServiceContext} from '../services/context.js'
+import {acquireLease, describeHolder, keepLease, releaseLease} from '../state/lease.js'
+import {holderOf, recordDaemonPass} from './controller.js'
+import {type PassOptions, type PassReport, runPass} from './pass.js'
+
+export interface DaemonOptions {
+  intervalMs: number
+  signal: AbortSignal
+  /** One line per event worth telling: actions, changes of pending work, lease changes, failures. */
+  log: (line: string) => void
+  passOptions?: PassOptions
+  /** Called after every completed pass (the dashboard will listen here). */
+  onPass?: (pass: PassReport) => void
+}
+
+export function leaseTtlFor(intervalMs: number): number {
+  return Math.max(3 * intervalMs, 15_000)
+}
+
+export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Promise<void> {
+  const me = holderOf(ctx, 'daemon')
+  const ttl = leaseTtlFor(options.intervalMs)
+  let acting = false
+  let standbyReported = ''
+  let lastPending = ''
+  let lastUnobserved = ''
+  options.log(`daemon started (pid ${me.pid} on ${me.hostname}), a pass every ${options.intervalMs / 1000}s`)
+  try {
+    while (!options.signal.aborted) {
+      const got = acquireLease(ctx.store, me, ttl)
+      if (!got.ok) {
+        const who = `${got.current.kind} pid ${got.current.pid} on ${got.current.hostname}`
+        if (standbyReported !== who) options.log(`standing by: the cluster is converged by ${describeHolder(got.current, ctx.clock.now())}`)
+        standbyReported = who
+        acting = false
+        await sleep(options.intervalMs, options.signal)
+        continue
+      }
+
+      standbyReported = ''
+      if (!acting) options.log(`acting as the controller (lease renewed every ${Math.floor(ttl / 3000)}s; it lapses ${ttl / 1000}s after the last renewal)`)
+      acting = true
+      const stopRenewing = keepLease(ctx.store, me, ttl, (other) => options.log(`lost the lease to ${describeHolder(other, ctx.clock.now())}`))
+      try {
+        const startedAt = ctx.clock.now()
+        const pass = await runPass(ctx, options.passOptions)
+        // The START of the completed pass: a command waits for a pass that began after its change.
+        recordDaemonPass(ctx, startedAt)
+        for (const line of passLines(pass)) options.log(line)
+        const pending = pass.pending.map((p) => `${p.job}.${p.instance}: ${p.reason}`).sort().join('\n')
+        if (pending !== lastPending) {
+          for (const line of pending.split('\n').filter(Boolean)) options.log(`pending ${line}`)
+          if (pending === '' && lastPending !== '') options.log('nothing pending')
+        }
+
+        lastPending = pending
+        const unobserved = pass.unobserved.map((u) => `${u.node}: ${u.error}`).sort().join('\n')
+        if (unobserved !== lastUnobserved) for (const line of unobserved.split('\n').filter(Boolean)) options.log(`unreachable ${line}`)
+        lastUnobserved = unobserved
+        options.onPass?.(pass)
+      } catch (error) {
+        options.log(`pass failed: ${(error as Error).message}`)
+      } finally {
+        stopRenewing()
+      }
+
+      await sleep(options.intervalMs, options.signal)
+    }
+  } finally {
+    if (acting) releaseLease(ctx.store, me.holder)
+    options.log(acting ? 'daemon stopped; lease released' : 'daemon stopped')
+  }
+}
+
+function passLines(pass: PassReport): string[] {
+  const verb = {place: 'placed', start: 'started', adopt: 'adopted', stop: 'stopped', end: 'ended', 'remove-orphan': 'removed orphan'}
+  return pass.actions.map((a) => `${verb[a.kind]} ${a.job}${a.instance === null ? '' : `.${a.instance}`}${a.node ? ` on ${a.node}` : ''}: ${a.detail}${a.ok ? '' : ' (FAILED)'}`)
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done(): void {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+
+    signal.addEventListener('abort', done, {once: true})
+  })
+}

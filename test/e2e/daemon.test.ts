@@ -1,0 +1,145 @@
+/**
+ * The daemon and the controller lease, with real processes, signals and the
+ * testbed's podman: one controller acts at a time; commands defer to a daemon;
+ * SIGTERM stops it cleanly; a daemon killed with -9 blocks others only until its
+ * lease lapses; the loop replaces a container removed behind its back.
+ */
+import {expect} from 'chai'
+import {execa, type ResultPromise} from 'execa'
+import path from 'node:path'
+
+import {sshRun} from '../testbed/testbed.js'
+import {CliSandbox, PROJECT_ROOT} from './cli.js'
+import {getTestbed} from './fixture.js'
+
+interface Proc {
+  child: ResultPromise
+  lines: string[]
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>
+}
+
+function startDaemon(cli: CliSandbox): Proc {
+  const child = execa(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'run.js'), 'daemon', '--interval', '500ms'], {
+    env: {HOME: cli.home, CLUSTERCTL_DB: cli.db, NO_COLOR: '1', SSH_AUTH_SOCK: ''},
+    reject: false,
+  })
+  const lines: string[] = []
+  child.stdout!.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)))
+  child.stderr!.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean).map((l) => `stderr: ${l}`)))
+  return {
+    child,
+    lines,
+    async waitFor(pattern, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const hit = lines.find((l) => pattern.test(l))
+        if (hit) return hit
+        if (Date.now() > deadline) throw new Error(`no line matching ${pattern} within ${timeoutMs} ms; got:\n${lines.join('\n')}`)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    },
+  }
+}
+
+describe('e2e: daemon and controller lease', function () {
+  this.timeout(180_000)
+  let cli: CliSandbox
+  const procs: Proc[] = []
+
+  beforeEach(async () => {
+    const tb = getTestbed()
+    cli = new CliSandbox()
+    const full = tb.hosts.filter((h) => h.runtimes.length > 0)
+    expect((await cli.run(['add-node', ...full.map((h) => `root@${h.ip}`), '--key', tb.keyPath])).exitCode).to.equal(0)
+  })
+
+  afterEach(async () => {
+    for (const p of procs.splice(0)) {
+      p.child.kill('SIGTERM')
+      const t = setTimeout(() => p.child.kill('SIGKILL'), 10_000)
+      await p.child
+      clearTimeout(t)
+    }
+
+    // Lapse any lease a killed daemon left, then remove every job.
+    for (let i = 0; i < 40; i++) {
+      const jobs = (await cli.run(['jobs', '--json'])).json<Array<{name: string}>>()
+      const results = await Promise.all(jobs.map((j) => cli.run(['rm', j.name])))
+      if (results.every((r) => r.exitCode === 0)) break
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+
+    cli.cleanup()
+  })
+
+  it('one daemon acts, a second stands by; commands defer to the daemon; SIGTERM hands over cleanly', async () => {
+    const a = startDaemon(cli)
+    procs.push(a)
+    await a.waitFor(/acting as the controller/)
+    const b = startDaemon(cli)
+    procs.push(b)
+    await b.waitFor(/standing by: the cluster is converged by a daemon \(pid \d+/)
+
+    const run = await cli.run(['run', 'web', '--image', getTestbed().image, '--instances', '2', '--mem', '16Mi', '--', 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'])
+    expect(run.exitCode, run.stderr).to.equal(0)
+    expect(run.stdout).to.match(/A daemon \(pid \d+ on .*\) converges this cluster/)
+    expect((await cli.run(['ps', 'web', '--json'])).json<Array<{state: string}>>().map((t) => t.state)).to.deep.equal(['running', 'running'])
+    await a.waitFor(/started web\.1 on /)
+    expect(b.lines.filter((l) => /^\S+ (placed|started|stopped) /.test(l))).to.deep.equal([])
+
+    const schedule = await cli.run(['schedule'])
+    expect(schedule.exitCode).to.equal(1)
+    expect(schedule.stderr).to.match(/^Error: The cluster is being converged by a daemon \(pid \d+/)
+    expect((await cli.run(['schedule', '--dry-run'])).exitCode).to.equal(0)
+
+    a.child.kill('SIGTERM')
+    const exited = await a.child
+    expect(exited.exitCode).to.equal(0)
+    expect(a.lines.at(-1)).to.match(/daemon stopped; lease released$/)
+    await b.waitFor(/acting as the controller/, 5000)
+  })
+
+  it('replaces a container removed behind its back', async () => {
+    const a = startDaemon(cli)
+    procs.push(a)
+    await a.waitFor(/acting as the controller/)
+    expect((await cli.run(['run', 'keep', '--image', getTestbed().image, '--mem', '16Mi', '--', 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'])).exitCode).to.equal(0)
+    const [task] = (await cli.run(['ps', 'keep', '--json'])).json<Array<{id: string; node: string; containerName: string}>>()
+    const host = getTestbed().hosts.find((h) => h.ip === task!.node)!
+    expect((await sshRun(getTestbed(), host.name, `podman rm -f ${task!.containerName}`)).code).to.equal(0)
+    await a.waitFor(/ended keep\.0 on .*lost: container disappeared/)
+    await a.waitFor(/started keep\.0 on /)
+    const now = (await cli.run(['ps', 'keep', '--json'])).json<Array<{id: string; state: string}>>()
+    expect(now.map((t) => t.state)).to.deep.equal(['running'])
+    expect(now[0]!.id).not.to.equal(task!.id)
+  })
+
+  it('a daemon killed with -9 blocks schedule only until its lease lapses; a command waiting for it then converges itself', async () => {
+    const a = startDaemon(cli)
+    procs.push(a)
+    await a.waitFor(/acting as the controller/)
+    a.child.kill('SIGKILL')
+    await a.child
+    const killedAt = Date.now()
+    expect((await cli.run(['schedule'])).exitCode).to.equal(1)
+    let r = await cli.run(['schedule'])
+    while (r.exitCode !== 0 && Date.now() - killedAt < 25_000) {
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      r = await cli.run(['schedule'])
+    }
+
+    expect(r.exitCode, r.stderr).to.equal(0)
+    expect(Date.now() - killedAt).to.be.lessThan(20_000) // the 15 s minimum lease
+
+    // A command started while the dead daemon's lease still held does its own pass once it lapses.
+    const b = startDaemon(cli)
+    procs.push(b)
+    await b.waitFor(/acting as the controller/)
+    b.child.kill('SIGKILL')
+    await b.child
+    const run = await cli.run(['run', 'late', '--image', getTestbed().image, '--mem', '16Mi', '--json', '--', 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'])
+    expect(run.exitCode, run.stderr).to.equal(0)
+    expect(run.json<{pass: {convergedBy?: unknown; actions: Array<{kind: string}>}}>().pass.actions.map((a) => a.kind)).to.include('start')
+    expect(run.durationMs).to.be.lessThan(20_000)
+  })
+})
