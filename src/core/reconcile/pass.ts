@@ -14,11 +14,11 @@ import {type HostPortBinding, isLive, type Job, type Task} from '../model/task.j
 import {schedule} from '../scheduler/schedule.js'
 import type {Constraint, Plan, PortRange, SchedNode, Snapshot, TaskRequest} from '../scheduler/types.js'
 import {appendEvent} from '../state/events.js'
-import {clusterId as readClusterId, insertTask, listJobs, updateTask} from '../state/jobs.js'
+import {clusterId as readClusterId, insertTask, listJobs, listTasksForReconcile, updateTask} from '../state/jobs.js'
 import {listNodes} from '../state/nodes.js'
 import type {Store} from '../state/store.js'
 import {connectSpecOf, type ServiceContext} from '../services/context.js'
-import {type Buckets, diff, type NodeObservation} from './diff.js'
+import {diff, type NodeObservation} from './diff.js'
 
 export interface PassOptions {
   dryRun?: boolean
@@ -59,7 +59,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const {store} = ctx
   const now = ctx.clock.now()
   const report: PassReport = {dryRun: options.dryRun === true, actions: [], pending: [], unobserved: [], unchanged: true}
-  const {nodes, jobs, tasks, cluster} = store.read(() => ({nodes: listNodes(store), jobs: listJobs(store), tasks: tasksForDiff(store), cluster: readClusterId(store)}))
+  const {nodes, jobs, tasks, cluster} = store.read(() => ({nodes: listNodes(store), jobs: listJobs(store), tasks: listTasksForReconcile(store), cluster: readClusterId(store)}))
   const nodesById = new Map(nodes.map((n) => [n.id, n]))
   const jobsById = new Map(jobs.map((j) => [j.id, j]))
   const clients = new Map<string, RuntimeClient>()
@@ -91,6 +91,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
   // 3. Record what observation taught us, and the new tasks; then schedule every pending task.
   const created: Task[] = []
+  const whyCreated = new Map<string, string>()
   const record = (fn: () => void): void => {
     if (!options.dryRun) store.write(fn)
   }
@@ -112,6 +113,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   for (const p of buckets.place) {
     const job = jobsById.get(p.jobId)!
     const id = ctx.newId()
+    whyCreated.set(id, p.why)
     created.push({
       id,
       jobId: job.id,
@@ -139,7 +141,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   record(() => {
     for (const t of created) {
       insertTask(store, t)
-      taskEvent(store, t, 'task.pending', `created (${buckets.place.find((p) => p.jobId === t.jobId && p.instance === t.instance)?.why ?? 'missing'})`)
+      taskEvent(store, t, 'task.pending', `created (${whyCreated.get(t.id) ?? 'missing'})`)
     }
   })
 
@@ -147,12 +149,13 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const ended = new Set(buckets.ended.map((e) => e.task.id))
   const stillLive = tasks.filter((t) => isLive(t.state) && !ended.has(t.id) && !stopping.has(t.id))
   const pendingTasks = [...stillLive.filter((t) => t.state === 'pending'), ...created]
+  const pendingById = new Map(pendingTasks.map((t) => [t.id, t]))
   // A node that could not be observed this pass takes no new work in it.
   const schedulable = nodes.map((n) => (observed.get(n.id)?.ok === false && n.state === 'ready' ? {...n, state: 'unreachable' as const} : n))
   const plan = pendingTasks.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(schedulable, stillLive.filter((t) => t.state !== 'pending'), jobsById), pendingTasks.map((t) => requestOf(t, jobsById.get(t.jobId)!)), {seed: options.seed ?? now % 2_147_483_647, ...(options.portRange ? {portRange: options.portRange} : {})})
 
   // 4. Record placements (before any container starts) and pending reasons.
-  const placed = placementsOf(plan, pendingTasks, jobsById)
+  const placed = placementsOf(plan, pendingById, jobsById)
   record(() => {
     for (const p of placed) {
       updateTask(store, p.task.id, {state: 'staging', nodeId: p.node, hostPorts: p.hostPorts, reason: null, reasonData: null}, now)
@@ -160,7 +163,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     }
 
     for (const p of plan.pending) {
-      const task = pendingTasks.find((t) => t.id === p.taskId)!
+      const task = pendingById.get(p.taskId)!
       if (task.reason !== p.reason) {
         updateTask(store, task.id, {reason: p.reason, reasonData: {counts: p.counts, details: p.details}}, now)
         taskEvent(store, task, 'task.unschedulable', p.reason)
@@ -168,7 +171,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     }
   })
   for (const p of plan.pending) {
-    const task = pendingTasks.find((t) => t.id === p.taskId)!
+    const task = pendingById.get(p.taskId)!
     report.pending.push({job: task.jobName, instance: task.instance, taskId: task.id, reason: p.reason, counts: p.counts as Record<string, number>})
   }
 
@@ -212,10 +215,14 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
   // Make-before-break: an instance whose new-spec task now runs stops its old-spec task in this same pass.
   const stops = [...buckets.stop]
+  const alreadyStopping = new Set(stops.map((s) => s.task.id))
+  const runningByInstance = new Map<string, Task[]>()
+  for (const t of stillLive) if (t.state === 'running') runningByInstance.set(`${t.jobId}/${t.instance}`, [...(runningByInstance.get(`${t.jobId}/${t.instance}`) ?? []), t])
   for (const fresh of startedOk) {
-    for (const old of stillLive) {
-      if (old.jobId === fresh.jobId && old.instance === fresh.instance && old.specHash !== fresh.specHash && old.state === 'running' && !stops.some((s) => s.task.id === old.id)) {
+    for (const old of runningByInstance.get(`${fresh.jobId}/${fresh.instance}`) ?? []) {
+      if (old.specHash !== fresh.specHash && !alreadyStopping.has(old.id)) {
         stops.push({task: old, reason: 'replaced by the new spec'})
+        alreadyStopping.add(old.id)
       }
     }
   }
@@ -246,45 +253,6 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
   report.unchanged = report.actions.length === 0
   return report
-}
-
-/** Live tasks, plus the latest ended task of each instance (restarts and batch completions count from it). */
-function tasksForDiff(store: Store): Task[] {
-  const rows = store
-    .stmt(
-      `SELECT t.*, j.name AS job_name, n.name AS node_name FROM tasks t JOIN jobs j ON j.id = t.job_id LEFT JOIN nodes n ON n.id = t.node_id
-       WHERE t.state IN ('pending', 'staging', 'starting', 'running', 'unreachable')
-          OR (t.state IN ('finished', 'failed') AND t.created_at = (
-                SELECT max(u.created_at) FROM tasks u WHERE u.job_id = t.job_id AND u.instance = t.instance AND u.state IN ('finished', 'failed')))
-       ORDER BY t.created_at`,
-    )
-    .all() as Array<Record<string, unknown>>
-  return rows.map((r) => rowToTask(r))
-}
-
-function rowToTask(r: Record<string, unknown>): Task {
-  return {
-    id: r.id as string,
-    jobId: r.job_id as string,
-    jobName: r.job_name as string,
-    instance: r.instance as number,
-    nodeId: r.node_id as string | null,
-    nodeName: r.node_name as string | null,
-    state: r.state as Task['state'],
-    desired: r.desired as Task['desired'],
-    health: r.health as Task['health'],
-    containerName: r.container_name as string | null,
-    hostPorts: JSON.parse(r.host_ports as string) as HostPortBinding[],
-    specHash: r.spec_hash as string,
-    reason: r.reason as string | null,
-    reasonData: r.reason_data === null ? null : (JSON.parse(r.reason_data as string) as Record<string, unknown>),
-    restarts: r.restarts as number,
-    exitCode: r.exit_code as number | null,
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-    startedAt: r.started_at as number | null,
-    finishedAt: r.finished_at as number | null,
-  }
 }
 
 /** The scheduler's view: allocatable, what placed tasks hold, their ports; `runtime` as a label for runtime-pinned jobs. */
@@ -325,9 +293,9 @@ export function requestOf(task: Task, job: Job): TaskRequest {
   }
 }
 
-function placementsOf(plan: Plan, pending: readonly Task[], jobsById: ReadonlyMap<string, Job>): Array<{task: Task; node: string; hostPorts: HostPortBinding[]}> {
+function placementsOf(plan: Plan, pendingById: ReadonlyMap<string, Task>, jobsById: ReadonlyMap<string, Job>): Array<{task: Task; node: string; hostPorts: HostPortBinding[]}> {
   return plan.placements.map((p) => {
-    const task = pending.find((t) => t.id === p.taskId)!
+    const task = pendingById.get(p.taskId)!
     const job = jobsById.get(task.jobId)!
     const hostPorts = job.spec.ports.map((port, i) => ({containerPort: port.containerPort, hostPort: p.hostPorts[i]!, protocol: port.protocol}))
     return {task, node: p.nodeId, hostPorts}
@@ -365,4 +333,3 @@ async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: 
   await Promise.all(Array.from({length: Math.min(limit, items.length)}, () => worker()))
 }
 
-export type {Buckets}

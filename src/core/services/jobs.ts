@@ -7,7 +7,7 @@ import {converge} from '../reconcile/controller.js'
 import type {PassOptions, PassReport} from '../reconcile/pass.js'
 import {appendEvent, listEvents, type ClusterEvent} from '../state/events.js'
 import {deleteJob, findJob, findTask, insertJob, listJobs, listTasks, updateJob} from '../state/jobs.js'
-import {findNode, listNodes} from '../state/nodes.js'
+import {findNode} from '../state/nodes.js'
 import {connectSpecOf, type ServiceContext} from './context.js'
 
 export interface JobSummary {
@@ -226,9 +226,6 @@ export async function taskLogs(
   return {task, code: r.code}
 }
 
-export function nodeNames(ctx: Pick<ServiceContext, 'store'>): string[] {
-  return listNodes(ctx.store).map((n) => n.name)
-}
 
 function describeSpec(spec: JobSpec): string {
   return `${spec.kind} ${spec.image}, ${spec.instances} x (cpus ${spec.resources.cpuMilli / 1000}, mem ${Math.round(spec.resources.memBytes / 1024 ** 2)}Mi)`

@@ -116,6 +116,20 @@ export function listTasks(store: Store, filter: {jobId?: string; live?: boolean;
   return rows.map(toTask)
 }
 
+/** Live tasks, plus the latest ended task of each instance (restarts and batch completions count from it). */
+export function listTasksForReconcile(store: Store): Task[] {
+  const rows = store
+    .stmt(
+      `${TASK_SELECT}
+       WHERE t.state IN ${LIVE}
+          OR (t.state IN ('finished', 'failed') AND t.created_at = (
+                SELECT max(u.created_at) FROM tasks u WHERE u.job_id = t.job_id AND u.instance = t.instance AND u.state IN ('finished', 'failed')))
+       ORDER BY t.created_at`,
+    )
+    .all() as TaskRow[]
+  return rows.map(toTask)
+}
+
 export function findTask(store: Store, idOrPrefix: string): Task[] {
   return (store.stmt(`${TASK_SELECT} WHERE t.id LIKE ? || '%' OR t.container_name = ? ORDER BY t.created_at`).all(idOrPrefix, idOrPrefix) as TaskRow[]).map(toTask)
 }
