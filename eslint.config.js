@@ -27,11 +27,11 @@ export default tseslint.config(
     rules: {'@typescript-eslint/no-require-imports': 'off'},
   },
   {
-    files: ['src/core/model/**', 'src/core/scheduler/**', 'src/core/reconcile/diff*.ts', 'src/core/spec/**', 'src/runtime/**', 'src/ui/state/**'],
+    files: ['src/core/model/**', 'src/core/scheduler/**', 'src/core/reconcile/{diff,heartbeat,observation,health,moves}.ts', 'src/core/spec/**', 'src/runtime/**', 'src/ui/state/**'],
     rules: restrict([...uiAndCli, ...io, '**/state/**', '**/ssh/pool*', '**/ssh/ssh-*'], 'Pure core: no I/O, UI or CLI imports (docs/architecture.md).'),
   },
   {
-    files: ['src/core/state/**', 'src/core/services/**', 'src/core/reconcile/loop*.ts', 'src/core/inventory/**'],
+    files: ['src/core/state/**', 'src/core/services/**', 'src/core/reconcile/{pass,daemon,controller,observe}.ts', 'src/core/inventory/**'],
     rules: restrict(uiAndCli, 'Core must not import UI or CLI libraries (docs/architecture.md).'),
   },
   {

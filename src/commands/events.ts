@@ -28,14 +28,14 @@ export default class Events extends BaseCommand<typeof Events> {
     since: Flags.string({description: 'Only events newer than this: a duration (10m, 2h) or an ISO 8601 time.'}),
     limit: Flags.integer({description: 'At most this many (the latest).', default: 100, min: 1}),
     node: Flags.string({description: 'Only events of this node.', exclusive: ['job']}),
-    job: Flags.string({description: 'Only events of this job.'}),
+    job: Flags.string({description: 'Only events of this job and its tasks.'}),
   }
 
   public async run(): Promise<EventJson[] | undefined> {
     const {follow, since, limit, node, job} = this.flags
     const sinceMs = since === undefined ? 0 : parseSince(since, this.clock.now())
     const {store} = await this.services()
-    const filter = node ? {subjectKind: 'node' as const, subject: node} : job ? {subjectKind: 'job' as const, subject: job} : {}
+    const filter = node ? {subjectKind: 'node' as const, subject: node} : job ? {job} : {}
     const first = listEvents(store, {sinceMs, limit, ...filter})
     if (!follow) {
       if (!this.jsonEnabled()) this.log(first.length === 0 ? 'No events.' : renderTable(['TIME', 'TYPE', 'SUBJECT', 'MESSAGE'], first.map((e) => [new Date(e.at).toISOString(), e.type, `${e.subjectKind}/${e.subjectKind === 'task' ? e.subject.slice(0, 8) : e.subject}`, e.message])))

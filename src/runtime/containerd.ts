@@ -355,6 +355,13 @@ export function createContainerdRuntime(options: RuntimeOptions = {}): Container
       return ['sh', '-c', CTR_STOP_SCRIPT, 'clusterctl-remove', ns, name, '0', logOf(name)]
     },
 
+    execArgv(name: string, argv: readonly string[], execId: string): string[] {
+      assertContainerName(name)
+      if (argv.length === 0) throw new UserError('An exec needs a command.', {code: 'empty-command'})
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/.test(execId)) throw new UserError(`Invalid exec id ${JSON.stringify(execId)}.`, {code: 'invalid-argument'})
+      return ['ctr', '-n', ns, 'task', 'exec', '--exec-id', execId, name, ...argv]
+    },
+
     logsArgv(name: string, options: LogsOptions): string[] {
       assertContainerName(name)
       const tail = options.tail === undefined ? '+1' : String(checkTail(options.tail))

@@ -168,6 +168,12 @@ export function createPodmanRuntime(): ContainerRuntime {
       return ['podman', 'rm', '--force', '--ignore', '--time', '0', name]
     },
 
+    execArgv(name: string, argv: readonly string[]): string[] {
+      assertContainerName(name)
+      if (argv.length === 0) throw new UserError('An exec needs a command.', {code: 'empty-command'})
+      return ['podman', 'exec', name, ...argv]
+    },
+
     logsArgv(name: string, options: LogsOptions): string[] {
       assertContainerName(name)
       const argv = ['podman', 'logs']

@@ -111,6 +111,11 @@ export interface ContainerRuntime {
   stopArgv(name: string, graceSeconds: number): string[]
   /** Remove at once (SIGKILL if running). A missing container is success. */
   removeArgv(name: string): string[]
+  /**
+   * Runs argv inside the running container (health checks). `execId` names the exec
+   * where the runtime needs one (containerd); it must be unique among concurrent execs.
+   */
+  execArgv(name: string, argv: readonly string[], execId: string): string[]
   /** The container's output on stdout; with follow, until it exits (or the caller aborts). */
   logsArgv(name: string, options: LogsOptions): string[]
   /** Loads a docker-archive (or OCI archive) fed on stdin; parseLoad names the images. */

@@ -114,24 +114,17 @@ describe('e2e: daemon and controller lease', function () {
     expect(now[0]!.id).not.to.equal(task!.id)
   })
 
-  it('a daemon killed with -9 blocks schedule only until its lease lapses; a command waiting for it then converges itself', async () => {
+  it('a daemon killed with -9 on this machine is noticed at once: schedule and commands take over without waiting for its lease to lapse', async () => {
     const a = startDaemon(cli)
     procs.push(a)
     await a.waitFor(/acting as the controller/)
     a.child.kill('SIGKILL')
     await a.child
-    const killedAt = Date.now()
-    expect((await cli.run(['schedule'])).exitCode).to.equal(1)
-    let r = await cli.run(['schedule'])
-    while (r.exitCode !== 0 && Date.now() - killedAt < 25_000) {
-      await new Promise((resolve) => setTimeout(resolve, 500))
-      r = await cli.run(['schedule'])
-    }
-
+    const r = await cli.run(['schedule'])
     expect(r.exitCode, r.stderr).to.equal(0)
-    expect(Date.now() - killedAt).to.be.lessThan(20_000) // the 15 s minimum lease
+    expect(r.durationMs).to.be.lessThan(10_000)
 
-    // A command started while the dead daemon's lease still held does its own pass once it lapses.
+    // A command started right after the kill does its own pass.
     const b = startDaemon(cli)
     procs.push(b)
     await b.waitFor(/acting as the controller/)

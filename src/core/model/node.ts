@@ -4,6 +4,17 @@ import {type Resources, subtractResources} from './resources.js'
 export const NODE_STATES = ['ready', 'cordoned', 'draining', 'suspect', 'down', 'unreachable'] as const
 export type NodeState = (typeof NODE_STATES)[number]
 
+/** What an operator asked of a node. The shown `state` is this while the node answers its heartbeats. */
+export const ADMIN_STATES = ['ready', 'cordoned', 'draining'] as const
+export type AdminState = (typeof ADMIN_STATES)[number]
+
+/** The last load and memory figures a node reported with its heartbeat. */
+export interface NodeUsage {
+  load1: number | null
+  memAvailableBytes: number | null
+  at: number
+}
+
 export const RUNTIMES = ['podman', 'containerd'] as const
 export type RuntimeName = (typeof RUNTIMES)[number]
 
@@ -20,6 +31,16 @@ export interface NodeAddress {
   user: string | null
 }
 
+/** What one observation taught about a node's health. */
+export interface HeartbeatPatch {
+  state: NodeState
+  missedHeartbeats: number
+  heartbeatError: string | null
+  lastSeenAt: number | null
+  stateSince: number | null
+  usage?: NodeUsage | null
+}
+
 export interface Node {
   id: string
   name: string
@@ -30,7 +51,16 @@ export interface Node {
   sudo: boolean
   runtime: RuntimeName
   hostKey: HostKey | null
+  /** Shown and scheduled on: `adminState` while the node answers, else suspect, down or unreachable. */
   state: NodeState
+  adminState: AdminState
+  /** Consecutive observations the node did not answer. */
+  missedHeartbeats: number
+  /** Why the last observation failed, while it keeps failing. */
+  heartbeatError: string | null
+  /** When `state` last changed (null: never since it was added). */
+  stateSince: number | null
+  usage: NodeUsage | null
   labels: Readonly<Record<string, string>>
   /** Resources given with --resources; they override what was detected. */
   declared: Partial<Resources>

@@ -30,6 +30,12 @@ export interface Task {
   /** What the controller wants of it: keep it running, or stop it. */
   desired: 'run' | 'stop'
   health: TaskHealth
+  /** Consecutive failed health checks, the time of the last check and what it said. */
+  healthFailures: number
+  healthCheckedAt: number | null
+  healthMessage: string | null
+  /** The task this one replaces in a make-before-break move (better node, drain); it stops once this one runs (healthy). */
+  replaces: string | null
   containerName: string | null
   hostPorts: HostPortBinding[]
   specHash: string

@@ -21,6 +21,21 @@ const WAIT_FOR_COMMAND_MS = 60_000
 const WAIT_FOR_DAEMON_MS = 60_000
 const POLL_MS = 200
 
+/**
+ * A lease holder that was a process of this machine and no longer runs (kill -9):
+ * its lease is taken over at once instead of after its expiry. Holders on other
+ * machines (a shared state file) are only ever trusted to their expiry.
+ */
+export function holderGone(lease: Lease): boolean {
+  if (lease.hostname !== os.hostname() || lease.pid === process.pid) return false
+  try {
+    process.kill(lease.pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
 export function holderOf(ctx: Pick<ServiceContext, 'newId'>, kind: LeaseHolder['kind']): LeaseHolder {
   return {holder: ctx.newId(), kind, pid: process.pid, hostname: os.hostname()}
 }
@@ -50,7 +65,7 @@ export async function converge(ctx: ServiceContext, options: PassOptions & {leav
   const since = ctx.clock.now()
   const deadline = Date.now() + Math.max(WAIT_FOR_COMMAND_MS, WAIT_FOR_DAEMON_MS)
   for (;;) {
-    const got = acquireLease(ctx.store, me, COMMAND_LEASE_TTL_MS)
+    const got = acquireLease(ctx.store, me, COMMAND_LEASE_TTL_MS, {holderGone})
     if (got.ok) break
     if (got.current.kind === 'daemon') {
       if (options.leaveToDaemon === false) {
@@ -92,6 +107,8 @@ function daemonOutcome(ctx: ServiceContext, daemon: Lease): PassReport {
     actions: [],
     pending: pending.map((t) => ({job: t.jobName, instance: t.instance, taskId: t.id, reason: t.reason ?? 'waiting to be placed', counts: (t.reasonData?.counts as Record<string, number> | undefined) ?? {}})),
     unobserved: [],
+    nodes: [],
+    backoff: [],
     unchanged: false,
     convergedBy: {pid: daemon.pid, hostname: daemon.hostname},
   }

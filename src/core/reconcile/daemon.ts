@@ -6,8 +6,8 @@
  */
 import type {ServiceContext} from '../services/context.js'
 import {acquireLease, describeHolder, keepLease, releaseLease} from '../state/lease.js'
-import {holderOf, recordDaemonPass} from './controller.js'
-import {type PassOptions, type PassReport, runPass} from './pass.js'
+import {holderGone, holderOf, recordDaemonPass} from './controller.js'
+import {ACTION_VERBS, type PassOptions, type PassReport, runPass} from './pass.js'
 
 export interface DaemonOptions {
   intervalMs: number
@@ -33,7 +33,7 @@ export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Pr
   options.log(`daemon started (pid ${me.pid} on ${me.hostname}), a pass every ${options.intervalMs / 1000}s`)
   try {
     while (!options.signal.aborted) {
-      const got = acquireLease(ctx.store, me, ttl)
+      const got = acquireLease(ctx.store, me, ttl, {holderGone})
       if (!got.ok) {
         const who = `${got.current.kind} pid ${got.current.pid} on ${got.current.hostname}`
         if (standbyReported !== who) options.log(`standing by: the cluster is converged by ${describeHolder(got.current, ctx.clock.now())}`)
@@ -46,6 +46,7 @@ export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Pr
       standbyReported = ''
       if (!acting) options.log(`acting as the controller (lease renewed every ${Math.floor(ttl / 3000)}s; it lapses ${ttl / 1000}s after the last renewal)`)
       acting = true
+      const passStartedAt = Date.now()
       const stopRenewing = keepLease(ctx.store, me, ttl, (other) => options.log(`lost the lease to ${describeHolder(other, ctx.clock.now())}`))
       try {
         const startedAt = ctx.clock.now()
@@ -70,7 +71,8 @@ export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Pr
         stopRenewing()
       }
 
-      await sleep(options.intervalMs, options.signal)
+      // Passes start every interval (a slow pass is followed at once by the next).
+      await sleep(Math.max(0, passStartedAt + options.intervalMs - Date.now()), options.signal)
     }
   } finally {
     if (acting) releaseLease(ctx.store, me.holder)
@@ -79,8 +81,8 @@ export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Pr
 }
 
 function passLines(pass: PassReport): string[] {
-  const verb = {place: 'placed', start: 'started', adopt: 'adopted', stop: 'stopped', end: 'ended', 'remove-orphan': 'removed orphan'}
-  return pass.actions.map((a) => `${verb[a.kind]} ${a.job}${a.instance === null ? '' : `.${a.instance}`}${a.node ? ` on ${a.node}` : ''}: ${a.detail}${a.ok ? '' : ' (FAILED)'}`)
+  const nodes = pass.nodes.map((n) => `node ${n.node}: ${n.from} -> ${n.to} (${n.reason})`)
+  return [...nodes, ...pass.actions.map((a) => `${ACTION_VERBS[a.kind]} ${a.job}${a.instance === null ? '' : `.${a.instance}`}${a.node ? ` on ${a.node}` : ''}: ${a.detail}${a.ok ? '' : ' (FAILED)'}`)]
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -3,8 +3,11 @@
  * observed state (containers per node) in; named buckets of actions out.
  * No I/O, no clock reads: `now` is an argument. See README.md in this folder.
  */
+import type {AdminState, NodeState} from '../model/node.js'
 import type {Job, Task} from '../model/task.js'
 import {isLive} from '../model/task.js'
+import {isReady} from './health.js'
+import {isGivenUp} from './heartbeat.js'
 import type {ObservedContainer} from '../../runtime/types.js'
 
 export interface NodeObservation {
@@ -22,8 +25,30 @@ export interface DiffInput {
   tasks: readonly Task[]
   /** By node id. Nodes without an entry were not observed this pass. */
   observed: ReadonlyMap<string, NodeObservation>
+  /**
+   * Node states after this pass's heartbeats, by node id. Tasks on a down or
+   * unreachable node are given up on (replaced elsewhere); tasks on a draining node
+   * are moved. Absent: every node counts as ready.
+   */
+  nodes?: ReadonlyMap<string, {name: string; state: NodeState; adminState: AdminState}>
+  /** Failures per instance (`jobId/instance`) and node name in the recent past: a node that keeps failing an instance is avoided. */
+  recentFailures?: ReadonlyMap<string, ReadonlyMap<string, number>>
   now: number
+  backoff?: BackoffSettings
 }
+
+export interface BackoffSettings {
+  /** First restart delay; doubles per consecutive failure. Default 1 s. */
+  baseMs: number
+  /** Upper bound of the delay. Default 60 s. */
+  maxMs: number
+  /** A task that ran this long before failing restarts the back-off at its base. Default 60 s. */
+  resetAfterMs: number
+  /** Failures of one instance on one node (within the window the caller counts) before that node is avoided. Default 3. */
+  avoidAfterFailures: number
+}
+
+export const DEFAULT_BACKOFF: Readonly<BackoffSettings> = Object.freeze({baseMs: 1_000, maxMs: 60_000, resetAfterMs: 60_000, avoidAfterFailures: 3})
 
 /** A new task to create for one instance of a job. */
 export interface NewTask {
@@ -32,18 +57,26 @@ export interface NewTask {
   /** Restarts so far of this instance (carried over from the task it replaces). */
   restarts: number
   why: string
+  /** A make-before-break move: the task this one replaces (it stops once this one is ready). */
+  replaces?: string
+  /** Node names to keep this task off (the instance kept failing there). */
+  avoidNodes?: string[]
 }
 
 export interface Buckets {
-  /** Tasks to create (pending), one per missing instance. */
+  /** Tasks to create (pending), one per missing instance, plus moves off draining nodes. */
   place: NewTask[]
+  /** Instances whose replacement waits for its restart back-off to pass. */
+  backoff: Array<{jobId: string; instance: number; until: number; why: string}>
   /** Placed tasks whose container must be started: staging ones, or ones whose start was lost. */
   start: Task[]
   /** Tasks whose container runs already: record them as running (after a crash, a restart of the controller...). */
   adopt: Array<{task: Task; container: ObservedContainer}>
-  /** Tasks whose container ended: record the end. */
-  ended: Array<{task: Task; state: 'finished' | 'failed' | 'lost'; exitCode: number | null; reason: string}>
-  /** Tasks to stop: scaled away, job stopped, replaced by a newer spec, duplicates. */
+  /** Tasks whose container ended, or that failed their health checks: record the end (and stop the container when `stopContainer`). */
+  ended: Array<{task: Task; state: 'finished' | 'failed' | 'lost'; exitCode: number | null; reason: string; stopContainer?: boolean}>
+  /** Tasks on a node that went down or unreachable: record them unreachable; their instances get replacements. */
+  unreachable: Task[]
+  /** Tasks to stop: scaled away, job stopped, replaced by a newer spec or a move, duplicates, surplus after a partition. */
   stop: Array<{task: Task; reason: string}>
   /** Containers of this cluster that no live task owns. */
   orphans: Array<{nodeId: string; container: ObservedContainer}>
@@ -51,19 +84,33 @@ export interface Buckets {
   ignore: Task[]
 }
 
-const STATE_RANK: Record<string, number> = {running: 0, starting: 1, staging: 2, unreachable: 3, pending: 4}
+/**
+ * Which of several live tasks of one instance is kept (lower first): one that runs,
+ * then one that came back from a partition with its container running, then one
+ * being started, then one on a lost node, then one not yet placed. Ties: the oldest.
+ * So after a partition heals, the replacement that ran meanwhile is kept and the
+ * task that comes back is the surplus stopped (docs/decisions/0006).
+ */
+const RANK = {running: 0, returned: 1, starting: 2, staging: 3, unreachable: 4, pending: 5} as const
 
 export function diff(input: DiffInput): Buckets {
-  const out: Buckets = {place: [], start: [], adopt: [], ended: [], stop: [], orphans: [], ignore: []}
+  const out: Buckets = {place: [], backoff: [], start: [], adopt: [], ended: [], unreachable: [], stop: [], orphans: [], ignore: []}
+  const backoff = input.backoff ?? DEFAULT_BACKOFF
   const jobsById = new Map(input.jobs.map((j) => [j.id, j]))
   const liveAfterObservation: Task[] = []
   const ownedContainers = new Set<string>()
   const endedByInstance = new Map<string, Task[]>()
+  /** Effective rank of each live task, by id (see RANK). */
+  const rank = new Map<string, number>()
+  /** Tasks on given-up nodes (down, unreachable) whose container was not seen since: they serve nobody. */
+  const givenUp = new Set<string>()
+  const adoptable = new Map<string, ObservedContainer>()
+  const nodeOf = (id: string | null) => (id ? input.nodes?.get(id) : undefined)
 
   // 1. What the observation says about each live task.
   for (const task of input.tasks) {
     if (!isLive(task.state)) {
-      if (task.state === 'finished' || task.state === 'failed') push(endedByInstance, `${task.jobId}/${task.instance}`, task)
+      if (task.state === 'finished' || task.state === 'failed' || task.state === 'lost') push(endedByInstance, `${task.jobId}/${task.instance}`, task)
       continue
     }
 
@@ -73,16 +120,46 @@ export function diff(input: DiffInput): Buckets {
       continue
     }
 
+    const node = nodeOf(task.nodeId)
     const obs = task.nodeId ? input.observed.get(task.nodeId) : undefined
-    const container = obs?.containers.find((c) => c.name === task.containerName)
+    const container = obs?.ok ? obs.containers.find((c) => c.name === task.containerName) : undefined
     if (container) ownedContainers.add(`${task.nodeId}/${container.name}`)
-    if (task.state === 'pending' || !obs || !obs.ok) {
+    if (task.state === 'pending') {
+      rank.set(task.id, RANK.pending)
+      liveAfterObservation.push(task)
+      continue
+    }
+
+    if (node && isGivenUp(node.state)) {
+      if (task.state !== 'unreachable') out.unreachable.push(task)
+      rank.set(task.id, RANK.unreachable)
+      givenUp.add(task.id)
+      liveAfterObservation.push(task)
+      continue
+    }
+
+    if (!obs || !obs.ok) {
+      rank.set(task.id, task.state === 'unreachable' ? RANK.unreachable : RANK[task.state as keyof typeof RANK] ?? RANK.staging)
+      if (task.state === 'unreachable') givenUp.add(task.id)
       liveAfterObservation.push(task)
       continue
     }
 
     if (container && (container.state === 'running' || container.state === 'paused')) {
-      if (task.state !== 'running') out.adopt.push({task, container})
+      if (task.state === 'unreachable') {
+        rank.set(task.id, RANK.returned)
+        adoptable.set(task.id, container) // adopted only if it is the one kept (step 2)
+      } else {
+        rank.set(task.id, task.state === 'running' ? RANK.running : RANK.starting)
+        if (task.state !== 'running') out.adopt.push({task, container})
+      }
+
+      if (task.health === 'unhealthy' && task.state === 'running') {
+        out.ended.push({task, state: 'failed', exitCode: null, reason: `unhealthy: ${task.healthMessage ?? 'failed its health checks'}`, stopContainer: true})
+        push(endedByInstance, `${task.jobId}/${task.instance}`, {...task, state: 'failed', finishedAt: input.now, reason: 'unhealthy'})
+        continue
+      }
+
       liveAfterObservation.push(task)
     } else if (container && container.state === 'exited') {
       const code = container.exitCode
@@ -90,14 +167,16 @@ export function diff(input: DiffInput): Buckets {
       const ok = code === 0 && job?.kind === 'batch'
       const ended = {task, state: ok ? ('finished' as const) : ('failed' as const), exitCode: code, reason: `container exited${code === null ? '' : ` with code ${code}`}`}
       out.ended.push(ended)
-      push(endedByInstance, `${task.jobId}/${task.instance}`, {...task, state: ended.state, exitCode: code})
+      push(endedByInstance, `${task.jobId}/${task.instance}`, {...task, state: ended.state, exitCode: code, finishedAt: input.now, reason: ended.reason})
     } else if (!container && (task.state === 'staging' || task.state === 'starting')) {
       out.start.push(task) // placed, but its start never happened (or was lost): start it
+      rank.set(task.id, RANK.staging)
       liveAfterObservation.push(task)
     } else if (!container && obs.complete) {
-      out.ended.push({task, state: 'lost', exitCode: null, reason: 'container disappeared from its node'})
-      push(endedByInstance, `${task.jobId}/${task.instance}`, {...task, state: 'lost'})
+      out.ended.push({task, state: 'lost', exitCode: null, reason: task.state === 'unreachable' ? 'its node came back without its container' : 'container disappeared from its node'})
+      push(endedByInstance, `${task.jobId}/${task.instance}`, {...task, state: 'lost', finishedAt: input.now})
     } else {
+      rank.set(task.id, RANK.staging)
       liveAfterObservation.push(task) // a created container, or an incomplete listing: wait
       if (container?.state === 'created') out.start.push(task)
     }
@@ -106,6 +185,7 @@ export function diff(input: DiffInput): Buckets {
   // 2. Per job and instance: exactly the desired tasks, with the current spec.
   const liveByJob = new Map<string, Task[]>()
   for (const t of liveAfterObservation) push(liveByJob, t.jobId, t)
+  const handled = new Set<Task>([...out.start, ...out.adopt.map((a) => a.task)])
   for (const job of input.jobs) {
     const live = liveByJob.get(job.id) ?? []
     if (job.state === 'stopped') {
@@ -119,22 +199,64 @@ export function diff(input: DiffInput): Buckets {
       if (instance >= job.instances) for (const t of tasks) out.stop.push({task: t, reason: `scaled to ${job.instances}`})
     }
 
+    const check = job.spec.healthCheck
     for (let instance = 0; instance < job.instances; instance++) {
-      const tasks = (byInstance.get(instance) ?? []).slice().sort(byPreference)
-      const current = tasks.filter((t) => t.specHash === job.specHash)
+      const tasks = byInstance.get(instance) ?? []
+      let current = tasks.filter((t) => t.specHash === job.specHash)
       const stale = tasks.filter((t) => t.specHash !== job.specHash)
-      const ended = endedByInstance.get(`${job.id}/${instance}`) ?? []
-      if (current.length === 0) {
-        const decision = replacementFor(job, instance, ended)
-        if (decision) out.place.push(decision)
-      } else {
-        for (const extra of current.slice(1)) out.stop.push({task: extra, reason: `duplicate of instance ${instance}`})
-        if (current[0]!.state === 'running') for (const old of stale) out.stop.push({task: old, reason: 'replaced by the new spec'})
+
+      // Moves in flight (better node, drain): the old task stops once its replacement is ready.
+      const inFlight = new Set<string>()
+      for (const fresh of current) {
+        const old = fresh.replaces ? tasks.find((t) => t.id === fresh.replaces) : undefined
+        if (!old) continue
+        if (isReady(fresh, check)) {
+          out.stop.push({task: old, reason: `moved to ${fresh.nodeName ?? nodeOf(fresh.nodeId)?.name ?? 'another node'}`})
+          current = current.filter((t) => t !== old)
+        } else {
+          inFlight.add(old.id)
+          current = current.filter((t) => t !== fresh)
+          if (!handled.has(fresh)) out.ignore.push(fresh)
+        }
       }
 
-      for (const t of current.slice(0, 1)) if (!out.start.includes(t) && !out.adopt.some((a) => a.task === t)) out.ignore.push(t)
+      const serving = current.filter((t) => !givenUp.has(t.id)).sort((a, b) => (rank.get(a.id) ?? 9) - (rank.get(b.id) ?? 9) || a.createdAt - b.createdAt)
+      const keeper = serving[0]
+      if (!keeper) {
+        const lost = current.find((t) => givenUp.has(t.id))
+        const lostNode = lost ? nodeOf(lost.nodeId) : undefined
+        if (lost) {
+          const avoid = avoidedNodes(input, job.id, instance, backoff)
+          out.place.push({jobId: job.id, instance, restarts: lost.restarts + 1, why: `replaces ${lost.id.slice(0, 8)} (its node ${lostNode?.name ?? lost.nodeName ?? '?'} is ${lostNode?.state ?? 'unreachable'})`, ...(avoid.length ? {avoidNodes: avoid} : {})})
+          continue
+        }
+
+        const ended = endedByInstance.get(`${job.id}/${instance}`) ?? []
+        const decision = replacementFor(job, instance, ended, input, backoff)
+        if (decision && 'until' in decision) out.backoff.push(decision)
+        else if (decision) out.place.push(decision)
+      } else {
+        for (const extra of serving.slice(1)) out.stop.push({task: extra, reason: adoptable.has(extra.id) ? 'surplus: its instance was replaced while its node was unreachable' : `duplicate of instance ${instance}`})
+        const keeperRuns = keeper.state === 'running' || adoptable.has(keeper.id)
+        // A task on a lost node whose instance runs elsewhere: stop it when (if) its node answers again.
+        if (keeperRuns) for (const lost of current.filter((t) => givenUp.has(t.id) && t.desired !== 'stop')) out.stop.push({task: lost, reason: 'surplus: its instance was replaced while its node was unreachable'})
+        if (isReady(keeper, check) || (adoptable.has(keeper.id) && check === null)) for (const old of stale) out.stop.push({task: old, reason: 'replaced by the new spec'})
+        const container = adoptable.get(keeper.id)
+        if (container) out.adopt.push({task: keeper, container})
+        else if (!handled.has(keeper)) out.ignore.push(keeper)
+
+        // Drain: a task on a draining node gets a replacement elsewhere (unless one is in flight).
+        const node = nodeOf(keeper.nodeId)
+        if (node && node.adminState === 'draining' && node.state === 'draining' && !inFlight.has(keeper.id) && keeper.state !== 'pending') {
+          out.place.push({jobId: job.id, instance, restarts: keeper.restarts, why: `drain of ${node.name}`, replaces: keeper.id})
+        }
+      }
     }
   }
+
+  // One stop per task, with the first reason found.
+  const seen = new Set<string>()
+  out.stop = out.stop.filter((s) => !seen.has(s.task.id) && seen.add(s.task.id))
 
   // 3. Containers of this cluster that no live task owns.
   for (const [nodeId, obs] of input.observed) {
@@ -149,8 +271,8 @@ export function diff(input: DiffInput): Buckets {
   return out
 }
 
-/** Whether (and why) an instance without a current task gets a new one. */
-function replacementFor(job: Job, instance: number, ended: Task[]): NewTask | null {
+/** Whether (and when, and why) an instance without a serving task gets a new one. */
+function replacementFor(job: Job, instance: number, ended: Task[], input: DiffInput, backoff: BackoffSettings): NewTask | {jobId: string; instance: number; until: number; why: string} | null {
   const mine = ended.filter((t) => t.specHash === job.specHash).sort((a, b) => b.createdAt - a.createdAt)
   const last = mine[0]
   if (!last) return {jobId: job.id, instance, restarts: 0, why: 'missing'}
@@ -160,11 +282,26 @@ function replacementFor(job: Job, instance: number, ended: Task[]): NewTask | nu
     if (policy.policy === 'never' || last.restarts >= policy.maxRetries) return null
   }
 
-  return {jobId: job.id, instance, restarts: last.restarts + 1, why: `replaces ${last.id.slice(0, 8)} (${last.state})`}
+  const avoid = avoidedNodes(input, job.id, instance, backoff)
+  const why = `replaces ${last.id.slice(0, 8)} (${last.state})${avoid.length ? `, avoiding ${avoid.join(', ')} where it failed ${backoff.avoidAfterFailures}+ times` : ''}`
+  const next: NewTask = {jobId: job.id, instance, restarts: last.restarts + 1, why, ...(avoid.length ? {avoidNodes: avoid} : {})}
+  if (last.state !== 'failed') return next // lost with its node: not the task's fault, no back-off
+  const until = (last.finishedAt ?? input.now) + backoffDelay(last, backoff)
+  if (input.now < until) return {jobId: job.id, instance, until, why: `restart back-off after ${last.reason ?? 'a failure'}`}
+  return next
 }
 
-function byPreference(a: Task, b: Task): number {
-  return (STATE_RANK[a.state] ?? 9) - (STATE_RANK[b.state] ?? 9) || a.createdAt - b.createdAt
+function avoidedNodes(input: DiffInput, jobId: string, instance: number, backoff: BackoffSettings): string[] {
+  const failures = input.recentFailures?.get(`${jobId}/${instance}`)
+  if (!failures) return []
+  return [...failures].filter(([, n]) => n >= backoff.avoidAfterFailures).map(([name]) => name).sort()
+}
+
+/** Exponential: base, 2x base, 4x base ... up to max; a task that ran resetAfter or longer starts again at base. */
+export function backoffDelay(last: Pick<Task, 'restarts' | 'startedAt' | 'finishedAt'>, settings: BackoffSettings = DEFAULT_BACKOFF): number {
+  const ranFor = last.startedAt !== null && last.finishedAt !== null ? last.finishedAt - last.startedAt : 0
+  if (ranFor >= settings.resetAfterMs) return settings.baseMs
+  return Math.min(settings.maxMs, settings.baseMs * 2 ** Math.min(last.restarts, 20))
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

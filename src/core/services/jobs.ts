@@ -6,7 +6,7 @@ import {RuntimeClient, runtimeFor} from '../../runtime/index.js'
 import {converge} from '../reconcile/controller.js'
 import type {PassOptions, PassReport} from '../reconcile/pass.js'
 import {appendEvent, listEvents, type ClusterEvent} from '../state/events.js'
-import {deleteJob, findJob, findTask, insertJob, listJobs, listTasks, updateJob} from '../state/jobs.js'
+import {deleteJob, findJob, findTask, insertJob, listJobs, listTasks, updateJob, updateTask} from '../state/jobs.js'
 import {findNode} from '../state/nodes.js'
 import {connectSpecOf, type ServiceContext} from './context.js'
 
@@ -198,11 +198,29 @@ export function inspect(ctx: Pick<ServiceContext, 'store'>, ref: string): Inspec
   const job = findJob(store, ref)
   if (job) {
     const tasks = listTasks(store, {jobId: job.id, live: true})
-    return {job, task: null, tasks, events: listEvents(store, {subjectKind: 'job', subject: job.name, limit: 20})}
+    return {job, task: null, tasks, events: listEvents(store, {job: job.name, limit: 20})}
   }
 
   const task = resolveTask(ctx, ref)
   return {job: findJob(store, task.jobName) ?? null, task, tasks: [task], events: listEvents(store, {subjectKind: 'task', subject: task.id, limit: 20})}
+}
+
+/**
+ * Stops one task: it is marked to stop, and the next pass stops its container. A
+ * service's instance then gets a new task (the job still wants it); to have fewer
+ * instances, scale the job. Idempotent; a task that already ended is refused.
+ */
+export function stopTask(ctx: Pick<ServiceContext, 'store'>, ref: string): {task: Task; changed: boolean} {
+  const {store} = ctx
+  return store.write(() => {
+    const task = resolveTask(ctx, ref)
+    if (!isLive(task.state)) throw new FailedError(`Task ${task.id.slice(0, 12)} (${task.jobName}.${task.instance}) has already ended (${task.state}).`, {hint: `Run \`clusterctl ps ${task.jobName}\` to see its live tasks.`})
+    if (task.desired === 'stop') return {task, changed: false}
+    const now = store.clock.now()
+    updateTask(store, task.id, {desired: 'stop', reason: 'stopped by user'}, now)
+    appendEvent(store, {type: 'task.stop-requested', subjectKind: 'task', subject: task.id, message: `${task.jobName}.${task.instance}: stop requested by user${task.nodeName ? ` (on ${task.nodeName})` : ''}`, data: {job: task.jobName, instance: task.instance, node: task.nodeName}})
+    return {task: {...task, desired: 'stop' as const, reason: 'stopped by user'}, changed: true}
+  })
 }
 
 /** Streams a task's logs from its node. */

@@ -7,20 +7,23 @@ import {parseInventory} from '../inventory/parse.js'
 import {inventoryProbeArgv} from '../inventory/probe.js'
 import type {Inventory} from '../model/inventory.js'
 import {
+  type AdminState,
   allocatableOf,
   detectedResources,
   effectiveCapacity,
   isValidLabelKey,
   isValidNodeName,
   type Node,
-  type NodeState,
   type RuntimeName,
 } from '../model/node.js'
+import type {Task} from '../model/task.js'
 import {fitsWithin, formatBytes, formatCpu, type Resources, ZERO_RESOURCES} from '../model/resources.js'
 import {defaultNodeName, parseTarget, type Target} from '../model/target.js'
+import {converge} from '../reconcile/controller.js'
+import type {PassOptions} from '../reconcile/pass.js'
 import {appendEvent} from '../state/events.js'
 import {listTasks, updateTask} from '../state/jobs.js'
-import {deleteNode, findNode, insertNode, listNodes, updateNodeInventory, updateNodeState} from '../state/nodes.js'
+import {deleteNode, findNode, insertNode, listNodes, updateNodeAdminState, updateNodeInventory} from '../state/nodes.js'
 import type {Transport} from '../../ssh/transport.js'
 import {type ConnectSpec, connectSpecOf, type ServiceContext} from './context.js'
 
@@ -115,6 +118,11 @@ export async function addNode(request: AddNodeRequest, ctx: ServiceContext): Pro
     runtime,
     hostKey,
     state: 'ready',
+    adminState: 'ready',
+    missedHeartbeats: 0,
+    heartbeatError: null,
+    stateSince: now,
+    usage: null,
     labels: {...request.labels},
     declared,
     capacity,
@@ -231,26 +239,84 @@ export async function refreshInventory(ctx: ServiceContext, names: string[] | 'a
 
 /**
  * Cordon: the node takes no new work; what runs there keeps running. Uncordon: it
- * takes work again. Both are idempotent; an unhealthy node (suspect, down,
- * unreachable) cannot be uncordoned into ready by hand.
+ * takes work again (also ending a drain). Both change what the operator asked
+ * (`adminState`); a node failing its heartbeats stays suspect, down or unreachable
+ * until it answers, and then takes the state asked for. Idempotent.
  */
 export function setSchedulable(ctx: Pick<ServiceContext, 'store'>, name: string, schedulable: boolean): {node: Node; changed: boolean} {
+  return setAdminState(ctx, name, schedulable ? 'ready' : 'cordoned')
+}
+
+/**
+ * Drain: cordon the node, then the reconcile pass moves each of its tasks to
+ * another node, make-before-break (the replacement runs, and is healthy when the
+ * job has a health check, before the old task stops). When the node is empty it
+ * stays cordoned. Returns at once; `drainProgress` tells how far it got.
+ */
+export function startDrain(ctx: Pick<ServiceContext, 'store'>, name: string): {node: Node; changed: boolean} {
+  return setAdminState(ctx, name, 'draining')
+}
+
+/** How far a drain got: the node's live tasks still there. */
+export function drainProgress(ctx: Pick<ServiceContext, 'store'>, name: string): {node: Node; remaining: Task[]} {
+  return ctx.store.read(() => {
+    const node = getNode(ctx, name)
+    return {node, remaining: listTasks(ctx.store, {nodeId: node.id, live: true})}
+  })
+}
+
+export interface DrainResult {
+  node: Node
+  /** Passes it took (run here, or the daemon's). */
+  passes: number
+  elapsedMs: number
+}
+
+/**
+ * Drains a node and waits until it is empty: every pass (this command's own under the
+ * controller lease, or a running daemon's) moves its tasks away make-before-break.
+ * Fails after `timeoutMs`, leaving the node draining, with what is left and why.
+ */
+export async function drainNode(ctx: ServiceContext, name: string, options: {timeoutMs: number; onProgress?: (remaining: Task[]) => void} & PassOptions): Promise<DrainResult> {
+  const started = Date.now()
+  startDrain(ctx, name)
+  let passes = 0
+  for (;;) {
+    const {node, remaining} = drainProgress(ctx, name)
+    options.onProgress?.(remaining)
+    if (remaining.length === 0) return {node, passes, elapsedMs: Date.now() - started}
+    if (node.adminState !== 'draining') throw new FailedError(`The drain of ${name} was stopped (it is ${node.adminState} now) with ${remaining.length} task${remaining.length === 1 ? '' : 's'} left on it.`, {code: 'drain-stopped'})
+    if (Date.now() - started > options.timeoutMs) {
+      const list = remaining.slice(0, 5).map((t) => `${t.jobName}.${t.instance} (${t.state}${t.reason ? `: ${t.reason}` : ''})`).join(', ')
+      throw new FailedError(`Node ${name} is not drained after ${Math.round(options.timeoutMs / 1000)}s: ${remaining.length} task${remaining.length === 1 ? '' : 's'} left: ${list}${remaining.length > 5 ? ', ...' : ''}.`, {
+        code: 'drain-timeout',
+        hint: `It stays draining and the controller keeps moving its tasks; see \`clusterctl ps\` and \`clusterctl events --node ${name}\`, or run \`clusterctl node uncordon ${name}\` to give up.`,
+      })
+    }
+
+    const {timeoutMs: _t, onProgress: _p, ...passOptions} = options
+    await converge(ctx, passOptions)
+    passes++
+  }
+}
+
+function setAdminState(ctx: Pick<ServiceContext, 'store'>, name: string, target: AdminState): {node: Node; changed: boolean} {
   const {store} = ctx
   return store.write(() => {
     const node = getNode(ctx, name)
-    const target: NodeState = schedulable ? 'ready' : 'cordoned'
-    if (node.state === target) return {node, changed: false}
-    if (schedulable && node.state !== 'cordoned' && node.state !== 'draining') {
-      throw new FailedError(`Node ${name} is ${node.state}, not cordoned: it becomes ready again when it answers its heartbeats.`, {code: 'node-state'})
-    }
-
-    if (!schedulable && node.state !== 'ready') {
-      throw new FailedError(`Node ${name} is ${node.state}: it already takes no new work.`, {code: 'node-state'})
-    }
-
-    updateNodeState(store, node.id, target)
-    appendEvent(store, {type: schedulable ? 'node.uncordoned' : 'node.cordoned', subjectKind: 'node', subject: name, message: schedulable ? 'uncordoned: takes new work again' : 'cordoned: takes no new work; running tasks stay', data: {from: node.state, to: target}})
-    return {node: {...node, state: target}, changed: true}
+    if (node.adminState === target) return {node, changed: false}
+    const now = store.clock.now()
+    updateNodeAdminState(store, node.id, target, now)
+    const type = {ready: 'node.uncordoned', cordoned: 'node.cordoned', draining: 'node.draining'}[target]
+    const message = {
+      ready: 'uncordoned: takes new work again',
+      cordoned: node.adminState === 'draining' ? 'drain stopped: stays cordoned; tasks not yet moved stay' : 'cordoned: takes no new work; running tasks stay',
+      draining: 'draining: takes no new work; its tasks move to other nodes, make-before-break',
+    }[target]
+    const health = node.state === node.adminState ? '' : ` (it is ${node.state} now: it takes this state when it answers its heartbeats again)`
+    appendEvent(store, {type, subjectKind: 'node', subject: name, message: `${message}${health}`, data: {from: node.adminState, to: target}})
+    const shown = node.state === node.adminState ? target : node.state
+    return {node: {...node, adminState: target, state: shown}, changed: true}
   })
 }
 

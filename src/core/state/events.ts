@@ -27,6 +27,8 @@ export interface EventQuery {
   afterId?: number
   subjectKind?: SubjectKind
   subject?: string
+  /** A job's own events and those of its tasks. */
+  job?: string
   limit?: number
 }
 
@@ -37,6 +39,7 @@ export function listEvents(store: Store, query: EventQuery = {}): ClusterEvent[]
          SELECT * FROM events
          WHERE at >= @since AND id > @afterId
            AND (@kind IS NULL OR subject_kind = @kind) AND (@subject IS NULL OR subject = @subject)
+           AND (@job IS NULL OR (subject_kind = 'job' AND subject = @job) OR (subject_kind = 'task' AND json_extract(data, '$.job') = @job))
          ORDER BY id DESC LIMIT @limit
        ) ORDER BY id ASC`,
     )
@@ -45,6 +48,7 @@ export function listEvents(store: Store, query: EventQuery = {}): ClusterEvent[]
       afterId: query.afterId ?? 0,
       kind: query.subjectKind ?? null,
       subject: query.subject ?? null,
+      job: query.job ?? null,
       limit: query.limit ?? 1000,
     }) as EventRow[]
   return rows.map((row) => ({

@@ -25,6 +25,10 @@ interface TaskRow {
   state: TaskState
   desired: 'run' | 'stop'
   health: TaskHealth
+  health_failures: number
+  health_checked_at: number | null
+  health_message: string | null
+  replaces: string | null
   container_name: string | null
   host_ports: string
   spec_hash: string
@@ -61,6 +65,10 @@ const toTask = (r: TaskRow): Task => ({
   state: r.state,
   desired: r.desired,
   health: r.health,
+  healthFailures: r.health_failures,
+  healthCheckedAt: r.health_checked_at,
+  healthMessage: r.health_message,
+  replaces: r.replaces,
   containerName: r.container_name,
   hostPorts: JSON.parse(r.host_ports) as HostPortBinding[],
   specHash: r.spec_hash,
@@ -116,14 +124,33 @@ export function listTasks(store: Store, filter: {jobId?: string; live?: boolean;
   return rows.map(toTask)
 }
 
+/** Failed tasks since `since`, counted per instance (`jobId/instance`) and node name. */
+export function recentFailures(store: Store, since: number): Map<string, Map<string, number>> {
+  const rows = store
+    .stmt(
+      `SELECT t.job_id, t.instance, n.name AS node_name, count(*) AS n FROM tasks t JOIN nodes n ON n.id = t.node_id
+       WHERE t.state = 'failed' AND t.finished_at >= ? GROUP BY t.job_id, t.instance, n.name`,
+    )
+    .all(since) as Array<{job_id: string; instance: number; node_name: string; n: number}>
+  const out = new Map<string, Map<string, number>>()
+  for (const r of rows) {
+    const key = `${r.job_id}/${r.instance}`
+    const byNode = out.get(key) ?? new Map<string, number>()
+    byNode.set(r.node_name, r.n)
+    out.set(key, byNode)
+  }
+
+  return out
+}
+
 /** Live tasks, plus the latest ended task of each instance (restarts and batch completions count from it). */
 export function listTasksForReconcile(store: Store): Task[] {
   const rows = store
     .stmt(
       `${TASK_SELECT}
        WHERE t.state IN ${LIVE}
-          OR (t.state IN ('finished', 'failed') AND t.created_at = (
-                SELECT max(u.created_at) FROM tasks u WHERE u.job_id = t.job_id AND u.instance = t.instance AND u.state IN ('finished', 'failed')))
+          OR (t.state IN ('finished', 'failed', 'lost') AND t.created_at = (
+                SELECT max(u.created_at) FROM tasks u WHERE u.job_id = t.job_id AND u.instance = t.instance AND u.state IN ('finished', 'failed', 'lost')))
        ORDER BY t.created_at`,
     )
     .all() as TaskRow[]
@@ -137,13 +164,13 @@ export function findTask(store: Store, idOrPrefix: string): Task[] {
 export function insertTask(store: Store, task: Omit<Task, 'jobName' | 'nodeName'>): void {
   store
     .stmt(
-      `INSERT INTO tasks (id, job_id, instance, node_id, state, desired, health, container_name, host_ports, spec_hash, reason, reason_data, restarts, exit_code, created_at, updated_at, started_at, finished_at)
-       VALUES (@id, @jobId, @instance, @nodeId, @state, @desired, @health, @containerName, @hostPorts, @specHash, @reason, @reasonData, @restarts, @exitCode, @createdAt, @updatedAt, @startedAt, @finishedAt)`,
+      `INSERT INTO tasks (id, job_id, instance, node_id, state, desired, health, health_failures, health_checked_at, health_message, replaces, container_name, host_ports, spec_hash, reason, reason_data, restarts, exit_code, created_at, updated_at, started_at, finished_at)
+       VALUES (@id, @jobId, @instance, @nodeId, @state, @desired, @health, @healthFailures, @healthCheckedAt, @healthMessage, @replaces, @containerName, @hostPorts, @specHash, @reason, @reasonData, @restarts, @exitCode, @createdAt, @updatedAt, @startedAt, @finishedAt)`,
     )
     .run({...task, hostPorts: JSON.stringify(task.hostPorts), reasonData: task.reasonData === null ? null : JSON.stringify(task.reasonData)})
 }
 
-export type TaskPatch = Partial<Pick<Task, 'nodeId' | 'state' | 'desired' | 'health' | 'containerName' | 'hostPorts' | 'specHash' | 'reason' | 'reasonData' | 'restarts' | 'exitCode' | 'startedAt' | 'finishedAt'>>
+export type TaskPatch = Partial<Pick<Task, 'nodeId' | 'state' | 'desired' | 'health' | 'healthFailures' | 'healthCheckedAt' | 'healthMessage' | 'replaces' | 'containerName' | 'hostPorts' | 'specHash' | 'reason' | 'reasonData' | 'restarts' | 'exitCode' | 'startedAt' | 'finishedAt'>>
 
 export function updateTask(store: Store, id: string, patch: TaskPatch, at: number): void {
   const columns: Record<keyof TaskPatch, string> = {
@@ -151,6 +178,10 @@ export function updateTask(store: Store, id: string, patch: TaskPatch, at: numbe
     state: 'state',
     desired: 'desired',
     health: 'health',
+    healthFailures: 'health_failures',
+    healthCheckedAt: 'health_checked_at',
+    healthMessage: 'health_message',
+    replaces: 'replaces',
     containerName: 'container_name',
     hostPorts: 'host_ports',
     specHash: 'spec_hash',

@@ -35,13 +35,16 @@ export function currentLease(store: Store, name = 'controller'): Lease | undefin
 
 /**
  * Takes or renews the lease for `ttlMs`: granted when it is free, expired, or
- * already ours. One BEGIN IMMEDIATE transaction, so two contenders cannot both win.
+ * already ours, or when `holderGone` says its holder no longer exists (a process of
+ * this machine that was killed: no need to wait for the expiry). One BEGIN IMMEDIATE
+ * transaction, so two contenders cannot both win.
  */
-export function acquireLease(store: Store, who: LeaseHolder, ttlMs: number, name = 'controller'): LeaseResult {
+export function acquireLease(store: Store, who: LeaseHolder, ttlMs: number, options: {name?: string; holderGone?: (lease: Lease) => boolean} = {}): LeaseResult {
+  const name = options.name ?? 'controller'
   return store.write(() => {
     const now = store.clock.now()
     const row = store.stmt(`SELECT * FROM leases WHERE name = ?`).get(name) as LeaseRow | undefined
-    if (row && row.expires_at > now && row.holder !== who.holder) return {ok: false, current: toLease(row)}
+    if (row && row.expires_at > now && row.holder !== who.holder && !options.holderGone?.(toLease(row))) return {ok: false, current: toLease(row)}
     const acquiredAt = row && row.holder === who.holder && row.expires_at > now ? row.acquired_at : now
     store
       .stmt(`INSERT INTO leases (name, holder, kind, pid, hostname, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -1,5 +1,5 @@
 import type {Inventory} from '../model/inventory.js'
-import type {HostKey, Node, NodeState, RuntimeName} from '../model/node.js'
+import type {AdminState, HeartbeatPatch, HostKey, Node, NodeState, NodeUsage, RuntimeName} from '../model/node.js'
 import type {Resources} from '../model/resources.js'
 import type {Store} from './store.js'
 
@@ -17,6 +17,11 @@ interface NodeRow {
   host_key_fingerprint: string | null
   host_key: string | null
   state: NodeState
+  admin_state: AdminState
+  missed_heartbeats: number
+  heartbeat_error: string | null
+  state_since: number | null
+  usage: string | null
   labels: string
   declared: string
   cap_cpu_milli: number
@@ -48,6 +53,11 @@ function toNode(row: NodeRow): Node {
     runtime: row.runtime,
     hostKey,
     state: row.state,
+    adminState: row.admin_state,
+    missedHeartbeats: row.missed_heartbeats,
+    heartbeatError: row.heartbeat_error,
+    stateSince: row.state_since,
+    usage: row.usage === null ? null : (JSON.parse(row.usage) as NodeUsage),
     labels: JSON.parse(row.labels) as Record<string, string>,
     declared: JSON.parse(row.declared) as Partial<Resources>,
     capacity: {cpuMilli: row.cap_cpu_milli, memBytes: row.cap_mem_bytes, diskBytes: row.cap_disk_bytes, gpus: row.cap_gpus},
@@ -63,13 +73,13 @@ export function insertNode(store: Store, node: Node): void {
   store
     .stmt(
       `INSERT INTO nodes (id, name, host, port, user, resolved_address, key_path, sudo, runtime,
-         host_key_algorithm, host_key_fingerprint, host_key, state, labels, declared,
+         host_key_algorithm, host_key_fingerprint, host_key, state, admin_state, labels, declared,
          cap_cpu_milli, cap_mem_bytes, cap_disk_bytes, cap_gpus, res_cpu_milli, res_mem_bytes, res_disk_bytes, res_gpus,
-         inventory, inventoried_at, created_at, last_seen_at)
+         inventory, inventoried_at, created_at, last_seen_at, state_since)
        VALUES (@id, @name, @host, @port, @user, @resolvedAddress, @keyPath, @sudo, @runtime,
-         @hkAlg, @hkFp, @hkKey, @state, @labels, @declared,
+         @hkAlg, @hkFp, @hkKey, @state, @adminState, @labels, @declared,
          @capCpu, @capMem, @capDisk, @capGpus, @resCpu, @resMem, @resDisk, @resGpus,
-         @inventory, @inventoriedAt, @createdAt, @lastSeenAt)`,
+         @inventory, @inventoriedAt, @createdAt, @lastSeenAt, @stateSince)`,
     )
     .run({
       id: node.id,
@@ -85,6 +95,7 @@ export function insertNode(store: Store, node: Node): void {
       hkFp: node.hostKey?.fingerprint ?? null,
       hkKey: node.hostKey?.key ?? null,
       state: node.state,
+      adminState: node.adminState,
       labels: JSON.stringify(node.labels),
       declared: JSON.stringify(node.declared),
       capCpu: node.capacity.cpuMilli,
@@ -99,6 +110,7 @@ export function insertNode(store: Store, node: Node): void {
       inventoriedAt: node.inventoriedAt,
       createdAt: node.createdAt,
       lastSeenAt: node.lastSeenAt,
+      stateSince: node.stateSince,
     })
 }
 
@@ -126,6 +138,33 @@ export function updateNodeInventory(store: Store, id: string, inventory: Invento
     .run({id, inventory: JSON.stringify(inventory), at, cpu: capacity.cpuMilli, mem: capacity.memBytes, disk: capacity.diskBytes, gpus: capacity.gpus})
 }
 
-export function updateNodeState(store: Store, id: string, state: Node['state']): void {
-  store.stmt(`UPDATE nodes SET state = ? WHERE id = ?`).run(state, id)
+/** Sets what an operator asked; the shown state follows unless the node is failing its heartbeats. */
+export function updateNodeAdminState(store: Store, id: string, adminState: AdminState, at: number): void {
+  store
+    .stmt(
+      `UPDATE nodes SET admin_state = @adminState,
+         state_since = CASE WHEN state IN ('ready', 'cordoned', 'draining') AND state <> @adminState THEN @at ELSE state_since END,
+         state = CASE WHEN state IN ('ready', 'cordoned', 'draining') THEN @adminState ELSE state END
+       WHERE id = @id`,
+    )
+    .run({id, adminState, at})
+}
+
+export function updateNodeHeartbeat(store: Store, id: string, patch: HeartbeatPatch): void {
+  store
+    .stmt(
+      `UPDATE nodes SET state = @state, missed_heartbeats = @missed, heartbeat_error = @error, last_seen_at = @lastSeenAt,
+         state_since = @stateSince, usage = CASE WHEN @hasUsage = 1 THEN @usage ELSE usage END
+       WHERE id = @id`,
+    )
+    .run({
+      id,
+      state: patch.state,
+      missed: patch.missedHeartbeats,
+      error: patch.heartbeatError,
+      lastSeenAt: patch.lastSeenAt,
+      stateSince: patch.stateSince,
+      hasUsage: patch.usage === undefined ? 0 : 1,
+      usage: patch.usage ? JSON.stringify(patch.usage) : null,
+    })
 }

@@ -2,7 +2,7 @@
 import type {JobSpec} from '../../core/model/job.js'
 import {formatBytes, formatCpu} from '../../core/model/resources.js'
 import type {Job, Task} from '../../core/model/task.js'
-import type {PassReport} from '../../core/reconcile/pass.js'
+import {ACTION_VERBS, type PassReport, PLAN_VERBS} from '../../core/reconcile/pass.js'
 import type {JobSummary} from '../../core/services/jobs.js'
 import type {ClusterEvent} from '../../core/model/event.js'
 import {paint} from '../style.js'
@@ -19,6 +19,10 @@ export interface TaskJson {
   state: string
   desired: string
   health: string
+  /** What the last health check said, when the job has one. */
+  healthMessage: string | null
+  /** The task a make-before-break move (better node, drain) replaces. */
+  replaces: string | null
   containerName: string | null
   ports: Array<{containerPort: number; hostPort: number; protocol: string; endpoint: string | null}>
   reason: string | null
@@ -42,6 +46,8 @@ export function taskToJson(t: Task, hosts: NodeHosts): TaskJson {
     state: t.state,
     desired: t.desired,
     health: t.health,
+    healthMessage: t.healthMessage,
+    replaces: t.replaces,
     containerName: t.containerName,
     ports: t.hostPorts.map((p) => ({...p, endpoint: host ? `${host.includes(':') ? `[${host}]` : host}:${p.hostPort}` : null})),
     reason: t.reason,
@@ -139,10 +145,12 @@ export function renderPass(pass: PassReport, color: boolean): string {
   for (const a of pass.actions) {
     const who = `${a.job}${a.instance === null ? '' : `.${a.instance}`}`
     const mark = a.ok ? '' : paint.error(' FAILED', color)
-    const verb = {place: 'placed', start: 'started', adopt: 'adopted', stop: 'stopped', end: 'ended', 'remove-orphan': 'removed orphan'}[a.kind]
+    const verb = (pass.dryRun ? PLAN_VERBS : ACTION_VERBS)[a.kind]
     lines.push(`${pass.dryRun ? 'would ' : ''}${verb.padEnd(pass.dryRun ? 8 : 14)} ${who.padEnd(20)} ${a.node ? `on ${a.node}` : ''}  ${a.detail}${mark}`.trimEnd())
   }
 
+  for (const n of pass.nodes) lines.unshift(`node ${n.node.padEnd(14)} ${n.from} -> ${paint.nodeState(n.to, color)}: ${n.reason}`)
+  for (const b of pass.backoff) lines.push(`${paint.warn('back-off', color)}       ${`${b.job}.${b.instance}`.padEnd(20)} restarts after ${new Date(b.until).toISOString()}: ${b.why}`)
   for (const p of pass.pending) lines.push(`${paint.warn('pending', color)}        ${`${p.job}.${p.instance}`.padEnd(20)} ${p.reason}`)
   for (const u of pass.unobserved) lines.push(`${paint.warn('unreachable', color)}    node ${u.node}: ${u.error}`)
   if (pass.convergedBy) lines.unshift(`A daemon (pid ${pass.convergedBy.pid} on ${pass.convergedBy.hostname}) converges this cluster: the change was recorded and its next pass applied it.`)

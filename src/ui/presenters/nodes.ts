@@ -11,6 +11,12 @@ export interface NodeJson {
   id: string
   name: string
   state: string
+  /** What the operator asked: ready, cordoned or draining (state differs while heartbeats fail). */
+  adminState: string
+  missedHeartbeats: number
+  heartbeatError: string | null
+  stateSince: string | null
+  usage: {load1: number | null; memAvailableBytes: number | null; at: string} | null
   address: {host: string; port: number | null; user: string | null}
   resolvedAddress: string
   runtime: string
@@ -39,6 +45,11 @@ export function nodeToJson(node: Node, options: {inventory?: boolean} = {}): Nod
     id: node.id,
     name: node.name,
     state: node.state,
+    adminState: node.adminState,
+    missedHeartbeats: node.missedHeartbeats,
+    heartbeatError: node.heartbeatError,
+    stateSince: node.stateSince === null ? null : iso(node.stateSince),
+    usage: node.usage ? {load1: node.usage.load1, memAvailableBytes: node.usage.memAvailableBytes, at: iso(node.usage.at)} : null,
     address: {...node.address},
     resolvedAddress: node.resolvedAddress,
     runtime: node.runtime,

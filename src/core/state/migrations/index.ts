@@ -5,6 +5,7 @@ import * as m0002 from './0002-events.js'
 import * as m0003 from './0003-jobs-tasks.js'
 import * as m0004 from './0004-job-generation.js'
 import * as m0005 from './0005-leases.js'
+import * as m0006 from './0006-failure-watch.js'
 
 export interface Migration {
   version: number
@@ -12,4 +13,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a released migration never changes. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005]
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006]

@@ -43,6 +43,22 @@ describe('core/state/lease', () => {
     expect(acquireLease(store, a, 10_000).ok).to.equal(false)
   })
 
+  it('is taken over at once when its holder is known to be gone (a killed process of this machine)', () => {
+    acquireLease(store, a, 10_000)
+    expect(acquireLease(store, b, 10_000, {holderGone: (l) => l.holder === 'x'}).ok).to.equal(false)
+    expect(acquireLease(store, b, 10_000, {holderGone: (l) => l.holder === 'a'}).ok).to.equal(true)
+  })
+
+  it('holderGone: only a dead pid of this machine counts', async () => {
+    const {holderGone} = await import('../../../../src/core/reconcile/controller.js')
+    const os = await import('node:os')
+    const lease = {name: 'controller', holder: 'h', kind: 'daemon' as const, acquiredAt: 0, expiresAt: 1, hostname: os.hostname(), pid: 2 ** 22 + 12345}
+    expect(holderGone(lease)).to.equal(true)
+    expect(holderGone({...lease, pid: process.pid})).to.equal(false)
+    expect(holderGone({...lease, pid: 1})).to.equal(false)
+    expect(holderGone({...lease, hostname: 'elsewhere.example'})).to.equal(false)
+  })
+
   it('is released only by its holder', () => {
     acquireLease(store, a, 10_000)
     expect(releaseLease(store, 'b')).to.equal(false)

@@ -75,6 +75,27 @@ describe('core/state/migrations', () => {
     expect(() => db.prepare(`INSERT INTO leases (name, holder, kind, pid, hostname, acquired_at, expires_at) VALUES ('other', 'y', 'robot', 1, 'h', 0, 1)`).run()).to.throw(/CHECK/)
   })
 
+  it('0006 splits the admin state from the observed one and adds heartbeat, move and health columns', () => {
+    migrate(db, MIGRATIONS, 5)
+    const insert = db.prepare(`INSERT INTO nodes (id, name, host, resolved_address, runtime, state, cap_cpu_milli, cap_mem_bytes, cap_disk_bytes, cap_gpus, inventory, inventoried_at, created_at)
+      VALUES (?, ?, 'h', 'root@h:22', 'podman', ?, 1000, 1, 1, 0, '{}', 0, 0)`)
+    insert.run('n1', 'a', 'cordoned')
+    insert.run('n2', 'b', 'down')
+    db.prepare(`INSERT INTO jobs (id, name, kind, spec, spec_hash, instances, state, created_at, updated_at) VALUES ('j1', 'web', 'service', '{}', 'h', 2, 'active', 0, 0)`).run()
+    db.prepare(`INSERT INTO tasks (id, job_id, instance, node_id, state, spec_hash, created_at, updated_at) VALUES ('t1', 'j1', 0, 'n1', 'running', 'h', 0, 0)`).run()
+    migrate(db, MIGRATIONS, 6)
+    expect(db.prepare(`SELECT name, state, admin_state, missed_heartbeats FROM nodes ORDER BY name`).all()).to.deep.equal([
+      {name: 'a', state: 'cordoned', admin_state: 'cordoned', missed_heartbeats: 0},
+      {name: 'b', state: 'down', admin_state: 'ready', missed_heartbeats: 0},
+    ])
+    expect(() => db.prepare(`UPDATE nodes SET admin_state = 'down'`).run()).to.throw(/CHECK/)
+    expect(db.prepare(`SELECT replaces, health_failures, health_checked_at FROM tasks`).get()).to.deep.equal({replaces: null, health_failures: 0, health_checked_at: null})
+    db.pragma('foreign_keys = ON')
+    db.prepare(`INSERT INTO orphan_sightings (node_id, container_name, first_seen_at) VALUES ('n1', 'c', 1)`).run()
+    db.prepare(`DELETE FROM nodes WHERE id = 'n1'`).run()
+    expect(db.prepare(`SELECT count(*) AS n FROM orphan_sightings`).get()).to.deep.equal({n: 0})
+  })
+
   it('is idempotent: migrating twice changes nothing', () => {
     migrate(db)
     const schema = db.prepare(`SELECT sql FROM sqlite_schema ORDER BY name`).all()

@@ -1,0 +1,120 @@
+/**
+ * One observation of one node, as one remote command: its heartbeat (the first line,
+ * printed before anything slow runs), its load and free memory, the due health
+ * checks of its tasks (run in parallel, from the node), and the state of every
+ * container carrying this cluster's label. Pure: the script builder and the parser.
+ *
+ * Output, line by line (MARK = `@@clusterctl`):
+ *   MARK heartbeat NODE_TIME_NS
+ *   MARK usage LOAD1 MEM_AVAILABLE_KB
+ *   MARK health INDEX EXIT_CODE             (one per probe, in completion order)
+ *   MARK list-begin / <runtime listing> / MARK list-end EXIT_CODE
+ * The listing is captured first and printed after every probe finished, so probe
+ * lines can never land inside it.
+ */
+import type {HealthCheckSpec} from '../model/job.js'
+import type {ContainerRuntime} from '../../runtime/types.js'
+import {toShellCommand} from '../../ssh/quote.js'
+
+export const MARK = '@@clusterctl'
+
+export interface HealthProbe {
+  taskId: string
+  /** What runs on the node; the script adds the timeout. */
+  argv: string[]
+  timeoutMs: number
+}
+
+export function observeArgv(listArgv: readonly string[], probes: readonly HealthProbe[]): string[] {
+  const lines = [
+    `echo "${MARK} heartbeat $(date +%s%N 2>/dev/null)"`,
+    `echo "${MARK} usage $(cut -d' ' -f1 /proc/loadavg 2>/dev/null) $(awk '/^MemAvailable:/ {print $2; exit}' /proc/meminfo 2>/dev/null)"`,
+  ]
+  probes.forEach((probe, i) => {
+    const seconds = Math.max(1, Math.ceil(probe.timeoutMs / 1000))
+    lines.push(`( timeout -s KILL ${seconds} ${toShellCommand(probe.argv)} </dev/null >/dev/null 2>&1; echo "${MARK} health ${i} $?" ) &`)
+  })
+  lines.push(`list=$(${toShellCommand(listArgv)}); rc=$?`, 'wait', `printf '%s\\n' "${MARK} list-begin" "$list" "${MARK} list-end $rc"`)
+  return ['sh', '-c', lines.join('\n')]
+}
+
+export interface ParsedObservation {
+  heartbeat: boolean
+  usage: {load1: number | null; memAvailableBytes: number | null} | null
+  /** Exit code per probe index. */
+  health: Map<number, number>
+  /** The runtime listing and its exit code; null when the output stopped before it. */
+  listing: {stdout: string; code: number} | null
+}
+
+export function hasHeartbeat(stdout: string): boolean {
+  return stdout.includes(`${MARK} heartbeat`)
+}
+
+export function parseObservation(stdout: string): ParsedObservation {
+  const out: ParsedObservation = {heartbeat: false, usage: null, health: new Map(), listing: null}
+  const lines = stdout.split('\n')
+  let listStart = -1
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!
+    if (!line.startsWith(MARK)) continue
+    const [, kind, a, b] = line.split(' ')
+    if (kind === 'heartbeat') out.heartbeat = true
+    else if (kind === 'usage') out.usage = {load1: numberOrNull(a), memAvailableBytes: kb(b)}
+    else if (kind === 'health' && a !== undefined && b !== undefined) out.health.set(Number(a), Number(b))
+    else if (kind === 'list-begin') listStart = i
+    else if (kind === 'list-end' && listStart >= 0) {
+      out.listing = {stdout: lines.slice(listStart + 1, i).join('\n'), code: Number(a)}
+      break
+    }
+  }
+
+  return out
+}
+
+function numberOrNull(text: string | undefined): number | null {
+  if (text === undefined || text === '') return null
+  const n = Number(text)
+  return Number.isFinite(n) ? n : null
+}
+
+function kb(text: string | undefined): number | null {
+  const n = numberOrNull(text)
+  return n === null ? null : n * 1024
+}
+
+/** What a failed probe's exit code means, for the task's health message. */
+export function describeProbeExit(code: number, timeoutMs: number): string {
+  if (code === 0) return 'passed'
+  if (code === 124 || code === 137) return `no answer within ${timeoutMs / 1000}s`
+  if (code === 127) return 'the check command was not found on the node'
+  return `failed (exit ${code})`
+}
+
+/**
+ * The command a health check runs on the node: http and tcp reach the task's published
+ * port at the node's own address; cmd runs inside the container.
+ */
+export function probeArgv(check: HealthCheckSpec, target: {host: string; hostPort: number | null; containerName: string; runtime: ContainerRuntime; execId: string}): string[] | null {
+  if (check.type === 'cmd') return check.command ? target.runtime.execArgv(target.containerName, ['sh', '-c', check.command], target.execId) : null
+  if (target.hostPort === null) return null
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host
+  const seconds = String(Math.max(1, Math.ceil(check.timeoutMs / 1000)))
+  if (check.type === 'http') {
+    const path = check.path ?? '/'
+    const url = `http://${host}:${target.hostPort}${path.startsWith('/') ? path : `/${path}`}`
+    return ['sh', '-c', HTTP_PROBE, 'clusterctl-http-check', url, seconds]
+  }
+
+  return ['sh', '-c', TCP_PROBE, 'clusterctl-tcp-check', target.host, String(target.hostPort), seconds]
+}
+
+/** $1 URL, $2 seconds. A 2xx or 3xx status passes (curl -f / wget fail on 4xx and 5xx). */
+const HTTP_PROBE = `if command -v curl >/dev/null 2>&1; then exec curl -fsS -o /dev/null --max-time "$2" "$1"
+elif command -v wget >/dev/null 2>&1; then exec wget -q -O /dev/null -T "$2" "$1"
+else echo "neither curl nor wget on the node" >&2; exit 127; fi`
+
+/** $1 host, $2 port, $3 seconds. */
+const TCP_PROBE = `if command -v nc >/dev/null 2>&1; then exec nc -z -w "$3" "$1" "$2"
+elif command -v bash >/dev/null 2>&1; then exec bash -c ': <"/dev/tcp/$0/$1"' "$1" "$2"
+else echo "neither nc nor bash on the node" >&2; exit 127; fi`
