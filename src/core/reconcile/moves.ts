@@ -20,9 +20,15 @@ export interface MoveSettings {
   maxPerPass: number
   /** Strategy score gain (0..1) that justifies a move on its own. Default 0.25. */
   strategyGain: number
+  /**
+   * Running tasks examined per pass (each costs a ranking over the cluster). Tasks whose
+   * node misses one of their preferences come first; the rest take turns from pass to
+   * pass (rotated by the seed). Default 64: a pass over 10,000 tasks stays cheap.
+   */
+  maxCandidates: number
 }
 
-export const DEFAULT_MOVES: Readonly<MoveSettings> = Object.freeze({maxPerPass: 2, strategyGain: 0.25})
+export const DEFAULT_MOVES: Readonly<MoveSettings> = Object.freeze({maxPerPass: 2, strategyGain: 0.25, maxCandidates: 64})
 
 export interface MoveCandidate {
   request: TaskRequest
@@ -45,7 +51,7 @@ export function planMoves(snapshot: Snapshot, candidates: readonly MoveCandidate
   const moves: PlannedMove[] = []
   const movedJobs = new Set<string>()
   let current = snapshot
-  for (const c of candidates) {
+  for (const c of examined(snapshot, candidates, options.seed, settings.maxCandidates)) {
     if (moves.length >= settings.maxPerPass) break
     if (movedJobs.has(c.request.jobId)) continue
     const ranking = rankNodesFor(current, c.request, {seed: options.seed, current: {nodeId: c.nodeId, hostPorts: c.hostPorts}})
@@ -71,4 +77,20 @@ export function planMoves(snapshot: Snapshot, candidates: readonly MoveCandidate
   }
 
   return moves
+}
+
+/** The candidates examined this pass: unmet preferences first, then a rotating window of the rest. */
+function examined(snapshot: Snapshot, candidates: readonly MoveCandidate[], seed: number, max: number): MoveCandidate[] {
+  if (candidates.length <= max) return [...candidates]
+  const nodes = new Map(snapshot.nodes.map((n) => [n.id, n]))
+  const unmet: MoveCandidate[] = []
+  const rest: MoveCandidate[] = []
+  for (const c of candidates) {
+    const node = nodes.get(c.nodeId)
+    const misses = c.request.preferences.some((p) => (p.field === 'hostname' ? node?.name : node?.labels[p.field]) !== p.value)
+    ;(misses ? unmet : rest).push(c)
+  }
+
+  const start = rest.length === 0 ? 0 : Math.abs(Math.trunc(seed)) % rest.length
+  return [...unmet, ...rest.slice(start), ...rest.slice(0, start)].slice(0, max)
 }

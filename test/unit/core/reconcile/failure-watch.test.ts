@@ -129,7 +129,7 @@ describe('core/reconcile/moves', () => {
 
   it('moves a task to a node that satisfies its preference, one per job and at most maxPerPass', () => {
     const snapshot: Snapshot = {nodes: [node('h1', {zone: 'a'}), node('h2', {zone: 'b'})], placed: [{taskId: 't1', jobId: 'web', nodeId: 'h1'}, {taskId: 't2', jobId: 'web', nodeId: 'h1'}, {taskId: 't3', jobId: 'api', nodeId: 'h1'}]}
-    const moves = planMoves(snapshot, [{request: request('t1'), nodeId: 'h1', hostPorts: [], label: 'web.0'}, {request: request('t2'), nodeId: 'h1', hostPorts: [], label: 'web.1'}, {request: request('t3', 'api'), nodeId: 'h1', hostPorts: [], label: 'api.0'}], {seed: 1, settings: {maxPerPass: 1, strategyGain: 0.25}})
+    const moves = planMoves(snapshot, [{request: request('t1'), nodeId: 'h1', hostPorts: [], label: 'web.0'}, {request: request('t2'), nodeId: 'h1', hostPorts: [], label: 'web.1'}, {request: request('t3', 'api'), nodeId: 'h1', hostPorts: [], label: 'api.0'}], {seed: 1, settings: {maxPerPass: 1, strategyGain: 0.25, maxCandidates: 64}})
     expect(moves).to.have.length(1)
     expect(moves[0]).to.deep.include({taskId: 't1', from: {nodeId: 'h1', nodeName: 'h1'}, to: {nodeId: 'h2', nodeName: 'h2'}})
     expect(moves[0]!.why).to.match(/satisfies more of its preferences/)
@@ -140,5 +140,18 @@ describe('core/reconcile/moves', () => {
     expect(planMoves(here, [{request: request('t1'), nodeId: 'h1', hostPorts: [], label: 'web.0'}], {seed: 1})).to.deep.equal([])
     const cordoned: Snapshot = {nodes: [node('h1', {zone: 'a'}), node('h2', {zone: 'b'}, 'cordoned')], placed: [{taskId: 't1', jobId: 'web', nodeId: 'h1'}]}
     expect(planMoves(cordoned, [{request: request('t1'), nodeId: 'h1', hostPorts: [], label: 'web.0'}], {seed: 1})).to.deep.equal([])
+  })
+})
+
+describe('core/reconcile/moves: bounded work', () => {
+  it('examines at most maxCandidates tasks per pass, those missing a preference first', () => {
+    const node = (id: string, labels: Record<string, string>): SchedNode => ({id, name: id, state: 'ready', labels, allocatable: {cpuMilli: 64_000, memBytes: 64 * 2 ** 30, diskBytes: 0, gpus: 0}, allocated: {cpuMilli: 0, memBytes: 0, diskBytes: 0, gpus: 0}, usedPorts: []})
+    const nodes = [node('a', {zone: 'b'}), node('b', {zone: 'b'}), node('c', {zone: 'c'})]
+    const req = (i: number, prefs: TaskRequest['preferences']): TaskRequest => ({taskId: `t${i}`, jobId: `j${i}`, instance: 0, resources: {cpuMilli: 10, memBytes: 2 ** 20, diskBytes: 0, gpus: 0}, ports: 0, constraints: [], preferences: prefs})
+    const satisfied = Array.from({length: 200}, (_, i) => ({request: req(i, [{field: 'zone', value: 'b'}]), nodeId: i % 2 ? 'a' : 'b', hostPorts: [], label: `j${i}.0`}))
+    const misplaced = {request: req(999, [{field: 'zone', value: 'b'}]), nodeId: 'c', hostPorts: [], label: 'j999.0'}
+    const snapshot: Snapshot = {nodes, placed: [...satisfied, misplaced].map((c) => ({taskId: c.request.taskId, jobId: c.request.jobId, nodeId: c.nodeId}))}
+    const moves = planMoves(snapshot, [...satisfied, misplaced], {seed: 7, settings: {maxPerPass: 2, strategyGain: 0.25, maxCandidates: 5}})
+    expect(moves.map((m) => m.taskId)).to.deep.equal(['t999'])
   })
 })
