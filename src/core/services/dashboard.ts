@@ -1,0 +1,71 @@
+/**
+ * What the terminal dashboard reads and does, through the same services as the
+ * CLI commands: one consistent snapshot of the state file per refresh, and
+ * cordon / uncordon / drain / scale / stop a task / logs. It never takes the
+ * controller lease itself (scale does what `clusterctl scale` does: one pass, or
+ * the running daemon's next pass).
+ */
+import {stripVTControlCharacters} from 'node:util'
+
+import type {ClusterEvent} from '../model/event.js'
+import type {Node} from '../model/node.js'
+import type {Job, Task} from '../model/task.js'
+import {listEvents} from '../state/events.js'
+import {listJobs, listTasks} from '../state/jobs.js'
+import {listNodes} from '../state/nodes.js'
+import type {ServiceContext} from './context.js'
+import {scaleJob, stopTask, taskLogs} from './jobs.js'
+import {setSchedulable, startDrain} from './nodes.js'
+
+/** Events handed to a dashboard that has none yet; later reads bring only newer ones. */
+export const FIRST_EVENTS = 300
+
+export interface ClusterSnapshot {
+  at: number
+  nodes: Node[]
+  jobs: Job[]
+  tasks: Task[]
+  events: ClusterEvent[]
+}
+
+/** Nodes, jobs, live tasks and the events after `afterEventId`, in one read transaction. */
+export function clusterSnapshot(ctx: Pick<ServiceContext, 'store' | 'clock'>, afterEventId = 0): ClusterSnapshot {
+  const {store} = ctx
+  return store.read(() => ({
+    at: ctx.clock.now(),
+    nodes: listNodes(store),
+    jobs: listJobs(store),
+    tasks: listTasks(store, {live: true}),
+    events: listEvents(store, {afterId: afterEventId, limit: afterEventId === 0 ? FIRST_EVENTS : 1000}),
+  }))
+}
+
+/** The dashboard's source (src/ui/dashboard/types.ts `DashboardSource`), over the services. */
+export function dashboardSource(ctx: ServiceContext, label: string) {
+  return {
+    label,
+    snapshot: (afterEventId: number) => clusterSnapshot(ctx, afterEventId),
+    setSchedulable: (node: string, schedulable: boolean) => ({changed: setSchedulable(ctx, node, schedulable).changed}),
+    drain: (node: string) => ({changed: startDrain(ctx, node).changed}),
+    stopTask: (taskId: string) => ({changed: stopTask(ctx, taskId).changed}),
+    async scale(job: string, instances: number) {
+      const {pass} = await scaleJob(ctx, job, instances)
+      return {
+        instances,
+        pending: pass.pending.filter((p) => p.job === job).map((p) => `${p.job}.${p.instance}: ${p.reason}`),
+        failed: pass.actions.filter((a) => a.job === job && !a.ok).length,
+        convergedBy: pass.convergedBy ? `the daemon, pid ${pass.convergedBy.pid} on ${pass.convergedBy.hostname}` : null,
+      }
+    },
+    async logs(taskId: string, tail: number): Promise<string[]> {
+      const chunks: Buffer[] = []
+      const collect = (chunk: Buffer): void => {
+        chunks.push(chunk)
+      }
+
+      await taskLogs(ctx, taskId, {follow: false, tail, onStdout: collect, onStderr: collect})
+      const text = stripVTControlCharacters(Buffer.concat(chunks).toString('utf8'))
+      return text.split(/\r?\n/).slice(-tail).filter((line, i, all) => i < all.length - 1 || line !== '')
+    },
+  }
+}

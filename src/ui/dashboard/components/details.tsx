@@ -1,0 +1,180 @@
+/** Detail views: a job (spec, instances, pending reasons, recent events), a node, a task's logs. Presentational. */
+import {Box, Text} from 'ink'
+
+import {allocatableOf, type Node} from '../../../core/model/node.js'
+import {formatBytes, formatCpu, type Resources} from '../../../core/model/resources.js'
+import type {Job, Task} from '../../../core/model/task.js'
+import {nodeFindings} from '../findings.js'
+import {ago} from '../../presenters/nodes.js'
+import {type ColumnSpec, contentWidth, fit} from '../format.js'
+import type {LogEntry} from '../selectors.js'
+import {Table, type TableRow} from './table.js'
+import {colorOf, nodeStateTone, useColor} from './theme.js'
+import {Meter, type Size, taskCellColumns, taskCells} from './views.js'
+
+const clock = (at: number): string => new Date(at).toTimeString().slice(0, 8)
+
+function EventLines({entries, height}: {entries: readonly LogEntry[]; height: number}) {
+  if (height <= 0) return null
+  return (
+    <Box flexDirection="column">
+      <Text bold wrap="truncate">
+        Recent events
+      </Text>
+      {entries.length === 0 ? <Text wrap="truncate">  none</Text> : null}
+      {entries.slice(-Math.max(0, height - 1)).map((e) => (
+        <Text key={e.key} wrap="truncate">{`  ${clock(e.at)}  ${e.type.padEnd(16)} ${e.subject}  ${e.message}`}</Text>
+      ))}
+    </Box>
+  )
+}
+
+const instanceColumns = (tasks: readonly Task[]): ColumnSpec[] => [{header: 'INST', min: 4, align: 'right'}, ...taskCellColumns(tasks), {header: 'REASON', min: 6, grow: 3}]
+
+function instanceRows(tasks: readonly Task[], now: number): TableRow[] {
+  return tasks.map((t) => ({
+    key: t.id,
+    cells: [
+      {text: String(t.instance)},
+      ...taskCells(t, now),
+      {text: t.reason ?? t.healthMessage ?? (t.replaces ? `replaces ${t.replaces.slice(0, 8)}` : '-'), tone: t.state === 'pending' ? 'warn' : 'muted'},
+    ],
+  }))
+}
+
+function resourcesText(r: Resources): string {
+  return `cpus ${formatCpu(r.cpuMilli)}, mem ${formatBytes(r.memBytes)}${r.gpus > 0 ? `, gpus ${r.gpus}` : ''}${r.diskBytes > 0 ? `, disk ${formatBytes(r.diskBytes)}` : ''}`
+}
+
+export function specLines(job: Job): string[] {
+  const s = job.spec
+  const health = s.healthCheck ? `${s.healthCheck.type} ${s.healthCheck.type === 'cmd' ? s.healthCheck.command : `:${s.healthCheck.port}${s.healthCheck.path ?? ''}`}` : 'none'
+  const ports = s.ports.map((p) => `${p.containerPort}/${p.protocol}`).join(' ') || 'none'
+  const placement = [...s.constraints.map((c) => `${c.field}:${c.operator}${c.value === undefined ? '' : `:${c.value}`}`), ...s.preferences.map((p) => `prefer ${p.field}=${p.value}`)].join(' ')
+  return [
+    `image ${s.image}${s.command ? `  command ${s.command.join(' ')}` : ''}`,
+    `each ${resourcesText(s.resources)}  ports ${ports}  health ${health}  restart ${s.restart.policy}`,
+    ...(placement ? [`placement ${placement}`] : []),
+  ]
+}
+
+export interface JobDetailProps extends Size {
+  name: string
+  job: Job | undefined
+  tasks: readonly Task[]
+  events: readonly LogEntry[]
+  selected: number
+  now: number
+}
+
+export function JobDetail({name, job, tasks, events, selected, now, width, height}: JobDetailProps) {
+  const color = useColor()
+  if (!job) return <Text>{`Job ${name} is gone (removed). esc goes back.`}</Text>
+  const running = tasks.filter((t) => t.state === 'running').length
+  const pending = tasks.filter((t) => t.state === 'pending')
+  const spec = specLines(job)
+  const top = 1 + spec.length + 1
+  const tableHeight = Math.min(tasks.length + 1, Math.max(3, Math.floor((height - top) / 2)))
+  const pendingShown = pending.slice(0, Math.max(0, Math.min(3, height - top - tableHeight - 3)))
+  const pendingHeight = pendingShown.length > 0 ? pendingShown.length + 2 : 0
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Text wrap="truncate">
+        <Text bold>{`Job ${job.name}`}</Text>
+        {`  ${job.kind}, ${job.state}  ${job.state === 'active' ? job.instances : 0} wanted: `}
+        <Text color={colorOf(running < job.instances && job.state === 'active' ? 'warn' : 'ok', color)}>{`${running} running`}</Text>
+        {pending.length > 0 ? <Text color={colorOf('warn', color)}>{`, ${pending.length} pending`}</Text> : null}
+      </Text>
+      {spec.map((line) => (
+        <Text key={line} wrap="truncate">{`  ${line}`}</Text>
+      ))}
+      <Text> </Text>
+      <Table columns={instanceColumns(tasks)} rows={instanceRows(tasks, now)} width={width} height={tableHeight} selected={selected} empty="no live instances" />
+      {pendingShown.length > 0 ? (
+        <Box flexDirection="column">
+          <Text> </Text>
+          <Text bold color={colorOf('warn', color)} wrap="truncate">{`Pending (${pending.length})`}</Text>
+          {pendingShown.map((t) => (
+            <Text key={t.id} wrap="truncate">{`  ${job.name}.${t.instance}: ${t.reason ?? 'waiting to be placed'}`}</Text>
+          ))}
+        </Box>
+      ) : null}
+      <Text> </Text>
+      <EventLines entries={events} height={height - top - tableHeight - pendingHeight - 1} />
+    </Box>
+  )
+}
+
+export interface NodeDetailProps extends Size {
+  name: string
+  node: Node | undefined
+  allocated: Resources
+  tasks: readonly Task[]
+  events: readonly LogEntry[]
+  selected: number
+  now: number
+}
+
+export function NodeDetail({name, node, allocated, tasks, events, selected, now, width, height}: NodeDetailProps) {
+  const color = useColor()
+  if (!node) return <Text>{`Node ${name} is gone (removed). esc goes back.`}</Text>
+  const total = allocatableOf(node)
+  const findings = nodeFindings(node)
+  const usage = node.usage
+  const shownFindings = findings.slice(0, 3)
+  const top = 6 + Math.max(1, shownFindings.length) + 1
+  const tableHeight = Math.min(tasks.length + 1, Math.max(3, Math.floor((height - top) / 2)))
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Text wrap="truncate">
+        <Text bold>{`Node ${node.name}`}</Text>
+        {'  '}
+        <Text color={colorOf(nodeStateTone(node.state), color)}>{node.state}</Text>
+        {`${node.state !== node.adminState ? ` (asked: ${node.adminState})` : ''}${node.stateSince === null ? '' : ` for ${ago(node.stateSince, now)}`}  ${node.resolvedAddress}  ${node.runtime}`}
+      </Text>
+      <Text wrap="truncate">{`  last heartbeat ${node.lastSeenAt === null ? 'never' : `${ago(node.lastSeenAt, now)} ago`}  load ${usage?.load1 ?? '-'}  mem available ${usage?.memAvailableBytes == null ? '-' : formatBytes(usage.memAvailableBytes)}  labels ${Object.entries(node.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-'}`}</Text>
+      <Meter label="  CPU" used={allocated.cpuMilli} total={total.cpuMilli} text={`${formatCpu(allocated.cpuMilli)} / ${formatCpu(total.cpuMilli)} cores`} width={width} />
+      <Meter label="  Memory" used={allocated.memBytes} total={total.memBytes} text={`${formatBytes(allocated.memBytes)} / ${formatBytes(total.memBytes)}`} width={width} />
+      <Meter label="  GPU" used={allocated.gpus} total={total.gpus} text={total.gpus === 0 ? 'no GPUs' : `${allocated.gpus} / ${total.gpus}`} width={width} />
+      <Text bold wrap="truncate">
+        Findings
+      </Text>
+      {shownFindings.length === 0 ? <Text wrap="truncate">  none</Text> : null}
+      {shownFindings.map((f) => (
+        <Text key={f.text} wrap="truncate" color={colorOf(f.severity === 'error' ? 'bad' : 'warn', color)}>{`  ${f.text}`}</Text>
+      ))}
+      <Text> </Text>
+      <Table
+        columns={instanceColumns(tasks).map((c) => (c.header === 'INST' ? {header: 'TASK', min: contentWidth(tasks.map((t) => `${t.jobName}.${t.instance}`), 6, 28), grow: 1} : c)).filter((c) => c.header !== 'NODE')}
+        rows={instanceRows(tasks, now).map((r) => {
+          const t = tasks.find((x) => x.id === r.key)!
+          return {key: r.key, cells: [{text: `${t.jobName}.${t.instance}`}, ...r.cells.slice(2)]}
+        })}
+        width={width}
+        height={tableHeight}
+        selected={selected}
+        empty="no tasks on this node"
+      />
+      <Text> </Text>
+      <EventLines entries={events} height={height - top - tableHeight - 1} />
+    </Box>
+  )
+}
+
+export function LogsView({label, lines, error, width, height}: {label: string; lines: readonly string[] | null; error: string | null} & Size) {
+  const color = useColor()
+  const room = Math.max(0, height - 1)
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Text bold wrap="truncate">{`Logs of ${label}  (last ${room} lines; r reloads, esc goes back)`}</Text>
+      {error !== null ? <Text color={colorOf('bad', color)} wrap="truncate">{error}</Text> : null}
+      {error === null && lines === null ? <Text wrap="truncate">loading...</Text> : null}
+      {error === null && lines !== null && lines.length === 0 ? <Text wrap="truncate">(no output)</Text> : null}
+      {(lines ?? []).slice(-room).map((line, i) => (
+        <Text key={i} wrap="truncate">
+          {fit(line, width).trimEnd() || ' '}
+        </Text>
+      ))}
+    </Box>
+  )
+}

@@ -1,0 +1,135 @@
+/** Builders of plain model objects and snapshots for the dashboard's tests. */
+import type {ClusterEvent} from '../../../../src/core/model/event.js'
+import type {Inventory} from '../../../../src/core/model/inventory.js'
+import type {JobSpec} from '../../../../src/core/model/job.js'
+import type {Node} from '../../../../src/core/model/node.js'
+import type {Job, Task} from '../../../../src/core/model/task.js'
+import type {DashboardSnapshot} from '../../../../src/ui/dashboard/types.js'
+
+export const Gi = 1024 ** 3
+export const Mi = 1024 ** 2
+/** The snapshots' "now". */
+export const NOW = Date.UTC(2026, 0, 1, 12, 0, 0)
+
+function inventory(threads: number, memBytes: number): Inventory {
+  return {
+    hostname: 'host',
+    os: {id: 'debian', name: 'Debian', version: '12', prettyName: 'Debian 12'},
+    kernel: '6.1.0',
+    arch: 'x86_64',
+    cpu: {model: 'cpu', sockets: 1, cores: threads, threads},
+    memory: {totalBytes: memBytes, availableBytes: memBytes},
+    disks: [],
+    dataDisk: null,
+    gpus: [],
+    network: [],
+    runtimes: {podman: {version: '4.9', usable: true, problem: null}, containerd: {version: null, usable: false, problem: 'not installed'}},
+    cgroupVersion: 2,
+    load: null,
+    uptimeSeconds: 100,
+    clockOffsetMs: 0,
+    probeMs: 10,
+  }
+}
+
+export function aNode(name: string, init: Partial<Node> = {}): Node {
+  const capacity = {cpuMilli: 4000, memBytes: 8 * Gi, diskBytes: 100 * Gi, gpus: 0}
+  return {
+    id: `node-${name}`,
+    name,
+    address: {host: name, port: null, user: 'root'},
+    resolvedAddress: `root@${name}:22`,
+    keyPath: null,
+    sudo: false,
+    runtime: 'podman',
+    hostKey: null,
+    state: 'ready',
+    adminState: 'ready',
+    missedHeartbeats: 0,
+    heartbeatError: null,
+    stateSince: NOW - 3_600_000,
+    usage: {load1: 0.5, memAvailableBytes: 6 * Gi, at: NOW - 1000},
+    labels: {},
+    declared: {},
+    capacity,
+    reserved: {cpuMilli: 0, memBytes: 0, diskBytes: 0, gpus: 0},
+    inventory: inventory(4, 8 * Gi),
+    inventoriedAt: NOW - 3_600_000,
+    createdAt: NOW - 3_600_000,
+    lastSeenAt: NOW - 2000,
+    ...init,
+  }
+}
+
+export function aJob(name: string, init: Partial<Job> & {cpuMilli?: number; memBytes?: number} = {}): Job {
+  const {cpuMilli = 1000, memBytes = 1 * Gi, ...rest} = init
+  const spec: JobSpec = {
+    name,
+    kind: 'service',
+    image: 'localhost/test:latest',
+    command: null,
+    env: {},
+    resources: {cpuMilli, memBytes, diskBytes: 0, gpus: 0},
+    instances: 2,
+    ports: [{containerPort: 8080, protocol: 'tcp', name: null}],
+    volumes: [],
+    constraints: [],
+    preferences: [],
+    healthCheck: null,
+    restart: {policy: 'always', maxRetries: 0},
+    labels: {},
+    strategy: null,
+    runtime: null,
+    upgrade: {minimumHealthCapacity: 1, maximumOverCapacity: 1},
+  }
+  return {id: `job-${name}`, name, kind: 'service', spec, specHash: 'hash', instances: spec.instances, generation: 0, state: 'active', createdAt: NOW - 600_000, updatedAt: NOW - 600_000, ...rest}
+}
+
+export function aTask(job: Job, instance: number, node: string | null, init: Partial<Task> = {}): Task {
+  return {
+    id: `task-${job.name}-${instance}-${node ?? 'none'}`,
+    jobId: job.id,
+    jobName: job.name,
+    instance,
+    nodeId: node ? `node-${node}` : null,
+    nodeName: node,
+    state: node ? 'running' : 'pending',
+    desired: 'run',
+    health: node ? 'healthy' : 'unknown',
+    healthFailures: 0,
+    healthCheckedAt: null,
+    healthMessage: null,
+    replaces: null,
+    containerName: node ? `ctl-${job.name}-${instance}` : null,
+    hostPorts: node ? [{containerPort: 8080, hostPort: 31000 + instance, protocol: 'tcp'}] : [],
+    specHash: 'hash',
+    reason: node ? null : '0/2 nodes fit: 2 insufficient mem (need 64Gi, max free 7Gi)',
+    reasonData: null,
+    restarts: 0,
+    exitCode: null,
+    createdAt: NOW - 300_000,
+    updatedAt: NOW - 300_000,
+    startedAt: node ? NOW - 240_000 : null,
+    finishedAt: null,
+    ...init,
+  }
+}
+
+let nextEvent = 1
+export function anEvent(type: string, subjectKind: ClusterEvent['subjectKind'], subject: string, message: string, data: Record<string, unknown> = {}): ClusterEvent {
+  const id = nextEvent++
+  return {id, at: NOW - 10_000 + id, type, subjectKind, subject, message, data}
+}
+
+/** Two ready nodes and a cordoned one; `web` with two running instances and one pending, `db` with one. */
+export function aCluster(): DashboardSnapshot {
+  const web = aJob('web', {instances: 3})
+  const db = aJob('db', {instances: 1, cpuMilli: 2000, memBytes: 4 * Gi})
+  return {
+    at: NOW,
+    nodes: [aNode('h1'), aNode('h2'), aNode('h3', {state: 'cordoned', adminState: 'cordoned'})],
+    jobs: [web, db],
+    tasks: [aTask(web, 0, 'h1'), aTask(web, 1, 'h2'), aTask(web, 2, null), aTask(db, 0, 'h1')],
+    events: [anEvent('node.added', 'node', 'h1', 'added root@h1:22'), anEvent('job.created', 'job', 'web', 'created: service'), anEvent('node.cordoned', 'node', 'h3', 'cordoned: takes no new work; running tasks stay')],
+  }
+}
