@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {UserError} from '../core/errors.js'
 import {runDaemon} from '../core/reconcile/daemon.js'
+import {runDaemonWithDashboard, wantsDashboard} from '../daemon-dashboard.js'
 import {parseDurationMs} from '../core/spec/validate.js'
 
 export default class Daemon extends BaseCommand<typeof Daemon> {
@@ -10,10 +11,15 @@ export default class Daemon extends BaseCommand<typeof Daemon> {
   static override summary = 'Run the reconcile pass in a loop, as the one controller of the cluster, until SIGINT or SIGTERM.'
   static override description = `Only one controller acts at a time: the daemon holds a lease in the state file (renewed every pass; it lapses three intervals, at least 15 s, after the last renewal, so a daemon killed with -9 blocks others only that long). A second daemon stands by until the lease is free. One-shot commands (run, apply, scale, ...) record their change and wait for the daemon's next pass; schedule refuses to race it. Prints one line per action, change of pending work or lease change. SIGINT or SIGTERM: the current pass finishes, the lease is released, exit 0.
 
-The failure-watch features (heartbeats and node states, health checks, restart back-off, partitions, moving work to better nodes, drain) and the Ink dashboard are not in this version: the pass replaces exited or vanished containers and removes orphans, every interval.`
-  static override examples = ['<%= config.bin %> daemon', '<%= config.bin %> daemon --interval 5s']
+Every pass observes every node (one SSH round trip: heartbeat, health checks, containers). A node that misses a heartbeat is suspect (no new work); after two misses and --down-after of silence it is down (or unreachable, when it refuses us) and its tasks are replaced elsewhere; when it answers again, the surplus old tasks are stopped. Exited containers and unhealthy tasks are replaced with exponential back-off; draining nodes are emptied make-before-break; running tasks move to clearly better nodes, two per pass. See docs/failure-handling.md.
+
+On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its own log in the Events view; q (or ctrl-c) stops it cleanly. On a pipe, or with --no-tui, it prints plain log lines.`
+  static override examples = ['<%= config.bin %> daemon', '<%= config.bin %> daemon --interval 5s', '<%= config.bin %> daemon --no-tui >> /var/log/clusterctl.log']
   static override flags = {
-    interval: Flags.string({description: 'Time between passes, e.g. 2s or 500ms.', default: '2s'}),
+    interval: Flags.string({description: 'Time between the starts of two passes, e.g. 2s or 500ms.', default: '2s'}),
+    tui: Flags.boolean({description: 'On a terminal, show the dashboard with the daemon in it (q stops the daemon); --no-tui prints plain log lines, as on a pipe.', default: true, allowNo: true}),
+    'down-after': Flags.string({description: 'Silence after which a node that keeps missing heartbeats is down and its tasks are replaced elsewhere.', default: '4s'}),
+    'heartbeat-timeout': Flags.string({description: 'How long a pass waits for each node\'s heartbeat before counting it missed.', default: '1500ms'}),
   }
 
   public async run(): Promise<void> {
@@ -25,14 +31,33 @@ The failure-watch features (heartbeats and node states, health checks, restart b
     }
 
     if (intervalMs < 100) throw new UserError('--interval must be at least 100ms.')
+    const duration = (flag: 'down-after' | 'heartbeat-timeout'): number => {
+      try {
+        return parseDurationMs(this.flags[flag], `--${flag}`)
+      } catch {
+        throw new UserError(`--${flag} expects a duration like 4s or 1500ms, got ${JSON.stringify(this.flags[flag])}.`)
+      }
+    }
+
+    const downAfterMs = duration('down-after')
+    const heartbeatTimeoutMs = duration('heartbeat-timeout')
+    if (heartbeatTimeoutMs < 100) throw new UserError('--heartbeat-timeout must be at least 100ms.')
     const controller = new AbortController()
     const stop = (): void => controller.abort()
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
     try {
-      await runDaemon(await this.services({ssh: true}), {
+      const ctx = await this.services({ssh: true})
+      const passOptions = {heartbeat: {downAfterMs, missesToDown: 2}, observe: {heartbeatTimeoutMs}}
+      if (wantsDashboard(this.flags.tui, process.stdin, process.stdout)) {
+        await runDaemonWithDashboard(ctx, {intervalMs, passOptions, controller, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr})
+        return
+      }
+
+      await runDaemon(ctx, {
         intervalMs,
         signal: controller.signal,
+        passOptions,
         log: (line) => this.log(`${new Date().toISOString()} ${line}`),
       })
     } finally {
