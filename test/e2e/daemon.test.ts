@@ -107,7 +107,8 @@ describe('e2e: daemon and controller lease', function () {
     const [task] = (await cli.run(['ps', 'keep', '--json'])).json<Array<{id: string; node: string; containerName: string}>>()
     const host = getTestbed().hosts.find((h) => h.ip === task!.node)!
     expect((await sshRun(getTestbed(), host.name, `podman rm -f ${task!.containerName}`)).code).to.equal(0)
-    await a.waitFor(/ended keep\.0 on .*lost: container disappeared/)
+    // Seen gone (lost), or caught between podman's stop and its removal (exited 0 on TERM): either way it ends.
+    await a.waitFor(/ended keep\.0 on .*(lost: container disappeared|failed: container exited)/)
     await a.waitFor(/started keep\.0 on /)
     const now = (await cli.run(['ps', 'keep', '--json'])).json<Array<{id: string; state: string}>>()
     expect(now.map((t) => t.state)).to.deep.equal(['running'])
