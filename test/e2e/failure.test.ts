@@ -1,6 +1,6 @@
 /**
  * The failure-watch loop against real hosts on a 4-host testbed (h1-h3 from the
- * shared setup, h4 added here): a crashed host's tasks replaced (time measured and
+ * shared setup, fw4 added here): a crashed host's tasks replaced (time measured and
  * printed), a partition healed to exactly N, kill -9 of the controller during a
  * 12-instance run, container and health-check failures, moves to a better node and
  * drain without dropping below N healthy, and no false alarms under CPU load.
@@ -61,13 +61,13 @@ describe('e2e: the failure-watch loop on a 4-host testbed', function () {
   before(async function () {
     this.timeout(120_000)
     tb = getTestbed()
-    if (!tb.hosts.some((h) => h.name === 'h4')) await addHost(tb, {name: 'h4'})
-    full = ['h1', 'h2', 'h3', 'h4'].map((name) => hostByName(tb, name))
+    if (!tb.hosts.some((h) => h.name === 'fw4')) await addHost(tb, {name: 'fw4'})
+    full = ['h1', 'h2', 'h3', 'fw4'].map((name) => hostByName(tb, name))
   })
 
   after(() => {
-    // h4 stays up until the shared teardown, but later suites see the 3 hosts they expect.
-    const i = tb.hosts.findIndex((h) => h.name === 'h4')
+    // fw4 stays up until the shared teardown, but later suites see the 3 hosts they expect.
+    const i = tb.hosts.findIndex((h) => h.name === 'fw4')
     if (i >= 0) tb.hosts.splice(i, 1)
   })
 
@@ -116,7 +116,7 @@ describe('e2e: the failure-watch loop on a 4-host testbed', function () {
     clearTimeout(t)
   }
 
-  /** Nodes named as their testbed hosts (h1..h4), on podman. */
+  /** Nodes named as their testbed hosts (h1-h3 and fw4), on podman. */
   async function addNodes(hosts: TestbedHost[], extra: string[] = []): Promise<void> {
     for (const h of hosts) {
       const r = await cli.run(['add-node', `root@${h.ip}`, '--name', h.name, '--key', tb.keyPath, '--runtime', 'podman', ...extra])
@@ -289,19 +289,19 @@ describe('e2e: the failure-watch loop on a 4-host testbed', function () {
         const r = await cli.run(['schedule', '--dry-run'])
         return /would move/.test(r.stdout) ? r.stdout : undefined
       }, 100).catch(() => 'moves already under way')
-      const onB = await until('both on h4', 60_000, async () => {
+      const onB = await until('both on fw4', 60_000, async () => {
         const ts = await tasks('pref')
-        return running(ts).filter((t) => t.node === 'h4' && t.health === 'healthy').length === 2 && ts.length === 2 ? ts : undefined
+        return running(ts).filter((t) => t.node === 'fw4' && t.health === 'healthy').length === 2 && ts.length === 2 ? ts : undefined
       })
       expect(onB.every((t) => t.replaces !== null)).to.equal(true)
-      if (plan !== 'moves already under way') expect(plan).to.match(/would move\s+pref\.\d\s+on h[123]\s+to h4: h4 satisfies more of its preferences/)
+      if (plan !== 'moves already under way') expect(plan).to.match(/would move\s+pref\.\d\s+on h[123]\s+to fw4: fw4 satisfies more of its preferences/)
 
-      const drain = await cli.run(['node', 'drain', 'h4', '--json'], {timeoutMs: 120_000})
+      const drain = await cli.run(['node', 'drain', 'fw4', '--json'], {timeoutMs: 120_000})
       expect(drain.exitCode, drain.stderr).to.equal(0)
       expect(drain.json<{node: {state: string}; drained: boolean}>()).to.deep.include({drained: true})
       expect(drain.json<{node: {state: string}}>().node.state).to.equal('cordoned')
       const off = await converged('pref', 2)
-      expect(off.map((t) => t.node)).to.not.include('h4')
+      expect(off.map((t) => t.node)).to.not.include('fw4')
     } finally {
       watching = false
       await watcher
