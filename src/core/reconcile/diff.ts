@@ -226,7 +226,7 @@ export function diff(input: DiffInput): Buckets {
         const lost = current.find((t) => givenUp.has(t.id))
         const lostNode = lost ? nodeOf(lost.nodeId) : undefined
         if (lost) {
-          const avoid = avoidedNodes(input, job.id, instance, backoff)
+          const avoid = avoidedNodes(input.recentFailures, job.id, instance, backoff)
           out.place.push({jobId: job.id, instance, restarts: lost.restarts + 1, why: `replaces ${lost.id.slice(0, 8)} (its node ${lostNode?.name ?? lost.nodeName ?? '?'} is ${lostNode?.state ?? 'unreachable'})`, ...(avoid.length ? {avoidNodes: avoid} : {})})
           continue
         }
@@ -282,7 +282,7 @@ function replacementFor(job: Job, instance: number, ended: Task[], input: DiffIn
     if (policy.policy === 'never' || last.restarts >= policy.maxRetries) return null
   }
 
-  const avoid = avoidedNodes(input, job.id, instance, backoff)
+  const avoid = avoidedNodes(input.recentFailures, job.id, instance, backoff)
   const why = `replaces ${last.id.slice(0, 8)} (${last.state})${avoid.length ? `, avoiding ${avoid.join(', ')} where it failed ${backoff.avoidAfterFailures}+ times` : ''}`
   const next: NewTask = {jobId: job.id, instance, restarts: last.restarts + 1, why, ...(avoid.length ? {avoidNodes: avoid} : {})}
   if (last.state !== 'failed') return next // lost with its node: not the task's fault, no back-off
@@ -291,10 +291,11 @@ function replacementFor(job: Job, instance: number, ended: Task[], input: DiffIn
   return next
 }
 
-function avoidedNodes(input: DiffInput, jobId: string, instance: number, backoff: BackoffSettings): string[] {
-  const failures = input.recentFailures?.get(`${jobId}/${instance}`)
-  if (!failures) return []
-  return [...failures].filter(([, n]) => n >= backoff.avoidAfterFailures).map(([name]) => name).sort()
+/** Node names where an instance failed `avoidAfterFailures` times or more recently: its next task keeps off them. */
+export function avoidedNodes(failures: DiffInput['recentFailures'], jobId: string, instance: number, backoff: BackoffSettings = DEFAULT_BACKOFF): string[] {
+  const byNode = failures?.get(`${jobId}/${instance}`)
+  if (!byNode) return []
+  return [...byNode].filter(([, n]) => n >= backoff.avoidAfterFailures).map(([name]) => name).sort()
 }
 
 /** Exponential: base, 2x base, 4x base ... up to max; a task that ran resetAfter or longer starts again at base. */

@@ -15,12 +15,12 @@ import {type HostPortBinding, isLive, type Job, type Task} from '../model/task.j
 import {schedule} from '../scheduler/schedule.js'
 import type {Constraint, Plan, PortRange, SchedNode, Snapshot, TaskRequest} from '../scheduler/types.js'
 import {appendEvent} from '../state/events.js'
-import {clusterId as readClusterId, insertTask, listJobs, listTasksForReconcile, recentFailures, type TaskPatch, updateTask} from '../state/jobs.js'
+import {clusterId as readClusterId, insertTask, listJobs, listTasks, listTasksForReconcile, recentFailures, type TaskPatch, updateTask} from '../state/jobs.js'
 import {listNodes, updateNodeAdminState, updateNodeHeartbeat} from '../state/nodes.js'
 import {orphanSightings, pruneOrphanSightings, recordOrphanSighting} from '../state/orphans.js'
 import type {Store} from '../state/store.js'
 import {connectSpecOf, type ServiceContext} from '../services/context.js'
-import {type BackoffSettings, diff, type NodeObservation} from './diff.js'
+import {avoidedNodes, type BackoffSettings, diff, type NodeObservation} from './diff.js'
 import {applyCheckResult, isCheckDue, isReady} from './health.js'
 import {DEFAULT_HEARTBEAT, discountClusterWideSilence, type HeartbeatOutcome, type HeartbeatSettings, judgeHeartbeat, type NodeTransition} from './heartbeat.js'
 import {type MoveSettings, planMoves} from './moves.js'
@@ -286,7 +286,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const created = newTasks.map((n) => n.task)
   const pendingTasks = [...stillLive.filter((t) => t.state === 'pending'), ...created]
   const pendingById = new Map(pendingTasks.map((t) => [t.id, t]))
-  const requests = pendingTasks.map((t) => requestOf(t, jobsById.get(t.jobId)!, [...(pins.has(t.id) ? [pins.get(t.id)!] : []), ...avoidConstraint(loaded.failures.get(`${t.jobId}/${t.instance}`), options.backoff?.avoidAfterFailures ?? 3)]))
+  const requests = pendingTasks.map((t) => requestOf(t, jobsById.get(t.jobId)!, [...(pins.has(t.id) ? [pins.get(t.id)!] : []), ...avoidConstraint(avoidedNodes(loaded.failures, t.jobId, t.instance, options.backoff))]))
   const plan = pendingTasks.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(schedulable, holding, jobsById), requests, {seed: options.seed ?? now % 2_147_483_647, ...(options.portRange ? {portRange: options.portRange} : {})})
   const placed = placementsOf(plan, pendingById, jobsById)
   record(() => {
@@ -423,8 +423,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   store.write(() => {
     for (const node of nodes) {
       if (node.adminState !== 'draining') continue
-      const left = store.stmt(`SELECT count(*) AS n FROM tasks WHERE node_id = ? AND state IN ('pending', 'staging', 'starting', 'running', 'unreachable')`).get(node.id) as {n: number}
-      if (left.n > 0) continue
+      if (listTasks(store, {nodeId: node.id, live: true}).length > 0) continue
       updateNodeAdminState(store, node.id, 'cordoned', ctx.clock.now())
       appendEvent(store, {type: 'node.drained', subjectKind: 'node', subject: node.name, message: 'drained: no task left; it stays cordoned', data: {}})
     }
@@ -456,10 +455,9 @@ function healthProbes(nodes: readonly Node[], tasks: readonly Task[], jobsById: 
   return out
 }
 
-/** Keeps a task off nodes where its instance kept failing. */
-function avoidConstraint(failures: ReadonlyMap<string, number> | undefined, threshold: number): Constraint[] {
-  const names = [...(failures ?? new Map<string, number>())].filter(([, n]) => n >= threshold).map(([name]) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-  return names.length === 0 ? [] : [{field: 'hostname', operator: 'UNLIKE', value: names.join('|')}]
+/** Keeps a task off the named nodes (where its instance kept failing). */
+function avoidConstraint(names: readonly string[]): Constraint[] {
+  return names.length === 0 ? [] : [{field: 'hostname', operator: 'UNLIKE', value: names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')}]
 }
 
 /** The scheduler's view: allocatable, what placed tasks hold, their ports; `runtime` as a label for runtime-pinned jobs. */
