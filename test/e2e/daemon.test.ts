@@ -109,8 +109,14 @@ describe('e2e: daemon and controller lease', function () {
     expect((await sshRun(getTestbed(), host.name, `podman rm -f ${task!.containerName}`)).code).to.equal(0)
     // Seen gone (lost), or caught between podman's stop and its removal (exited 0 on TERM): either way it ends.
     await a.waitFor(/ended keep\.0 on .*(lost: container disappeared|failed: container exited)/)
-    await a.waitFor(/started keep\.0 on /)
-    const now = (await cli.run(['ps', 'keep', '--json'])).json<Array<{id: string; state: string}>>()
+    // The replacement (after its restart back-off when the end was seen as an exit).
+    let now: Array<{id: string; state: string}> = []
+    for (let i = 0; i < 100; i++) {
+      now = (await cli.run(['ps', 'keep', '--json'])).json<Array<{id: string; state: string}>>()
+      if (now.length === 1 && now[0]!.state === 'running' && now[0]!.id !== task!.id) break
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+
     expect(now.map((t) => t.state)).to.deep.equal(['running'])
     expect(now[0]!.id).not.to.equal(task!.id)
   })
