@@ -187,7 +187,9 @@ describe('runtime scripts (through a real shell, fake runtimes)', () => {
     })
   })
 
-  it('user values reach the runtime argv byte for byte (property, both runtimes, sh and bash)', () => {
+  it('user values reach the runtime argv byte for byte (property, both runtimes, sh and bash)', function () {
+    // 120 shell processes: seconds alone, minutes on a busy machine; the timeout only guards against a hang.
+    this.timeout(600_000)
     const ctr = createContainerdRuntime({logDir: path.join(tmp.dir, 'logs')})
     const value = fc.string({unit: 'binary', maxLength: 40}).filter((s) => !s.includes('\0') && !/\p{Cs}/u.test(s))
     const pathSegment = fc.stringMatching(/^[A-Za-z0-9 '"$`\\!*?;&|<>(){}[\]~#-]{1,12}$/)

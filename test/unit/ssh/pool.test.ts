@@ -13,6 +13,12 @@ import {generateKey, type TestKey} from './keys.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Waits until the server side has caught up (it closes sessions asynchronously; slower on a busy machine). */
+async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!check() && Date.now() < until) await sleep(20)
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise
@@ -161,7 +167,7 @@ describe('ssh/pool (in-process ssh2 server)', function () {
       const error = await unreachable(p.exec(endpointOf(sshd.port), ['hang'], {timeoutMs: 200}), 'timeout')
       expect(Date.now() - started).to.be.below(2_000)
       expect(error.message).to.match(/`hang` on root@127\.0\.0\.1:\d+ did not finish within 0\.2s/)
-      await sleep(100)
+      await eventually(() => sshd.activeSessions === 0)
       expect(sshd.activeSessions).to.equal(0)
       expect(p.stats().activeChannels).to.equal(0)
       // The connection is still good.
@@ -171,10 +177,13 @@ describe('ssh/pool (in-process ssh2 server)', function () {
     it('honours an AbortSignal during a command', async () => {
       const p = pool()
       const controller = new AbortController()
-      setTimeout(() => controller.abort(new Error('stop now')), 100)
-      const error = await rejection(p.exec(endpointOf(sshd.port), ['sleep', '10000'], {signal: controller.signal}))
+      const pending = rejection(p.exec(endpointOf(sshd.port), ['sleep', '10000'], {signal: controller.signal}))
+      // Abort once the command runs (on a busy machine the connect alone can take longer than any fixed delay).
+      await eventually(() => sshd.activeSessions === 1)
+      controller.abort(new Error('stop now'))
+      const error = await pending
       expect((error as Error).message).to.equal('stop now')
-      await sleep(100)
+      await eventually(() => sshd.activeSessions === 0)
       expect(sshd.activeSessions).to.equal(0)
       expect(sshd.sessionsClosedEarly).to.equal(1)
     })
