@@ -8,7 +8,7 @@ import {randomUUID} from 'node:crypto'
 
 import {type Clock, systemClock} from './core/clock.js'
 import {BugError, ClusterctlError, ExitCode, RemoteError, UnreachableError} from './core/errors.js'
-import type {Connector, ServiceContext} from './core/services/context.js'
+import type {Connector, ServiceContext} from './core/context.js'
 import {resolveDbPath} from './core/state/paths.js'
 import {Store} from './core/state/store.js'
 import type * as SshModule from './ssh/index.js'

@@ -5,7 +5,7 @@
  * lease is released, then the dashboard goes and the process exits 0.
  */
 import {type DaemonOptions, runDaemon} from './core/reconcile/daemon.js'
-import type {ServiceContext} from './core/services/context.js'
+import type {ServiceContext} from './core/context.js'
 import {dashboardSource} from './core/services/dashboard.js'
 import {renderDashboard} from './ui/dashboard/render.js'
 

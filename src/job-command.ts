@@ -2,7 +2,7 @@
 import {ExitCode} from './core/errors.js'
 import {publicHostOf} from './core/model/node.js'
 import type {PassReport} from './core/reconcile/pass.js'
-import type {ServiceContext} from './core/services/context.js'
+import type {ServiceContext} from './core/context.js'
 import {getNodes} from './core/services/nodes.js'
 import type {NodeHosts} from './ui/presenters/jobs.js'
 
