@@ -1,13 +1,13 @@
 import {Args, Flags} from '@oclif/core'
 import fs from 'node:fs'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {ExitCode, UserError} from '../core/errors.js'
 import {parseResourceList} from '../core/model/resources.js'
 import {type AddNodeRequest, addNodes} from '../core/services/nodes.js'
 import {nodeToJson, type NodeJson} from '../ui/presenters/nodes.js'
 import {paint} from '../ui/style.js'
-import {parseLabels} from '../flag-parsers.js'
+import {parseLabels} from '../cli/flag-parsers.js'
 
 export interface AddNodeJson {
   added: NodeJson[]

@@ -1,12 +1,12 @@
 import {Flags} from '@oclif/core'
 import fs from 'node:fs'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../core/errors.js'
 import type {PassReport} from '../core/reconcile/pass.js'
 import {applySpecs} from '../core/services/jobs.js'
 import {parseSpecText} from '../core/spec/parse.js'
-import {exitCodeOfPass} from '../job-command.js'
+import {exitCodeOfPass} from '../cli/job-command.js'
 import {renderPass} from '../ui/presenters/jobs.js'
 
 export default class Apply extends BaseCommand<typeof Apply> {

@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../core/errors.js'
 import {runDaemon} from '../core/reconcile/daemon.js'
-import {runDaemonWithDashboard, wantsDashboard} from '../daemon-dashboard.js'
+import {runDaemonWithDashboard, wantsDashboard} from '../cli/daemon-dashboard.js'
 import {parseDurationMs} from '../core/spec/validate.js'
 
 export default class Daemon extends BaseCommand<typeof Daemon> {

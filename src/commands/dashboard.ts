@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../core/errors.js'
 import {dashboardSource} from '../core/services/dashboard.js'
 import {parseDurationMs} from '../core/spec/validate.js'

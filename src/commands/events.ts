@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../core/errors.js'
 import type {ClusterEvent} from '../core/model/event.js'
 import {parseDurationMs} from '../core/spec/validate.js'

@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {inspect} from '../core/services/jobs.js'
-import {nodeHosts} from '../job-command.js'
+import {nodeHosts} from '../cli/job-command.js'
 import {countsOf, jobToJson, type JobJson, renderJobDetail, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
 
 export default class Inspect extends BaseCommand<typeof Inspect> {

@@ -1,4 +1,4 @@
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {summarizeJobs} from '../core/services/jobs.js'
 import {jobToJson, type JobJson, renderJobsTable} from '../ui/presenters/jobs.js'
 

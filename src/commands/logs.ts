@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {taskLogs} from '../core/services/jobs.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {

@@ -1,4 +1,4 @@
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {getNodes} from '../core/services/nodes.js'
 import {nodeToJson, type NodeJson, renderNodesTable} from '../ui/presenters/nodes.js'
 

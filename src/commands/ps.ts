@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {listJobTasks} from '../core/services/jobs.js'
-import {nodeHosts} from '../job-command.js'
+import {nodeHosts} from '../cli/job-command.js'
 import {renderTasksTable, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
 
 export default class Ps extends BaseCommand<typeof Ps> {

@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../core/errors.js'
 import {runJob} from '../core/services/jobs.js'
 import {parseSpecFlags} from '../core/spec/flags.js'
-import {exitCodeOfPass, nodeHosts} from '../job-command.js'
+import {exitCodeOfPass, nodeHosts} from '../cli/job-command.js'
 import {jobToJson, countsOf, type JobJson, renderPass, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
 import type {PassReport} from '../core/reconcile/pass.js'
 

@@ -1,10 +1,10 @@
 import {Args} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../core/errors.js'
 import type {PassReport} from '../core/reconcile/pass.js'
 import {scaleJob} from '../core/services/jobs.js'
-import {exitCodeOfPass} from '../job-command.js'
+import {exitCodeOfPass} from '../cli/job-command.js'
 import {renderPass} from '../ui/presenters/jobs.js'
 
 export default class Scale extends BaseCommand<typeof Scale> {

@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {converge} from '../core/reconcile/controller.js'
 import type {PassReport} from '../core/reconcile/pass.js'
-import {exitCodeOfPass} from '../job-command.js'
+import {exitCodeOfPass} from '../cli/job-command.js'
 import {renderPass} from '../ui/presenters/jobs.js'
 
 export default class Schedule extends BaseCommand<typeof Schedule> {

@@ -1,9 +1,9 @@
 import {Args} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import type {PassReport} from '../core/reconcile/pass.js'
 import {stopJob} from '../core/services/jobs.js'
-import {exitCodeOfPass} from '../job-command.js'
+import {exitCodeOfPass} from '../cli/job-command.js'
 import {renderPass} from '../ui/presenters/jobs.js'
 
 export default class Stop extends BaseCommand<typeof Stop> {

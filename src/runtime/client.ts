@@ -10,7 +10,7 @@
 import type {Readable} from 'node:stream'
 
 import {FailedError, RemoteError} from '../core/errors.js'
-import type {ExecResult, Transport} from '../ssh/transport.js'
+import type {ExecResult, Transport} from '../core/transport.js'
 import type {ContainerRuntime, ContainerSpec, LogsOptions, ObservedContainer, StartResult} from './types.js'
 
 export interface RuntimeClientOptions {

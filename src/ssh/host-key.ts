@@ -3,7 +3,7 @@
  * OpenSSH prints for it (`ssh-keygen -lf`, the "SHA256:..." line sshd logs).
  */
 import {createHash} from 'node:crypto'
-import type {HostKeyInfo} from './transport.js'
+import type {HostKeyInfo} from '../core/transport.js'
 
 /** `SHA256:` + unpadded base64 of sha256(blob), exactly as `ssh-keygen -lf` prints it. */
 export function fingerprintOf(blob: Buffer): string {

@@ -12,9 +12,10 @@ import {LocalTransport} from './local-transport.js'
 import type {SshPool, SshEndpoint} from './pool.js'
 import {resolveSshTarget, type ResolvedTarget, type ResolveOptions} from './ssh-config.js'
 import {SshTransport} from './ssh-transport.js'
-import type {Transport} from './transport.js'
+import type {ConnectSpec} from '../core/context.js'
+import type {Transport} from '../core/transport.js'
 
-export type {ExecOptions, ExecResult, HostKeyInfo, Transport} from './transport.js'
+export type {ExecOptions, ExecResult, HostKeyInfo, Transport} from '../core/transport.js'
 export {toShellCommand, quoteWord} from './quote.js'
 export {fingerprintOf, algorithmOf, hostKeyInfo, normalizeFingerprint} from './host-key.js'
 export {
@@ -34,20 +35,8 @@ export {SshPool, endpointKey, preferredHostKeyAlgorithms, type HostKeyPolicy, ty
 export {SshTransport, type SshTransportOptions} from './ssh-transport.js'
 export {LocalTransport, type LocalTransportOptions} from './local-transport.js'
 
-/** How to reach one node; structurally the same as core/services' ConnectSpec. */
-export interface ConnectSpecLike {
-  nodeName?: string
-  /** `local`, an address, or a ~/.ssh/config Host alias. */
-  host: string
-  port?: number | null
-  user?: string | null
-  keyPath?: string | null
-  sudo?: boolean
-  /** The fingerprint the node must present (pinned in the database, or --host-key). */
-  expectedHostKey?: string | null
-  /** True when expectedHostKey came from --host-key: a mismatch is then `host-key-mismatch`. */
-  hostKeyFromUser?: boolean
-}
+/** How to reach one node: core's ConnectSpec, with everything but `host` optional (tests and tools give less). */
+export type ConnectSpecLike = Pick<ConnectSpec, 'host'> & Partial<Omit<ConnectSpec, 'host'>>
 
 /** Turn a resolved ~/.ssh/config target into a pool endpoint (jump hops included). */
 export function endpointOf(target: ResolvedTarget, extra: Pick<SshEndpoint, 'name' | 'hostKey'> = {}): SshEndpoint {

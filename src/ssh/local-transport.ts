@@ -6,7 +6,7 @@
 import {execa} from 'execa'
 import type {Readable} from 'node:stream'
 import {UnreachableError} from '../core/errors.js'
-import type {ExecOptions, ExecResult, HostKeyInfo, Transport} from './transport.js'
+import type {ExecOptions, ExecResult, HostKeyInfo, Transport} from '../core/transport.js'
 import {abortReason} from './abort.js'
 
 export interface LocalTransportOptions {

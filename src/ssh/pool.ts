@@ -41,7 +41,7 @@ import {hostKeyInfo, normalizeFingerprint} from './host-key.js'
 import {checkKnownHostEntries, defaultKnownHostsFiles, knownHostAlgorithms, knownHostName, readKnownHosts, type KnownHostEntry} from './known-hosts.js'
 import {toShellCommand} from './quote.js'
 import {DEFAULT_IDENTITY_FILES} from './ssh-config.js'
-import type {ExecOptions, ExecResult, HostKeyInfo} from './transport.js'
+import type {ExecOptions, ExecResult, HostKeyInfo} from '../core/transport.js'
 import {abortReason} from './abort.js'
 
 const {Client, utils} = ssh2

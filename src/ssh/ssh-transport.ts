@@ -3,7 +3,7 @@
  * connections, limits and host-key policy; this binds an endpoint and the sudo choice.
  */
 import {SshPool, type SshEndpoint} from './pool.js'
-import type {ExecOptions, ExecResult, HostKeyInfo, Transport} from './transport.js'
+import type {ExecOptions, ExecResult, HostKeyInfo, Transport} from '../core/transport.js'
 
 export interface SshTransportOptions {
   /** Prefix every command with `sudo -n --` (non-interactive: fails instead of prompting). */

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import path from 'node:path'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 import {formatBytes} from '../../core/model/resources.js'
 import {pushExitCode, pushImage, type PushImageResult, type PushProgress} from '../../core/services/images.js'
 import {paint} from '../../ui/style.js'

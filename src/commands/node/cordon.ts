@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 import {setSchedulable} from '../../core/services/nodes.js'
 import {nodeToJson, type NodeJson} from '../../ui/presenters/nodes.js'
 

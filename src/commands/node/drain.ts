@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 import {UserError} from '../../core/errors.js'
 import {drainNode, startDrain} from '../../core/services/nodes.js'
 import {parseDurationMs} from '../../core/spec/validate.js'

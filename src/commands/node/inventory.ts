@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 import {ExitCode, UserError} from '../../core/errors.js'
 import {getNode, getNodes, refreshInventory} from '../../core/services/nodes.js'
 import {nodeToJson, type NodeJson, renderInventory} from '../../ui/presenters/nodes.js'

@@ -1,7 +1,7 @@
 /** Jobs (desired state) and their specs. Plain data and pure helpers only. */
 import {createHash} from 'node:crypto'
 
-import type {Constraint, Preference, Strategy} from '../scheduler/types.js'
+import type {Constraint, Preference, Strategy} from './placement.js'
 import type {RuntimeName} from './node.js'
 import type {Resources} from './resources.js'
 

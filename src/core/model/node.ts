@@ -1,6 +1,7 @@
 import type {Inventory} from './inventory.js'
 import {type Resources, subtractResources} from './resources.js'
 
+/** Every node state, `ready` first: only `ready` nodes take new work; the scheduler codes them by this order (ready = 0). */
 export const NODE_STATES = ['ready', 'cordoned', 'draining', 'suspect', 'down', 'unreachable'] as const
 export type NodeState = (typeof NODE_STATES)[number]
 

@@ -11,7 +11,7 @@
 import os from 'node:os'
 
 import {FailedError} from '../errors.js'
-import type {ServiceContext} from '../services/context.js'
+import type {ServiceContext} from '../context.js'
 import {listTasks} from '../state/jobs.js'
 import {acquireLease, describeHolder, keepLease, type Lease, type LeaseHolder, releaseLease} from '../state/lease.js'
 import {type PassOptions, type PassReport, runPass} from './pass.js'

@@ -4,7 +4,7 @@
  * free). Stops cleanly when `signal` aborts: the current pass finishes, the lease
  * is released. It never prints: lines go to `log`.
  */
-import type {ServiceContext} from '../services/context.js'
+import type {ServiceContext} from '../context.js'
 import {acquireLease, describeHolder, keepLease, releaseLease} from '../state/lease.js'
 import {holderGone, holderOf, recordDaemonPass} from './controller.js'
 import {ACTION_VERBS, type PassOptions, type PassReport, runPass} from './pass.js'

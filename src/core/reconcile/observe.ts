@@ -11,7 +11,7 @@
 import {performance} from 'node:perf_hooks'
 
 import {UnreachableError} from '../errors.js'
-import type {Transport} from '../../ssh/transport.js'
+import type {Transport} from '../transport.js'
 import type {ContainerRuntime} from '../../runtime/types.js'
 import type {NodeObservation} from './diff.js'
 import type {HeartbeatOutcome} from './heartbeat.js'

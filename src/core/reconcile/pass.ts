@@ -19,7 +19,7 @@ import {clusterId as readClusterId, insertTask, listJobs, listTasks, listTasksFo
 import {listNodes, updateNodeAdminState, updateNodeHeartbeat} from '../state/nodes.js'
 import {orphanSightings, pruneOrphanSightings, recordOrphanSighting} from '../state/orphans.js'
 import type {Store} from '../state/store.js'
-import {connectSpecOf, type ServiceContext} from '../services/context.js'
+import {connectSpecOf, type ServiceContext} from '../context.js'
 import {avoidedNodes, type BackoffSettings, diff, type NodeObservation} from './diff.js'
 import {applyCheckResult, isCheckDue, isReady} from './health.js'
 import {DEFAULT_HEARTBEAT, discountClusterWideSilence, type HeartbeatOutcome, type HeartbeatSettings, judgeHeartbeat, type NodeTransition} from './heartbeat.js'

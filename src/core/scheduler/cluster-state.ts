@@ -8,9 +8,11 @@ import {BugError} from '../errors.js'
 import type {Resources} from '../model/resources.js'
 import {DEFAULT_PORT_RANGE, HOSTNAME_FIELD, validatePortRange} from './constraints.js'
 import {seededPermutation} from './random.js'
+import {NODE_STATES} from '../model/node.js'
 import type {NodeState, ScheduleOptions, Snapshot, Strategy, TaskRequest} from './types.js'
 
-export const STATE_CODE: Readonly<Record<NodeState, number>> = {ready: 0, cordoned: 1, draining: 2, suspect: 3, down: 4, unreachable: 5}
+/** Each node state's code: its place in NODE_STATES (ready = 0). */
+export const STATE_CODE = Object.fromEntries(NODE_STATES.map((state, i) => [state, i])) as Readonly<Record<NodeState, number>>
 
 export interface ResolvedOptions {
   seed: number

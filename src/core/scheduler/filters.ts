@@ -11,6 +11,7 @@
  * over all-different requests compiles one per task, and methods on a prototype cost
  * nothing per instance (closures do, especially under tsx, which names each one).
  */
+import {NODE_STATES} from '../model/node.js'
 import {formatBytes, formatCpu} from '../model/resources.js'
 import type {ClusterState, FieldCounter, FieldDict} from './cluster-state.js'
 import {formatConstraint, fullMatchRegex, HOSTNAME_FIELD} from './constraints.js'
@@ -74,7 +75,8 @@ class StateRejection implements RejectionKind {
   }
 }
 
-const STATE_REJECTIONS: readonly RejectionKind[] = ['cordoned', 'draining', 'suspect', 'down', 'unreachable'].map((s) => new StateRejection(s))
+/** One rejection per state but `ready`, in STATE_CODE order (code 1 = the first). */
+const STATE_REJECTIONS: readonly RejectionKind[] = NODE_STATES.filter((s) => s !== 'ready').map((s) => new StateRejection(s))
 
 class NodeStateCheck implements CompiledFilter {
   readonly name = 'node-state'

@@ -4,12 +4,14 @@
  *
  * Amounts use the integer units of core/model/resources.ts (milli-cores, bytes).
  */
+import type {NodeState} from '../model/node.js'
+import type {Constraint, Preference, Strategy} from '../model/placement.js'
 import type {Resources} from '../model/resources.js'
 
-/** Only `ready` nodes take new work; every other state is a rejection reason. */
-export type NodeState = 'ready' | 'cordoned' | 'draining' | 'suspect' | 'down' | 'unreachable'
-
-export const NODE_STATES: readonly NodeState[] = ['ready', 'cordoned', 'draining', 'suspect', 'down', 'unreachable']
+export type {NodeState} from '../model/node.js'
+export {NODE_STATES} from '../model/node.js'
+export type {Constraint, ConstraintOperator, Preference, Strategy} from '../model/placement.js'
+export {CONSTRAINT_OPERATORS} from '../model/placement.js'
 
 export interface SchedNode {
   id: string
@@ -32,27 +34,6 @@ export interface PlacedTask {
   jobId: string
   nodeId: string
 }
-
-export type ConstraintOperator = 'UNIQUE' | 'CLUSTER' | 'GROUP_BY' | 'LIKE' | 'UNLIKE' | 'MAX_PER' | 'IS'
-
-export const CONSTRAINT_OPERATORS: readonly ConstraintOperator[] = ['UNIQUE', 'CLUSTER', 'GROUP_BY', 'LIKE', 'UNLIKE', 'MAX_PER', 'IS']
-
-/** A Marathon constraint: `field:OPERATOR[:value]`, field = `hostname` or a node label. */
-export interface Constraint {
-  field: string
-  operator: ConstraintOperator
-  value?: string
-}
-
-/** A soft preference (`--prefer zone=a`): matching nodes rank first, others still take the task. */
-export interface Preference {
-  field: string
-  value: string
-  /** Whole number 1..100, default 1. Weights of matched preferences add up. */
-  weight?: number
-}
-
-export type Strategy = 'binpack' | 'spread'
 
 export interface TaskRequest {
   taskId: string

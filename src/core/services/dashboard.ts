@@ -13,7 +13,7 @@ import type {Job, Task} from '../model/task.js'
 import {listEvents} from '../state/events.js'
 import {listJobs, listTasks} from '../state/jobs.js'
 import {listNodes} from '../state/nodes.js'
-import type {ServiceContext} from './context.js'
+import type {ServiceContext} from '../context.js'
 import {scaleJob, stopTask, taskLogs} from './jobs.js'
 import {setSchedulable, startDrain} from './nodes.js'
 

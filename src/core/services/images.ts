@@ -12,7 +12,7 @@ import {ClusterctlError, ExitCode, UnreachableError, UserError} from '../errors.
 import type {Node, RuntimeName} from '../model/node.js'
 import {formatBytes} from '../model/resources.js'
 import {appendEvent} from '../state/events.js'
-import {connectSpecOf, type ServiceContext} from './context.js'
+import {connectSpecOf, type ServiceContext} from '../context.js'
 import {getNode, getNodes} from './nodes.js'
 
 export const PUSH_CONCURRENCY = 4

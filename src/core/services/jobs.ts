@@ -8,7 +8,7 @@ import type {PassOptions, PassReport} from '../reconcile/pass.js'
 import {appendEvent, listEvents, type ClusterEvent} from '../state/events.js'
 import {deleteJob, findJob, findTask, insertJob, listJobs, listTasks, updateJob, updateTask} from '../state/jobs.js'
 import {findNode} from '../state/nodes.js'
-import {connectSpecOf, type ServiceContext} from './context.js'
+import {connectSpecOf, type ServiceContext} from '../context.js'
 
 export interface JobSummary {
   job: Job

@@ -24,8 +24,8 @@ import type {PassOptions} from '../reconcile/pass.js'
 import {appendEvent} from '../state/events.js'
 import {listTasks, updateTask} from '../state/jobs.js'
 import {deleteNode, findNode, insertNode, listNodes, updateNodeAdminState, updateNodeInventory} from '../state/nodes.js'
-import type {Transport} from '../../ssh/transport.js'
-import {type ConnectSpec, connectSpecOf, type ServiceContext} from './context.js'
+import type {Transport} from '../transport.js'
+import {type ConnectSpec, connectSpecOf, type ServiceContext} from '../context.js'
 
 export const PROBE_TIMEOUT_MS = 60_000
 

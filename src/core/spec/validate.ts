@@ -8,7 +8,7 @@ import type {HealthCheckSpec, JobKind, JobSpec, PortSpec, RestartPolicy, VolumeS
 import {RUNTIMES, type RuntimeName} from '../model/node.js'
 import {parseBytes, parseCpuMilli} from '../model/resources.js'
 import {parseConstraint, parsePreference, validateConstraint, validatePreference} from '../scheduler/constraints.js'
-import type {Constraint, ConstraintOperator, Preference} from '../scheduler/types.js'
+import type {Constraint, ConstraintOperator, Preference} from '../model/placement.js'
 
 export const JOB_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 const KNOWN_KEYS = new Set([

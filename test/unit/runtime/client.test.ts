@@ -4,7 +4,7 @@ import {FailedError, RemoteError} from '../../../src/core/errors.js'
 import {RuntimeClient, stopTimeoutMs} from '../../../src/runtime/client.js'
 import {createContainerdRuntime} from '../../../src/runtime/containerd.js'
 import {createPodmanRuntime} from '../../../src/runtime/podman.js'
-import type {ExecOptions, ExecResult, HostKeyInfo, Transport} from '../../../src/ssh/transport.js'
+import type {ExecOptions, ExecResult, HostKeyInfo, Transport} from '../../../src/core/transport.js'
 import {SPEC, fixture} from './helpers.js'
 
 class Scripted implements Transport {

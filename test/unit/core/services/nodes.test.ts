@@ -4,11 +4,11 @@ import path from 'node:path'
 
 import {ManualClock} from '../../../../src/core/clock.js'
 import {FailedError, UnreachableError, UserError} from '../../../../src/core/errors.js'
-import type {ConnectSpec, ServiceContext} from '../../../../src/core/services/context.js'
+import type {ConnectSpec, ServiceContext} from '../../../../src/core/context.js'
 import {addNode, addNodes, getNodes, refreshInventory, removeNode} from '../../../../src/core/services/nodes.js'
 import {listEvents} from '../../../../src/core/state/events.js'
 import {Store} from '../../../../src/core/state/store.js'
-import type {ExecResult, HostKeyInfo, Transport} from '../../../../src/ssh/transport.js'
+import type {ExecResult, HostKeyInfo, Transport} from '../../../../src/core/transport.js'
 import {makeTempDir} from '../../../helpers/tmp.js'
 
 const PROBE = fs.readFileSync(new URL('../../../fixtures/probe/debian12-vm.txt', import.meta.url), 'utf8')

@@ -1,10 +1,10 @@
 /** What the job commands share: node host lookup for endpoints, and exit codes from a pass. */
-import {ExitCode} from './core/errors.js'
-import {publicHostOf} from './core/model/node.js'
-import type {PassReport} from './core/reconcile/pass.js'
-import type {ServiceContext} from './core/services/context.js'
-import {getNodes} from './core/services/nodes.js'
-import type {NodeHosts} from './ui/presenters/jobs.js'
+import {ExitCode} from '../core/errors.js'
+import {publicHostOf} from '../core/model/node.js'
+import type {PassReport} from '../core/reconcile/pass.js'
+import type {ServiceContext} from '../core/context.js'
+import {getNodes} from '../core/services/nodes.js'
+import type {NodeHosts} from '../ui/presenters/jobs.js'
 
 export function nodeHosts(ctx: Pick<ServiceContext, 'store'>): NodeHosts {
   return new Map(getNodes(ctx).map((n) => [n.name, publicHostOf(n)]))

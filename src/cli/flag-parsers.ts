@@ -1,5 +1,5 @@
 /** Flag parsers shared by commands: they turn text into model values or throw UserError. */
-import {UserError} from './core/errors.js'
+import {UserError} from '../core/errors.js'
 
 export function parseLabels(values: readonly string[] | undefined, flag = '--label'): Record<string, string> {
   const labels: Record<string, string> = {}

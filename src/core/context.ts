@@ -1,7 +1,7 @@
-import type {Transport} from '../../ssh/transport.js'
-import type {Clock} from '../clock.js'
-import type {Node} from '../model/node.js'
-import type {Store} from '../state/store.js'
+import type {Transport} from './transport.js'
+import type {Clock} from './clock.js'
+import type {Node} from './model/node.js'
+import type {Store} from './state/store.js'
 
 /** How to reach one node. `host` is `local`, an address or a ~/.ssh/config alias. */
 export interface ConnectSpec {

@@ -6,14 +6,14 @@
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {randomUUID} from 'node:crypto'
 
-import {type Clock, systemClock} from './core/clock.js'
-import {BugError, ClusterctlError, ExitCode, RemoteError, UnreachableError} from './core/errors.js'
-import type {Connector, ServiceContext} from './core/services/context.js'
-import {resolveDbPath} from './core/state/paths.js'
-import {Store} from './core/state/store.js'
-import type * as SshModule from './ssh/index.js'
-import type {SshPool} from './ssh/index.js'
-import {paint} from './ui/style.js'
+import {type Clock, systemClock} from '../core/clock.js'
+import {BugError, ClusterctlError, ExitCode, RemoteError, UnreachableError} from '../core/errors.js'
+import type {Connector, ServiceContext} from '../core/context.js'
+import {resolveDbPath} from '../core/state/paths.js'
+import {Store} from '../core/state/store.js'
+import type * as SshModule from '../ssh/index.js'
+import type {SshPool} from '../ssh/index.js'
+import {paint} from '../ui/style.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -69,7 +69,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
 
     if (options.ssh) {
-      this.sshModule ??= await import('./ssh/index.js')
+      this.sshModule ??= await import('../ssh/index.js')
       this.pool ??= new this.sshModule.SshPool()
       connect = this.sshModule.createConnector(this.pool)
     }

@@ -4,10 +4,10 @@
  * screen, and quitting (q, ctrl-c) aborts the daemon: its pass finishes, the
  * lease is released, then the dashboard goes and the process exits 0.
  */
-import {type DaemonOptions, runDaemon} from './core/reconcile/daemon.js'
-import type {ServiceContext} from './core/services/context.js'
-import {dashboardSource} from './core/services/dashboard.js'
-import {renderDashboard} from './ui/dashboard/render.js'
+import {type DaemonOptions, runDaemon} from '../core/reconcile/daemon.js'
+import type {ServiceContext} from '../core/context.js'
+import {dashboardSource} from '../core/services/dashboard.js'
+import {renderDashboard} from '../ui/dashboard/render.js'
 
 export interface DaemonDashboardOptions extends Omit<DaemonOptions, 'log' | 'onPass' | 'signal'> {
   /** Aborting it stops the daemon (SIGINT, SIGTERM, or q in the dashboard). */
