@@ -1,7 +1,7 @@
 /** What the job commands share: node host lookup for endpoints, and exit codes from a pass. */
 import {ExitCode} from '../core/errors.js'
 import {publicHostOf} from '../core/model/node.js'
-import type {PassReport} from '../core/reconcile/pass.js'
+import type {PassReport} from '../core/reconcile/report.js'
 import type {ServiceContext} from '../core/context.js'
 import {getNodes} from '../core/services/nodes.js'
 import type {NodeHosts} from '../ui/presenters/jobs.js'

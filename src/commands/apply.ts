@@ -3,11 +3,11 @@ import fs from 'node:fs'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../core/errors.js'
-import type {PassReport} from '../core/reconcile/pass.js'
+import type {PassReport} from '../core/reconcile/report.js'
 import {applySpecs} from '../core/services/jobs.js'
 import {parseSpecText} from '../core/spec/parse.js'
 import {exitCodeOfPass} from '../cli/job-command.js'
-import {renderPass} from '../ui/presenters/jobs.js'
+import {renderPass} from '../ui/presenters/pass.js'
 
 export default class Apply extends BaseCommand<typeof Apply> {
   static override summary = 'Create or update jobs from spec files (YAML or JSON, one or many documents), then converge in one pass.'

@@ -5,6 +5,7 @@ import {UserError} from '../core/errors.js'
 import {runDaemon} from '../core/reconcile/daemon.js'
 import {runDaemonWithDashboard, wantsDashboard} from '../cli/daemon-dashboard.js'
 import {parseDurationMs} from '../core/spec/validate.js'
+import {passLogLines} from '../ui/presenters/pass.js'
 
 export default class Daemon extends BaseCommand<typeof Daemon> {
   static override enableJsonFlag = false
@@ -50,7 +51,7 @@ On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its 
       const ctx = await this.services({ssh: true})
       const passOptions = {heartbeat: {downAfterMs, missesToDown: 2}, observe: {heartbeatTimeoutMs}}
       if (wantsDashboard(this.flags.tui, process.stdin, process.stdout)) {
-        await runDaemonWithDashboard(ctx, {intervalMs, passOptions, controller, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr})
+        await runDaemonWithDashboard(ctx, {intervalMs, passOptions, passLines: passLogLines, controller, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr})
         return
       }
 
@@ -58,6 +59,7 @@ On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its 
         intervalMs,
         signal: controller.signal,
         passOptions,
+        passLines: passLogLines,
         log: (line) => this.log(`${new Date().toISOString()} ${line}`),
       })
     } finally {

@@ -1,10 +1,10 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import type {PassReport} from '../core/reconcile/pass.js'
+import type {PassReport} from '../core/reconcile/report.js'
 import {restartJob} from '../core/services/jobs.js'
 import {exitCodeOfPass} from '../cli/job-command.js'
-import {renderPass} from '../ui/presenters/jobs.js'
+import {renderPass} from '../ui/presenters/pass.js'
 
 export default class Restart extends BaseCommand<typeof Restart> {
   static override summary = 'Replace every instance of a job with a fresh container, make-before-break.'

@@ -1,10 +1,10 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import type {PassReport} from '../core/reconcile/pass.js'
+import type {PassReport} from '../core/reconcile/report.js'
 import {removeJob} from '../core/services/jobs.js'
 import {exitCodeOfPass} from '../cli/job-command.js'
-import {renderPass} from '../ui/presenters/jobs.js'
+import {renderPass} from '../ui/presenters/pass.js'
 
 export default class Rm extends BaseCommand<typeof Rm> {
   static override summary = 'Stop every instance of a job and remove the job.'

@@ -5,8 +5,9 @@ import {UserError} from '../core/errors.js'
 import {runJob} from '../core/services/jobs.js'
 import {parseSpecFlags} from '../core/spec/flags.js'
 import {exitCodeOfPass, nodeHosts} from '../cli/job-command.js'
-import {jobToJson, countsOf, type JobJson, renderPass, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
-import type {PassReport} from '../core/reconcile/pass.js'
+import {jobToJson, countsOf, type JobJson, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
+import {renderPass} from '../ui/presenters/pass.js'
+import type {PassReport} from '../core/reconcile/report.js'
 
 export default class Run extends BaseCommand<typeof Run> {
   static override summary = 'Run a job: record it, place its instances and start them (one pass).'

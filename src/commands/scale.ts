@@ -2,10 +2,10 @@ import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../core/errors.js'
-import type {PassReport} from '../core/reconcile/pass.js'
+import type {PassReport} from '../core/reconcile/report.js'
 import {scaleJob} from '../core/services/jobs.js'
 import {exitCodeOfPass} from '../cli/job-command.js'
-import {renderPass} from '../ui/presenters/jobs.js'
+import {renderPass} from '../ui/presenters/pass.js'
 
 export default class Scale extends BaseCommand<typeof Scale> {
   static override summary = 'Set the number of instances of a job, and converge in one pass.'

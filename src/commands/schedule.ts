@@ -2,9 +2,9 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {converge} from '../core/reconcile/controller.js'
-import type {PassReport} from '../core/reconcile/pass.js'
+import type {PassReport} from '../core/reconcile/report.js'
 import {exitCodeOfPass} from '../cli/job-command.js'
-import {renderPass} from '../ui/presenters/jobs.js'
+import {renderPass} from '../ui/presenters/pass.js'
 
 export default class Schedule extends BaseCommand<typeof Schedule> {
   static override summary = 'Run one pass: observe every node, place pending tasks, start, stop and replace containers, and print what was done.'

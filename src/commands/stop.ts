@@ -1,10 +1,10 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import type {PassReport} from '../core/reconcile/pass.js'
+import type {PassReport} from '../core/reconcile/report.js'
 import {stopJob} from '../core/services/jobs.js'
 import {exitCodeOfPass} from '../cli/job-command.js'
-import {renderPass} from '../ui/presenters/jobs.js'
+import {renderPass} from '../ui/presenters/pass.js'
 
 export default class Stop extends BaseCommand<typeof Stop> {
   static override summary = 'Stop every instance of a job (SIGTERM, then SIGKILL after a grace period) and keep the job.'

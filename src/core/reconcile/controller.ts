@@ -14,7 +14,8 @@ import {FailedError} from '../errors.js'
 import type {ServiceContext} from '../context.js'
 import {listTasks} from '../state/jobs.js'
 import {acquireLease, describeHolder, keepLease, type Lease, type LeaseHolder, releaseLease} from '../state/lease.js'
-import {type PassOptions, type PassReport, runPass} from './pass.js'
+import {type PassOptions, runPass} from './pass.js'
+import type {PassReport} from './report.js'
 
 export const COMMAND_LEASE_TTL_MS = 120_000
 const WAIT_FOR_COMMAND_MS = 60_000

@@ -7,13 +7,17 @@
 import type {ServiceContext} from '../context.js'
 import {acquireLease, describeHolder, keepLease, releaseLease} from '../state/lease.js'
 import {holderGone, holderOf, recordDaemonPass} from './controller.js'
-import {ACTION_VERBS, type PassOptions, type PassReport, runPass} from './pass.js'
+import {sleep} from '../async.js'
+import {type PassOptions, runPass} from './pass.js'
+import type {PassReport} from './report.js'
 
 export interface DaemonOptions {
   intervalMs: number
   signal: AbortSignal
   /** One line per event worth telling: actions, changes of pending work, lease changes, failures. */
   log: (line: string) => void
+  /** The lines that tell one pass (the command layer's presenter: core does not word reports). */
+  passLines: (pass: PassReport) => string[]
   passOptions?: PassOptions
   /** Called after every completed pass (the dashboard will listen here). */
   onPass?: (pass: PassReport) => void
@@ -53,7 +57,7 @@ export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Pr
         const pass = await runPass(ctx, options.passOptions)
         // The START of the completed pass: a command waits for a pass that began after its change.
         recordDaemonPass(ctx, startedAt)
-        for (const line of passLines(pass)) options.log(line)
+        for (const line of options.passLines(pass)) options.log(line)
         const pending = pass.pending.map((p) => `${p.job}.${p.instance}: ${p.reason}`).sort().join('\n')
         if (pending !== lastPending) {
           for (const line of pending.split('\n').filter(Boolean)) options.log(`pending ${line}`)
@@ -78,23 +82,4 @@ export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Pr
     if (acting) releaseLease(ctx.store, me.holder)
     options.log(acting ? 'daemon stopped; lease released' : 'daemon stopped')
   }
-}
-
-function passLines(pass: PassReport): string[] {
-  const nodes = pass.nodes.map((n) => `node ${n.node}: ${n.from} -> ${n.to} (${n.reason})`)
-  return [...nodes, ...pass.actions.map((a) => `${ACTION_VERBS[a.kind]} ${a.job}${a.instance === null ? '' : `.${a.instance}`}${a.node ? ` on ${a.node}` : ''}: ${a.detail}${a.ok ? '' : ' (FAILED)'}`)]
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done(): void {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-
-    signal.addEventListener('abort', done, {once: true})
-  })
 }

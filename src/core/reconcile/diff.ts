@@ -211,7 +211,7 @@ export function diff(input: DiffInput): Buckets {
         const old = fresh.replaces ? tasks.find((t) => t.id === fresh.replaces) : undefined
         if (!old) continue
         if (isReady(fresh, check)) {
-          out.stop.push({task: old, reason: `moved to ${fresh.nodeName ?? nodeOf(fresh.nodeId)?.name ?? 'another node'}`})
+          out.stop.push({task: old, reason: supersededBecause(old, fresh, fresh.nodeName ?? nodeOf(fresh.nodeId)?.name ?? null)!})
           current = current.filter((t) => t !== old)
         } else {
           inFlight.add(old.id)
@@ -240,7 +240,7 @@ export function diff(input: DiffInput): Buckets {
         const keeperRuns = keeper.state === 'running' || adoptable.has(keeper.id)
         // A task on a lost node whose instance runs elsewhere: stop it when (if) its node answers again.
         if (keeperRuns) for (const lost of current.filter((t) => givenUp.has(t.id) && t.desired !== 'stop')) out.stop.push({task: lost, reason: 'surplus: its instance was replaced while its node was unreachable'})
-        if (isReady(keeper, check) || (adoptable.has(keeper.id) && check === null)) for (const old of stale) out.stop.push({task: old, reason: 'replaced by the new spec'})
+        if (isReady(keeper, check) || (adoptable.has(keeper.id) && check === null)) for (const old of stale) out.stop.push({task: old, reason: supersededBecause(old, keeper, null)!})
         const container = adoptable.get(keeper.id)
         if (container) out.adopt.push({task: keeper, container})
         else if (!handled.has(keeper)) out.ignore.push(keeper)
@@ -289,6 +289,17 @@ function replacementFor(job: Job, instance: number, ended: Task[], input: DiffIn
   const until = (last.finishedAt ?? input.now) + backoffDelay(last, backoff)
   if (input.now < until) return {jobId: job.id, instance, until, why: `restart back-off after ${last.reason ?? 'a failure'}`}
   return next
+}
+
+/**
+ * Make-before-break, the one rule: why a ready task `fresh` of an instance lets `old`
+ * (same job and instance) stop: it is the task a move or drain replaces, or it runs an
+ * older spec. Null: `old` stays. Used by the diff and by the pass's same-pass stops.
+ */
+export function supersededBecause(old: Pick<Task, 'id' | 'specHash'>, fresh: Pick<Task, 'replaces' | 'specHash'>, freshNodeName: string | null): string | null {
+  if (old.id === fresh.replaces) return `moved to ${freshNodeName ?? 'another node'}`
+  if (old.specHash !== fresh.specHash) return 'replaced by the new spec'
+  return null
 }
 
 /** Node names where an instance failed `avoidAfterFailures` times or more recently: its next task keeps off them. */

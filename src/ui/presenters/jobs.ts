@@ -2,7 +2,6 @@
 import type {JobSpec} from '../../core/model/job.js'
 import {formatBytes, formatCpu} from '../../core/model/resources.js'
 import type {Job, Task} from '../../core/model/task.js'
-import {ACTION_VERBS, type PassReport, PLAN_VERBS} from '../../core/reconcile/pass.js'
 import type {JobSummary} from '../../core/services/jobs.js'
 import type {ClusterEvent} from '../../core/model/event.js'
 import {paint} from '../style.js'
@@ -140,23 +139,6 @@ function taskState(t: Task, color: boolean): string {
   return text
 }
 
-export function renderPass(pass: PassReport, color: boolean): string {
-  const lines: string[] = []
-  for (const a of pass.actions) {
-    const who = `${a.job}${a.instance === null ? '' : `.${a.instance}`}`
-    const mark = a.ok ? '' : paint.error(' FAILED', color)
-    const verb = (pass.dryRun ? PLAN_VERBS : ACTION_VERBS)[a.kind]
-    lines.push(`${pass.dryRun ? 'would ' : ''}${verb.padEnd(pass.dryRun ? 8 : 14)} ${who.padEnd(20)} ${a.node ? `on ${a.node}` : ''}  ${a.detail}${mark}`.trimEnd())
-  }
-
-  for (const n of pass.nodes) lines.unshift(`node ${n.node.padEnd(14)} ${n.from} -> ${paint.nodeState(n.to, color)}: ${n.reason}`)
-  for (const b of pass.backoff) lines.push(`${paint.warn('back-off', color)}       ${`${b.job}.${b.instance}`.padEnd(20)} restarts after ${new Date(b.until).toISOString()}: ${b.why}`)
-  for (const p of pass.pending) lines.push(`${paint.warn('pending', color)}        ${`${p.job}.${p.instance}`.padEnd(20)} ${p.reason}`)
-  for (const u of pass.unobserved) lines.push(`${paint.warn('unreachable', color)}    node ${u.node}: ${u.error}`)
-  if (pass.convergedBy) lines.unshift(`A daemon (pid ${pass.convergedBy.pid} on ${pass.convergedBy.hostname}) converges this cluster: the change was recorded and its next pass applied it.`)
-  if (lines.length === 0) lines.push('Nothing to do: the cluster matches the desired state.')
-  return lines.join('\n')
-}
 
 export function renderJobDetail(job: Job, tasks: Task[], events: ClusterEvent[], hosts: NodeHosts, now: number, color: boolean): string {
   const s = job.spec

@@ -1,0 +1,323 @@
+/**
+ * The pass's decisions (pure): everything `runPass` decides between observing and
+ * acting, over plain data. `diff` sorts tasks into buckets; these functions take the
+ * buckets on to concrete work: which checks are due, which nodes take new work, which
+ * new tasks to create (missing instances, drains, moves when the cluster is quiet), the
+ * scheduler's requests and placements, the starts and stops, which make-before-break
+ * stops happen in the same pass, which orphans are ripe, which drains are done.
+ * No I/O, no clock reads: `now` and the id generator are arguments. See README.md.
+ */
+import {containerName, runtimeFor, taskLabels} from '../../runtime/index.js'
+import type {ContainerRuntime, ContainerSpec, ObservedContainer} from '../../runtime/types.js'
+import {allocatableOf, type Node, publicHostOf} from '../model/node.js'
+import type {Constraint} from '../model/placement.js'
+import {addResources, type Resources, ZERO_RESOURCES} from '../model/resources.js'
+import {type HostPortBinding, isLive, type Job, type Task} from '../model/task.js'
+import {schedule} from '../scheduler/schedule.js'
+import type {Plan, PortRange, SchedNode, Snapshot, TaskRequest} from '../scheduler/types.js'
+import {avoidedNodes, type BackoffSettings, type Buckets, type DiffInput, type NodeObservation, supersededBecause} from './diff.js'
+import {isCheckDue, isReady} from './health.js'
+import {type MoveSettings, planMoves} from './moves.js'
+import {type HealthProbe, probeArgv} from './observation.js'
+
+export const DEFAULT_ORPHAN_GRACE_MS = 30_000
+export const DEFAULT_FAILURE_WINDOW_MS = 10 * 60_000
+
+/** The scheduler's seed for a pass: the one asked for, else derived from the pass's time (and reported, so it can be replayed). */
+export function passSeed(seed: number | undefined, now: number): number {
+  return seed ?? now % 2_147_483_647
+}
+
+/** The health checks due this pass, per node. */
+export function healthProbes(nodes: readonly Node[], tasks: readonly Task[], jobsById: ReadonlyMap<string, Job>, now: number): Map<string, HealthProbe[]> {
+  const runtimes = new Map<string, ContainerRuntime>()
+  const out = new Map<string, HealthProbe[]>()
+  const nodesById = new Map(nodes.map((n) => [n.id, n]))
+  for (const task of tasks) {
+    const check = jobsById.get(task.jobId)?.spec.healthCheck ?? null
+    const node = task.nodeId ? nodesById.get(task.nodeId) : undefined
+    if (!node || !task.containerName || task.desired === 'stop' || !isCheckDue(task, check, now)) continue
+    const runtime = runtimes.get(node.runtime) ?? runtimeFor(node.runtime)
+    runtimes.set(node.runtime, runtime)
+    const port = check!.port === null ? task.hostPorts[0] : task.hostPorts.find((h) => h.containerPort === check!.port) ?? task.hostPorts[0]
+    const argv = probeArgv(check!, {host: publicHostOf(node), hostPort: port?.hostPort ?? null, containerName: task.containerName, runtime, execId: `hc-${task.id.slice(0, 8)}-${now}`})
+    if (!argv) continue
+    const list = out.get(node.id) ?? []
+    list.push({taskId: task.id, argv, timeoutMs: check!.timeoutMs})
+    out.set(node.id, list)
+  }
+
+  return out
+}
+
+/** The live tasks after the diff, and the ones of them that hold room on a node. */
+export interface CarriedOver {
+  /** Live tasks that neither ended nor stop this pass. */
+  stillLive: Task[]
+  /** Of those, the ones placed on a node that still serves them (not pending, not given up). */
+  holding: Task[]
+}
+
+export function carryOver(tasks: readonly Task[], buckets: Pick<Buckets, 'stop' | 'ended' | 'unreachable'>): CarriedOver {
+  const stopping = new Set(buckets.stop.map((s) => s.task.id))
+  const endedIds = new Set(buckets.ended.map((e) => e.task.id))
+  const stillLive = tasks.filter((t) => isLive(t.state) && !endedIds.has(t.id) && !stopping.has(t.id))
+  const unreachableIds = new Set(buckets.unreachable.map((t) => t.id))
+  const holding = stillLive.filter((t) => t.state !== 'pending' && !unreachableIds.has(t.id) && t.state !== 'unreachable')
+  return {stillLive, holding}
+}
+
+/** A node that could not be observed this pass takes no new work in it. */
+export function schedulableNodes(nodes: readonly Node[], observed: ReadonlyMap<string, NodeObservation>): Node[] {
+  return nodes.map((n) => (observed.get(n.id)?.ok === false && n.state === 'ready' ? {...n, state: 'unreachable' as const} : n))
+}
+
+/** Moves wait for a quiet cluster: nothing to place, backing off or unreachable, every live task running and no move in flight. */
+export function isQuiet(buckets: Pick<Buckets, 'place' | 'backoff' | 'unreachable'>, stillLive: readonly Task[]): boolean {
+  return buckets.place.length === 0 && buckets.backoff.length === 0 && buckets.unreachable.length === 0 && !stillLive.some((t) => t.state !== 'running' || (t.replaces !== null && stillLive.some((o) => o.id === t.replaces)))
+}
+
+/** A new pending task of one instance, with its deterministic container name. */
+export function pendingTask(job: Job, instance: number, restarts: number, replaces: string | null, at: {id: string; cluster: string; now: number}): Task {
+  const {id, cluster, now} = at
+  return {
+    id,
+    jobId: job.id,
+    jobName: job.name,
+    instance,
+    nodeId: null,
+    nodeName: null,
+    state: 'pending',
+    desired: 'run',
+    health: 'unknown',
+    healthFailures: 0,
+    healthCheckedAt: null,
+    healthMessage: null,
+    replaces,
+    containerName: containerName({clusterId: cluster, jobName: job.name, instance, taskId: id}),
+    hostPorts: [],
+    specHash: job.specHash,
+    reason: null,
+    reasonData: null,
+    restarts,
+    exitCode: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    finishedAt: null,
+  }
+}
+
+export interface NewTasksInput {
+  buckets: Pick<Buckets, 'place' | 'backoff' | 'unreachable'>
+  carried: CarriedOver
+  jobsById: ReadonlyMap<string, Job>
+  /** Nodes after this pass's heartbeats. */
+  nodes: readonly Node[]
+  /** What the scheduler may use (schedulableNodes). */
+  schedulable: readonly Node[]
+  cluster: string
+  now: number
+  seed: number
+  /** false: no moves. */
+  moves?: MoveSettings | false
+  newId: () => string
+}
+
+export interface NewTasksPlan {
+  /** In creation order, with why each exists. */
+  created: Array<{task: Task; why: string}>
+  /** Moves: the new task pinned to its target node. */
+  pins: Map<string, Constraint>
+  /** Each move planned: the task that moves, from where, to where, why. */
+  moves: Array<{old: Task; to: string; why: string}>
+}
+
+/** Step 6: new tasks for missing instances and drains (`place`), and, when the cluster is quiet, moves to better nodes. */
+export function planNewTasks(input: NewTasksInput): NewTasksPlan {
+  const {buckets, carried, jobsById, cluster, now} = input
+  const out: NewTasksPlan = {created: [], pins: new Map(), moves: []}
+  const create = (job: Job, instance: number, restarts: number, why: string, replaces: string | null): Task => {
+    const task = pendingTask(job, instance, restarts, replaces, {id: input.newId(), cluster, now})
+    out.created.push({task, why})
+    return task
+  }
+
+  for (const p of buckets.place) create(jobsById.get(p.jobId)!, p.instance, p.restarts, p.why, p.replaces ?? null)
+  if (input.moves === false || !isQuiet(buckets, carried.stillLive)) return out
+  const nodesById = new Map(input.nodes.map((n) => [n.id, n]))
+  const candidates = carried.holding
+    .filter((t) => jobsById.get(t.jobId)?.kind === 'service' && isReady(t, jobsById.get(t.jobId)!.spec.healthCheck) && t.nodeId && nodesById.get(t.nodeId)?.state === 'ready')
+    .map((t) => ({request: requestOf(t, jobsById.get(t.jobId)!), nodeId: t.nodeId!, hostPorts: t.hostPorts.map((h) => h.hostPort), label: `${t.jobName}.${t.instance}`}))
+  const moves = planMoves(snapshotOf(input.schedulable, carried.holding, jobsById), candidates, {seed: input.seed, ...(input.moves ? {settings: input.moves} : {})})
+  for (const m of moves) {
+    const old = carried.holding.find((t) => t.id === m.taskId)!
+    const fresh = create(jobsById.get(old.jobId)!, old.instance, old.restarts, `move from ${m.from.nodeName}: ${m.why}`, old.id)
+    out.pins.set(fresh.id, {field: 'hostname', operator: 'IS', value: m.to.nodeName})
+    out.moves.push({old, to: m.to.nodeName, why: m.why})
+  }
+
+  return out
+}
+
+export interface PlacementInput {
+  /** Pending tasks: the carried-over ones first, then the ones created this pass. */
+  pending: readonly Task[]
+  pins: ReadonlyMap<string, Constraint>
+  schedulable: readonly Node[]
+  holding: readonly Task[]
+  jobsById: ReadonlyMap<string, Job>
+  recentFailures: DiffInput['recentFailures']
+  backoff?: BackoffSettings
+  seed: number
+  portRange?: PortRange
+}
+
+export interface Placed {
+  task: Task
+  node: string
+  hostPorts: HostPortBinding[]
+}
+
+/** Step 7: the scheduler's plan for every pending task (a move pinned to its target, every task kept off the nodes where its instance kept failing). */
+export function planPlacements(input: PlacementInput): {plan: Plan; placed: Placed[]; pendingById: Map<string, Task>} {
+  const {pending, jobsById} = input
+  const pendingById = new Map(pending.map((t) => [t.id, t]))
+  const requests = pending.map((t) => requestOf(t, jobsById.get(t.jobId)!, [...(input.pins.has(t.id) ? [input.pins.get(t.id)!] : []), ...avoidConstraint(avoidedNodes(input.recentFailures, t.jobId, t.instance, input.backoff))]))
+  const plan = pending.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(input.schedulable, input.holding, jobsById), requests, {seed: input.seed, ...(input.portRange ? {portRange: input.portRange} : {})})
+  return {plan, placed: placementsOf(plan, pendingById, jobsById), pendingById}
+}
+
+export interface Start {
+  task: Task
+  nodeId: string
+  hostPorts: HostPortBinding[]
+}
+
+/** Starts: tasks whose start was lost or whose container is only created, then this pass's placements. */
+export function startsOf(start: Buckets['start'], placed: readonly Placed[], nodesById: ReadonlyMap<string, Node>): Start[] {
+  return [
+    ...start.filter((t) => t.nodeId).map((t) => ({task: t, nodeId: t.nodeId!, hostPorts: t.hostPorts})),
+    ...placed.map((p) => ({task: {...p.task, nodeId: p.node, nodeName: nodesById.get(p.node)?.name ?? null}, nodeId: p.node, hostPorts: p.hostPorts})),
+  ]
+}
+
+export interface Stop {
+  task: Task
+  reason: string
+  /** Its end is recorded already (an exited or unhealthy container): only the container goes. */
+  ended?: true
+}
+
+/** Stops: the diff's, then the containers of ended tasks that must go (unhealthy). */
+export function stopsOf(buckets: Pick<Buckets, 'stop' | 'ended'>): Stop[] {
+  return [...buckets.stop, ...buckets.ended.filter((e) => e.stopContainer).map((e) => ({task: e.task, reason: e.reason, ended: true as const}))]
+}
+
+/**
+ * Make-before-break in the same pass: a task that now runs (and has no health check
+ * to pass first) lets the task it supersedes stop at once: an old-spec task, or a
+ * move's origin. The rule is diff's `supersededBecause`.
+ */
+export function sameInstanceStops(startedOk: readonly Task[], holding: readonly Task[], alreadyStopping: ReadonlySet<string>, jobsById: ReadonlyMap<string, Job>, nodesById: ReadonlyMap<string, Node>): Stop[] {
+  const stopping = new Set(alreadyStopping)
+  const out: Stop[] = []
+  for (const fresh of startedOk) {
+    if (!isReady(fresh, jobsById.get(fresh.jobId)?.spec.healthCheck ?? null)) continue
+    for (const old of holding) {
+      if (old.jobId !== fresh.jobId || old.instance !== fresh.instance || stopping.has(old.id) || old.id === fresh.id) continue
+      const reason = supersededBecause(old, fresh, nodesById.get(fresh.nodeId ?? '')?.name ?? null)
+      if (old.state === 'running' && reason) {
+        out.push({task: old, reason})
+        stopping.add(old.id)
+      }
+    }
+  }
+
+  return out
+}
+
+/** A stop on a node that did not answer this pass waits for it (desired=stop is kept): a task that was never placed needs no node. */
+export function stopWaitsForNode(task: Pick<Task, 'state'>, node: Pick<Node, 'id'> | undefined, observed: ReadonlyMap<string, NodeObservation>): boolean {
+  return node !== undefined && task.state !== 'pending' && observed.get(node.id)?.ok !== true
+}
+
+/** Orphans removed this pass: the ones first seen orphaned `grace` ms ago or more (`sightings` by `nodeId/container`). */
+export function ripeOrphans(orphans: Buckets['orphans'], sightings: ReadonlyMap<string, number>, now: number, grace: number): Array<{nodeId: string; container: ObservedContainer}> {
+  return orphans.filter((o) => {
+    const first = sightings.get(`${o.nodeId}/${o.container.name}`)
+    return first !== undefined && now - first >= grace
+  })
+}
+
+/** A drain is done when its node holds no live task: the node then stays cordoned. */
+export function isDrainDone(node: Pick<Node, 'adminState'>, liveTasksOnNode: number): boolean {
+  return node.adminState === 'draining' && liveTasksOnNode === 0
+}
+
+/** Keeps a task off the named nodes (where its instance kept failing). */
+export function avoidConstraint(names: readonly string[]): Constraint[] {
+  return names.length === 0 ? [] : [{field: 'hostname', operator: 'UNLIKE', value: names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')}]
+}
+
+/** The scheduler's view: allocatable, what placed tasks hold, their ports; `runtime` as a label for runtime-pinned jobs. */
+export function snapshotOf(nodes: readonly Node[], placedTasks: readonly Task[], jobsById: ReadonlyMap<string, Job>): Snapshot {
+  const allocated = new Map<string, Resources>()
+  const ports = new Map<string, number[]>()
+  for (const t of placedTasks) {
+    if (!t.nodeId) continue
+    const job = jobsById.get(t.jobId)
+    if (job) allocated.set(t.nodeId, addResources(allocated.get(t.nodeId) ?? ZERO_RESOURCES, job.spec.resources))
+    ports.set(t.nodeId, [...(ports.get(t.nodeId) ?? []), ...t.hostPorts.map((h) => h.hostPort)])
+  }
+
+  const schedNodes: SchedNode[] = nodes.map((n) => ({
+    id: n.id,
+    name: n.name,
+    state: n.state,
+    labels: {runtime: n.runtime, ...n.labels},
+    allocatable: allocatableOf(n),
+    allocated: allocated.get(n.id) ?? ZERO_RESOURCES,
+    usedPorts: ports.get(n.id) ?? [],
+  }))
+  return {nodes: schedNodes, placed: placedTasks.filter((t) => t.nodeId).map((t) => ({taskId: t.id, jobId: t.jobId, nodeId: t.nodeId!}))}
+}
+
+export function requestOf(task: Task, job: Job, extra: readonly Constraint[] = []): TaskRequest {
+  const constraints: Constraint[] = [...job.spec.constraints, ...extra]
+  if (job.spec.runtime) constraints.push({field: 'runtime', operator: 'IS', value: job.spec.runtime})
+  return {
+    taskId: task.id,
+    jobId: job.id,
+    instance: task.instance,
+    resources: job.spec.resources,
+    ports: job.spec.ports.length,
+    constraints,
+    preferences: job.spec.preferences,
+    ...(job.spec.strategy ? {strategy: job.spec.strategy} : {}),
+  }
+}
+
+function placementsOf(plan: Plan, pendingById: ReadonlyMap<string, Task>, jobsById: ReadonlyMap<string, Job>): Placed[] {
+  return plan.placements.map((p) => {
+    const task = pendingById.get(p.taskId)!
+    const job = jobsById.get(task.jobId)!
+    const hostPorts = job.spec.ports.map((port, i) => ({containerPort: port.containerPort, hostPort: p.hostPorts[i]!, protocol: port.protocol}))
+    return {task, node: p.nodeId, hostPorts}
+  })
+}
+
+/** What the runtime is asked to run for a task. */
+export function containerSpecOf(task: Task, job: Job, cluster: string, hostPorts: HostPortBinding[]): ContainerSpec {
+  return {
+    name: task.containerName!,
+    image: job.spec.image,
+    ...(job.spec.command ? {command: job.spec.command} : {}),
+    env: {...job.spec.env, CLUSTERCTL_JOB: job.name, CLUSTERCTL_INSTANCE: String(task.instance), CLUSTERCTL_TASK: task.id},
+    cpuMilli: job.spec.resources.cpuMilli,
+    memBytes: job.spec.resources.memBytes,
+    ports: hostPorts.map((h) => ({containerPort: h.containerPort, hostPort: h.hostPort, protocol: h.protocol})),
+    volumes: job.spec.volumes,
+    labels: {...job.spec.labels, ...taskLabels({clusterId: cluster, jobName: job.name, instance: task.instance, taskId: task.id, specHash: job.specHash})},
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * What a reconcile pass did (or, dry-run, would do): plain data that commands, the
+ * daemon and presenters read without importing the pass itself.
+ */
+import type {Task} from '../model/task.js'
+import type {NodeTransition} from './heartbeat.js'
+
+export type PassActionKind = 'place' | 'start' | 'adopt' | 'stop' | 'end' | 'unreachable' | 'move' | 'health' | 'remove-orphan'
+
+export interface PassAction {
+  kind: PassActionKind
+  job: string
+  instance: number | null
+  taskId: string | null
+  node: string | null
+  detail: string
+  ok: boolean
+}
+
+export interface PassReport {
+  dryRun: boolean
+  /** The scheduler's seed this pass (`schedule --dry-run --seed N` replays its placements); absent when a daemon did the work. */
+  seed?: number
+  actions: PassAction[]
+  /** Tasks left pending, with the reason a human can act on. */
+  pending: Array<{job: string; instance: number; taskId: string; reason: string; counts: Record<string, number>}>
+  /** Nodes that could not be observed this pass. */
+  unobserved: Array<{node: string; error: string}>
+  /** Node state changes this pass (heartbeats). */
+  nodes: Array<{node: string} & NodeTransition>
+  /** Instances waiting out their restart back-off. */
+  backoff: Array<{job: string; instance: number; until: number; why: string}>
+  /** True when the pass changed nothing. */
+  unchanged: boolean
+  /** Set when a running daemon did the work (the command recorded the change and waited for its pass). */
+  convergedBy?: {pid: number; hostname: string}
+}
+
+export function emptyReport(dryRun: boolean, seed: number): PassReport {
+  return {dryRun, seed, actions: [], pending: [], unobserved: [], nodes: [], backoff: [], unchanged: true}
+}
+
+/** One action on a task. */
+export function taskAction(kind: PassActionKind, job: string, task: Pick<Task, 'id' | 'instance'>, node: string | null, detail: string, ok = true): PassAction {
+  return {kind, job, instance: task.instance, taskId: task.id, node, detail, ok}
+}
+
+/** Whether the pass changed nothing: no action, no node state change. */
+export function isUnchanged(report: Pick<PassReport, 'actions' | 'nodes'>): boolean {
+  return report.actions.length === 0 && report.nodes.length === 0
+}

@@ -1,0 +1,53 @@
+/** Pass reports as text: the verbs of its actions, the command's summary, the daemon's log lines. */
+import type {PassActionKind, PassReport} from '../../core/reconcile/report.js'
+import {paint} from '../style.js'
+
+/** The past-tense verb of each action, for log lines and reports. */
+export const ACTION_VERBS: Readonly<Record<PassActionKind, string>> = {
+  place: 'placed',
+  start: 'started',
+  adopt: 'adopted',
+  stop: 'stopped',
+  end: 'ended',
+  unreachable: 'unreachable',
+  move: 'moving',
+  health: 'health',
+  'remove-orphan': 'removed orphan',
+}
+
+/** The same in the plan's words (`schedule --dry-run`: "would ..."). */
+export const PLAN_VERBS: Readonly<Record<PassActionKind, string>> = {
+  place: 'place',
+  start: 'start',
+  adopt: 'adopt',
+  stop: 'stop',
+  end: 'end',
+  unreachable: 'give up on',
+  move: 'move',
+  health: 'health',
+  'remove-orphan': 'remove orphan',
+}
+
+export function renderPass(pass: PassReport, color: boolean): string {
+  const lines: string[] = []
+  for (const a of pass.actions) {
+    const who = `${a.job}${a.instance === null ? '' : `.${a.instance}`}`
+    const mark = a.ok ? '' : paint.error(' FAILED', color)
+    const verb = (pass.dryRun ? PLAN_VERBS : ACTION_VERBS)[a.kind]
+    lines.push(`${pass.dryRun ? 'would ' : ''}${verb.padEnd(pass.dryRun ? 8 : 14)} ${who.padEnd(20)} ${a.node ? `on ${a.node}` : ''}  ${a.detail}${mark}`.trimEnd())
+  }
+
+  for (const n of pass.nodes) lines.unshift(`node ${n.node.padEnd(14)} ${n.from} -> ${paint.nodeState(n.to, color)}: ${n.reason}`)
+  for (const b of pass.backoff) lines.push(`${paint.warn('back-off', color)}       ${`${b.job}.${b.instance}`.padEnd(20)} restarts after ${new Date(b.until).toISOString()}: ${b.why}`)
+  for (const p of pass.pending) lines.push(`${paint.warn('pending', color)}        ${`${p.job}.${p.instance}`.padEnd(20)} ${p.reason}`)
+  for (const u of pass.unobserved) lines.push(`${paint.warn('unreachable', color)}    node ${u.node}: ${u.error}`)
+  if (pass.convergedBy) lines.unshift(`A daemon (pid ${pass.convergedBy.pid} on ${pass.convergedBy.hostname}) converges this cluster: the change was recorded and its next pass applied it.`)
+  if (lines.length === 0) lines.push('Nothing to do: the cluster matches the desired state.')
+  return lines.join('\n')
+}
+
+/** The daemon's log lines for one pass: node state changes, then one line per action. */
+export function passLogLines(pass: PassReport): string[] {
+  const nodes = pass.nodes.map((n) => `node ${n.node}: ${n.from} -> ${n.to} (${n.reason})`)
+  return [...nodes, ...pass.actions.map((a) => `${ACTION_VERBS[a.kind]} ${a.job}${a.instance === null ? '' : `.${a.instance}`}${a.node ? ` on ${a.node}` : ''}: ${a.detail}${a.ok ? '' : ' (FAILED)'}`)]
+}
