@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import fs from 'node:fs'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {readInput} from '../cli/read-input.js'
 import {ExitCode, UserError} from '../core/errors.js'
 import {parseResourceList} from '../core/model/resources.js'
 import {type AddNodeRequest, addNodes} from '../core/services/nodes.js'
@@ -40,12 +40,12 @@ export default class AddNode extends BaseCommand<typeof AddNode> {
     reserve: Flags.string({description: 'Kept back for the host, e.g. cpus=0.5,mem=512Mi.'}),
     resources: Flags.string({description: 'Declared capacity overriding what was detected, e.g. cpus=4,mem=8Gi,gpus=1.'}),
     'host-key': Flags.string({description: 'Require this host key fingerprint (SHA256:...).'}),
-    'from-file': Flags.string({description: 'Read targets from a file: one per line, "TARGET [NAME]", # comments.'}),
+    'from-file': Flags.string({description: 'Read targets from a file (- for standard input): one per line, "TARGET [NAME]", # comments.'}),
   }
 
   public async run(): Promise<AddNodeJson> {
     const {argv} = await this.parse(AddNode)
-    const requests = this.buildRequests(argv as string[])
+    const requests = await this.buildRequests(argv as string[])
     const ctx = await this.services({ssh: true})
     const color = process.stderr.isTTY === true
     const showProgress = requests.length > 1 && process.stderr.isTTY === true && !this.jsonEnabled()
@@ -88,9 +88,9 @@ export default class AddNode extends BaseCommand<typeof AddNode> {
     }
   }
 
-  private buildRequests(targets: string[]): AddNodeRequest[] {
+  private async buildRequests(targets: string[]): Promise<AddNodeRequest[]> {
     const {flags} = this
-    const fromFile = flags['from-file'] ? readTargetsFile(flags['from-file']) : []
+    const fromFile = flags['from-file'] ? await readTargetsFile(flags['from-file']) : []
     const all: Array<{target: string; name?: string}> = [...targets.map((t) => ({target: t})), ...fromFile]
     if (all.length === 0) throw new UserError('Give at least one node: clusterctl add-node [USER@]HOST[:PORT] (or --from-file hosts.txt).')
     if (flags.name !== undefined) {
@@ -111,13 +111,8 @@ export default class AddNode extends BaseCommand<typeof AddNode> {
   }
 }
 
-function readTargetsFile(file: string): Array<{target: string; name?: string}> {
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (error) {
-    throw new UserError(`Cannot read --from-file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}.`)
-  }
+async function readTargetsFile(file: string): Promise<Array<{target: string; name?: string}>> {
+  const text = await readInput(file, {label: `--from-file ${file}`})
 
   const out: Array<{target: string; name?: string}> = []
   for (const [i, raw] of text.split('\n').entries()) {

@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
-import fs from 'node:fs'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {UserError} from '../core/errors.js'
+import {readInput} from '../cli/read-input.js'
+import type {JobSpec} from '../core/model/job.js'
 import type {PassReport} from '../core/reconcile/report.js'
 import {applySpecs} from '../core/services/jobs.js'
 import {parseSpecText} from '../core/spec/parse.js'
@@ -19,7 +19,8 @@ export default class Apply extends BaseCommand<typeof Apply> {
   }
 
   public async run(): Promise<{jobs: Array<{name: string; change: string; what: string[]}>; pass: PassReport | null}> {
-    const specs = this.flags.file.flatMap((file) => parseSpecText(readSpec(file), file === '-' ? '<stdin>' : file))
+    const specs: JobSpec[] = []
+    for (const file of this.flags.file) specs.push(...parseSpecText(await readInput(file), file === '-' ? '<stdin>' : file))
     const ctx = await this.services({ssh: !this.flags['no-start']})
     const result = await applySpecs(ctx, specs, {noStart: this.flags['no-start']})
     process.exitCode = exitCodeOfPass(result.pass, result.jobs.map((j) => j.name))
@@ -29,14 +30,5 @@ export default class Apply extends BaseCommand<typeof Apply> {
     }
 
     return result
-  }
-}
-
-function readSpec(file: string): string {
-  try {
-    return fs.readFileSync(file === '-' ? 0 : file, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new UserError(`Cannot read ${file === '-' ? 'standard input' : file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}.`)
   }
 }

@@ -20,6 +20,22 @@ export interface CliResult {
   json<T = unknown>(): T
 }
 
+function cliResult(result: {stdout: string; stderr: string; exitCode?: number}, started: number): CliResult {
+  return {
+    stdout: result.stdout,
+    stderr: result.stderr,
+    exitCode: result.exitCode ?? -1,
+    durationMs: Date.now() - started,
+    json<T>() {
+      try {
+        return JSON.parse(result.stdout) as T
+      } catch {
+        throw new Error(`stdout is not JSON (exit ${result.exitCode}):\n${result.stdout}\nstderr:\n${result.stderr}`)
+      }
+    },
+  }
+}
+
 export class CliSandbox {
   readonly home: string
   readonly db: string
@@ -39,20 +55,23 @@ export class CliSandbox {
       env: {HOME: this.home, CLUSTERCTL_DB: this.db, NO_COLOR: '1', SSH_AUTH_SOCK: '', ...options.env},
       extendEnv: true,
     })
-    const durationMs = Date.now() - started
-    return {
-      stdout: result.stdout,
-      stderr: result.stderr,
-      exitCode: result.exitCode ?? -1,
-      durationMs,
-      json<T>() {
-        try {
-          return JSON.parse(result.stdout) as T
-        } catch {
-          throw new Error(`stdout is not JSON (exit ${result.exitCode}):\n${result.stdout}\nstderr:\n${result.stderr}`)
-        }
-      },
-    }
+    return cliResult(result, started)
+  }
+
+  /**
+   * Runs a bash script the way a user's shell does (pipes, redirections), with
+   * `$CLUSTERCTL` standing for the built CLI.
+   */
+  async shell(script: string, options: {env?: Record<string, string>; timeoutMs?: number} = {}): Promise<CliResult> {
+    const started = Date.now()
+    const result = await execa('bash', ['-c', script], {
+      reject: false,
+      timeout: options.timeoutMs ?? 120_000,
+      env: {HOME: this.home, CLUSTERCTL_DB: this.db, NO_COLOR: '1', SSH_AUTH_SOCK: '', CLUSTERCTL: `${process.execPath} ${BIN}`, ...options.env},
+      extendEnv: true,
+      cwd: this.home,
+    })
+    return cliResult(result, started)
   }
 
   writeSshFile(name: string, text: string): string {

@@ -3,15 +3,25 @@ import {parseAllDocuments} from 'yaml'
 
 import {UserError} from '../errors.js'
 import type {JobSpec} from '../model/job.js'
+import {detectFormat, documentItems, unsupportedFormat} from './format.js'
+import {jsonSyntaxError} from './json-syntax.js'
 import {validateJobSpec} from './validate.js'
 
 /**
  * Parses every document of a YAML or JSON text (YAML is a superset of JSON).
- * A document may be one job, or `{jobs: [...]}`, or a list of jobs. Nothing is
- * returned unless every document is valid.
+ * A document may be one job, or `{jobs: [...]}`, or a list of jobs. A source
+ * named *.json must be valid JSON (its errors are JSON errors, with line and
+ * column). A leading byte order mark is ignored. Nothing is returned unless
+ * every document is valid.
  */
 export function parseSpecText(text: string, source: string): JobSpec[] {
-  const docs = parseAllDocuments(text, {prettyErrors: true, uniqueKeys: true})
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text
+  if (/\.json$/i.test(source)) {
+    const e = jsonSyntaxError(body)
+    if (e) throw new UserError(`${source}:${e.line}:${e.column}: not valid JSON: ${e.message}.`, {code: 'invalid-spec'})
+  }
+
+  const docs = parseAllDocuments(body, {prettyErrors: true, uniqueKeys: true})
   const raws: Array<{value: unknown; where: string}> = []
   const documents = Array.isArray(docs) ? docs : [docs]
   for (const [i, doc] of documents.entries()) {
@@ -24,12 +34,10 @@ export function parseSpecText(text: string, source: string): JobSpec[] {
 
     const value = doc.toJS({maxAliasCount: 100}) as unknown
     if (value === null || value === undefined) continue
-    if (Array.isArray(value)) value.forEach((v, j) => raws.push({value: v, where: `${where} [${j}]`}))
-    else if (typeof value === 'object' && Array.isArray((value as {jobs?: unknown}).jobs)) {
-      ;((value as {jobs: unknown[]}).jobs).forEach((v, j) => raws.push({value: v, where: `${where} jobs[${j}]`}))
-    } else if (typeof value === 'object' && ('apps' in value || ('id' in value && ('cmd' in value || 'container' in value)))) {
-      throw new UserError(`${where} looks like a Marathon app or group; this version reads only clusterctl's own format (docs/spec.md).`, {code: 'invalid-spec'})
-    } else raws.push({value, where})
+    const format = detectFormat(value)
+    if (format !== 'clusterctl') throw unsupportedFormat(format, where)
+    const {items, listed} = documentItems(value)
+    items.forEach((v, j) => raws.push({value: v, where: listed === 'list' ? `${where} [${j}]` : listed === 'jobs' ? `${where} jobs[${j}]` : where}))
   }
 
   if (raws.length === 0) throw new UserError(`${source} holds no job spec.`, {code: 'invalid-spec'})
