@@ -27,7 +27,7 @@ export default tseslint.config(
     rules: {'@typescript-eslint/no-require-imports': 'off'},
   },
   {
-    files: ['src/core/model/**', 'src/core/scheduler/**', 'src/core/reconcile/{diff,heartbeat,observation,health,moves}.ts', 'src/core/spec/**', 'src/runtime/**', 'src/ui/state/**', 'src/ui/dashboard/{reducer,selectors,findings,format,types}.ts'],
+    files: ['src/core/model/**', 'src/core/scheduler/**', 'src/core/schedule/**', 'src/core/reconcile/{diff,heartbeat,observation,health,moves}.ts', 'src/core/spec/**', 'src/runtime/**', 'src/ui/state/**', 'src/ui/dashboard/{reducer,selectors,findings,format,types}.ts'],
     rules: restrict([...uiAndCli, ...io, '**/state/**', '**/ssh/pool*', '**/ssh/ssh-*'], 'Pure core: no I/O, UI or CLI imports (docs/architecture.md).'),
   },
   {

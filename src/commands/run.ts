@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {UserError} from '../core/errors.js'
 import {runJob} from '../core/services/jobs.js'
 import {parseSpecFlags} from '../core/spec/flags.js'
 import {exitCodeOfPass, nodeHosts} from '../cli/job-command.js'
@@ -16,6 +15,8 @@ export default class Run extends BaseCommand<typeof Run> {
     '<%= config.bin %> run web --image localhost/app:1 --instances 3 -p 8080 --constraint hostname:UNIQUE',
     `<%= config.bin %> run echo --image localhost/clusterctl-test:latest --cpus 0.2 --mem 64Mi -- sh -c 'echo hi; sleep 3600'`,
     '<%= config.bin %> run report --kind batch --image localhost/report:2 --restart on-failure',
+    `<%= config.bin %> run nightly --image localhost/etl:3 --schedule '30 2 * * *' --timezone Europe/Berlin --deadline 1h -- /etl run`,
+    '<%= config.bin %> run publish --image localhost/etl:3 --after nightly --after extract --retries 3',
   ]
 
   static override strict = false
@@ -37,9 +38,13 @@ export default class Run extends BaseCommand<typeof Run> {
     'health-tcp': Flags.string({description: 'TCP health check PORT.'}),
     'health-cmd': Flags.string({description: 'Health check command run in the container.'}),
     restart: Flags.string({description: 'Restart policy.', options: ['always', 'on-failure', 'never']}),
-    kind: Flags.string({description: 'service (long-running) or batch (runs to completion).', options: ['service', 'batch'], default: 'service'}),
-    schedule: Flags.string({description: 'Cron expression or ISO 8601 repeating interval (not supported yet).'}),
-    after: Flags.string({description: 'Run after this job (not supported yet).', multiple: true}),
+    kind: Flags.string({description: 'service (long-running, the default) or batch (runs to completion; the default with --schedule or --after).', options: ['service', 'batch']}),
+    schedule: Flags.string({description: 'Run on a schedule: a cron expression (5 fields, or 6 with seconds first; @hourly, @daily...; several joined with ";") or a Chronos ISO 8601 interval Rn/START/PERIOD.'}),
+    timezone: Flags.string({description: 'IANA time zone the schedule is read in (default UTC).'}),
+    after: Flags.string({description: 'Run when this job has succeeded (repeatable: after every one of them).', multiple: true}),
+    retries: Flags.integer({description: 'Attempts after a failed run (default 2), back-off 10 s doubling up to 10 min.', min: 0}),
+    deadline: Flags.string({description: 'Kill a run that takes longer than this (e.g. 30m); it is not retried.'}),
+    concurrency: Flags.string({description: 'A firing while a run is going: forbid (wait for it; the default), allow, or replace it.', options: ['forbid', 'allow', 'replace']}),
     runtime: Flags.string({description: 'Run only on nodes with this runtime.', options: ['podman', 'containerd']}),
     label: Flags.string({description: 'Container label k=v (repeatable).', multiple: true}),
     'no-start': Flags.boolean({description: 'Only record the job; the next `clusterctl schedule` places it.'}),
@@ -49,7 +54,6 @@ export default class Run extends BaseCommand<typeof Run> {
     const {argv} = await this.parse(Run)
     const command = (argv as string[]).slice(1)
     const {flags} = this
-    if (flags.schedule !== undefined || flags.after !== undefined) throw new UserError('--schedule and --after (scheduled jobs) are not supported yet; run the job with --kind batch, or from cron with `clusterctl run`.')
     const spec = parseSpecFlags({name: this.args.name, command, ...flags})
     const ctx = await this.services({ssh: !flags['no-start']})
     const result = await runJob(ctx, spec, {noStart: flags['no-start']})

@@ -39,6 +39,35 @@ export interface UpgradeStrategy {
   maximumOverCapacity: number
 }
 
+export type Concurrency = 'forbid' | 'allow' | 'replace'
+export type CatchUp = 'last' | 'none' | 'all'
+
+/**
+ * When a batch job runs (scheduled and dependent jobs, docs/scheduled-jobs.md): on a
+ * schedule, after its parents succeed, or both; each firing is a run.
+ */
+export interface RunPolicy {
+  /** Cron expressions (joined with `; `) or one ISO 8601 `Rn/START/PERIOD`; null: parents or `trigger` only. */
+  schedule: string | null
+  /** IANA zone the schedule is read in. */
+  timezone: string
+  /** Parent jobs: a run starts when each has succeeded since this job's last start. */
+  after: string[]
+  /** Further attempts after a failed one (back-off 10 s doubling, at most 10 min). */
+  retries: number
+  /** A run that takes longer is killed and recorded failed, with no retry. */
+  deadlineMs: number | null
+  /** What a firing does while a run is still going. */
+  concurrency: Concurrency
+  /** Times missed while no controller ran. */
+  catchUp: CatchUp
+  /** A run that cannot start within this long after its time is skipped; null: no limit. */
+  startingDeadlineMs: number | null
+  suspend: boolean
+}
+
+export const RUN_DEFAULTS = {retries: 2, concurrency: 'forbid', catchUp: 'last', timezone: 'UTC'} as const
+
 export interface JobSpec {
   name: string
   kind: JobKind
@@ -60,6 +89,13 @@ export interface JobSpec {
   /** Run only on nodes with this runtime; null: any. */
   runtime: RuntimeName | null
   upgrade: UpgradeStrategy
+  /** Scheduled or dependent batch job; absent for a plain job. */
+  runPolicy?: RunPolicy
+}
+
+/** Whether runs (schedule, parents, trigger) rather than the instance count drive the job's tasks. */
+export function isRunDriven(spec: Pick<JobSpec, 'runPolicy'>): boolean {
+  return spec.runPolicy !== undefined
 }
 
 /**

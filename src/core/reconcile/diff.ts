@@ -3,6 +3,7 @@
  * observed state (containers per node) in; named buckets of actions out.
  * No I/O, no clock reads: `now` is an argument. See README.md in this folder.
  */
+import {isRunDriven} from '../model/job.js'
 import type {AdminState, NodeState} from '../model/node.js'
 import type {Job, Task} from '../model/task.js'
 import {isLive} from '../model/task.js'
@@ -190,6 +191,12 @@ export function diff(input: DiffInput): Buckets {
     const live = liveByJob.get(job.id) ?? []
     if (job.state === 'stopped') {
       for (const t of live) out.stop.push({task: t, reason: `job ${job.name} stopped`})
+      continue
+    }
+
+    // Scheduled and dependent jobs: their runs (src/core/schedule/runs.ts) create and stop their tasks.
+    if (isRunDriven(job.spec)) {
+      for (const t of live) if (!handled.has(t)) out.ignore.push(t)
       continue
     }
 

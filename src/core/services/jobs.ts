@@ -9,6 +9,8 @@ import type {PassReport} from '../reconcile/report.js'
 import {appendEvent, listEvents, type ClusterEvent} from '../state/events.js'
 import {deleteJob, findJob, findTask, insertJob, listJobs, listTasks, updateJob, updateTask} from '../state/jobs.js'
 import {findNode} from '../state/nodes.js'
+import {checkGraph, childrenOf, type GraphJob} from '../schedule/graph.js'
+import type {Store} from '../state/store.js'
 import {connectSpecOf, type ServiceContext} from '../context.js'
 
 export interface JobSummary {
@@ -50,6 +52,7 @@ export async function runJob(ctx: ServiceContext, spec: JobSpec, options: {noSta
   const job: Job = {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash: containerSpecHash(spec), instances: spec.instances, generation: 0, state: 'active', createdAt: now, updatedAt: now}
   store.write(() => {
     if (findJob(store, spec.name)) throw new FailedError(`Job ${spec.name} already exists.`, {code: 'exists', hint: `Change it with \`clusterctl apply -f FILE\`, or remove it with \`clusterctl rm ${spec.name}\` first.`})
+    checkDependencies(store, [spec])
     insertJob(store, job)
     appendEvent(store, {type: 'job.created', subjectKind: 'job', subject: job.name, message: `created: ${describeSpec(spec)}`, data: {specHash: job.specHash}})
   })
@@ -68,6 +71,7 @@ export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options:
   const now = ctx.clock.now()
   const result: ApplyResult = {jobs: [], pass: null}
   store.write(() => {
+    checkDependencies(store, specs)
     for (const spec of specs) {
       const existing = findJob(store, spec.name)
       const specHash = containerSpecHash(spec, existing?.generation ?? 0)
@@ -100,6 +104,7 @@ function changesBetween(job: Job, spec: JobSpec, specHash: string): string[] {
   if (job.state !== 'active') what.push('started again')
   const placement = (s: JobSpec) => JSON.stringify([s.constraints, s.preferences, s.strategy, s.runtime, s.restart, s.upgrade, s.kind])
   if (placement(job.spec) !== placement(spec)) what.push('placement or policy')
+  if (JSON.stringify(job.spec.runPolicy ?? null) !== JSON.stringify(spec.runPolicy ?? null)) what.push('schedule, parents or run policy')
   return what
 }
 
@@ -150,11 +155,39 @@ export async function stopJob(ctx: ServiceContext, name: string, options: PassOp
   return {job, pass: await converge(ctx, options)}
 }
 
-/** Stops every task of the job, then forgets it (its events stay). */
-export async function removeJob(ctx: ServiceContext, name: string, options: PassOptions = {}): Promise<{job: Job; pass: PassReport}> {
-  const {job, pass} = await stopJob(ctx, name, options)
+/** The dependency view of a job: its parents and schedule. */
+export function graphJobOf(job: Pick<Job, 'name' | 'spec'>): GraphJob {
+  return {name: job.name, after: job.spec.runPolicy?.after ?? [], schedule: job.spec.runPolicy?.schedule ?? null}
+}
+
+/** Unknown parents and cycles among the stored jobs with these specs applied are refused, naming the path. */
+function checkDependencies(store: Store, specs: readonly JobSpec[]): void {
+  if (!specs.some((s) => s.runPolicy?.after.length)) return
+  const incoming = new Map(specs.map((s) => [s.name, graphJobOf({name: s.name, spec: s})]))
+  checkGraph([...listJobs(store).filter((j) => !incoming.has(j.name)).map(graphJobOf), ...incoming.values()])
+}
+
+/**
+ * Stops every task of the job, then forgets it (its events stay). A job that others
+ * run after is refused unless `force`; then it is dropped from their parents.
+ */
+export async function removeJob(ctx: ServiceContext, name: string, options: PassOptions & {force?: boolean} = {}): Promise<{job: Job; pass: PassReport; orphanedChildren: string[]}> {
   const {store} = ctx
+  const children = store.read(() => childrenOf(listJobs(store).map(graphJobOf), getJob(ctx, name).name))
+  if (children.length > 0 && !options.force) {
+    throw new UserError(`Job ${name} has jobs that run after it: ${children.join(', ')}.`, {hint: `Remove them first, or run \`clusterctl rm ${name} --force\` (they then no longer wait for ${name}).`})
+  }
+
+  const {job, pass} = await stopJob(ctx, name, options)
   store.write(() => {
+    for (const child of children) {
+      const c = findJob(store, child)
+      if (!c?.spec.runPolicy) continue
+      const spec = {...c.spec, runPolicy: {...c.spec.runPolicy, after: c.spec.runPolicy.after.filter((p) => p !== name)}}
+      updateJob(store, {...c, spec}, ctx.clock.now())
+      appendEvent(store, {type: 'job.updated', subjectKind: 'job', subject: child, message: `no longer runs after ${name} (removed with --force)`, data: {removedParent: name}})
+    }
+
     const left = listTasks(store, {jobId: job.id, live: true}).filter((t) => t.state !== 'pending')
     if (left.length > 0) {
       throw new FailedError(`Job ${name} is stopped, but ${left.length} of its containers could not be stopped (${left.map((t) => `${t.containerName} on ${t.nodeName}`).join(', ')}); it was kept.`, {hint: `Run \`clusterctl rm ${name}\` again when the nodes answer.`})
@@ -163,7 +196,7 @@ export async function removeJob(ctx: ServiceContext, name: string, options: Pass
     deleteJob(store, job.id)
     appendEvent(store, {type: 'job.removed', subjectKind: 'job', subject: name, message: 'removed', data: {}})
   })
-  return {job, pass}
+  return {job, pass, orphanedChildren: children}
 }
 
 export function listJobTasks(ctx: Pick<ServiceContext, 'store'>, options: {job?: string; all?: boolean} = {}): Task[] {

@@ -25,6 +25,12 @@ export interface RunFlags {
   kind?: string
   runtime?: string
   label?: string[]
+  schedule?: string
+  timezone?: string
+  after?: string[]
+  retries?: number
+  deadline?: string
+  concurrency?: string
 }
 
 function pairs(values: string[] | undefined, flag: string): Record<string, string> | undefined {
@@ -44,7 +50,7 @@ export function parseSpecFlags(f: RunFlags): JobSpec {
   if (health.length > 1) throw new UserError('Give one of --health-http, --health-tcp and --health-cmd, not several.')
   const raw: Record<string, unknown> = {
     name: f.name,
-    kind: f.kind ?? 'service',
+    ...(f.kind === undefined ? {} : {kind: f.kind}),
     image: f.image,
     ...(f.command.length > 0 ? {command: f.command} : {}),
     ...(f.cpus === undefined ? {} : {cpus: f.cpus}),
@@ -61,6 +67,12 @@ export function parseSpecFlags(f: RunFlags): JobSpec {
     ...(f.strategy ? {strategy: f.strategy} : {}),
     ...(f.restart ? {restart: f.restart} : {}),
     ...(f.runtime ? {runtime: f.runtime} : {}),
+    ...(f.schedule === undefined ? {} : {schedule: f.schedule}),
+    ...(f.timezone === undefined ? {} : {timezone: f.timezone}),
+    ...(f.after === undefined ? {} : {after: f.after}),
+    ...(f.retries === undefined ? {} : {retries: f.retries}),
+    ...(f.deadline === undefined ? {} : {deadline: f.deadline}),
+    ...(f.concurrency === undefined ? {} : {concurrency: f.concurrency}),
     ...(f['health-http'] ? {healthCheck: {http: f['health-http']}} : {}),
     ...(f['health-tcp'] ? {healthCheck: {tcp: f['health-tcp']}} : {}),
     ...(f['health-cmd'] ? {healthCheck: {cmd: f['health-cmd']}} : {}),

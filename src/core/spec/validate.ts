@@ -4,9 +4,11 @@
  * of a document are reported at once, in one error.
  */
 import {UserError} from '../errors.js'
-import type {HealthCheckSpec, JobKind, JobSpec, PortSpec, RestartPolicy, VolumeSpec} from '../model/job.js'
+import {type HealthCheckSpec, type JobKind, type JobSpec, type PortSpec, type RestartPolicy, RUN_DEFAULTS, type RunPolicy, type VolumeSpec} from '../model/job.js'
 import {RUNTIMES, type RuntimeName} from '../model/node.js'
 import {parseBytes, parseCpuMilli} from '../model/resources.js'
+import {parseSchedule} from '../schedule/next.js'
+import {checkTimezone} from '../schedule/zone.js'
 import {parseConstraint, parsePreference, validateConstraint, validatePreference} from '../scheduler/constraints.js'
 import type {Constraint, ConstraintOperator, Preference} from '../model/placement.js'
 
@@ -14,7 +16,13 @@ export const JOB_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 const KNOWN_KEYS = new Set([
   'name', 'kind', 'image', 'command', 'args', 'env', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'ports', 'volumes',
   'constraints', 'preferences', 'prefer', 'healthCheck', 'restart', 'labels', 'strategy', 'runtime', 'upgrade',
+  ...RUN_KEYS(),
 ])
+
+/** The fields of scheduled and dependent jobs (docs/scheduled-jobs.md). */
+function RUN_KEYS(): string[] {
+  return ['schedule', 'timezone', 'after', 'retries', 'deadline', 'concurrency', 'catchUp', 'startingDeadline', 'suspend']
+}
 
 export const DEFAULTS = {cpuMilli: 100, memBytes: 128 * 1024 * 1024, gracePeriodMs: 30_000, intervalMs: 10_000, timeoutMs: 5000, maxConsecutiveFailures: 3}
 
@@ -54,17 +62,16 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
   const p = new Problems(name ? `${where} (job ${name})` : where)
 
   for (const key of Object.keys(doc)) {
-    if (!KNOWN_KEYS.has(key)) {
-      if (key === 'schedule' || key === 'after') p.add(key, 'scheduled jobs are not supported yet; run it as kind: batch')
-      else p.add(key, `unknown field; the fields are ${[...KNOWN_KEYS].join(', ')} (see docs/spec.md)`)
-    }
+    if (!KNOWN_KEYS.has(key)) p.add(key, `unknown field; the fields are ${[...KNOWN_KEYS].join(', ')} (see docs/spec.md)`)
   }
 
   if (name === undefined) p.add('name', `required: a job name like web-1 (got ${describe(doc.name)})`)
   else if (!JOB_NAME.test(name)) p.add('name', `${JSON.stringify(name)} is not valid: use lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit`)
 
-  const kind = (doc.kind ?? 'service') as JobKind
+  const runDriven = doc.schedule !== undefined || doc.after !== undefined
+  const kind = (doc.kind ?? (runDriven ? 'batch' : 'service')) as JobKind
   if (kind !== 'service' && kind !== 'batch') p.add('kind', `must be service or batch, got ${describe(doc.kind)}`)
+  const runPolicy = validateRunPolicy(doc, name, kind, p)
 
   if (typeof doc.image !== 'string' || doc.image.trim() === '') p.add('image', `required: an image reference like localhost/app:1.0 (got ${describe(doc.image)})`)
 
@@ -79,13 +86,15 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
   const diskBytes = doc.disk === undefined ? 0 : p.attempt('disk', () => parseBytes(String(doc.disk), 'value'))
   const gpus = doc.gpus === undefined ? 0 : wholeNumber(doc.gpus, 'gpus', p, 0)
   const instances = doc.instances === undefined ? 1 : wholeNumber(doc.instances, 'instances', p, 0)
+  if (runPolicy && instances !== undefined && instances !== 1) p.add('instances', `a scheduled or dependent job runs one container per run; leave instances out (got ${instances})`)
 
   const ports = validatePorts(doc.ports, p)
   const volumes = validateVolumes(doc.volumes, p)
   const constraints = validateConstraints(doc.constraints, p)
   const preferences = validatePreferences(doc.preferences ?? doc.prefer, p)
   const healthCheck = validateHealthCheck(doc.healthCheck, ports, p)
-  const restart = validateRestart(doc.restart, kind, p)
+  const restart = runPolicy ? {policy: 'never' as const, maxRetries: 0} : validateRestart(doc.restart, kind, p)
+  if (runPolicy && doc.restart !== undefined) p.add('restart', 'a scheduled or dependent job retries by `retries` (back-off 10 s doubling); leave restart out')
 
   const strategy = doc.strategy ?? null
   if (strategy !== null && strategy !== 'binpack' && strategy !== 'spread') p.add('strategy', `must be binpack or spread, got ${describe(doc.strategy)}`)
@@ -116,6 +125,69 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
     strategy: strategy as JobSpec['strategy'],
     runtime,
     upgrade,
+    ...(runPolicy ? {runPolicy} : {}),
+  }
+}
+
+/** schedule, timezone, after, retries, deadline, concurrency, catchUp, startingDeadline, suspend. */
+function validateRunPolicy(doc: Record<string, unknown>, name: string | undefined, kind: JobKind, p: Problems): RunPolicy | undefined {
+  const given = RUN_KEYS().filter((k) => doc[k] !== undefined)
+  if (given.length === 0) return undefined
+  if (doc.schedule === undefined && doc.after === undefined) {
+    p.add(given[0]!, 'applies to scheduled or dependent jobs: add schedule or after')
+    return undefined
+  }
+
+  if (kind !== 'batch') p.add('kind', 'a scheduled or dependent job runs to completion: use kind: batch (the default for them)')
+  const zone = doc.timezone === undefined ? RUN_DEFAULTS.timezone : typeof doc.timezone === 'string' ? doc.timezone : (p.add('timezone', `must be an IANA zone name like Europe/Berlin, got ${describe(doc.timezone)}`), 'UTC')
+  const timezone = p.attempt('timezone', () => checkTimezone(zone)) ?? 'UTC'
+  let schedule: string | null = null
+  if (doc.schedule !== undefined && doc.schedule !== null) {
+    const text = doc.schedule
+    if (typeof text !== 'string' && !(Array.isArray(text) && text.every((t) => typeof t === 'string'))) p.add('schedule', `must be a cron expression, a list of them, or an ISO 8601 interval Rn/START/PERIOD, got ${describe(text)}`)
+    else schedule = p.attempt('schedule', () => parseSchedule(text as string | string[], timezone).text) ?? null
+  } else if (doc.timezone !== undefined) p.add('timezone', 'applies to a schedule: add schedule')
+
+  const after: string[] = []
+  if (doc.after !== undefined && doc.after !== null) {
+    const list = typeof doc.after === 'string' ? [doc.after] : doc.after
+    if (!Array.isArray(list) || !list.every((a) => typeof a === 'string')) p.add('after', `must be a job name or a list of them, got ${describe(doc.after)}`)
+    else {
+      for (const parent of list as string[]) {
+        if (!JOB_NAME.test(parent)) p.add('after', `${JSON.stringify(parent)} is not a job name`)
+        else if (parent === name) p.add('after', `a job cannot run after itself (cycle ${name} -> ${name})`)
+        else if (!after.includes(parent)) after.push(parent)
+      }
+    }
+  }
+
+  const oneOf = <T extends string>(field: string, options: readonly T[], fallback: T): T => {
+    const v = doc[field]
+    if (v === undefined || v === null) return fallback
+    if (typeof v === 'string' && (options as readonly string[]).includes(v)) return v as T
+    p.add(field, `must be ${options.join(', ')}, got ${describe(v)}`)
+    return fallback
+  }
+
+  const duration = (field: string): number | null => {
+    const v = doc[field]
+    if (v === undefined || v === null) return null
+    const ms = p.attempt(field, () => parseDurationMs(v, 'value'))
+    if (ms !== undefined && ms < 1000) p.add(field, `must be at least 1s, got ${describe(v)}`)
+    return ms ?? null
+  }
+
+  if (doc.suspend !== undefined && typeof doc.suspend !== 'boolean') p.add('suspend', `must be true or false, got ${describe(doc.suspend)}`)
+  return {
+    schedule,
+    timezone,
+    after,
+    retries: doc.retries === undefined ? RUN_DEFAULTS.retries : (wholeNumber(doc.retries, 'retries', p, 0) ?? 0),
+    deadlineMs: duration('deadline'),
+    concurrency: oneOf('concurrency', ['forbid', 'allow', 'replace'] as const, RUN_DEFAULTS.concurrency),
+    catchUp: oneOf('catchUp', ['last', 'none', 'all'] as const, RUN_DEFAULTS.catchUp),
+    startingDeadlineMs: duration('startingDeadline'),
+    suspend: doc.suspend === true,
   }
 }
 

@@ -79,7 +79,7 @@ upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2}
     expect(problem({name: 'web', image: 'i', healthCheck: {http: 8080}})).to.match(/port 8080 is not among the job's ports/)
     expect(problem({name: 'web', image: 'i', replicas: 3})).to.match(/replicas: unknown field/)
     expect(problem({name: 'web', image: 'i', restart: 'never'})).to.match(/a service always restarts/)
-    expect(problem({name: 'web', image: 'i', schedule: 'R/2026-01-01T00:00:00Z/PT1H'})).to.match(/scheduled jobs are not supported yet/)
+    expect(validateJobSpec({name: 'web', image: 'i', schedule: 'R/2026-01-01T00:00:00Z/PT1H'}, 'f').runPolicy?.schedule).to.equal('R/2026-01-01T00:00:00Z/PT1H')
   })
 
   it('reports all problems of a document at once', () => {
@@ -112,4 +112,38 @@ upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2}
     expect(containerSpecHash(a)).to.equal(containerSpecHash(b))
     expect(containerSpecHash(a)).not.to.equal(containerSpecHash(c))
   })
+})
+
+describe('core/spec: scheduled and dependent jobs', () => {
+  it('a schedule makes a batch job with the run defaults', () => {
+    const spec = validateJobSpec({name: 'nightly', image: 'localhost/etl:1', schedule: '30 2 * * *'}, 'x.yaml')
+    expect(spec.kind).to.equal('batch')
+    expect(spec.runPolicy).to.deep.equal({schedule: '30 2 * * *', timezone: 'UTC', after: [], retries: 2, deadlineMs: null, concurrency: 'forbid', catchUp: 'last', startingDeadlineMs: null, suspend: false})
+  })
+
+  it('reads every field', () => {
+    const spec = validateJobSpec({name: 'c', image: 'i', schedule: ['0 9 * * 1-5', '0 12 * * 6'], timezone: 'Europe/Berlin', after: ['a', 'b'], retries: 0, deadline: '30m', concurrency: 'replace', catchUp: 'all', startingDeadline: '5m', suspend: true}, 'x.yaml')
+    expect(spec.runPolicy).to.deep.equal({schedule: '0 9 * * 1-5; 0 12 * * 6', timezone: 'Europe/Berlin', after: ['a', 'b'], retries: 0, deadlineMs: 1_800_000, concurrency: 'replace', catchUp: 'all', startingDeadlineMs: 300_000, suspend: true})
+  })
+
+  it('a plain job has no run policy and keeps its spec hash', () => {
+    const spec = validateJobSpec({name: 'web', image: 'i'}, 'x.yaml')
+    expect(spec).not.to.have.property('runPolicy')
+  })
+
+  for (const [raw, words] of [
+    [{schedule: '61 * * * *'}, 'schedule: cron "61 * * * *": minute "61" is out of range 0-59'],
+    [{schedule: '@daily', timezone: 'Nowhere/City'}, 'timezone'],
+    [{schedule: '@daily', kind: 'service'}, 'kind: a scheduled or dependent job runs to completion'],
+    [{retries: 3}, 'retries: applies to scheduled or dependent jobs: add schedule or after'],
+    [{schedule: '@daily', concurrency: 'sometimes'}, 'concurrency: must be forbid, allow, replace'],
+    [{schedule: '@daily', catchUp: 'flood'}, 'catchUp: must be last, none, all'],
+    [{schedule: '@daily', deadline: 'soon'}, 'deadline: expected a duration'],
+    [{schedule: '@daily', instances: 3}, 'one container per run'],
+    [{after: ['x'], name: 'x'}, 'cycle x -> x'],
+    [{after: 'Bad_Name'}, 'is not a job name'],
+    [{schedule: '@daily', restart: 'always'}, 'retries by `retries`'],
+  ] as const) {
+    it(`refuses ${JSON.stringify(raw)}`, () => expect(problem({name: 'job', image: 'i', ...raw})).to.contain(words))
+  }
 })
