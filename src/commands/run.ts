@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
+import {containerCommand, type RawToken} from '../cli/argv.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../core/errors.js'
 import {runJob} from '../core/services/jobs.js'
@@ -46,8 +47,8 @@ export default class Run extends BaseCommand<typeof Run> {
   }
 
   public async run(): Promise<{job: JobJson; tasks: TaskJson[]; pass: PassReport | null}> {
-    const {argv} = await this.parse(Run)
-    const command = (argv as string[]).slice(1)
+    const {argv, raw} = await this.parse(Run)
+    const command = containerCommand(this.argv, raw as RawToken[], argv as string[], 1)
     const {flags} = this
     if (flags.schedule !== undefined || flags.after !== undefined) throw new UserError('--schedule and --after (scheduled jobs) are not supported yet; run the job with --kind batch, or from cron with `clusterctl run`.')
     const spec = parseSpecFlags({name: this.args.name, command, ...flags})
