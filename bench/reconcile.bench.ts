@@ -38,7 +38,7 @@ import {insertNode, listNodes} from '../src/core/state/nodes.js'
 import {Store} from '../src/core/state/store.js'
 import {clusterSelector, containerName, runtimeFor, taskLabels} from '../src/runtime/index.js'
 import {createConnector, SshPool, toShellCommand} from '../src/ssh/index.js'
-import type {ExecOptions, ExecResult, HostKeyInfo, Transport} from '../src/core/transport.js'
+import {FakeTransport} from '../test/helpers/fake-transport.js'
 import {downTestbed, loadTestbed, sshArgs, type Testbed, testbedBaseDir, upTestbed} from '../test/testbed/testbed.js'
 import type {BenchSection} from './types.js'
 
@@ -98,31 +98,20 @@ export async function run(): Promise<BenchSection> {
 // In memory: 1,000 nodes, 10,000 tasks
 
 /** Answers the observation command with its node's canned output; anything else is an error (and counted). */
-class CannedNode implements Transport {
+class CannedNode extends FakeTransport {
   unexpected = 0
-  private readonly chunk: Buffer
-  constructor(
-    readonly target: string,
-    private readonly stdout: string,
-  ) {
-    this.chunk = Buffer.from(stdout)
+  constructor(target: string, stdout: string) {
+    const chunk = Buffer.from(stdout)
+    super(target, (argv, options) => {
+      if (argv[0] === 'sh' && argv[2]?.includes(`${MARK} heartbeat`)) {
+        options.onStdout?.(chunk)
+        return {stdout}
+      }
+
+      this.unexpected++
+      return {stderr: `bench: ${target} does not run ${argv.slice(0, 3).join(' ')}`, code: 125}
+    })
   }
-
-  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    if (argv[0] === 'sh' && argv[2]?.includes(`${MARK} heartbeat`)) {
-      options.onStdout?.(this.chunk)
-      return {stdout: this.stdout, stderr: '', code: 0, signal: null}
-    }
-
-    this.unexpected++
-    return {stdout: '', stderr: `bench: ${this.target} does not run ${argv.slice(0, 3).join(' ')}`, code: 125, signal: null}
-  }
-
-  hostKey(): HostKeyInfo | undefined {
-    return undefined
-  }
-
-  async close(): Promise<void> {}
 }
 
 const hex = (text: string): string => createHash('sha256').update(text).digest('hex')

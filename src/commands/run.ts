@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
+import {containerCommand, type RawToken} from '../cli/argv.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {runJob} from '../core/services/jobs.js'
 import {parseSpecFlags} from '../core/spec/flags.js'
@@ -51,8 +52,8 @@ export default class Run extends BaseCommand<typeof Run> {
   }
 
   public async run(): Promise<{job: JobJson; tasks: TaskJson[]; pass: PassReport | null}> {
-    const {argv} = await this.parse(Run)
-    const command = (argv as string[]).slice(1)
+    const {argv, raw} = await this.parse(Run)
+    const command = containerCommand(this.argv, raw as RawToken[], argv as string[], 1)
     const {flags} = this
     const spec = parseSpecFlags({name: this.args.name, command, ...flags})
     const ctx = await this.services({ssh: !flags['no-start']})

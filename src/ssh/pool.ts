@@ -29,50 +29,29 @@
  *   reached with a direct-tcpip channel (`forwardOut`) passed to ssh2 as `sock`.
  *
  * Never prints, never exits, installs no signal handlers. `debug` receives ssh2's trace.
+ *
+ * The pool itself keeps the connections, slots, backoff and idle timers; beside it:
+ * endpoint.ts (endpoint, key, target), auth.ts (auth planning), connect-errors.ts (host
+ * key checks and connect/forward errors), exec-channel.ts (one command on a connection).
  */
-import {readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
-import {join} from 'node:path'
 import type {Readable} from 'node:stream'
 import ssh2 from 'ssh2'
-import type {AuthenticationType, Client as SshClient, ClientChannel, ConnectConfig} from 'ssh2'
+import type {AuthenticationType, ClientChannel, ConnectConfig} from 'ssh2'
 import {BugError, UnreachableError, UserError} from '../core/errors.js'
-import {hostKeyInfo, normalizeFingerprint} from './host-key.js'
-import {checkKnownHostEntries, defaultKnownHostsFiles, knownHostAlgorithms, knownHostName, readKnownHosts, type KnownHostEntry} from './known-hosts.js'
-import {toShellCommand} from './quote.js'
-import {DEFAULT_IDENTITY_FILES} from './ssh-config.js'
 import type {ExecOptions, ExecResult, HostKeyInfo} from '../core/transport.js'
 import {abortReason} from './abort.js'
+import {planAuth} from './auth.js'
+import {checkHostKey, mapConnectError, mapForwardError} from './connect-errors.js'
+import {endpointKey, preferredHostKeyAlgorithms, seconds, type SshEndpoint, targetOf} from './endpoint.js'
+import {type ChannelOwner, type Connection, ConnectionGoneError, runExecChannel, summarize} from './exec-channel.js'
+import {hostKeyInfo, normalizeFingerprint} from './host-key.js'
+import {defaultKnownHostsFiles, knownHostAlgorithms, readKnownHosts, type KnownHostEntry} from './known-hosts.js'
+import {toShellCommand} from './quote.js'
 
-const {Client, utils} = ssh2
+export {endpointKey, preferredHostKeyAlgorithms, type HostKeyPolicy, type SshEndpoint} from './endpoint.js'
 
-export interface HostKeyPolicy {
-  /** The fingerprint the key must have (`SHA256:...`): pinned in the database, or given with --host-key. */
-  expectedFingerprint?: string
-  /** Where expectedFingerprint comes from: decides the error code (`host-key-changed` vs `host-key-mismatch`). Default 'pinned'. */
-  expectedFrom?: 'pinned' | 'flag'
-  /** Key type of the expected key, e.g. `ssh-ed25519`: offered first so the host presents that key. */
-  expectedAlgorithm?: string
-  /** known_hosts files to honour. Default: the pool's knownHostsFiles. [] ignores known_hosts. */
-  knownHostsFiles?: readonly string[]
-}
-
-export interface SshEndpoint {
-  /** Hostname or IP address to connect to (after ~/.ssh/config resolution). */
-  host: string
-  /** Default 22. */
-  port?: number
-  user: string
-  /** The node's name, for messages ("run `clusterctl node rm NAME`"). */
-  name?: string
-  /** Explicit private key (`--key`), tried first. */
-  keyPath?: string
-  /** Private keys to try after the agent. Default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa (those that exist). */
-  identityFiles?: readonly string[]
-  /** Jump hosts, first hop first; hop i is reached through hops 0..i-1. */
-  proxyJump?: readonly SshEndpoint[]
-  hostKey?: HostKeyPolicy
-}
+const {Client} = ssh2
 
 export interface SshPoolOptions {
   /** TCP connect + SSH handshake + authentication, per hop. Default 10 000. */
@@ -116,15 +95,6 @@ export interface PoolStats {
   connectAttempts: number
 }
 
-interface Connection {
-  client: SshClient
-  hostKey: HostKeyInfo
-  closed: boolean
-  /** Why it closed, when it was not us. */
-  lostReason: string | undefined
-  closedPromise: Promise<void>
-}
-
 interface Waiter {
   resolve: () => void
   reject: (error: unknown) => void
@@ -155,16 +125,6 @@ interface EndpointState {
   hostKey: HostKeyInfo | undefined
 }
 
-interface AuthPlan {
-  attempts: Array<{kind: 'key'; path: string; key: Buffer} | {kind: 'agent'; socket: string}>
-  skipped: Array<{path: string; reason: string}>
-  /** Set when the server stopped offering publickey: what it still accepts. */
-  serverMethods?: string[]
-}
-
-/** Thrown inside the pool when a session could not be opened because the connection was already gone. */
-class ConnectionGoneError extends Error {}
-
 const DEFAULTS = {
   connectTimeoutMs: 10_000,
   keepaliveIntervalMs: 5_000,
@@ -173,16 +133,6 @@ const DEFAULTS = {
   idleTimeoutMs: 60_000,
   backoffBaseMs: 1_000,
   backoffMaxMs: 60_000,
-}
-
-/** How a known_hosts key type maps to the host key algorithms ssh2 can negotiate for it. */
-const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
-  'ssh-ed25519': ['ssh-ed25519'],
-  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
-  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
-  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
-  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
-  'ssh-dss': ['ssh-dss'],
 }
 
 export class SshPool {
@@ -227,8 +177,7 @@ export class SshPool {
 
   /** `user@host:port`, as used in every message. */
   static targetOf(endpoint: SshEndpoint): string {
-    const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host
-    return `${endpoint.user}@${host}:${endpoint.port ?? 22}`
+    return targetOf(endpoint)
   }
 
   /**
@@ -263,7 +212,7 @@ export class SshPool {
       for (let attempt = 0; ; attempt++) {
         const conn = await this.getConnection(state, stop.signal)
         try {
-          return await this.runSession(state, conn, command, argv, options, stop.signal, () => {
+          return await runExecChannel(this.channelOwner(state), conn, command, argv, options, stop.signal, () => {
             slot.handedOff = true
           })
         } catch (error) {
@@ -519,10 +468,14 @@ export class SshPool {
     })
   }
 
+  private channelOwner(state: EndpointState): ChannelOwner {
+    return {target: state.target, maxChannels: this.options.maxChannelsPerConnection, release: () => this.releaseSlot(state), debug: this.debug}
+  }
+
   private async connectNow(state: EndpointState, signal: AbortSignal): Promise<Connection> {
     const endpoint = state.endpoint
     const port = endpoint.port ?? 22
-    const auth = this.planAuth(endpoint)
+    const auth = planAuth(endpoint, this.options)
     const knownHostsFiles = endpoint.hostKey?.knownHostsFiles ?? this.options.knownHostsFiles
     let entries: KnownHostEntry[]
     try {
@@ -746,296 +699,6 @@ export class SshPool {
     })
   }
 
-  private planAuth(endpoint: SshEndpoint): AuthPlan {
-    const plan: AuthPlan = {attempts: [], skipped: []}
-    const seen = new Set<string>()
-    const addKey = (path: string, explicit: boolean): void => {
-      if (seen.has(path)) return
-      seen.add(path)
-      let data: Buffer
-      try {
-        data = readFileSync(path)
-      } catch (error) {
-        if (explicit) throw new UserError(`Cannot read the key file ${path}: ${(error as Error).message}; pass the path of a private key with --key.`, {code: 'key-not-found', cause: error})
-        return
-      }
-      const parsed = utils.parseKey(data)
-      if (parsed instanceof Error) {
-        const encrypted = /passphrase|encrypted/i.test(parsed.message)
-        plan.skipped.push({path, reason: encrypted ? 'passphrase-protected' : 'unreadable'})
-        return
-      }
-      const key = Array.isArray(parsed) ? parsed[0] : parsed
-      if (!key || typeof key.isPrivateKey !== 'function' || !key.isPrivateKey()) {
-        plan.skipped.push({path, reason: 'not a private key'})
-        return
-      }
-      plan.attempts.push({kind: 'key', path, key: data})
-    }
-    if (endpoint.keyPath !== undefined) addKey(endpoint.keyPath, true)
-    if (this.options.agentSocket) plan.attempts.push({kind: 'agent', socket: this.options.agentSocket})
-    const files = endpoint.identityFiles ?? DEFAULT_IDENTITY_FILES.map((name) => join(this.options.homeDir, '.ssh', name))
-    for (const file of files) addKey(file, false)
-    return plan
-  }
-
-  // --- sessions ------------------------------------------------------------------------
-
-  private runSession(
-    state: EndpointState,
-    conn: Connection,
-    command: string,
-    argv: readonly string[],
-    options: PoolExecOptions,
-    stop: AbortSignal,
-    handOff: () => void,
-  ): Promise<ExecResult> {
-    return new Promise<ExecResult>((resolve, reject) => {
-      if (stop.aborted) return reject(stop.reason)
-      if (conn.closed) return reject(new ConnectionGoneError())
-      let channel: ClientChannel | undefined
-      let settled = false
-      const finish = (outcome: {result: ExecResult} | {error: unknown}): void => {
-        if (settled) return
-        settled = true
-        stop.removeEventListener('abort', onStop)
-        const source = options.stdin
-        if (source && typeof source === 'object' && !Buffer.isBuffer(source)) {
-          if (channel) source.unpipe(channel)
-          if (!source.readableEnded) source.destroy()
-        }
-        if ('result' in outcome) resolve(outcome.result)
-        else reject(outcome.error)
-      }
-      const onStop = (): void => {
-        if (channel) {
-          channel.signal('KILL')
-          channel.close()
-        }
-        finish({error: stop.reason})
-      }
-      stop.addEventListener('abort', onStop, {once: true})
-      const opened = (error: Error | undefined, ch: ClientChannel): void => {
-        if (error) {
-          if (conn.closed || /No response from server|Not connected/i.test(error.message)) return finish({error: new ConnectionGoneError()})
-          return finish({
-            error: new UnreachableError(
-              state.target,
-              `${state.target} refused to open a session (${error.message}): its sshd may allow fewer sessions per connection (MaxSessions) than clusterctl's ${this.options.maxChannelsPerConnection}; raise MaxSessions or lower the pool's channel cap.`,
-              {code: 'refused', cause: error},
-            ),
-          })
-        }
-        channel = ch
-        // From here the slot is freed when the server has really closed the session.
-        handOff()
-        const stdout: Buffer[] = []
-        const stderr: Buffer[] = []
-        const collect = options.collect !== false
-        let exit: {code: number | null; signal: string | null} | undefined
-        ch.on('data', (chunk: Buffer) => {
-          options.onStdout?.(chunk)
-          if (collect) stdout.push(chunk)
-        })
-        ch.stderr.on('data', (chunk: Buffer) => {
-          options.onStderr?.(chunk)
-          if (collect) stderr.push(chunk)
-        })
-        ch.on('exit', (code: number | null, signal?: string) => {
-          exit = {code: typeof code === 'number' ? code : null, signal: typeof signal === 'string' ? signal : null}
-        })
-        ch.on('close', () => {
-          this.releaseSlot(state)
-          if (exit) {
-            return finish({result: {stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code: exit.code, signal: exit.signal}})
-          }
-          const why = conn.closed || conn.lostReason ? `the connection was lost${conn.lostReason ? ` (${conn.lostReason})` : ''}` : 'the session ended without an exit status'
-          finish({
-            error: new UnreachableError(
-              state.target,
-              `\`${summarize(argv)}\` on ${state.target} did not report how it ended because ${why}: check the node and run it again if that is safe.`,
-              {code: 'closed'},
-            ),
-          })
-        })
-        ch.on('error', (streamError: Error) => {
-          this.debug?.(`${state.target}: session error: ${streamError.message}`)
-        })
-        const source = options.stdin
-        if (source === undefined) {
-          ch.end()
-        } else if (typeof source === 'string' || Buffer.isBuffer(source)) {
-          ch.end(source)
-        } else {
-          source.on('error', (streamError: Error) => {
-            ch.signal('KILL')
-            ch.close()
-            finish({error: streamError})
-          })
-          // pipe() respects the channel's window: a slow link pauses the source.
-          source.pipe(ch)
-        }
-      }
-      try {
-        conn.client.exec(command, opened)
-      } catch {
-        finish({error: new ConnectionGoneError()})
-      }
-    })
-  }
-}
-
-// --- pure helpers ----------------------------------------------------------------------
-
-export function endpointKey(endpoint: SshEndpoint): string {
-  return JSON.stringify([
-    endpoint.user,
-    endpoint.host.toLowerCase(),
-    endpoint.port ?? 22,
-    endpoint.keyPath ?? null,
-    endpoint.identityFiles ?? null,
-    endpoint.hostKey?.expectedFingerprint ? normalizeFingerprint(endpoint.hostKey.expectedFingerprint) ?? endpoint.hostKey.expectedFingerprint : null,
-    endpoint.hostKey?.expectedFingerprint ? (endpoint.hostKey.expectedFrom ?? 'pinned') : null,
-    endpoint.hostKey?.knownHostsFiles ?? null,
-    (endpoint.proxyJump ?? []).map((hop) => endpointKey({...hop, proxyJump: []})),
-  ])
-}
-
-/** Host key algorithms to offer first, in ssh2's names, for the given known key types. */
-export function preferredHostKeyAlgorithms(keyTypes: readonly string[]): string[] {
-  return [...new Set(keyTypes.flatMap((type) => HOST_KEY_ALGORITHMS[type] ?? []))]
-}
-
-function checkHostKey(
-  endpoint: SshEndpoint,
-  target: string,
-  blob: Buffer,
-  seen: HostKeyInfo,
-  expected: string | undefined,
-  entries: readonly KnownHostEntry[],
-): UnreachableError | undefined {
-  const label = endpoint.name ? `${endpoint.name} (${target})` : target
-  if (expected !== undefined && seen.fingerprint !== expected) {
-    if (endpoint.hostKey?.expectedFrom === 'flag') {
-      return new UnreachableError(
-        target,
-        `The host key of ${label} is ${seen.fingerprint} (${seen.algorithm}), not ${expected} as given with --host-key: check the fingerprint with \`ssh-keygen -lf /etc/ssh/ssh_host_${shortType(seen.algorithm)}_key.pub\` on the host.`,
-        {code: 'host-key-mismatch', hint: `ssh-keygen -lf /etc/ssh/ssh_host_${shortType(seen.algorithm)}_key.pub`},
-      )
-    }
-    const fix = endpoint.name ? `run \`clusterctl node rm ${endpoint.name}\` and add it again` : 'remove the node and add it again'
-    return new UnreachableError(
-      target,
-      `The host key of ${label} has changed: expected ${expected}, got ${seen.fingerprint} (${seen.algorithm}); if the host was reinstalled, ${fix}, otherwise someone may be intercepting the connection.`,
-      {code: 'host-key-changed', ...(endpoint.name ? {hint: `clusterctl node rm ${endpoint.name}`} : {})},
-    )
-  }
-  const port = endpoint.port ?? 22
-  const known = checkKnownHostEntries(entries, endpoint.host, port, {algorithm: seen.algorithm, blob})
-  const where = known.source ? `${known.source.file} line ${known.source.line}` : 'known_hosts'
-  if (known.status === 'revoked') {
-    return new UnreachableError(target, `The host key ${seen.fingerprint} of ${label} is marked @revoked in ${where}: the host needs a new host key before clusterctl will connect.`, {code: 'host-key-revoked'})
-  }
-  if (known.status === 'mismatch') {
-    const name = knownHostName(endpoint.host, port)
-    const removal = `ssh-keygen -R ${name.startsWith('[') ? `'${name}'` : name}`
-    return new UnreachableError(
-      target,
-      `The host key of ${label} does not match ${where}: expected ${known.knownFingerprints.join(' or ')}, got ${seen.fingerprint} (${seen.algorithm}); if the host was reinstalled, run \`${removal}\`, otherwise someone may be intercepting the connection.`,
-      {code: 'host-key-changed', hint: removal},
-    )
-  }
-  return undefined
-}
-
-function mapConnectError(
-  error: Error & {level?: string; code?: unknown},
-  target: string,
-  ctx: {auth: AuthPlan; agentUsed: boolean; user: string; via: string | undefined},
-): UnreachableError {
-  const code = typeof error.code === 'string' ? error.code : undefined
-  const via = ctx.via ? ` (through ${ctx.via})` : ''
-  switch (code) {
-    case 'ECONNREFUSED':
-      return new UnreachableError(target, `Connection to ${target} was refused: is sshd running there, on that port?`, {code: 'refused', cause: error})
-    case 'ETIMEDOUT':
-      return new UnreachableError(target, `${target} did not answer: check the address and the network.`, {code: 'timeout', cause: error})
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EHOSTDOWN':
-    case 'ENETDOWN':
-      return new UnreachableError(target, `${target} is unreachable from here (${code}): check the address, the routes and the firewall.`, {code: 'unreachable', cause: error})
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EAI_NONAME':
-    case 'EAI_FAIL':
-      return new UnreachableError(target, `The name in ${target} does not resolve (${code}): check the spelling, /etc/hosts or DNS.`, {code: 'dns', cause: error})
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return new UnreachableError(target, `${target} reset the connection during the SSH handshake: check that sshd (not another service) listens there and allows our address.`, {code: 'closed', cause: error})
-  }
-  if (error.level === 'client-timeout') {
-    return new UnreachableError(target, `${target}${via} did not complete the SSH handshake in time: check the address and the network.`, {code: 'timeout', cause: error})
-  }
-  if (error.level === 'client-authentication' || /authentication/i.test(error.message)) {
-    return authError(target, ctx)
-  }
-  if (/Connection lost before handshake/i.test(error.message)) {
-    return new UnreachableError(target, `${target} closed the connection before the SSH handshake: check that sshd (not another service) listens there and allows our address.`, {code: 'closed', cause: error})
-  }
-  return new UnreachableError(target, `The SSH handshake with ${target}${via} failed (${error.message}): check that the host runs a current OpenSSH server.`, {code: 'unreachable', cause: error})
-}
-
-function authError(target: string, ctx: {auth: AuthPlan; agentUsed: boolean; user: string}): UnreachableError {
-  if (ctx.auth.serverMethods) {
-    return new UnreachableError(
-      target,
-      `${target} does not accept public keys for ${ctx.user} (it offers ${ctx.auth.serverMethods.join(', ') || 'nothing'}): set PubkeyAuthentication yes in its sshd_config and add your key to ~${ctx.user}/.ssh/authorized_keys.`,
-      {code: 'auth'},
-    )
-  }
-  const keys = ctx.auth.attempts.flatMap((attempt) => (attempt.kind === 'key' ? [attempt.path] : []))
-  const skipped = ctx.auth.skipped.length > 0 ? `; skipped ${ctx.auth.skipped.map((entry) => `${entry.path} (${entry.reason})`).join(', ')}` : ''
-  const passphraseHint = ctx.auth.skipped.some((entry) => entry.reason === 'passphrase-protected') ? ', load passphrase-protected keys with `ssh-add`' : ''
-  if (keys.length === 0 && !ctx.agentUsed) {
-    return new UnreachableError(
-      target,
-      `No usable SSH key to authenticate to ${target} with${skipped}: pass --key${passphraseHint}, start ssh-agent, or create a key with \`ssh-keygen -t ed25519\` and add it to the host's authorized_keys.`,
-      {code: 'auth'},
-    )
-  }
-  const tried = keys.length > 0 ? `with keys ${keys.join(', ')}${ctx.agentUsed ? ' (and the agent)' : ''}` : 'with the agent'
-  return new UnreachableError(
-    target,
-    `Authentication to ${target} failed ${tried}${skipped}: pass --key${passphraseHint}, or add the key to ~${ctx.user}/.ssh/authorized_keys on the host.`,
-    {code: 'auth'},
-  )
-}
-
-function mapForwardError(error: Error & {reason?: unknown}, target: string, jump: string): UnreachableError {
-  const text = error.message
-  if (/refused/i.test(text)) return new UnreachableError(target, `Connection to ${target} (through ${jump}) was refused: is sshd running there, on that port?`, {code: 'refused', cause: error})
-  if (/timed out/i.test(text)) return new UnreachableError(target, `${target} did not answer the jump host ${jump}: check the address and the network.`, {code: 'timeout', cause: error})
-  if (/resolve|not known|name/i.test(text)) return new UnreachableError(target, `The jump host ${jump} cannot resolve the name in ${target}: check the spelling or its DNS.`, {code: 'dns', cause: error})
-  if (/prohibited/i.test(text)) return new UnreachableError(target, `The jump host ${jump} does not allow forwarding to ${target} (${text}): enable AllowTcpForwarding in its sshd_config.`, {code: 'refused', cause: error})
-  return new UnreachableError(target, `The jump host ${jump} could not reach ${target} (${text}): check the address, the routes and the firewall.`, {code: 'unreachable', cause: error})
-}
-
-
-function summarize(argv: readonly string[]): string {
-  const text = argv.slice(0, 3).join(' ')
-  return argv.length > 3 ? `${text} …` : text
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`
-}
-
-function shortType(algorithm: string): string {
-  if (algorithm === 'ssh-ed25519') return 'ed25519'
-  if (algorithm.startsWith('ecdsa')) return 'ecdsa'
-  if (algorithm === 'ssh-rsa') return 'rsa'
-  return '*'
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -4,21 +4,14 @@ import {FailedError, RemoteError} from '../../../src/core/errors.js'
 import {RuntimeClient, stopTimeoutMs} from '../../../src/runtime/client.js'
 import {createContainerdRuntime} from '../../../src/runtime/containerd.js'
 import {createPodmanRuntime} from '../../../src/runtime/podman.js'
-import type {ExecOptions, ExecResult, HostKeyInfo, Transport} from '../../../src/core/transport.js'
+import type {ExecResult} from '../../../src/core/transport.js'
+import {FakeTransport} from '../../helpers/fake-transport.js'
 import {SPEC, fixture} from './helpers.js'
 
-class Scripted implements Transport {
-  readonly target = 'root@10.0.0.5:22'
-  calls: Array<{argv: string[]; options: ExecOptions}> = []
-  constructor(private readonly answer: (argv: readonly string[]) => Partial<ExecResult>) {}
-  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    this.calls.push({argv: [...argv], options})
-    return {stdout: '', stderr: '', code: 0, signal: null, ...this.answer(argv)}
+const Scripted = class extends FakeTransport {
+  constructor(answer: (argv: readonly string[]) => Partial<ExecResult>) {
+    super('root@10.0.0.5:22', answer)
   }
-  hostKey(): HostKeyInfo | undefined {
-    return undefined
-  }
-  async close(): Promise<void> {}
 }
 
 describe('runtime/client', () => {

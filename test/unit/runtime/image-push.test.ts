@@ -17,7 +17,8 @@ import {PUSH_CONCURRENCY, pushExitCode, pushImage, type PushProgress} from '../.
 import {listEvents} from '../../../src/core/state/events.js'
 import {insertNode} from '../../../src/core/state/nodes.js'
 import {Store} from '../../../src/core/state/store.js'
-import type {ExecOptions, ExecResult, HostKeyInfo, Transport} from '../../../src/core/transport.js'
+import type {ExecOptions, ExecResult} from '../../../src/core/transport.js'
+import {FakeTransport} from '../../helpers/fake-transport.js'
 import {makeTempDir} from '../../helpers/tmp.js'
 
 const PROBE = fs.readFileSync(new URL('../../fixtures/probe/debian12-vm.txt', import.meta.url), 'utf8')
@@ -52,40 +53,30 @@ function node(name: string, runtime: RuntimeName): Node {
 
 type Behaviour = 'ok' | 'unreachable' | 'load-fails' | 'slow'
 
-class FakeNode implements Transport {
+class FakeNode extends FakeTransport {
   received = Buffer.alloc(0)
   argv: string[] = []
-  constructor(
-    readonly target: string,
-    private readonly behaviour: Behaviour,
-    private readonly load: {active: number; max: number},
-  ) {}
-
-  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    this.argv = [...argv]
-    if (this.behaviour === 'unreachable') throw new UnreachableError(this.target, `${this.target} did not answer within 10s: check the address and the network.`, {code: 'timeout'})
-    this.load.active++
-    this.load.max = Math.max(this.load.max, this.load.active)
-    try {
-      const chunks: Buffer[] = []
-      for await (const chunk of options.stdin as Readable) {
-        chunks.push(chunk as Buffer)
-        if (this.behaviour === 'slow') await new Promise((r) => setTimeout(r, 1))
+  constructor(target: string, behaviour: Behaviour, load: {active: number; max: number}) {
+    super(target, async (argv: readonly string[], options: ExecOptions): Promise<ExecResult> => {
+      this.argv = [...argv]
+      if (behaviour === 'unreachable') throw new UnreachableError(target, `${target} did not answer within 10s: check the address and the network.`, {code: 'timeout'})
+      load.active++
+      load.max = Math.max(load.max, load.active)
+      try {
+        const chunks: Buffer[] = []
+        for await (const chunk of options.stdin as Readable) {
+          chunks.push(chunk as Buffer)
+          if (behaviour === 'slow') await new Promise((r) => setTimeout(r, 1))
+        }
+        this.received = Buffer.concat(chunks)
+        if (behaviour === 'load-fails') return {stdout: '', stderr: 'Error: payload does not match any of the supported image formats\n', code: 125, signal: null}
+        const stdout = argv[0] === 'podman' ? 'Loaded image: localhost/app:1\n' : 'unpacking localhost/app:1 (sha256:abc)...done\n'
+        return {stdout, stderr: '', code: 0, signal: null}
+      } finally {
+        load.active--
       }
-      this.received = Buffer.concat(chunks)
-      if (this.behaviour === 'load-fails') return {stdout: '', stderr: 'Error: payload does not match any of the supported image formats\n', code: 125, signal: null}
-      const stdout = argv[0] === 'podman' ? 'Loaded image: localhost/app:1\n' : 'unpacking localhost/app:1 (sha256:abc)...done\n'
-      return {stdout, stderr: '', code: 0, signal: null}
-    } finally {
-      this.load.active--
-    }
+    })
   }
-
-  hostKey(): HostKeyInfo | undefined {
-    return undefined
-  }
-
-  async close(): Promise<void> {}
 }
 
 describe('core/services/images: pushImage', () => {

@@ -8,7 +8,8 @@ import type {ConnectSpec, ServiceContext} from '../../../../src/core/context.js'
 import {addNode, addNodes, getNodes, refreshInventory, removeNode} from '../../../../src/core/services/nodes.js'
 import {listEvents} from '../../../../src/core/state/events.js'
 import {Store} from '../../../../src/core/state/store.js'
-import type {ExecResult, HostKeyInfo, Transport} from '../../../../src/core/transport.js'
+import type {HostKeyInfo} from '../../../../src/core/transport.js'
+import {FakeTransport} from '../../../helpers/fake-transport.js'
 import {makeTempDir} from '../../../helpers/tmp.js'
 
 const PROBE = fs.readFileSync(new URL('../../../fixtures/probe/debian12-vm.txt', import.meta.url), 'utf8')
@@ -16,24 +17,17 @@ const NO_TOOLS = fs.readFileSync(new URL('../../../fixtures/probe/no-tools.txt',
 const KEY: HostKeyInfo = {algorithm: 'ssh-ed25519', fingerprint: 'SHA256:' + 'k'.repeat(43), key: 'AAAA'}
 
 /** A scripted node: answers the probe with a fixture, or fails to connect. */
-class ScriptedTransport implements Transport {
-  calls: string[][] = []
-  constructor(
-    readonly target: string,
-    private readonly behaviour: {stdout?: string; fail?: Error},
-  ) {}
-
-  async exec(argv: readonly string[]): Promise<ExecResult> {
-    this.calls.push([...argv])
-    if (this.behaviour.fail) throw this.behaviour.fail
-    return {stdout: this.behaviour.stdout ?? PROBE, stderr: '', code: 0, signal: null}
+class ScriptedTransport extends FakeTransport {
+  constructor(target: string, behaviour: {stdout?: string; fail?: Error}) {
+    super(
+      target,
+      () => {
+        if (behaviour.fail) throw behaviour.fail
+        return {stdout: behaviour.stdout ?? PROBE}
+      },
+      behaviour.fail ? undefined : KEY,
+    )
   }
-
-  hostKey(): HostKeyInfo | undefined {
-    return this.behaviour.fail ? undefined : KEY
-  }
-
-  async close(): Promise<void> {}
 }
 
 describe('core/services/nodes', () => {

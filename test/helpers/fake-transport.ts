@@ -1,0 +1,109 @@
+/**
+ * The one fake Transport of the tests (and the bench): argv in, a scripted answer out,
+ * every call recorded. FakePodmanNode builds on it: a node whose podman holds
+ * containers in memory and answers the observation, start, stop and remove argv the
+ * runtime driver sends, so the reconcile pass runs in a unit test without SSH.
+ */
+import {UnreachableError} from '../../src/core/errors.js'
+import type {ExecOptions, ExecResult, HostKeyInfo, Transport} from '../../src/core/transport.js'
+import {MARK} from '../../src/core/reconcile/observation.js'
+
+export type Answer = (argv: readonly string[], options: ExecOptions) => Partial<ExecResult> | Promise<Partial<ExecResult>>
+
+export class FakeTransport implements Transport {
+  readonly calls: Array<{argv: string[]; options: ExecOptions}> = []
+  constructor(
+    readonly target: string,
+    private readonly answer: Answer,
+    private readonly key?: HostKeyInfo,
+  ) {}
+
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    this.calls.push({argv: [...argv], options})
+    return {stdout: '', stderr: '', code: 0, signal: null, ...(await this.answer(argv, options))}
+  }
+
+  hostKey(): HostKeyInfo | undefined {
+    return this.key
+  }
+
+  async close(): Promise<void> {}
+}
+
+export interface FakeContainer {
+  name: string
+  state: 'running' | 'exited' | 'created'
+  exitCode: number | null
+  labels: Record<string, string>
+  image: string
+  /** The argv of `podman run` that made it (after `run`). */
+  runArgs: string[]
+}
+
+/** A podman node in memory. `down` makes every call fail as an unreachable node does. */
+export class FakePodmanNode {
+  readonly containers = new Map<string, FakeContainer>()
+  down = false
+  /** A start of a container by this name fails (the image is missing...). */
+  failStarts = new Set<string>()
+  readonly transport: FakeTransport
+
+  constructor(target: string) {
+    this.transport = new FakeTransport(target, (argv) => this.answer(argv))
+  }
+
+  /** The argv of every command run, without the observations. */
+  actions(): string[][] {
+    return this.transport.calls.map((c) => c.argv).filter((argv) => !isObservation(argv))
+  }
+
+  private answer(argv: readonly string[]): Partial<ExecResult> {
+    if (this.down) throw new UnreachableError(this.transport.target, `${this.transport.target} did not answer within 10s`, {code: 'timeout'})
+    if (isObservation(argv)) {
+      const listing = JSON.stringify([...this.containers.values()].map(psEntry))
+      return {stdout: [`${MARK} heartbeat 1`, `${MARK} usage 0.5 1000000`, `${MARK} list-begin`, listing, `${MARK} list-end 0`, ''].join('\n')}
+    }
+
+    if (argv[0] === 'sh' && argv[3] === 'clusterctl-start') {
+      const name = argv[4]!
+      if (this.failStarts.has(name)) return {code: 125, stderr: 'Error: localhost/app:1: image not known\n'}
+      const runArgs = argv.slice(7)
+      const labels: Record<string, string> = {}
+      runArgs.forEach((a, i) => {
+        if (a === '--label') {
+          const [k, ...v] = runArgs[i + 1]!.split('=')
+          labels[k!] = v.join('=')
+        }
+      })
+      const existing = this.containers.get(name)
+      this.containers.set(name, {name, state: 'running', exitCode: null, labels, image: imageOf(runArgs), runArgs})
+      return {stdout: `clusterctl-start ${existing?.state === 'running' ? 'adopted' : 'started'} ${name}\n`}
+    }
+
+    if (argv[0] === 'podman' && argv[1] === 'rm') {
+      this.containers.delete(argv[argv.length - 1]!)
+      return {}
+    }
+
+    return {code: 125, stderr: `fake podman node: unexpected ${argv.slice(0, 3).join(' ')}\n`}
+  }
+}
+
+function isObservation(argv: readonly string[]): boolean {
+  return argv[0] === 'sh' && argv[2]?.includes(`${MARK} heartbeat`) === true
+}
+
+/** The image: the first argument of `podman run` that is not an option or an option's value. */
+function imageOf(runArgs: readonly string[]): string {
+  const withValue = new Set(['--name', '--log-driver', '--label', '--env', '--cpus', '--memory', '--memory-swap', '--publish', '--volume', '--entrypoint'])
+  for (let i = 0; i < runArgs.length; i++) {
+    if (withValue.has(runArgs[i]!)) i++
+    else if (!runArgs[i]!.startsWith('--')) return runArgs[i]!
+  }
+
+  return ''
+}
+
+function psEntry(c: FakeContainer): Record<string, unknown> {
+  return {Id: `id-${c.name}`, Names: [c.name], State: c.state, ExitCode: c.exitCode ?? 0, Labels: c.labels, Image: c.image, StartedAt: 1_750_000_000, ExitedAt: c.state === 'exited' ? 1_750_000_100 : -62135596800}
+}

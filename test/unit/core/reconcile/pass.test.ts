@@ -1,0 +1,157 @@
+import path from 'node:path'
+
+import {expect} from 'chai'
+
+import {ManualClock} from '../../../../src/core/clock.js'
+import type {ServiceContext} from '../../../../src/core/context.js'
+import {containerSpecHash, type JobSpec} from '../../../../src/core/model/job.js'
+import type {Node} from '../../../../src/core/model/node.js'
+import type {Job} from '../../../../src/core/model/task.js'
+import {runPass} from '../../../../src/core/reconcile/pass.js'
+import {validateJobSpec} from '../../../../src/core/spec/validate.js'
+import {listEvents} from '../../../../src/core/state/events.js'
+import {clusterId, insertJob, insertTask, listTasks} from '../../../../src/core/state/jobs.js'
+import {findNode, insertNode, updateNodeAdminState} from '../../../../src/core/state/nodes.js'
+import {Store} from '../../../../src/core/state/store.js'
+import {containerName} from '../../../../src/runtime/index.js'
+import {FakePodmanNode} from '../../../helpers/fake-transport.js'
+import {makeTempDir} from '../../../helpers/tmp.js'
+
+const GIB = 1024 ** 3
+const T0 = 1_750_000_000_000
+
+function nodeRecord(name: string, now: number): Node {
+  return {
+    id: `node-${name}`,
+    name,
+    address: {host: name, port: null, user: 'root'},
+    resolvedAddress: `root@${name}:22`,
+    keyPath: null,
+    sudo: false,
+    runtime: 'podman',
+    hostKey: null,
+    state: 'ready',
+    adminState: 'ready',
+    missedHeartbeats: 0,
+    heartbeatError: null,
+    stateSince: now,
+    usage: null,
+    labels: {},
+    declared: {},
+    capacity: {cpuMilli: 4_000, memBytes: 8 * GIB, diskBytes: 100 * GIB, gpus: 0},
+    reserved: {cpuMilli: 0, memBytes: 0, diskBytes: 0, gpus: 0},
+    inventory: {} as Node['inventory'],
+    inventoriedAt: now,
+    createdAt: now,
+    lastSeenAt: now,
+  }
+}
+
+function jobRecord(spec: JobSpec, now: number): Job {
+  return {id: `job-${spec.name}`, name: spec.name, kind: spec.kind, spec, specHash: containerSpecHash(spec), instances: spec.instances, generation: 0, state: 'active', createdAt: now, updatedAt: now}
+}
+
+describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
+  let tmp: ReturnType<typeof makeTempDir>
+  let store: Store
+  let clock: ManualClock
+  let ctx: ServiceContext
+  let nodes: Map<string, FakePodmanNode>
+
+  beforeEach(() => {
+    tmp = makeTempDir()
+    clock = new ManualClock(T0)
+    store = Store.open(path.join(tmp.dir, 'state.db'), clock)
+    nodes = new Map(['n1', 'n2'].map((name) => [name, new FakePodmanNode(`root@${name}:22`)]))
+    store.write(() => {
+      for (const name of nodes.keys()) insertNode(store, nodeRecord(name, T0))
+    })
+    let n = 0
+    ctx = {store, clock, newId: () => `t${String(++n).padStart(4, '0')}-0000-4000-8000-000000000000`, connect: (spec) => nodes.get(spec.host)!.transport}
+  })
+  afterEach(() => {
+    store.close()
+    tmp.cleanup()
+  })
+
+  const addJob = (input: Record<string, unknown>): Job => {
+    const job = jobRecord(validateJobSpec({image: 'localhost/app:1', cpus: 0.5, mem: '256Mi', ...input}, 'test'), clock.now())
+    store.write(() => insertJob(store, job))
+    return job
+  }
+
+  const live = () => listTasks(store, {live: true})
+  const containersOn = (name: string) => [...nodes.get(name)!.containers.keys()].sort()
+
+  it('places, records and starts missing instances; the next pass changes nothing', async () => {
+    addJob({name: 'web', instances: 2})
+    const first = await runPass(ctx, {seed: 7})
+    expect(first.seed).to.equal(7)
+    expect(first.actions.map((a) => a.kind).sort()).to.deep.equal(['place', 'place', 'start', 'start'])
+    expect(live().map((t) => t.state)).to.deep.equal(['running', 'running'])
+    expect([...containersOn('n1'), ...containersOn('n2')].sort()).to.deep.equal(live().map((t) => t.containerName).sort())
+    clock.advance(1_000)
+    const second = await runPass(ctx, {seed: 7})
+    expect(second.unchanged).to.equal(true)
+  })
+
+  it('a controller that died between recording a placement and starting it: the next pass starts the recorded container (or adopts it)', async () => {
+    const job = addJob({name: 'web', instances: 2})
+    const cluster = clusterId(store)
+    const staged = (instance: number) => {
+      const id = `s${instance}000000-0000-4000-8000-000000000000`
+      return {id, jobId: job.id, instance, nodeId: 'node-n1', state: 'staging' as const, desired: 'run' as const, health: 'unknown' as const, healthFailures: 0, healthCheckedAt: null, healthMessage: null, replaces: null, containerName: containerName({clusterId: cluster, jobName: 'web', instance, taskId: id}), hostPorts: [], specHash: job.specHash, reason: null, reasonData: null, restarts: 0, exitCode: null, createdAt: T0, updatedAt: T0, startedAt: null, finishedAt: null}
+    }
+    const [a, b] = [staged(0), staged(1)]
+    store.write(() => {
+      insertTask(store, a)
+      insertTask(store, b)
+    })
+    // b's container was started before the crash; a's never was.
+    nodes.get('n1')!.containers.set(b.containerName, {name: b.containerName, state: 'running', exitCode: null, labels: {'io.clusterctl.cluster': cluster, 'io.clusterctl.task': b.id}, image: 'localhost/app:1', runArgs: []})
+    const report = await runPass(ctx, {seed: 1})
+    expect(report.actions.map((x) => `${x.kind} ${x.taskId}`).sort()).to.deep.equal([`adopt ${b.id}`, `start ${a.id}`])
+    expect(live().map((t) => [t.id, t.state])).to.deep.equal([[a.id, 'running'], [b.id, 'running']])
+    expect(containersOn('n1')).to.deep.equal([a.containerName, b.containerName].sort())
+    expect(containersOn('n2')).to.deep.equal([]) // no duplicate elsewhere
+  })
+
+  it('a node that does not answer: reported unobserved, nothing concluded about its tasks, no new work for it', async () => {
+    addJob({name: 'web', instances: 1, constraints: ['hostname:IS:n2']})
+    await runPass(ctx, {seed: 1})
+    const [task] = live()
+    expect(task).to.deep.include({nodeName: 'n2', state: 'running'})
+    nodes.get('n2')!.down = true
+    clock.advance(1_000)
+    addJob({name: 'api', instances: 2})
+    const report = await runPass(ctx, {seed: 1})
+    expect(report.unobserved.map((u) => u.node)).to.deep.equal(['n2'])
+    expect(report.actions.filter((x) => x.kind === 'end' || x.kind === 'unreachable')).to.deep.equal([])
+    expect(listTasks(store, {live: true}).find((t) => t.id === task!.id)).to.deep.include({state: 'running'})
+    expect(report.actions.filter((x) => x.kind === 'place').map((x) => x.node)).to.deep.equal(['n1', 'n1'])
+  })
+
+  it('a drain finishes: the replacement starts elsewhere, the old task stops (make-before-break), the node stays cordoned', async () => {
+    addJob({name: 'web', instances: 1})
+    store.write(() => updateNodeAdminState(store, 'node-n2', 'cordoned', clock.now()))
+    await runPass(ctx, {seed: 1, moves: false})
+    const [old] = live()
+    expect(old).to.deep.include({nodeName: 'n1', state: 'running'})
+    store.write(() => {
+      updateNodeAdminState(store, 'node-n2', 'ready', clock.now())
+      updateNodeAdminState(store, 'node-n1', 'draining', clock.now())
+    })
+    const passes: string[][] = []
+    for (let i = 0; i < 3 && findNode(store, 'n1')!.adminState === 'draining'; i++) {
+      clock.advance(1_000)
+      passes.push((await runPass(ctx, {seed: 1, moves: false})).actions.map((x) => `${x.kind} ${x.node}`))
+    }
+
+    expect(passes[0]).to.deep.equal(['place n2', 'start n2', 'stop n1'])
+    expect(findNode(store, 'n1')!.adminState).to.equal('cordoned')
+    expect(listEvents(store).map((e) => e.type)).to.include('node.drained')
+    expect(containersOn('n1')).to.deep.equal([])
+    const [fresh] = live()
+    expect(fresh).to.deep.include({nodeName: 'n2', state: 'running', replaces: old!.id})
+  })
+})
