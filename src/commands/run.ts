@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {runJob} from '../core/services/jobs.js'
+import {runJob, summarizeJob} from '../core/services/jobs.js'
 import {parseSpecFlags} from '../core/spec/flags.js'
 import {exitCodeOfPass, nodeHosts} from '../cli/job-command.js'
-import {jobToJson, countsOf, type JobJson, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
+import {jobToJson, type JobJson, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
 import {renderPass} from '../ui/presenters/pass.js'
 import type {PassReport} from '../core/reconcile/report.js'
 
@@ -66,6 +66,6 @@ export default class Run extends BaseCommand<typeof Run> {
       for (const t of tasks.filter((t) => t.state === 'running')) this.log(`  ${t.job}.${t.instance} on ${t.node}${t.ports.length ? `: ${t.ports.map((p) => p.endpoint).join(' ')}` : ''}`)
     }
 
-    return {job: jobToJson(result.job, countsOf(result.tasks, result.job.id)), tasks, pass: result.pass}
+    return {job: jobToJson(summarizeJob(ctx, result.job)), tasks, pass: result.pass}
   }
 }
