@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {runJob, summarizeJob} from '../core/services/jobs.js'
 import {parseSpecFlags} from '../core/spec/flags.js'
-import {exitCodeOfPass, nodeHosts} from '../cli/job-command.js'
+import {exitCodeOfPass, nodeHosts, waitFlags, waitMsOf} from '../cli/job-command.js'
 import {jobToJson, type JobJson, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
 import {renderPass} from '../ui/presenters/pass.js'
 import type {PassReport} from '../core/reconcile/report.js'
@@ -22,6 +22,7 @@ export default class Run extends BaseCommand<typeof Run> {
   static override strict = false
   static override args = {name: Args.string({description: 'Job name.', required: true})}
   static override flags = {
+    ...waitFlags,
     image: Flags.string({description: 'Container image (load it with `clusterctl image push` when there is no registry).', required: true}),
     cpus: Flags.string({description: 'CPUs per instance, e.g. 0.5 (default 0.1).'}),
     mem: Flags.string({description: 'Memory per instance, e.g. 256Mi (default 128Mi).'}),
@@ -54,9 +55,10 @@ export default class Run extends BaseCommand<typeof Run> {
     const {argv} = await this.parse(Run)
     const command = (argv as string[]).slice(1)
     const {flags} = this
+    const waitMs = waitMsOf(flags.timeout)
     const spec = parseSpecFlags({name: this.args.name, command, ...flags})
     const ctx = await this.services({ssh: !flags['no-start']})
-    const result = await runJob(ctx, spec, {noStart: flags['no-start']})
+    const result = await runJob(ctx, spec, {noStart: flags['no-start'], waitMs})
     const hosts = nodeHosts(ctx)
     const tasks = result.tasks.map((t) => taskToJson(t, hosts))
     process.exitCode = exitCodeOfPass(result.pass, [result.job.name])

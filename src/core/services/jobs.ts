@@ -3,9 +3,8 @@ import {FailedError, NotFoundError, UserError} from '../errors.js'
 import {containerSpecHash, type JobSpec} from '../model/job.js'
 import {isLive, type Job, type JobCounts, jobStatus, type JobStatus, NO_TASKS, type Task} from '../model/task.js'
 import {RuntimeClient, runtimeFor} from '../../runtime/index.js'
-import {converge} from '../reconcile/controller.js'
+import {converge, type ConvergeOptions} from '../reconcile/controller.js'
 import {restartOutlook} from '../reconcile/diff.js'
-import type {PassOptions} from '../reconcile/pass.js'
 import type {PassReport} from '../reconcile/report.js'
 import {appendEvent, listEvents, type ClusterEvent} from '../state/events.js'
 import {deleteJob, findJob, findTask, insertJob, jobCounts, listJobs, listTasks, updateJob, updateTask, waitingInstances} from '../state/jobs.js'
@@ -48,7 +47,7 @@ export interface RunResult {
 }
 
 /** Records a new job and (unless noStart) places and starts it in one pass. */
-export async function runJob(ctx: ServiceContext, spec: JobSpec, options: {noStart?: boolean} & PassOptions = {}): Promise<RunResult> {
+export async function runJob(ctx: ServiceContext, spec: JobSpec, options: {noStart?: boolean} & ConvergeOptions = {}): Promise<RunResult> {
   const {store} = ctx
   const now = ctx.clock.now()
   const job: Job = {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash: containerSpecHash(spec), instances: spec.instances, generation: 0, state: 'active', createdAt: now, updatedAt: now}
@@ -68,7 +67,7 @@ export interface ApplyResult {
 }
 
 /** Creates or updates jobs from specs; unchanged specs change nothing. Then one pass. */
-export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options: {noStart?: boolean} & PassOptions = {}): Promise<ApplyResult> {
+export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options: {noStart?: boolean} & ConvergeOptions = {}): Promise<ApplyResult> {
   const {store} = ctx
   const now = ctx.clock.now()
   const result: ApplyResult = {jobs: [], pass: null}
@@ -110,7 +109,7 @@ function changesBetween(job: Job, spec: JobSpec, specHash: string): string[] {
   return what
 }
 
-export async function scaleJob(ctx: ServiceContext, name: string, instances: number, options: PassOptions = {}): Promise<{job: Job; pass: PassReport}> {
+export async function scaleJob(ctx: ServiceContext, name: string, instances: number, options: ConvergeOptions = {}): Promise<{job: Job; pass: PassReport}> {
   if (!Number.isInteger(instances) || instances < 0) throw new UserError(`The instance count must be a whole number >= 0, got ${instances}.`)
   const {store} = ctx
   const job = store.write(() => {
@@ -129,7 +128,7 @@ export async function scaleJob(ctx: ServiceContext, name: string, instances: num
  * Replaces every instance with a fresh container, make-before-break (the new one
  * starts before the old one stops), in one pass.
  */
-export async function restartJob(ctx: ServiceContext, name: string, options: PassOptions = {}): Promise<{job: Job; pass: PassReport}> {
+export async function restartJob(ctx: ServiceContext, name: string, options: ConvergeOptions = {}): Promise<{job: Job; pass: PassReport}> {
   const {store} = ctx
   const job = store.write(() => {
     const j = getJob(ctx, name)
@@ -143,7 +142,7 @@ export async function restartJob(ctx: ServiceContext, name: string, options: Pas
   return {job, pass: await converge(ctx, options)}
 }
 
-export async function stopJob(ctx: ServiceContext, name: string, options: PassOptions = {}): Promise<{job: Job; pass: PassReport}> {
+export async function stopJob(ctx: ServiceContext, name: string, options: ConvergeOptions = {}): Promise<{job: Job; pass: PassReport}> {
   const {store} = ctx
   const job = store.write(() => {
     const j = getJob(ctx, name)
@@ -173,7 +172,7 @@ function checkDependencies(store: Store, specs: readonly JobSpec[]): void {
  * Stops every task of the job, then forgets it (its events stay). A job that others
  * run after is refused unless `force`; then it is dropped from their parents.
  */
-export async function removeJob(ctx: ServiceContext, name: string, options: PassOptions & {force?: boolean} = {}): Promise<{job: Job; pass: PassReport; orphanedChildren: string[]}> {
+export async function removeJob(ctx: ServiceContext, name: string, options: ConvergeOptions & {force?: boolean} = {}): Promise<{job: Job; pass: PassReport; orphanedChildren: string[]}> {
   const {store} = ctx
   const children = store.read(() => childrenOf(listJobs(store).map(graphJobOf), getJob(ctx, name).name))
   if (children.length > 0 && !options.force) {
