@@ -13,6 +13,7 @@ import {resolveDbPath} from '../core/state/paths.js'
 import {Store} from '../core/state/store.js'
 import type * as SshModule from '../ssh/index.js'
 import type {SshPool} from '../ssh/index.js'
+import {batched, joinLines, jsonPieces} from '../ui/json.js'
 import {paint} from '../ui/style.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -84,6 +85,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected get debugEnabled(): boolean {
     return Boolean(this.flags?.debug) || process.env.CLUSTERCTL_DEBUG === '1'
+  }
+
+  /** `--json`: plain JSON (never colour), written in pieces as it is serialised (src/ui/json.ts). */
+  public override logJson(json: unknown): void {
+    this.writeOut(jsonPieces(json))
+  }
+
+  /** A long listing, written in batches of lines as it renders. */
+  protected logLines(lines: Iterable<string>): void {
+    if (!this.jsonEnabled()) this.writeOut(joinLines(lines))
+  }
+
+  private writeOut(pieces: Iterable<string>): void {
+    for (const chunk of batched(pieces)) process.stdout.write(chunk)
+    process.stdout.write('\n')
   }
 
   public override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {

@@ -1,9 +1,12 @@
-/** What the job commands share: node host lookup for endpoints, and exit codes from a pass. */
-import {ExitCode} from '../core/errors.js'
+/** What the job commands share: node host lookup for endpoints, exit codes from a pass, and how long to wait for it. */
+import {Flags} from '@oclif/core'
+
+import {ExitCode, UserError} from '../core/errors.js'
 import {publicHostOf} from '../core/model/node.js'
 import type {PassReport} from '../core/reconcile/report.js'
 import type {ServiceContext} from '../core/context.js'
 import {getNodes} from '../core/services/nodes.js'
+import {parseDurationMs} from '../core/spec/validate.js'
 import type {NodeHosts} from '../ui/presenters/jobs.js'
 
 export function nodeHosts(ctx: Pick<ServiceContext, 'store'>): NodeHosts {
@@ -20,4 +23,23 @@ export function exitCodeOfPass(pass: PassReport | null, jobs?: readonly string[]
   if (pass.actions.some((a) => !a.ok && mine(a.job))) return ExitCode.failed
   if (pass.pending.some((p) => mine(p.job))) return ExitCode.unsatisfied
   return ExitCode.ok
+}
+
+/** --timeout of the commands that change jobs and converge (run, apply, scale, restart, stop, rm). */
+export const waitFlags = {
+  timeout: Flags.string({
+    description: 'How long to wait for the pass that applies the change: while a daemon runs, its first pass after the change (the command then reports and exits by that pass); otherwise the controller lease another command holds. Exit 1 when it does not come in time (the change stays recorded).',
+    default: '60s',
+  }),
+}
+
+export function waitMsOf(value: string): number {
+  try {
+    const ms = parseDurationMs(value, '--timeout')
+    if (ms > 0) return ms
+  } catch {
+    // the message below names the flag and the forms it takes
+  }
+
+  throw new UserError(`--timeout expects a duration above zero like 60s, 500ms or 5m, got ${JSON.stringify(value)}.`)
 }

@@ -6,7 +6,7 @@ import type {JobSpec} from '../core/model/job.js'
 import type {PassReport} from '../core/reconcile/report.js'
 import {applySpecs} from '../core/services/jobs.js'
 import {parseSpecText} from '../core/spec/parse.js'
-import {exitCodeOfPass} from '../cli/job-command.js'
+import {exitCodeOfPass, waitFlags, waitMsOf} from '../cli/job-command.js'
 import {renderPass} from '../ui/presenters/pass.js'
 
 export default class Apply extends BaseCommand<typeof Apply> {
@@ -14,15 +14,17 @@ export default class Apply extends BaseCommand<typeof Apply> {
   static override description = 'The format is documented in docs/spec.md. Every document is validated before anything changes: one error, and nothing is applied. An unchanged spec changes nothing; a changed one replaces its containers make-before-break (a new container starts before the old one stops).'
   static override examples = ['<%= config.bin %> apply -f web.yaml', 'cat jobs.json | <%= config.bin %> apply -f -', '<%= config.bin %> apply -f web.yaml --no-start']
   static override flags = {
+    ...waitFlags,
     file: Flags.string({char: 'f', description: 'Spec file, or - for standard input (repeatable).', multiple: true, required: true}),
     'no-start': Flags.boolean({description: 'Only record the specs; the next `clusterctl schedule` converges.'}),
   }
 
   public async run(): Promise<{jobs: Array<{name: string; change: string; what: string[]}>; pass: PassReport | null}> {
+    const waitMs = waitMsOf(this.flags.timeout)
     const specs: JobSpec[] = []
     for (const file of this.flags.file) specs.push(...parseSpecText(await readInput(file), file === '-' ? '<stdin>' : file))
     const ctx = await this.services({ssh: !this.flags['no-start']})
-    const result = await applySpecs(ctx, specs, {noStart: this.flags['no-start']})
+    const result = await applySpecs(ctx, specs, {noStart: this.flags['no-start'], waitMs})
     process.exitCode = exitCodeOfPass(result.pass, result.jobs.map((j) => j.name))
     if (!this.jsonEnabled()) {
       for (const j of result.jobs) this.log(`${j.name}: ${j.change}${j.what.length ? ` (${j.what.join('; ')})` : ''}`)

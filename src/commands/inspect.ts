@@ -3,10 +3,11 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {inspect} from '../core/services/jobs.js'
 import {nodeHosts} from '../cli/job-command.js'
-import {countsOf, jobToJson, type JobJson, renderJobDetail, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
+import {jobToJson, type JobJson, renderJobDetail, renderTaskDetail, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
 
 export default class Inspect extends BaseCommand<typeof Inspect> {
   static override summary = 'Show a job (spec, instances, pending reasons, recent events) or a task (by id prefix or container name).'
+  static override description = 'A task is shown whole: its full reason (a runtime error can run to several lines), and its job counted over all its tasks. Exit 3 when neither a job nor a task has that name.'
   static override examples = ['<%= config.bin %> inspect web', '<%= config.bin %> inspect 1f3a9c2e --json']
   static override args = {ref: Args.string({description: 'Job name, or task id prefix / container name.', required: true})}
 
@@ -15,12 +16,12 @@ export default class Inspect extends BaseCommand<typeof Inspect> {
     const r = inspect(ctx, this.args.ref)
     const hosts = nodeHosts(ctx)
     if (!this.jsonEnabled()) {
-      if (r.job) this.log(renderJobDetail(r.job, r.tasks, r.events, hosts, this.clock.now(), this.interactive))
-      else this.log(JSON.stringify(taskToJson(r.task!, hosts), null, 2))
+      if (r.task) this.log(renderTaskDetail(r.task, r.job, r.events, hosts, this.clock.now(), this.interactive))
+      else this.log(renderJobDetail(r.job!, r.tasks, r.events, hosts, this.clock.now(), this.interactive))
     }
 
     return {
-      job: r.job ? jobToJson(r.job, countsOf(r.tasks, r.job.id)) : null,
+      job: r.job ? jobToJson(r.job) : null,
       task: r.task ? taskToJson(r.task, hosts) : null,
       tasks: r.tasks.map((t) => taskToJson(t, hosts)),
       events: r.events.map((e) => ({at: new Date(e.at).toISOString(), type: e.type, message: e.message})),

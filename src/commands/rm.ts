@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import type {PassReport} from '../core/reconcile/report.js'
 import {removeJob} from '../core/services/jobs.js'
-import {exitCodeOfPass} from '../cli/job-command.js'
+import {exitCodeOfPass, waitFlags, waitMsOf} from '../cli/job-command.js'
 import {renderPass} from '../ui/presenters/pass.js'
 
 export default class Rm extends BaseCommand<typeof Rm> {
@@ -11,10 +11,10 @@ export default class Rm extends BaseCommand<typeof Rm> {
   static override description = 'A job that other jobs run after (--after) is refused unless --force; with --force, those jobs no longer wait for it.'
   static override examples = ['<%= config.bin %> rm web', '<%= config.bin %> rm extract --force']
   static override args = {job: Args.string({description: 'Job name.', required: true})}
-  static override flags = {force: Flags.boolean({description: 'Remove it even when other jobs run after it.'})}
+  static override flags = {...waitFlags, force: Flags.boolean({description: 'Remove it even when other jobs run after it.'})}
 
   public async run(): Promise<{removed: string; pass: PassReport; orphanedChildren: string[]}> {
-    const result = await removeJob(await this.services({ssh: true}), this.args.job, {force: this.flags.force})
+    const result = await removeJob(await this.services({ssh: true}), this.args.job, {force: this.flags.force, waitMs: waitMsOf(this.flags.timeout)})
     process.exitCode = exitCodeOfPass(result.pass, [result.job.name])
     if (!this.jsonEnabled()) {
       this.log(renderPass(result.pass, this.interactive))

@@ -2,10 +2,10 @@ import {Args, Flags} from '@oclif/core'
 
 import {containerCommand, type RawToken} from '../cli/argv.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {runJob} from '../core/services/jobs.js'
+import {runJob, summarizeJob} from '../core/services/jobs.js'
 import {parseSpecFlags} from '../core/spec/flags.js'
-import {exitCodeOfPass, nodeHosts} from '../cli/job-command.js'
-import {jobToJson, countsOf, type JobJson, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
+import {exitCodeOfPass, nodeHosts, waitFlags, waitMsOf} from '../cli/job-command.js'
+import {jobToJson, type JobJson, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
 import {renderPass} from '../ui/presenters/pass.js'
 import type {PassReport} from '../core/reconcile/report.js'
 
@@ -23,6 +23,7 @@ export default class Run extends BaseCommand<typeof Run> {
   static override strict = false
   static override args = {name: Args.string({description: 'Job name.', required: true})}
   static override flags = {
+    ...waitFlags,
     image: Flags.string({description: 'Container image (load it with `clusterctl image push` when there is no registry).', required: true}),
     cpus: Flags.string({description: 'CPUs per instance, e.g. 0.5 (default 0.1).'}),
     mem: Flags.string({description: 'Memory per instance, e.g. 256Mi (default 128Mi).'}),
@@ -55,9 +56,10 @@ export default class Run extends BaseCommand<typeof Run> {
     const {argv, raw} = await this.parse(Run)
     const command = containerCommand(this.argv, raw as RawToken[], argv as string[], 1)
     const {flags} = this
+    const waitMs = waitMsOf(flags.timeout)
     const spec = parseSpecFlags({name: this.args.name, command, ...flags})
     const ctx = await this.services({ssh: !flags['no-start']})
-    const result = await runJob(ctx, spec, {noStart: flags['no-start']})
+    const result = await runJob(ctx, spec, {noStart: flags['no-start'], waitMs})
     const hosts = nodeHosts(ctx)
     const tasks = result.tasks.map((t) => taskToJson(t, hosts))
     process.exitCode = exitCodeOfPass(result.pass, [result.job.name])
@@ -67,6 +69,6 @@ export default class Run extends BaseCommand<typeof Run> {
       for (const t of tasks.filter((t) => t.state === 'running')) this.log(`  ${t.job}.${t.instance} on ${t.node}${t.ports.length ? `: ${t.ports.map((p) => p.endpoint).join(' ')}` : ''}`)
     }
 
-    return {job: jobToJson(result.job, countsOf(result.tasks, result.job.id)), tasks, pass: result.pass}
+    return {job: jobToJson(summarizeJob(ctx, result.job)), tasks, pass: result.pass}
   }
 }

@@ -99,6 +99,31 @@ describe('e2e: daemon and controller lease', function () {
     await b.waitFor(/acting as the controller/, 5000)
   })
 
+  it("with a daemon running, run/scale/restart/apply wait for the daemon's pass that applies the change and exit by its outcome (1 failed, 4 pending, 0 ok)", async () => {
+    const a = startDaemon(cli)
+    procs.push(a)
+    await a.waitFor(/acting as the controller/)
+    const bad = await cli.run(['run', 'badimg', '--image', 'localhost/nope:1', '--mem', '16Mi', '--timeout', '90s'])
+    expect(bad.exitCode, bad.stdout + bad.stderr).to.equal(1)
+    expect(bad.stdout).to.match(/A daemon \(pid \d+ on .*\) converges this cluster: the change was recorded, and its pass that started at \S+ applied it:/)
+    expect(bad.stdout).to.match(/started\s+badimg\.0 .* FAILED/)
+    const scaled = await cli.run(['scale', 'badimg', '2', '--json'])
+    expect(scaled.exitCode, scaled.stdout).to.equal(1)
+    expect(scaled.json<{pass: {convergedBy: {pid: number}; actions: Array<{job: string; ok: boolean}>}}>().pass.actions.some((x) => x.job === 'badimg' && !x.ok)).to.equal(true)
+
+    const nowhere = await cli.run(['run', 'nowhere', '--image', getTestbed().image, '--mem', '16Mi', '--constraint', 'hostname:IS:no-such-node'])
+    expect(nowhere.exitCode, nowhere.stdout).to.equal(4)
+    expect(nowhere.stdout).to.match(/pending\s+nowhere\.0\s+0\/\d+ nodes fit/)
+
+    const ok = await cli.run(['run', 'fine', '--image', getTestbed().image, '--mem', '16Mi', '--', 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'])
+    expect(ok.exitCode, ok.stdout + ok.stderr).to.equal(0)
+    expect(ok.stdout).to.match(/started\s+fine\.0 on /)
+    const restarted = await cli.run(['restart', 'fine'])
+    expect(restarted.exitCode, restarted.stdout + restarted.stderr).to.equal(0)
+    expect(restarted.stdout).to.match(/started\s+fine\.0 on /)
+    expect((await cli.run(['scale', 'fine', '2', '--timeout', 'soon'])).exitCode).to.equal(2)
+  })
+
   it('replaces a container removed behind its back', async () => {
     const a = startDaemon(cli)
     procs.push(a)

@@ -64,3 +64,33 @@ export interface Job {
   createdAt: number
   updatedAt: number
 }
+
+/** A job's tasks counted for listings (tasks the controller wants running; `finished`: instances of a batch job done with the current spec). */
+export interface JobCounts {
+  running: number
+  pending: number
+  /** Live tasks (pending to running) the controller keeps. */
+  live: number
+  /** Instances with a finished task of the current spec (batch jobs). */
+  finished: number
+  /** The most restarts among failed tasks of the current spec, or null when none failed. */
+  failedRestarts: number | null
+}
+
+export const NO_TASKS: JobCounts = {running: 0, pending: 0, live: 0, finished: 0, failedRestarts: null}
+
+/**
+ * What a listing says a job is: `stopped` (by the user), `completed` (a batch job whose
+ * instances all finished), `failed` (a batch job that gave up: nothing live, not all
+ * finished, out of retries), else `active`.
+ */
+export type JobStatus = 'active' | 'stopped' | 'completed' | 'failed'
+
+export function jobStatus(job: Pick<Job, 'state' | 'kind' | 'instances' | 'spec'>, counts: JobCounts): JobStatus {
+  if (job.state === 'stopped') return 'stopped'
+  if (job.kind !== 'batch' || counts.live > 0) return 'active'
+  if (counts.finished >= job.instances) return 'completed'
+  const {policy, maxRetries} = job.spec.restart
+  if (counts.failedRestarts !== null && (policy === 'never' || counts.failedRestarts >= maxRetries)) return 'failed'
+  return 'active'
+}

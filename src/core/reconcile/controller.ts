@@ -5,21 +5,21 @@
  * - A one-shot command (run, apply, scale, schedule, ...) takes the lease for its pass
  *   and gives it back. If another command holds it, it waits for it (passes are short).
  * - The daemon holds it for as long as it runs. A command that finds a daemon does not
- *   race it: it records its change (already done by the caller), waits for the
- *   daemon's next completed pass, and reports the outcome from the state file.
+ *   race it: it records its change (already done by the caller), waits for the first
+ *   daemon pass that started after it, and reports that pass's outcome (recorded in the
+ *   state file by the daemon) as its own: the same output and exit code as its own pass.
  */
 import os from 'node:os'
 
 import {FailedError} from '../errors.js'
 import type {ServiceContext} from '../context.js'
-import {listTasks} from '../state/jobs.js'
 import {acquireLease, describeHolder, keepLease, type Lease, type LeaseHolder, releaseLease} from '../state/lease.js'
 import {type PassOptions, runPass} from './pass.js'
 import type {PassReport} from './report.js'
 
 export const COMMAND_LEASE_TTL_MS = 120_000
-const WAIT_FOR_COMMAND_MS = 60_000
-const WAIT_FOR_DAEMON_MS = 60_000
+/** How long a command waits for the pass that applies its change, unless told (--timeout). */
+export const DEFAULT_WAIT_MS = 60_000
 const POLL_MS = 200
 
 /**
@@ -41,35 +41,59 @@ export function holderOf(ctx: Pick<ServiceContext, 'newId'>, kind: LeaseHolder['
   return {holder: ctx.newId(), kind, pid: process.pid, hostname: os.hostname()}
 }
 
-/** The meta key the daemon stamps after every completed pass, with the time that pass STARTED. */
-export const DAEMON_PASS_KEY = 'daemon_pass_started_at'
+/**
+ * Every completed daemon pass is recorded in `meta` under `daemon_pass:<start time>`
+ * (zero-padded, so keys sort by time) with its report; the last KEPT_DAEMON_PASSES stay.
+ * A command that recorded a change at time T waits for the first pass that STARTED after
+ * T (that pass read the change) and reports that pass's outcome as its own.
+ */
+const DAEMON_PASS_PREFIX = 'daemon_pass:'
+const KEPT_DAEMON_PASSES = 50
+const passKey = (at: number): string => `${DAEMON_PASS_PREFIX}${String(Math.max(0, Math.floor(at))).padStart(15, '0')}`
 
-export function recordDaemonPass(ctx: Pick<ServiceContext, 'store'>, at: number): void {
-  ctx.store.write(() => ctx.store.stmt(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(DAEMON_PASS_KEY, String(at)))
+export function recordDaemonPass(ctx: Pick<ServiceContext, 'store'>, startedAt: number, report: PassReport): void {
+  const {store} = ctx
+  store.write(() => {
+    store.stmt(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(passKey(startedAt), JSON.stringify(report))
+    store
+      .stmt(`DELETE FROM meta WHERE key LIKE '${DAEMON_PASS_PREFIX}%' AND key < (SELECT key FROM meta WHERE key LIKE '${DAEMON_PASS_PREFIX}%' ORDER BY key DESC LIMIT 1 OFFSET ?)`)
+      .run(KEPT_DAEMON_PASSES - 1)
+  })
 }
 
-function lastDaemonPass(ctx: Pick<ServiceContext, 'store'>): number {
-  const row = ctx.store.stmt(`SELECT value FROM meta WHERE key = ?`).get(DAEMON_PASS_KEY) as {value: string} | undefined
-  return row ? Number(row.value) : 0
+/** The first recorded daemon pass that started after `since`, with its report. */
+export function daemonPassAfter(ctx: Pick<ServiceContext, 'store'>, since: number): {startedAt: number; report: PassReport} | null {
+  const row = ctx.store.stmt(`SELECT key, value FROM meta WHERE key > ? AND key LIKE '${DAEMON_PASS_PREFIX}%' ORDER BY key LIMIT 1`).get(passKey(since)) as {key: string; value: string} | undefined
+  return row ? {startedAt: Number(row.key.slice(DAEMON_PASS_PREFIX.length)), report: JSON.parse(row.value) as PassReport} : null
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
+export interface ConvergeOptions extends PassOptions {
+  /** False: refuse to leave the change to a running daemon. */
+  leaveToDaemon?: boolean
+  /** How long to wait for the pass that applies the change (the daemon's, or the lease another command holds). Default 60 s. */
+  waitMs?: number
+}
+
 /**
  * One pass for a one-shot command, under the lease. With `dryRun` no lease is
- * needed (nothing is changed). With a daemon holding the lease: the daemon's next
- * completed pass, as seen in the state file (`daemon` is set in the report).
+ * needed (nothing is changed). With a daemon holding the lease: the first pass of the
+ * daemon that started after the change was recorded (so it applied it), with that
+ * pass's report (`convergedBy` set): the command reports and exits by its outcome, as
+ * it would have by its own pass.
  */
-export async function converge(ctx: ServiceContext, options: PassOptions & {leaveToDaemon?: boolean} = {}): Promise<PassReport> {
-  if (options.dryRun) return runPass(ctx, options)
+export async function converge(ctx: ServiceContext, options: ConvergeOptions = {}): Promise<PassReport> {
+  const {leaveToDaemon, waitMs = DEFAULT_WAIT_MS, ...passOptions} = options
+  if (passOptions.dryRun) return runPass(ctx, passOptions)
   const me = holderOf(ctx, 'command')
   const since = ctx.clock.now()
-  const deadline = Date.now() + Math.max(WAIT_FOR_COMMAND_MS, WAIT_FOR_DAEMON_MS)
+  const deadline = Date.now() + waitMs
   for (;;) {
     const got = acquireLease(ctx.store, me, COMMAND_LEASE_TTL_MS, {holderGone})
     if (got.ok) break
     if (got.current.kind === 'daemon') {
-      if (options.leaveToDaemon === false) {
+      if (leaveToDaemon === false) {
         throw new FailedError(`The cluster is being converged by ${describeHolder(got.current, ctx.clock.now())}; this command would race it.`, {
           code: 'lease-held',
           hint: 'Leave it to the daemon (see `clusterctl events -f`), or stop the daemon first.',
@@ -78,13 +102,15 @@ export async function converge(ctx: ServiceContext, options: PassOptions & {leav
 
       // The change is recorded: the daemon's next pass applies it. If the daemon dies
       // meanwhile, its lease lapses and this loop runs the pass itself.
-      if (lastDaemonPass(ctx) > since) return daemonOutcome(ctx, got.current)
+      const pass = daemonPassAfter(ctx, since)
+      if (pass) return {...pass.report, convergedBy: {pid: got.current.pid, hostname: got.current.hostname, passStartedAt: pass.startedAt}}
     }
 
     if (Date.now() > deadline) {
-      throw new FailedError(`The change is recorded, but the cluster is being converged by ${describeHolder(got.current, ctx.clock.now())} and no pass completed within ${WAIT_FOR_COMMAND_MS / 1000}s.`, {
+      const by = got.current.kind === 'daemon' ? 'no pass of it started and completed' : 'it did not finish'
+      throw new FailedError(`The change is recorded, but the cluster is being converged by ${describeHolder(got.current, ctx.clock.now())} and ${by} within ${formatWait(waitMs)}.`, {
         code: 'lease-held',
-        hint: 'Check the controller with `clusterctl events -f`, then run `clusterctl schedule`.',
+        hint: 'Wait longer with --timeout, check the controller with `clusterctl events -f`, or run `clusterctl schedule` to see what is pending.',
       })
     }
 
@@ -93,24 +119,11 @@ export async function converge(ctx: ServiceContext, options: PassOptions & {leav
 
   const stopRenewing = keepLease(ctx.store, me, COMMAND_LEASE_TTL_MS)
   try {
-    return await runPass(ctx, options)
+    return await runPass(ctx, passOptions)
   } finally {
     stopRenewing()
     releaseLease(ctx.store, me.holder)
   }
 }
 
-/** What a daemon's pass left: the report a command prints instead of its own pass. */
-function daemonOutcome(ctx: ServiceContext, daemon: Lease): PassReport {
-  const pending = listTasks(ctx.store, {live: true}).filter((t) => t.state === 'pending')
-  return {
-    dryRun: false,
-    actions: [],
-    pending: pending.map((t) => ({job: t.jobName, instance: t.instance, taskId: t.id, reason: t.reason ?? 'waiting to be placed', counts: (t.reasonData?.counts as Record<string, number> | undefined) ?? {}})),
-    unobserved: [],
-    nodes: [],
-    backoff: [],
-    unchanged: false,
-    convergedBy: {pid: daemon.pid, hostname: daemon.hostname},
-  }
-}
+const formatWait = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`)

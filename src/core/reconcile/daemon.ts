@@ -56,7 +56,7 @@ export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Pr
         const startedAt = ctx.clock.now()
         const pass = await runPass(ctx, options.passOptions)
         // The START of the completed pass: a command waits for a pass that began after its change.
-        recordDaemonPass(ctx, startedAt)
+        recordDaemonPass(ctx, startedAt, pass)
         for (const line of options.passLines(pass)) options.log(line)
         const pending = pass.pending.map((p) => `${p.job}.${p.instance}: ${p.reason}`).sort().join('\n')
         if (pending !== lastPending) {

@@ -283,19 +283,33 @@ function replacementFor(job: Job, instance: number, ended: Task[], input: DiffIn
   const mine = ended.filter((t) => t.specHash === job.specHash).sort((a, b) => b.createdAt - a.createdAt)
   const last = mine[0]
   if (!last) return {jobId: job.id, instance, restarts: 0, why: 'missing'}
-  if (job.kind === 'batch') {
-    if (last.state === 'finished') return null
-    const policy = job.spec.restart
-    if (policy.policy === 'never' || last.restarts >= policy.maxRetries) return null
-  }
-
+  const outlook = restartOutlook(job, last, input.now, backoff)
+  if (outlook.kind === 'done' || outlook.kind === 'gave-up') return null
+  if (outlook.kind === 'back-off') return {jobId: job.id, instance, until: outlook.until, why: outlook.why}
   const avoid = avoidedNodes(input.recentFailures, job.id, instance, backoff)
   const why = `replaces ${last.id.slice(0, 8)} (${last.state})${avoid.length ? `, avoiding ${avoid.join(', ')} where it failed ${backoff.avoidAfterFailures}+ times` : ''}`
-  const next: NewTask = {jobId: job.id, instance, restarts: last.restarts + 1, why, ...(avoid.length ? {avoidNodes: avoid} : {})}
-  if (last.state !== 'failed') return next // lost with its node: not the task's fault, no back-off
-  const until = (last.finishedAt ?? input.now) + backoffDelay(last, backoff)
-  if (input.now < until) return {jobId: job.id, instance, until, why: `restart back-off after ${last.reason ?? 'a failure'}`}
-  return next
+  return {jobId: job.id, instance, restarts: last.restarts + 1, why, ...(avoid.length ? {avoidNodes: avoid} : {})}
+}
+
+/** What becomes of an instance whose last task (of the current spec) ended, with nothing live. */
+export type RestartOutlook =
+  | {kind: 'done'}
+  | {kind: 'gave-up'; why: string}
+  | {kind: 'back-off'; until: number; why: string}
+  | {kind: 'restart'}
+
+export function restartOutlook(job: Pick<Job, 'kind' | 'spec'>, last: Pick<Task, 'state' | 'restarts' | 'reason' | 'startedAt' | 'finishedAt'>, now: number, backoff: BackoffSettings = DEFAULT_BACKOFF): RestartOutlook {
+  if (job.kind === 'batch') {
+    if (last.state === 'finished') return {kind: 'done'}
+    const policy = job.spec.restart
+    if (policy.policy === 'never') return {kind: 'gave-up', why: `not restarted (restart policy never) after ${last.reason ?? 'a failure'}`}
+    if (last.restarts >= policy.maxRetries) return {kind: 'gave-up', why: `gave up after ${last.restarts} restart${last.restarts === 1 ? '' : 's'} (max ${policy.maxRetries}): ${last.reason ?? 'a failure'}`}
+  }
+
+  if (last.state !== 'failed') return {kind: 'restart'} // lost with its node: not the task's fault, no back-off
+  const until = (last.finishedAt ?? now) + backoffDelay(last, backoff)
+  if (now < until) return {kind: 'back-off', until, why: `restart back-off after ${last.reason ?? 'a failure'}`}
+  return {kind: 'restart'}
 }
 
 /**

@@ -19,7 +19,7 @@ export interface PassAction {
 
 export interface PassReport {
   dryRun: boolean
-  /** The scheduler's seed this pass (`schedule --dry-run --seed N` replays its placements); absent when a daemon did the work. */
+  /** The scheduler's seed this pass (`schedule --dry-run --seed N` replays its placements). */
   seed?: number
   actions: PassAction[]
   /** Tasks left pending, with the reason a human can act on. */
@@ -32,8 +32,8 @@ export interface PassReport {
   backoff: Array<{job: string; instance: number; until: number; why: string}>
   /** True when the pass changed nothing. */
   unchanged: boolean
-  /** Set when a running daemon did the work (the command recorded the change and waited for its pass). */
-  convergedBy?: {pid: number; hostname: string}
+  /** Set when a running daemon did the work: the command recorded the change and this is the daemon's first pass that started after it. */
+  convergedBy?: {pid: number; hostname: string; passStartedAt: number}
 }
 
 export function emptyReport(dryRun: boolean, seed: number): PassReport {

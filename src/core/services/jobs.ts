@@ -1,13 +1,13 @@
 /** Jobs and tasks: what run/apply/scale/stop/rm/ps/inspect/logs/schedule do. */
 import {FailedError, NotFoundError, UserError} from '../errors.js'
 import {containerSpecHash, type JobSpec} from '../model/job.js'
-import {isLive, type Job, type Task} from '../model/task.js'
+import {isLive, type Job, type JobCounts, jobStatus, type JobStatus, NO_TASKS, type Task} from '../model/task.js'
 import {RuntimeClient, runtimeFor} from '../../runtime/index.js'
-import {converge} from '../reconcile/controller.js'
-import type {PassOptions} from '../reconcile/pass.js'
+import {converge, type ConvergeOptions} from '../reconcile/controller.js'
+import {restartOutlook} from '../reconcile/diff.js'
 import type {PassReport} from '../reconcile/report.js'
 import {appendEvent, listEvents, type ClusterEvent} from '../state/events.js'
-import {deleteJob, findJob, findTask, insertJob, listJobs, listTasks, updateJob, updateTask} from '../state/jobs.js'
+import {deleteJob, findJob, findTask, insertJob, jobCounts, listJobs, listTasks, updateJob, updateTask, waitingInstances} from '../state/jobs.js'
 import {findNode} from '../state/nodes.js'
 import {checkGraph, childrenOf, type GraphJob} from '../schedule/graph.js'
 import type {Store} from '../state/store.js'
@@ -15,23 +15,24 @@ import {connectSpecOf, type ServiceContext} from '../context.js'
 
 export interface JobSummary {
   job: Job
-  running: number
-  pending: number
-  other: number
+  counts: JobCounts
+  status: JobStatus
 }
 
+/** Every job with its task counts: two queries, linear in jobs and tasks. */
 export function summarizeJobs(ctx: Pick<ServiceContext, 'store'>): JobSummary[] {
   const {store} = ctx
   return store.read(() => {
-    const live = listTasks(store, {live: true})
-    return listJobs(store).map((job) => {
-      const mine = live.filter((t) => t.jobId === job.id && t.desired === 'run')
-      const running = mine.filter((t) => t.state === 'running').length
-      const pending = mine.filter((t) => t.state === 'pending').length
-      return {job, running, pending, other: mine.length - running - pending}
-    })
+    const counts = jobCounts(store)
+    return listJobs(store).map((job) => summaryOf(job, counts.get(job.id) ?? NO_TASKS))
   })
 }
+
+export function summarizeJob(ctx: Pick<ServiceContext, 'store'>, job: Job): JobSummary {
+  return summaryOf(job, jobCounts(ctx.store, job.id).get(job.id) ?? NO_TASKS)
+}
+
+const summaryOf = (job: Job, counts: JobCounts): JobSummary => ({job, counts, status: jobStatus(job, counts)})
 
 export function getJob(ctx: Pick<ServiceContext, 'store'>, name: string): Job {
   const job = findJob(ctx.store, name)
@@ -46,7 +47,7 @@ export interface RunResult {
 }
 
 /** Records a new job and (unless noStart) places and starts it in one pass. */
-export async function runJob(ctx: ServiceContext, spec: JobSpec, options: {noStart?: boolean} & PassOptions = {}): Promise<RunResult> {
+export async function runJob(ctx: ServiceContext, spec: JobSpec, options: {noStart?: boolean} & ConvergeOptions = {}): Promise<RunResult> {
   const {store} = ctx
   const now = ctx.clock.now()
   const job: Job = {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash: containerSpecHash(spec), instances: spec.instances, generation: 0, state: 'active', createdAt: now, updatedAt: now}
@@ -66,7 +67,7 @@ export interface ApplyResult {
 }
 
 /** Creates or updates jobs from specs; unchanged specs change nothing. Then one pass. */
-export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options: {noStart?: boolean} & PassOptions = {}): Promise<ApplyResult> {
+export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options: {noStart?: boolean} & ConvergeOptions = {}): Promise<ApplyResult> {
   const {store} = ctx
   const now = ctx.clock.now()
   const result: ApplyResult = {jobs: [], pass: null}
@@ -108,7 +109,7 @@ function changesBetween(job: Job, spec: JobSpec, specHash: string): string[] {
   return what
 }
 
-export async function scaleJob(ctx: ServiceContext, name: string, instances: number, options: PassOptions = {}): Promise<{job: Job; pass: PassReport}> {
+export async function scaleJob(ctx: ServiceContext, name: string, instances: number, options: ConvergeOptions = {}): Promise<{job: Job; pass: PassReport}> {
   if (!Number.isInteger(instances) || instances < 0) throw new UserError(`The instance count must be a whole number >= 0, got ${instances}.`)
   const {store} = ctx
   const job = store.write(() => {
@@ -127,7 +128,7 @@ export async function scaleJob(ctx: ServiceContext, name: string, instances: num
  * Replaces every instance with a fresh container, make-before-break (the new one
  * starts before the old one stops), in one pass.
  */
-export async function restartJob(ctx: ServiceContext, name: string, options: PassOptions = {}): Promise<{job: Job; pass: PassReport}> {
+export async function restartJob(ctx: ServiceContext, name: string, options: ConvergeOptions = {}): Promise<{job: Job; pass: PassReport}> {
   const {store} = ctx
   const job = store.write(() => {
     const j = getJob(ctx, name)
@@ -141,7 +142,7 @@ export async function restartJob(ctx: ServiceContext, name: string, options: Pas
   return {job, pass: await converge(ctx, options)}
 }
 
-export async function stopJob(ctx: ServiceContext, name: string, options: PassOptions = {}): Promise<{job: Job; pass: PassReport}> {
+export async function stopJob(ctx: ServiceContext, name: string, options: ConvergeOptions = {}): Promise<{job: Job; pass: PassReport}> {
   const {store} = ctx
   const job = store.write(() => {
     const j = getJob(ctx, name)
@@ -171,7 +172,7 @@ function checkDependencies(store: Store, specs: readonly JobSpec[]): void {
  * Stops every task of the job, then forgets it (its events stay). A job that others
  * run after is refused unless `force`; then it is dropped from their parents.
  */
-export async function removeJob(ctx: ServiceContext, name: string, options: PassOptions & {force?: boolean} = {}): Promise<{job: Job; pass: PassReport; orphanedChildren: string[]}> {
+export async function removeJob(ctx: ServiceContext, name: string, options: ConvergeOptions & {force?: boolean} = {}): Promise<{job: Job; pass: PassReport; orphanedChildren: string[]}> {
   const {store} = ctx
   const children = store.read(() => childrenOf(listJobs(store).map(graphJobOf), getJob(ctx, name).name))
   if (children.length > 0 && !options.force) {
@@ -199,12 +200,40 @@ export async function removeJob(ctx: ServiceContext, name: string, options: Pass
   return {job, pass, orphanedChildren: children}
 }
 
-export function listJobTasks(ctx: Pick<ServiceContext, 'store'>, options: {job?: string; all?: boolean} = {}): Task[] {
+/** A task as listed: an instance waiting to restart (or given up on) carries when and why. */
+export type ListedTask = Task & {waiting?: {until: number | null; why: string}}
+
+/**
+ * Live tasks (with `all`, every task), plus, for each instance of an active job with no
+ * live task, its last ended task and what becomes of it (restart back-off, given up):
+ * a job in back-off is never shown as having no tasks.
+ */
+export function listJobTasks(ctx: Pick<ServiceContext, 'store' | 'clock'>, options: {job?: string; all?: boolean} = {}): ListedTask[] {
   const {store} = ctx
   return store.read(() => {
     const jobId = options.job ? getJob(ctx, options.job).id : undefined
-    return listTasks(store, {...(jobId ? {jobId} : {}), live: !options.all})
+    const tasks: ListedTask[] = listTasks(store, {...(jobId ? {jobId} : {}), live: !options.all})
+    if (options.all) return tasks
+    const waiting = waitingTasks(ctx, jobId)
+    if (waiting.length === 0) return tasks
+    return [...tasks, ...waiting].sort((a, b) => (a.jobName < b.jobName ? -1 : a.jobName > b.jobName ? 1 : a.instance - b.instance || a.createdAt - b.createdAt))
   })
+}
+
+function waitingTasks(ctx: Pick<ServiceContext, 'store' | 'clock'>, jobId: string | undefined): ListedTask[] {
+  const jobs = new Map<string, Job | undefined>()
+  const out: ListedTask[] = []
+  for (const task of waitingInstances(ctx.store, jobId)) {
+    if (!jobs.has(task.jobId)) jobs.set(task.jobId, findJob(ctx.store, task.jobName))
+    const job = jobs.get(task.jobId)
+    if (!job) continue
+    const outlook = restartOutlook(job, task, ctx.clock.now())
+    if (outlook.kind === 'back-off') out.push({...task, waiting: {until: outlook.until, why: outlook.why}})
+    else if (outlook.kind === 'gave-up') out.push({...task, waiting: {until: null, why: outlook.why}})
+    else if (outlook.kind === 'restart') out.push({...task, waiting: {until: ctx.clock.now(), why: `restarts at the next pass, after ${task.reason ?? task.state}`}})
+  }
+
+  return out
 }
 
 export function resolveTask(ctx: Pick<ServiceContext, 'store'>, ref: string): Task {
@@ -220,23 +249,34 @@ export function resolveTask(ctx: Pick<ServiceContext, 'store'>, ref: string): Ta
 }
 
 export interface InspectResult {
-  job: Job | null
-  task: Task | null
-  tasks: Task[]
+  /** The job (of the task, for a task), counted over all its tasks. */
+  job: JobSummary | null
+  task: ListedTask | null
+  tasks: ListedTask[]
   events: ClusterEvent[]
 }
 
 /** A job by name, else a task by id prefix or container name. */
-export function inspect(ctx: Pick<ServiceContext, 'store'>, ref: string): InspectResult {
+export function inspect(ctx: Pick<ServiceContext, 'store' | 'clock'>, ref: string): InspectResult {
   const {store} = ctx
-  const job = findJob(store, ref)
-  if (job) {
-    const tasks = listTasks(store, {jobId: job.id, live: true})
-    return {job, task: null, tasks, events: listEvents(store, {job: job.name, limit: 20})}
-  }
+  return store.read(() => {
+    const job = findJob(store, ref)
+    if (job) return {job: summarizeJob(ctx, job), task: null, tasks: listJobTasks(ctx, {job: job.name}), events: listEvents(store, {job: job.name, limit: 20})}
+    let task: Task
+    try {
+      task = resolveTask(ctx, ref)
+    } catch (error) {
+      if (error instanceof NotFoundError || ref.length < 4) {
+        throw new NotFoundError(`No job named ${ref}${ref.length < 4 ? '' : ', and no task whose id starts with it or whose container has that name'}.`, {hint: 'Run `clusterctl jobs` to list the jobs, or `clusterctl ps` for the tasks.'})
+      }
 
-  const task = resolveTask(ctx, ref)
-  return {job: findJob(store, task.jobName) ?? null, task, tasks: [task], events: listEvents(store, {subjectKind: 'task', subject: task.id, limit: 20})}
+      throw error
+    }
+
+    const owner = findJob(store, task.jobName)
+    const listed = isLive(task.state) ? task : listJobTasks(ctx, {job: task.jobName}).find((t) => t.id === task.id) ?? task
+    return {job: owner ? summarizeJob(ctx, owner) : null, task: listed, tasks: [listed], events: listEvents(store, {subjectKind: 'task', subject: task.id, limit: 20})}
+  })
 }
 
 /**

@@ -304,7 +304,9 @@ function setAdminState(ctx: Pick<ServiceContext, 'store'>, name: string, target:
   const {store} = ctx
   return store.write(() => {
     const node = getNode(ctx, name)
-    if (node.adminState === target) return {node, changed: false}
+    // Until its next heartbeat a node that answers still shows the state asked before: show the one asked now.
+    const shown = node.state === 'ready' || node.state === 'cordoned' || node.state === 'draining' ? target : node.state
+    if (node.adminState === target) return {node: {...node, state: shown}, changed: false}
     const now = store.clock.now()
     updateNodeAdminState(store, node.id, target, now)
     const type = {ready: 'node.uncordoned', cordoned: 'node.cordoned', draining: 'node.draining'}[target]
@@ -315,7 +317,6 @@ function setAdminState(ctx: Pick<ServiceContext, 'store'>, name: string, target:
     }[target]
     const health = node.state === node.adminState ? '' : ` (it is ${node.state} now: it takes this state when it answers its heartbeats again)`
     appendEvent(store, {type, subjectKind: 'node', subject: name, message: `${message}${health}`, data: {from: node.adminState, to: target}})
-    const shown = node.state === node.adminState ? target : node.state
     return {node: {...node, adminState: target, state: shown}, changed: true}
   })
 }

@@ -1,5 +1,5 @@
 import type {JobSpec} from '../model/job.js'
-import type {HostPortBinding, Job, Task, TaskHealth, TaskState} from '../model/task.js'
+import {type HostPortBinding, type Job, type JobCounts, NO_TASKS, type Task, type TaskHealth, type TaskState} from '../model/task.js'
 import type {Store} from './store.js'
 
 interface JobRow {
@@ -82,12 +82,36 @@ const toTask = (r: TaskRow): Task => ({
   finishedAt: r.finished_at,
 })
 
+const TASK_SELECT = `SELECT t.*, j.name AS job_name, n.name AS node_name FROM tasks t JOIN jobs j ON j.id = t.job_id LEFT JOIN nodes n ON n.id = t.node_id`
+const LIVE = `('pending', 'staging', 'starting', 'running', 'unreachable')`
+
 export function clusterId(store: Store): string {
   return (store.stmt(`SELECT value FROM meta WHERE key = 'cluster_id'`).get() as {value: string}).value
 }
 
 export function listJobs(store: Store): Job[] {
   return (store.stmt(`SELECT * FROM jobs ORDER BY name`).all() as JobRow[]).map(toJob)
+}
+
+/**
+ * Every job's task counts in one aggregate query (linear in tasks; a listing must not
+ * filter all tasks once per job). Jobs without tasks are absent: use NO_TASKS.
+ */
+export function jobCounts(store: Store, jobId?: string): Map<string, JobCounts> {
+  const rows = store
+    .stmt(
+      `SELECT t.job_id,
+              sum(t.desired = 'run' AND t.state = 'running') AS running,
+              sum(t.desired = 'run' AND t.state = 'pending') AS pending,
+              sum(t.desired = 'run' AND t.state IN ${LIVE}) AS live,
+              count(DISTINCT CASE WHEN t.state = 'finished' AND t.spec_hash = j.spec_hash AND t.instance < j.instances THEN t.instance END) AS finished,
+              max(CASE WHEN t.state = 'failed' AND t.spec_hash = j.spec_hash THEN t.restarts END) AS failed_restarts
+       FROM tasks t JOIN jobs j ON j.id = t.job_id
+       WHERE @jobId IS NULL OR t.job_id = @jobId
+       GROUP BY t.job_id`,
+    )
+    .all({jobId: jobId ?? null}) as Array<{job_id: string; running: number; pending: number; live: number; finished: number; failed_restarts: number | null}>
+  return new Map(rows.map((r) => [r.job_id, {...NO_TASKS, running: r.running, pending: r.pending, live: r.live, finished: r.finished, failedRestarts: r.failed_restarts}]))
 }
 
 export function findJob(store: Store, name: string): Job | undefined {
@@ -110,9 +134,6 @@ export function updateJob(store: Store, job: Pick<Job, 'id' | 'spec' | 'specHash
 export function deleteJob(store: Store, id: string): void {
   store.stmt(`DELETE FROM jobs WHERE id = ?`).run(id)
 }
-
-const TASK_SELECT = `SELECT t.*, j.name AS job_name, n.name AS node_name FROM tasks t JOIN jobs j ON j.id = t.job_id LEFT JOIN nodes n ON n.id = t.node_id`
-const LIVE = `('pending', 'staging', 'starting', 'running', 'unreachable')`
 
 export function listTasks(store: Store, filter: {jobId?: string; live?: boolean; nodeId?: string} = {}): Task[] {
   const rows = store
@@ -154,6 +175,27 @@ export function listTasksForReconcile(store: Store): Task[] {
        ORDER BY t.created_at`,
     )
     .all() as TaskRow[]
+  return rows.map(toTask)
+}
+
+/**
+ * The latest ended task of each instance of an active job that has no live task (an
+ * instance waiting out its restart back-off, or given up on), for listings.
+ */
+export function waitingInstances(store: Store, jobId?: string): Task[] {
+  const rows = store
+    .stmt(
+      `WITH ended AS (
+         SELECT t.id, row_number() OVER (PARTITION BY t.job_id, t.instance ORDER BY t.created_at DESC) AS rn
+         FROM tasks t JOIN jobs j ON j.id = t.job_id
+         WHERE t.state IN ('failed', 'lost') AND j.state = 'active' AND t.instance < j.instances AND t.spec_hash = j.spec_hash
+           AND (@jobId IS NULL OR t.job_id = @jobId))
+       ${TASK_SELECT} JOIN ended e ON e.id = t.id AND e.rn = 1
+       WHERE NOT EXISTS (SELECT 1 FROM tasks l WHERE l.job_id = t.job_id AND l.instance = t.instance AND l.state IN ${LIVE})
+         AND NOT EXISTS (SELECT 1 FROM tasks f WHERE f.job_id = t.job_id AND f.instance = t.instance AND f.state = 'finished' AND f.spec_hash = t.spec_hash)
+       ORDER BY j.name, t.instance`,
+    )
+    .all({jobId: jobId ?? null}) as TaskRow[]
   return rows.map(toTask)
 }
 

@@ -153,7 +153,9 @@ export function updateNodeAdminState(store: Store, id: string, adminState: Admin
 export function updateNodeHeartbeat(store: Store, id: string, patch: HeartbeatPatch): void {
   store
     .stmt(
-      `UPDATE nodes SET state = @state, missed_heartbeats = @missed, heartbeat_error = @error, last_seen_at = @lastSeenAt,
+      // A node that answers takes the state the operator asks NOW: a pass that read the node before a
+      // cordon (or drain) committed must not write the old one back.
+      `UPDATE nodes SET state = CASE WHEN @state IN ('ready', 'cordoned', 'draining') THEN admin_state ELSE @state END, missed_heartbeats = @missed, heartbeat_error = @error, last_seen_at = @lastSeenAt,
          state_since = @stateSince, usage = CASE WHEN @hasUsage = 1 THEN @usage ELSE usage END
        WHERE id = @id`,
     )

@@ -1,11 +1,11 @@
 /** Jobs, tasks and pass reports as JSON (the `--json` contract, docs/json.md) and as text. */
 import type {JobSpec} from '../../core/model/job.js'
 import {formatBytes, formatCpu} from '../../core/model/resources.js'
-import type {Job, Task} from '../../core/model/task.js'
-import type {JobSummary} from '../../core/services/jobs.js'
+import type {JobStatus} from '../../core/model/task.js'
+import type {JobSummary, ListedTask} from '../../core/services/jobs.js'
 import type {ClusterEvent} from '../../core/model/event.js'
 import {paint} from '../style.js'
-import {renderFields, renderTable} from '../table.js'
+import {renderFields, renderTable, tableLines} from '../table.js'
 import {ago} from './nodes.js'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
@@ -25,6 +25,8 @@ export interface TaskJson {
   containerName: string | null
   ports: Array<{containerPort: number; hostPort: number; protocol: string; endpoint: string | null}>
   reason: string | null
+  /** An ended task whose instance has no live task: when it restarts (null: it will not) and why. */
+  waiting: {restartAt: string | null; why: string} | null
   restarts: number
   exitCode: number | null
   createdAt: string
@@ -35,7 +37,7 @@ export interface TaskJson {
 /** Where a node's published ports are reached: the host part of its address. */
 export type NodeHosts = ReadonlyMap<string, string>
 
-export function taskToJson(t: Task, hosts: NodeHosts): TaskJson {
+export function taskToJson(t: ListedTask, hosts: NodeHosts): TaskJson {
   const host = t.nodeName ? hosts.get(t.nodeName) ?? null : null
   return {
     id: t.id,
@@ -50,6 +52,7 @@ export function taskToJson(t: Task, hosts: NodeHosts): TaskJson {
     containerName: t.containerName,
     ports: t.hostPorts.map((p) => ({...p, endpoint: host ? `${host.includes(':') ? `[${host}]` : host}:${p.hostPort}` : null})),
     reason: t.reason,
+    waiting: t.waiting ? {restartAt: iso(t.waiting.until), why: t.waiting.why} : null,
     restarts: t.restarts,
     exitCode: t.exitCode,
     createdAt: iso(t.createdAt)!,
@@ -67,6 +70,10 @@ export interface JobJson {
   instances: number
   running: number
   pending: number
+  /** active | stopped | completed (a batch job whose instances all finished) | failed (a batch job out of retries). */
+  status: JobStatus
+  /** Instances of a batch job that finished with the current spec. */
+  finished: number
   specHash: string
   createdAt: string
   updatedAt: string
@@ -80,7 +87,7 @@ export function specToJson(spec: JobSpec): JobSpecJson {
   return {...rest, cpus: resources.cpuMilli / 1000, memBytes: resources.memBytes, diskBytes: resources.diskBytes, gpus: resources.gpus}
 }
 
-export function jobToJson(job: Job, counts: {running: number; pending: number}): JobJson {
+export function jobToJson({job, counts, status}: JobSummary): JobJson {
   return {
     id: job.id,
     name: job.name,
@@ -90,6 +97,8 @@ export function jobToJson(job: Job, counts: {running: number; pending: number}):
     instances: job.instances,
     running: counts.running,
     pending: counts.pending,
+    status,
+    finished: counts.finished,
     specHash: job.specHash,
     createdAt: iso(job.createdAt)!,
     updatedAt: iso(job.updatedAt)!,
@@ -97,20 +106,18 @@ export function jobToJson(job: Job, counts: {running: number; pending: number}):
   }
 }
 
-export function countsOf(tasks: readonly Task[], jobId: string): {running: number; pending: number} {
-  const mine = tasks.filter((t) => t.jobId === jobId && t.desired === 'run')
-  return {running: mine.filter((t) => t.state === 'running').length, pending: mine.filter((t) => t.state === 'pending').length}
-}
+export const NO_JOBS = 'No jobs yet. Start one with `clusterctl run NAME --image IMG` or `clusterctl apply -f FILE`.'
 
-export function renderJobsTable(jobs: JobSummary[], now: number): string {
-  if (jobs.length === 0) return 'No jobs yet. Start one with `clusterctl run NAME --image IMG` or `clusterctl apply -f FILE`.'
-  return renderTable(
+/** The jobs table, line by line (a long listing is written as it renders). */
+export function jobsTableLines(jobs: readonly JobSummary[], now: number): Iterable<string> {
+  if (jobs.length === 0) return [NO_JOBS]
+  return tableLines(
     ['NAME', 'KIND', 'STATE', 'RUNNING', 'PENDING', 'IMAGE', 'CPUS', 'MEM', 'AGE'],
-    jobs.map(({job, running, pending}) => [job.name, job.kind, job.state, `${running}/${job.instances}`, String(pending), job.spec.image, formatCpu(job.spec.resources.cpuMilli), formatBytes(job.spec.resources.memBytes), ago(job.createdAt, now)]),
+    jobs.map(({job, counts, status}) => [job.name, job.kind, status, `${counts.running}/${job.instances}`, String(counts.pending), job.spec.image, formatCpu(job.spec.resources.cpuMilli), formatBytes(job.spec.resources.memBytes), ago(job.createdAt, now)]),
   )
 }
 
-export function renderTasksTable(tasks: Task[], hosts: NodeHosts, now: number, color: boolean): string {
+export function renderTasksTable(tasks: readonly ListedTask[], hosts: NodeHosts, now: number, color: boolean): string {
   if (tasks.length === 0) return 'No tasks.'
   return renderTable(
     ['TASK', 'JOB', 'INST', 'NODE', 'STATE', 'PORTS', 'RESTARTS', 'AGE', 'REASON'],
@@ -125,14 +132,24 @@ export function renderTasksTable(tasks: Task[], hosts: NodeHosts, now: number, c
         json.ports.map((p) => `${p.endpoint ?? p.hostPort}${p.containerPort === 0 ? '' : `->${p.containerPort}`}/${p.protocol}`).join(' ') || '-',
         String(t.restarts),
         ago(t.createdAt, now),
-        t.reason ?? '',
+        shortReason(t, now),
       ]
     }),
   )
 }
 
-function taskState(t: Task, color: boolean): string {
-  const text = t.desired === 'stop' && t.state !== 'killed' ? `${t.state} (stopping)` : t.state
+const REASON_WIDTH = 100
+
+/** The REASON column: one line (a runtime's stderr can run to many); `inspect TASK` shows it whole. */
+export function shortReason(t: ListedTask, now: number): string {
+  const text = t.waiting ? `${t.waiting.until === null ? '' : t.waiting.until > now ? `restarts in ${Math.ceil((t.waiting.until - now) / 1000)}s: ` : ''}${t.waiting.why}` : t.reason ?? ''
+  const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0) ?? ''
+  const more = line !== text.trim()
+  return line.length > REASON_WIDTH ? `${line.slice(0, REASON_WIDTH - 1)}…` : more ? `${line} …` : line
+}
+
+function taskState(t: ListedTask, color: boolean): string {
+  const text = t.waiting ? `${t.state} (${t.waiting.until === null ? 'given up' : 'back-off'})` : t.desired === 'stop' && t.state !== 'killed' ? `${t.state} (stopping)` : t.state
   if (t.state === 'running') return paint.ok(text, color)
   if (t.state === 'pending' || t.state === 'staging' || t.state === 'starting') return paint.warn(text, color)
   if (t.state === 'failed' || t.state === 'lost' || t.state === 'unreachable') return paint.error(text, color)
@@ -140,15 +157,15 @@ function taskState(t: Task, color: boolean): string {
 }
 
 
-export function renderJobDetail(job: Job, tasks: Task[], events: ClusterEvent[], hosts: NodeHosts, now: number, color: boolean): string {
+export function renderJobDetail({job, counts, status}: JobSummary, tasks: readonly ListedTask[], events: ClusterEvent[], hosts: NodeHosts, now: number, color: boolean): string {
   const s = job.spec
   return [
     renderFields([
       ['Job', paint.bold(job.name, color)],
-      ['Kind', `${job.kind} (${job.state})`],
+      ['Kind', `${job.kind} (${status})`],
       ['Image', s.image],
       ['Command', s.command ? JSON.stringify(s.command) : '(image default)'],
-      ['Instances', `${countsOf(tasks, job.id).running}/${job.instances} running`],
+      ['Instances', `${counts.running}/${job.instances} running${counts.pending ? `, ${counts.pending} pending` : ''}${job.kind === 'batch' ? `, ${counts.finished}/${job.instances} finished` : ''}`],
       ['Resources', `cpus ${formatCpu(s.resources.cpuMilli)}, mem ${formatBytes(s.resources.memBytes)}, disk ${formatBytes(s.resources.diskBytes)}, gpus ${s.resources.gpus}`],
       ['Ports', s.ports.map((p) => `${p.containerPort}/${p.protocol}`).join(', ') || '-'],
       ['Constraints', s.constraints.map((c) => `${c.field}:${c.operator}${c.value === undefined ? '' : `:${c.value}`}`).join(', ') || '-'],
@@ -159,6 +176,35 @@ export function renderJobDetail(job: Job, tasks: Task[], events: ClusterEvent[],
     ]),
     '',
     renderTasksTable(tasks, hosts, now, color),
+    '',
+    paint.bold('Recent events', color),
+    events.length === 0 ? '-' : events.map((e) => `${new Date(e.at).toISOString()}  ${e.type.padEnd(18)} ${e.message}`).join('\n'),
+  ].join('\n')
+}
+
+/** One task whole (`inspect TASK`): every field, the full reason (a runtime's stderr can run to many lines), its job counted over all its tasks. */
+export function renderTaskDetail(t: ListedTask, job: JobSummary | null, events: readonly ClusterEvent[], hosts: NodeHosts, now: number, color: boolean): string {
+  const json = taskToJson(t, hosts)
+  const reason = t.waiting ? `${t.waiting.why}${t.waiting.until !== null && t.waiting.until > now ? ` (restarts in ${Math.ceil((t.waiting.until - now) / 1000)}s)` : ''}` : t.reason
+  return [
+    renderFields([
+      ['Task', paint.bold(t.id, color)],
+      ['Job', job ? `${job.job.name}.${t.instance} (job ${job.status}, ${job.counts.running}/${job.job.instances} running${job.counts.pending ? `, ${job.counts.pending} pending` : ''})` : `${t.jobName}.${t.instance}`],
+      ['State', `${taskState(t, color)}, desired ${t.desired}`],
+      ['Node', t.nodeName ?? '-'],
+      ['Container', t.containerName ?? '-'],
+      ['Ports', json.ports.map((p) => `${p.endpoint ?? p.hostPort}${p.containerPort === 0 ? '' : `->${p.containerPort}`}/${p.protocol}`).join(' ') || '-'],
+      ['Health', `${t.health}${t.healthMessage ? `: ${t.healthMessage}` : ''}`],
+      ['Restarts', String(t.restarts)],
+      ['Exit code', t.exitCode === null ? '-' : String(t.exitCode)],
+      ['Replaces', t.replaces ?? '-'],
+      ['Created', `${json.createdAt} (${ago(t.createdAt, now)} ago)`],
+      ['Started', json.startedAt ?? '-'],
+      ['Finished', json.finishedAt ?? '-'],
+    ]),
+    '',
+    paint.bold('Reason', color),
+    reason ?? '-',
     '',
     paint.bold('Recent events', color),
     events.length === 0 ? '-' : events.map((e) => `${new Date(e.at).toISOString()}  ${e.type.padEnd(18)} ${e.message}`).join('\n'),

@@ -41,7 +41,7 @@ export function renderPass(pass: PassReport, color: boolean): string {
   for (const b of pass.backoff) lines.push(`${paint.warn('back-off', color)}       ${`${b.job}.${b.instance}`.padEnd(20)} restarts after ${new Date(b.until).toISOString()}: ${b.why}`)
   for (const p of pass.pending) lines.push(`${paint.warn('pending', color)}        ${`${p.job}.${p.instance}`.padEnd(20)} ${p.reason}`)
   for (const u of pass.unobserved) lines.push(`${paint.warn('unreachable', color)}    node ${u.node}: ${u.error}`)
-  if (pass.convergedBy) lines.unshift(`A daemon (pid ${pass.convergedBy.pid} on ${pass.convergedBy.hostname}) converges this cluster: the change was recorded and its next pass applied it.`)
+  if (pass.convergedBy) lines.unshift(`A daemon (pid ${pass.convergedBy.pid} on ${pass.convergedBy.hostname}) converges this cluster: the change was recorded, and its pass that started at ${new Date(pass.convergedBy.passStartedAt).toISOString()} applied it:`)
   if (lines.length === 0) lines.push('Nothing to do: the cluster matches the desired state.')
   return lines.join('\n')
 }

@@ -5,8 +5,9 @@ import path from 'node:path'
 import {ManualClock} from '../../../../src/core/clock.js'
 import {FailedError, UnreachableError, UserError} from '../../../../src/core/errors.js'
 import type {ConnectSpec, ServiceContext} from '../../../../src/core/context.js'
-import {addNode, addNodes, getNodes, refreshInventory, removeNode} from '../../../../src/core/services/nodes.js'
+import {addNode, addNodes, getNodes, refreshInventory, removeNode, setSchedulable, startDrain} from '../../../../src/core/services/nodes.js'
 import {listEvents} from '../../../../src/core/state/events.js'
+import {findNode, updateNodeHeartbeat} from '../../../../src/core/state/nodes.js'
 import {Store} from '../../../../src/core/state/store.js'
 import type {HostKeyInfo} from '../../../../src/core/transport.js'
 import {FakeTransport} from '../../../helpers/fake-transport.js'
@@ -126,6 +127,28 @@ describe('core/services/nodes', () => {
     removeNode(ctx, 'h1')
     expect(getNodes(ctx)).to.deep.equal([])
     expect(listEvents(store).map((e) => e.type)).to.deep.equal(['node.added', 'node.removed'])
+  })
+
+  it('cordon of a cordoned node says it is cordoned (not the state it had before), before any pass', async () => {
+    await addNode({target: 'root@10.0.0.5'}, ctx)
+    expect(setSchedulable(ctx, '10.0.0.5', false)).to.deep.include({changed: true})
+    const again = setSchedulable(ctx, '10.0.0.5', false)
+    expect(again.changed).to.equal(false)
+    expect(again.node.state).to.equal('cordoned')
+    startDrain(ctx, '10.0.0.5')
+    expect(startDrain(ctx, '10.0.0.5').node.state).to.equal('draining')
+    expect(setSchedulable(ctx, '10.0.0.5', true).node.state).to.equal('ready')
+    expect(setSchedulable(ctx, '10.0.0.5', true)).to.deep.include({changed: false})
+    expect(setSchedulable(ctx, '10.0.0.5', true).node.state).to.equal('ready')
+  })
+
+  it('a pass that read the node before a cordon does not write its old state back', async () => {
+    const {node} = await addNode({target: 'root@10.0.0.5'}, ctx)
+    setSchedulable(ctx, '10.0.0.5', false)
+    // The pass observed the node while it was still ready, and records its heartbeat after the cordon.
+    store.write(() => updateNodeHeartbeat(store, node.id, {state: 'ready', missedHeartbeats: 0, heartbeatError: null, lastSeenAt: store.clock.now(), stateSince: node.stateSince}))
+    expect(findNode(store, '10.0.0.5')).to.deep.include({state: 'cordoned', adminState: 'cordoned'})
+    expect(setSchedulable(ctx, '10.0.0.5', false).node.state).to.equal('cordoned')
   })
 })
 
