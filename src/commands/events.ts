@@ -4,7 +4,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../core/errors.js'
 import type {ClusterEvent} from '../core/model/event.js'
 import {parseDurationMs} from '../core/spec/validate.js'
-import {listEvents} from '../core/state/events.js'
+import {getEvents} from '../core/services/events.js'
 import {renderTable} from '../ui/table.js'
 
 interface EventJson {
@@ -34,9 +34,9 @@ export default class Events extends BaseCommand<typeof Events> {
   public async run(): Promise<EventJson[] | undefined> {
     const {follow, since, limit, node, job} = this.flags
     const sinceMs = since === undefined ? 0 : parseSince(since, this.clock.now())
-    const {store} = await this.services()
+    const ctx = await this.services()
     const filter = node ? {subjectKind: 'node' as const, subject: node} : job ? {job} : {}
-    const first = listEvents(store, {sinceMs, limit, ...filter})
+    const first = getEvents(ctx, {sinceMs, limit, ...filter})
     if (!follow) {
       if (!this.jsonEnabled()) this.log(first.length === 0 ? 'No events.' : renderTable(['TIME', 'TYPE', 'SUBJECT', 'MESSAGE'], first.map((e) => [new Date(e.at).toISOString(), e.type, `${e.subjectKind}/${e.subjectKind === 'task' ? e.subject.slice(0, 8) : e.subject}`, e.message])))
       return first.map(toJson)
@@ -48,7 +48,7 @@ export default class Events extends BaseCommand<typeof Events> {
     }
 
     for (const e of first) print(e)
-    let last = first.at(-1)?.id ?? listEvents(store, {limit: 1}).at(-1)?.id ?? 0
+    let last = first.at(-1)?.id ?? getEvents(ctx, {limit: 1}).at(-1)?.id ?? 0
     const stopped = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
@@ -58,7 +58,7 @@ export default class Events extends BaseCommand<typeof Events> {
       running = false
     })
     while (running) {
-      for (const e of listEvents(store, {afterId: last, limit: 1000, ...filter})) {
+      for (const e of getEvents(ctx, {afterId: last, limit: 1000, ...filter})) {
         print(e)
         last = e.id
       }
