@@ -8,7 +8,7 @@ import {randomUUID} from 'node:crypto'
 
 import {type Clock, systemClock} from '../core/clock.js'
 import {BugError, ClusterctlError, ExitCode, RemoteError, UnreachableError} from '../core/errors.js'
-import type {Connector, ServiceContext} from '../core/context.js'
+import {type Connector, contextOf, type ServiceContext} from '../core/context.js'
 import {resolveDbPath} from '../core/state/paths.js'
 import {Store} from '../core/state/store.js'
 import type * as SshModule from '../ssh/index.js'
@@ -75,7 +75,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       connect = this.sshModule.createConnector(this.pool)
     }
 
-    return {store, clock: this.clock, connect, newId: () => randomUUID()}
+    return contextOf(store, connect, () => randomUUID())
   }
 
   /** True when stdout is a terminal and --json is off: show colour, tables and progress. */

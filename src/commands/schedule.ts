@@ -9,13 +9,14 @@ import {renderPass} from '../ui/presenters/pass.js'
 export default class Schedule extends BaseCommand<typeof Schedule> {
   static override summary = 'Run one pass: observe every node, place pending tasks, start, stop and replace containers, and print what was done.'
   static override description = 'Safe to run from cron: only one controller acts at a time (a lease in the state file); while a daemon runs, schedule exits 1 and says so (--dry-run still works). Exit 0 when the cluster matches the desired state, 4 when work stays pending, 1 when an action failed.'
-  static override examples = ['<%= config.bin %> schedule', '<%= config.bin %> schedule --dry-run', '<%= config.bin %> schedule --json']
+  static override examples = ['<%= config.bin %> schedule', '<%= config.bin %> schedule --dry-run', '<%= config.bin %> schedule --dry-run --seed 1234567', '<%= config.bin %> schedule --json']
   static override flags = {
     'dry-run': Flags.boolean({description: 'Only print the plan; change nothing.'}),
+    seed: Flags.integer({description: 'Seed of the scheduler\'s tie-breaks (default: from the time). Every pass reports its seed (`--json`: "seed"; events of placements: data.seed): `--dry-run --seed N` replays that placement.'}),
   }
 
   public async run(): Promise<PassReport> {
-    const pass = await converge(await this.services({ssh: true}), {dryRun: this.flags['dry-run'], leaveToDaemon: false})
+    const pass = await converge(await this.services({ssh: true}), {dryRun: this.flags['dry-run'], leaveToDaemon: false, ...(this.flags.seed === undefined ? {} : {seed: this.flags.seed})})
     process.exitCode = exitCodeOfPass(pass)
     if (!this.jsonEnabled()) this.log(renderPass(pass, this.interactive))
     return pass

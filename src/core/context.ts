@@ -22,9 +22,15 @@ export type Connector = (spec: ConnectSpec) => Transport
 /** What services need from the outside world: all of it injected (DESIGN principle 5). */
 export interface ServiceContext {
   store: Store
+  /** The store's own clock (`contextOf` sets it): events, leases and passes read one time. */
   clock: Clock
   connect: Connector
   newId: () => string
+}
+
+/** The services' context over a store: its clock is the store's, so there is one clock. */
+export function contextOf(store: Store, connect: Connector, newId: () => string): ServiceContext {
+  return {store, clock: store.clock, connect, newId}
 }
 
 export function connectSpecOf(node: Node): ConnectSpec {

@@ -11,8 +11,10 @@
  */
 import os from 'node:os'
 
+import {sleep} from '../async.js'
 import {FailedError} from '../errors.js'
 import type {ServiceContext} from '../context.js'
+import {firstMetaAfter, pruneMetaPrefix, writeMeta} from '../state/meta.js'
 import {acquireLease, describeHolder, keepLease, type Lease, type LeaseHolder, releaseLease} from '../state/lease.js'
 import {type PassOptions, runPass} from './pass.js'
 import type {PassReport} from './report.js'
@@ -54,20 +56,16 @@ const passKey = (at: number): string => `${DAEMON_PASS_PREFIX}${String(Math.max(
 export function recordDaemonPass(ctx: Pick<ServiceContext, 'store'>, startedAt: number, report: PassReport): void {
   const {store} = ctx
   store.write(() => {
-    store.stmt(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(passKey(startedAt), JSON.stringify(report))
-    store
-      .stmt(`DELETE FROM meta WHERE key LIKE '${DAEMON_PASS_PREFIX}%' AND key < (SELECT key FROM meta WHERE key LIKE '${DAEMON_PASS_PREFIX}%' ORDER BY key DESC LIMIT 1 OFFSET ?)`)
-      .run(KEPT_DAEMON_PASSES - 1)
+    writeMeta(store, passKey(startedAt), JSON.stringify(report))
+    pruneMetaPrefix(store, DAEMON_PASS_PREFIX, KEPT_DAEMON_PASSES)
   })
 }
 
 /** The first recorded daemon pass that started after `since`, with its report. */
 export function daemonPassAfter(ctx: Pick<ServiceContext, 'store'>, since: number): {startedAt: number; report: PassReport} | null {
-  const row = ctx.store.stmt(`SELECT key, value FROM meta WHERE key > ? AND key LIKE '${DAEMON_PASS_PREFIX}%' ORDER BY key LIMIT 1`).get(passKey(since)) as {key: string; value: string} | undefined
+  const row = firstMetaAfter(ctx.store, DAEMON_PASS_PREFIX, passKey(since))
   return row ? {startedAt: Number(row.key.slice(DAEMON_PASS_PREFIX.length)), report: JSON.parse(row.value) as PassReport} : null
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 export interface ConvergeOptions extends PassOptions {
   /** False: refuse to leave the change to a running daemon. */
@@ -88,7 +86,7 @@ export async function converge(ctx: ServiceContext, options: ConvergeOptions = {
   if (passOptions.dryRun) return runPass(ctx, passOptions)
   const me = holderOf(ctx, 'command')
   const since = ctx.clock.now()
-  const deadline = Date.now() + waitMs
+  const deadline = ctx.clock.now() + waitMs
   for (;;) {
     const got = acquireLease(ctx.store, me, COMMAND_LEASE_TTL_MS, {holderGone})
     if (got.ok) break
@@ -106,7 +104,7 @@ export async function converge(ctx: ServiceContext, options: ConvergeOptions = {
       if (pass) return {...pass.report, convergedBy: {pid: got.current.pid, hostname: got.current.hostname, passStartedAt: pass.startedAt}}
     }
 
-    if (Date.now() > deadline) {
+    if (ctx.clock.now() > deadline) {
       const by = got.current.kind === 'daemon' ? 'no pass of it started and completed' : 'it did not finish'
       throw new FailedError(`The change is recorded, but the cluster is being converged by ${describeHolder(got.current, ctx.clock.now())} and ${by} within ${formatWait(waitMs)}.`, {
         code: 'lease-held',

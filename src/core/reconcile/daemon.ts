@@ -50,7 +50,7 @@ export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Pr
       standbyReported = ''
       if (!acting) options.log(`acting as the controller (lease renewed every ${Math.floor(ttl / 3000)}s; it lapses ${ttl / 1000}s after the last renewal)`)
       acting = true
-      const passStartedAt = Date.now()
+      const passStartedAt = ctx.clock.now()
       const stopRenewing = keepLease(ctx.store, me, ttl, (other) => options.log(`lost the lease to ${describeHolder(other, ctx.clock.now())}`))
       try {
         const startedAt = ctx.clock.now()
@@ -76,7 +76,7 @@ export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Pr
       }
 
       // Passes start every interval (a slow pass is followed at once by the next).
-      await sleep(Math.max(0, passStartedAt + options.intervalMs - Date.now()), options.signal)
+      await sleep(Math.max(0, passStartedAt + options.intervalMs - ctx.clock.now()), options.signal)
     }
   } finally {
     if (acting) releaseLease(ctx.store, me.holder)

@@ -278,15 +278,15 @@ export interface DrainResult {
  * Fails after `timeoutMs`, leaving the node draining, with what is left and why.
  */
 export async function drainNode(ctx: ServiceContext, name: string, options: {timeoutMs: number; onProgress?: (remaining: Task[]) => void} & PassOptions): Promise<DrainResult> {
-  const started = Date.now()
+  const started = ctx.clock.now()
   startDrain(ctx, name)
   let passes = 0
   for (;;) {
     const {node, remaining} = drainProgress(ctx, name)
     options.onProgress?.(remaining)
-    if (remaining.length === 0) return {node, passes, elapsedMs: Date.now() - started}
+    if (remaining.length === 0) return {node, passes, elapsedMs: ctx.clock.now() - started}
     if (node.adminState !== 'draining') throw new FailedError(`The drain of ${name} was stopped (it is ${node.adminState} now) with ${remaining.length} task${remaining.length === 1 ? '' : 's'} left on it.`, {code: 'drain-stopped'})
-    if (Date.now() - started > options.timeoutMs) {
+    if (ctx.clock.now() - started > options.timeoutMs) {
       const list = remaining.slice(0, 5).map((t) => `${t.jobName}.${t.instance} (${t.state}${t.reason ? `: ${t.reason}` : ''})`).join(', ')
       throw new FailedError(`Node ${name} is not drained after ${Math.round(options.timeoutMs / 1000)}s: ${remaining.length} task${remaining.length === 1 ? '' : 's'} left: ${list}${remaining.length > 5 ? ', ...' : ''}.`, {
         code: 'drain-timeout',
