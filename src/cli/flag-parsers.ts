@@ -1,5 +1,6 @@
 /** Flag parsers shared by commands: they turn text into model values or throw UserError. */
 import {UserError} from '../core/errors.js'
+import {parseDurationMs} from '../core/spec/validate.js'
 
 export function parseLabels(values: readonly string[] | undefined, flag = '--label'): Record<string, string> {
   const labels: Record<string, string> = {}
@@ -10,4 +11,24 @@ export function parseLabels(values: readonly string[] | undefined, flag = '--lab
   }
 
   return labels
+}
+
+/** A duration's milliseconds (`10s`, `500ms`, `2m`, `1h`, or a number of seconds), or null when `text` is not one. */
+export function parseDuration(text: string): number | null {
+  try {
+    return parseDurationMs(text, 'value')
+  } catch {
+    return null
+  }
+}
+
+/**
+ * A duration flag's value in ms. Not a duration: `FLAG expects a duration like EXAMPLES,
+ * got "TEXT".`; below `minMs`: `FLAG must be at least MINms.` (UserError, exit 2).
+ */
+export function durationFlag(flag: string, text: string, examples: string, minMs?: number): number {
+  const ms = parseDuration(text)
+  if (ms === null) throw new UserError(`${flag} expects a duration like ${examples}, got ${JSON.stringify(text)}.`)
+  if (minMs !== undefined && ms < minMs) throw new UserError(`${flag} must be at least ${minMs}ms.`)
+  return ms
 }

@@ -1,10 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {UserError} from '../core/errors.js'
+import {durationFlag} from '../cli/flag-parsers.js'
 import {runDaemon} from '../core/reconcile/daemon.js'
 import {runDaemonWithDashboard, wantsDashboard} from '../cli/daemon-dashboard.js'
-import {parseDurationMs} from '../core/spec/validate.js'
 import {passLogLines} from '../ui/presenters/pass.js'
 
 export default class Daemon extends BaseCommand<typeof Daemon> {
@@ -24,25 +23,9 @@ On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its 
   }
 
   public async run(): Promise<void> {
-    let intervalMs: number
-    try {
-      intervalMs = parseDurationMs(this.flags.interval, '--interval')
-    } catch {
-      throw new UserError(`--interval expects a duration like 2s or 500ms, got ${JSON.stringify(this.flags.interval)}.`)
-    }
-
-    if (intervalMs < 100) throw new UserError('--interval must be at least 100ms.')
-    const duration = (flag: 'down-after' | 'heartbeat-timeout'): number => {
-      try {
-        return parseDurationMs(this.flags[flag], `--${flag}`)
-      } catch {
-        throw new UserError(`--${flag} expects a duration like 4s or 1500ms, got ${JSON.stringify(this.flags[flag])}.`)
-      }
-    }
-
-    const downAfterMs = duration('down-after')
-    const heartbeatTimeoutMs = duration('heartbeat-timeout')
-    if (heartbeatTimeoutMs < 100) throw new UserError('--heartbeat-timeout must be at least 100ms.')
+    const intervalMs = durationFlag('--interval', this.flags.interval, '2s or 500ms', 100)
+    const downAfterMs = durationFlag('--down-after', this.flags['down-after'], '4s or 1500ms')
+    const heartbeatTimeoutMs = durationFlag('--heartbeat-timeout', this.flags['heartbeat-timeout'], '4s or 1500ms', 100)
     const controller = new AbortController()
     const stop = (): void => controller.abort()
     process.once('SIGINT', stop)

@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {durationFlag} from '../cli/flag-parsers.js'
 import {UserError} from '../core/errors.js'
 import {dashboardSource} from '../core/services/dashboard.js'
-import {parseDurationMs} from '../core/spec/validate.js'
 import {renderDashboard} from '../ui/dashboard/render.js'
 
 export default class Dashboard extends BaseCommand<typeof Dashboard> {
@@ -38,13 +38,5 @@ export default class Dashboard extends BaseCommand<typeof Dashboard> {
 }
 
 function parseRefresh(text: string): number {
-  let ms: number
-  try {
-    ms = parseDurationMs(text, '--refresh')
-  } catch {
-    throw new UserError(`--refresh expects a duration like 1s or 500ms, got ${JSON.stringify(text)}.`)
-  }
-
-  if (ms < 100) throw new UserError('--refresh must be at least 100ms.')
-  return ms
+  return durationFlag('--refresh', text, '1s or 500ms', 100)
 }

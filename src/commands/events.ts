@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {parseDuration} from '../cli/flag-parsers.js'
 import {UserError} from '../core/errors.js'
 import type {ClusterEvent} from '../core/model/event.js'
-import {parseDurationMs} from '../core/spec/validate.js'
 import {getEvents} from '../core/services/events.js'
 import {renderTable} from '../ui/table.js'
 
@@ -74,9 +74,7 @@ export default class Events extends BaseCommand<typeof Events> {
 function parseSince(text: string, now: number): number {
   const iso = Date.parse(text)
   if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(iso)) return iso
-  try {
-    return now - parseDurationMs(text, '--since')
-  } catch {
-    throw new UserError(`--since expects a duration like 10m or 2h, or an ISO 8601 time like 2026-11-25T04:00:00Z; got ${JSON.stringify(text)}.`)
-  }
+  const ms = parseDuration(text)
+  if (ms === null) throw new UserError(`--since expects a duration like 10m or 2h, or an ISO 8601 time like 2026-11-25T04:00:00Z; got ${JSON.stringify(text)}.`)
+  return now - ms
 }

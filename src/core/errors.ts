@@ -90,13 +90,13 @@ export class RemoteError extends ClusterctlError {
     result: {code: number | null; signal?: string | null; stderr: string},
     message?: string,
   ) {
-    const stderrTail = tail(result.stderr, 600)
+    const tail = stderrTail(result.stderr)
     const what = result.code === null ? `was killed by ${result.signal ?? 'a signal'}` : `exited ${result.code}`
-    super(message ?? `\`${argv.slice(0, 3).join(' ')}\` on ${host} ${what}${stderrTail ? `: ${stderrTail}` : ''}`, {}, 'remote')
+    super(message ?? `\`${argv.slice(0, 3).join(' ')}\` on ${host} ${what}${tail ? `: ${tail}` : ''}`, {}, 'remote')
     this.host = host
     this.argv = argv
     this.exitStatus = result.code
-    this.stderrTail = stderrTail
+    this.stderrTail = tail
   }
 }
 
@@ -108,8 +108,8 @@ export class BugError extends ClusterctlError {
   }
 }
 
-function tail(text: string, max: number): string {
-  const trimmed = text.trim()
-  const lastLines = trimmed.split('\n').slice(-5).join('\n')
+/** The end of a command's stderr for messages: its last `lines` lines, at most `max` characters, joined by `separator`. */
+export function stderrTail(text: string, {lines = 5, max = 600, separator = '\n'}: {lines?: number; max?: number; separator?: string} = {}): string {
+  const lastLines = text.trim().split('\n').slice(-lines).join(separator)
   return lastLines.length > max ? `…${lastLines.slice(-max)}` : lastLines
 }

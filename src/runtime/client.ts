@@ -9,7 +9,7 @@
  */
 import type {Readable} from 'node:stream'
 
-import {FailedError, RemoteError} from '../core/errors.js'
+import {FailedError, RemoteError, stderrTail} from '../core/errors.js'
 import type {ExecResult, Transport} from '../core/transport.js'
 import type {ContainerRuntime, ContainerSpec, LogsOptions, ObservedContainer, StartResult} from './types.js'
 
@@ -23,11 +23,6 @@ export interface RuntimeClientOptions {
 /** How long a stop may take: the grace period plus time for the runtime itself. */
 export function stopTimeoutMs(graceSeconds: number): number {
   return (graceSeconds + 30) * 1000
-}
-
-function stderrTail(result: ExecResult): string {
-  const lines = result.stderr.trim().split('\n').slice(-5).join('\n')
-  return lines.length > 600 ? `…${lines.slice(-600)}` : lines
 }
 
 export class RuntimeClient {
@@ -45,7 +40,7 @@ export class RuntimeClient {
 
   private fail(argv: readonly string[], result: ExecResult, what: string): RemoteError {
     const how = result.code === null ? `was killed by ${result.signal ?? 'a signal'}` : `exited ${result.code}`
-    const tail = stderrTail(result)
+    const tail = stderrTail(result.stderr)
     return new RemoteError(this.transport.target, argv, result, `${what} on ${this.transport.target} failed: ${this.runtime.name} ${how}${tail ? `: ${tail}` : ''}`)
   }
 

@@ -1,9 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {UserError} from '../../core/errors.js'
+import {durationFlag} from '../../cli/flag-parsers.js'
 import {drainNode, startDrain} from '../../core/services/nodes.js'
-import {parseDurationMs} from '../../core/spec/validate.js'
 import {nodeToJson, type NodeJson} from '../../ui/presenters/nodes.js'
 
 export default class NodeDrain extends BaseCommand<typeof NodeDrain> {
@@ -17,13 +16,7 @@ export default class NodeDrain extends BaseCommand<typeof NodeDrain> {
   }
 
   public async run(): Promise<{node: NodeJson; drained: boolean; elapsedMs: number}> {
-    let timeoutMs: number
-    try {
-      timeoutMs = parseDurationMs(this.flags.timeout, '--timeout')
-    } catch {
-      throw new UserError(`--timeout expects a duration like 5m or 90s, got ${JSON.stringify(this.flags.timeout)}.`)
-    }
-
+    const timeoutMs = durationFlag('--timeout', this.flags.timeout, '5m or 90s')
     if (this.flags['no-wait']) {
       const {node} = startDrain(await this.services(), this.args.name)
       if (!this.jsonEnabled()) this.log(`Node ${node.name} is draining: the controller moves its tasks away, make-before-break.`)

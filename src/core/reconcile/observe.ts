@@ -10,7 +10,7 @@
  */
 import {performance} from 'node:perf_hooks'
 
-import {UnreachableError} from '../errors.js'
+import {stderrTail, UnreachableError} from '../errors.js'
 import type {Transport} from '../transport.js'
 import type {ContainerRuntime} from '../../runtime/types.js'
 import type {NodeObservation} from './diff.js'
@@ -67,7 +67,7 @@ export async function observeNode(transport: Transport, runtime: ContainerRuntim
 
     const outcome: HeartbeatOutcome = {kind: 'answered', usage: parsed.usage}
     if (!parsed.listing || parsed.listing.code !== 0) {
-      const why = result.stderr.trim().split('\n').slice(-2).join(' ') || (parsed.listing ? `exit ${parsed.listing.code}` : `the observation ended early (exit ${result.code ?? result.signal})`)
+      const why = stderrTail(result.stderr, {lines: 2, separator: ' ', max: Infinity}) || (parsed.listing ? `exit ${parsed.listing.code}` : `the observation ended early (exit ${result.code ?? result.signal})`)
       return {outcome, observation: {ok: false, complete: false, containers: [], error: `${runtime.name} did not list its containers: ${why}`}, probes: results}
     }
 

@@ -12,6 +12,7 @@ import {ClusterctlError, ExitCode, UnreachableError, UserError} from '../errors.
 import type {Node, RuntimeName} from '../model/node.js'
 import {formatBytes} from '../model/resources.js'
 import {appendEvent} from '../state/events.js'
+import {forEachLimited} from '../async.js'
 import {connectSpecOf, type ServiceContext} from '../context.js'
 import {getNode, getNodes} from './nodes.js'
 
@@ -167,15 +168,9 @@ export async function pushImage(ctx: ServiceContext, request: PushImageRequest):
   if (nodes.length === 0) throw new UserError('There are no nodes to push to.', {hint: 'Add one with `clusterctl add-node [USER@]HOST`.'})
 
   const results: PushNodeResult[] = new Array(nodes.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < nodes.length) {
-      const index = next++
-      results[index] = await pushToNode(ctx, nodes[index]!, request, totalBytes)
-    }
-  }
-  const width = Math.max(1, Math.min(request.concurrency ?? PUSH_CONCURRENCY, nodes.length))
-  await Promise.all(Array.from({length: width}, () => worker()))
+  await forEachLimited(nodes, request.concurrency ?? PUSH_CONCURRENCY, async (node, index) => {
+    results[index] = await pushToNode(ctx, node, request, totalBytes)
+  })
   return {archive: request.archive, bytes: totalBytes, nodes: results}
 }
 

@@ -2,7 +2,7 @@
  * Node registration and inspection. Commands call these; they never touch SQL
  * or SSH themselves (DESIGN principle 1).
  */
-import {FailedError, NotFoundError, RemoteError, UserError} from '../errors.js'
+import {FailedError, NotFoundError, RemoteError, stderrTail, UserError} from '../errors.js'
 import {parseInventory} from '../inventory/parse.js'
 import {inventoryProbeArgv} from '../inventory/probe.js'
 import type {Inventory} from '../model/inventory.js'
@@ -25,6 +25,7 @@ import {appendEvent} from '../state/events.js'
 import {listTasks, updateTask} from '../state/jobs.js'
 import {deleteNode, findNode, insertNode, listNodes, updateNodeAdminState, updateNodeInventory} from '../state/nodes.js'
 import type {Transport} from '../transport.js'
+import {forEachLimited} from '../async.js'
 import {type ConnectSpec, connectSpecOf, type ServiceContext} from '../context.js'
 
 export const PROBE_TIMEOUT_MS = 60_000
@@ -180,23 +181,17 @@ export async function addNodes(
   }
 
   const outcome: AddNodesOutcome = {added: [], failed: []}
-  let next = 0
   let done = 0
-  const worker = async (): Promise<void> => {
-    while (next < valid.length) {
-      const v = valid[next++]!
-      try {
-        const result = await addNode(v.request, ctx)
-        outcome.added.push(result)
-        options.onProgress?.({done: ++done, total: valid.length, target: v.request.target, ok: true, message: `added as ${result.node.name}`})
-      } catch (error) {
-        outcome.failed.push({target: v.request.target, name: v.name, error: error as Error})
-        options.onProgress?.({done: ++done, total: valid.length, target: v.request.target, ok: false, message: (error as Error).message})
-      }
+  await forEachLimited(valid, options.concurrency ?? 32, async (v) => {
+    try {
+      const result = await addNode(v.request, ctx)
+      outcome.added.push(result)
+      options.onProgress?.({done: ++done, total: valid.length, target: v.request.target, ok: true, message: `added as ${result.node.name}`})
+    } catch (error) {
+      outcome.failed.push({target: v.request.target, name: v.name, error: error as Error})
+      options.onProgress?.({done: ++done, total: valid.length, target: v.request.target, ok: false, message: (error as Error).message})
     }
-  }
-
-  await Promise.all(Array.from({length: Math.min(options.concurrency ?? 32, valid.length)}, () => worker()))
+  })
   const order = new Map(valid.map((v, i) => [v.request.target, i]))
   outcome.added.sort((a, b) => a.node.name.localeCompare(b.node.name))
   outcome.failed.sort((a, b) => (order.get(a.target) ?? 0) - (order.get(b.target) ?? 0))
@@ -356,7 +351,7 @@ async function probe(transport: Transport, name: string, ctx: Pick<ServiceContex
   const result = await transport.exec(argv, {timeoutMs: PROBE_TIMEOUT_MS})
   const receivedAt = ctx.clock.now()
   if (!result.stdout.includes('@@@clusterctl:end')) {
-    throw new RemoteError(name, ['sh', '-c', '<inventory probe>'], result, `The inventory probe did not complete on ${name} (exit ${result.code ?? result.signal}): ${result.stderr.trim().split('\n').slice(-2).join(' ') || 'no output'}.`)
+    throw new RemoteError(name, ['sh', '-c', '<inventory probe>'], result, `The inventory probe did not complete on ${name} (exit ${result.code ?? result.signal}): ${stderrTail(result.stderr, {lines: 2, separator: ' ', max: Infinity}) || 'no output'}.`)
   }
 
   return {inventory: parseInventory(result.stdout, {sentAt, receivedAt}), at: receivedAt}
