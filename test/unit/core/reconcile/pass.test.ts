@@ -5,7 +5,6 @@ import {expect} from 'chai'
 import {ManualClock} from '../../../../src/core/clock.js'
 import type {ServiceContext} from '../../../../src/core/context.js'
 import {containerSpecHash, type JobSpec} from '../../../../src/core/model/job.js'
-import type {Node} from '../../../../src/core/model/node.js'
 import type {Job} from '../../../../src/core/model/task.js'
 import {runPass} from '../../../../src/core/reconcile/pass.js'
 import {validateJobSpec} from '../../../../src/core/spec/validate.js'
@@ -16,36 +15,9 @@ import {Store} from '../../../../src/core/state/store.js'
 import {containerName} from '../../../../src/runtime/index.js'
 import {FakePodmanNode} from '../../../helpers/fake-transport.js'
 import {makeTempDir} from '../../../helpers/tmp.js'
+import {aNode} from '../../ui/dashboard/fixtures.js'
 
-const GIB = 1024 ** 3
 const T0 = 1_750_000_000_000
-
-function nodeRecord(name: string, now: number): Node {
-  return {
-    id: `node-${name}`,
-    name,
-    address: {host: name, port: null, user: 'root'},
-    resolvedAddress: `root@${name}:22`,
-    keyPath: null,
-    sudo: false,
-    runtime: 'podman',
-    hostKey: null,
-    state: 'ready',
-    adminState: 'ready',
-    missedHeartbeats: 0,
-    heartbeatError: null,
-    stateSince: now,
-    usage: null,
-    labels: {},
-    declared: {},
-    capacity: {cpuMilli: 4_000, memBytes: 8 * GIB, diskBytes: 100 * GIB, gpus: 0},
-    reserved: {cpuMilli: 0, memBytes: 0, diskBytes: 0, gpus: 0},
-    inventory: {} as Node['inventory'],
-    inventoriedAt: now,
-    createdAt: now,
-    lastSeenAt: now,
-  }
-}
 
 function jobRecord(spec: JobSpec, now: number): Job {
   return {id: `job-${spec.name}`, name: spec.name, kind: spec.kind, spec, specHash: containerSpecHash(spec), instances: spec.instances, generation: 0, state: 'active', createdAt: now, updatedAt: now}
@@ -64,7 +36,7 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     store = Store.open(path.join(tmp.dir, 'state.db'), clock)
     nodes = new Map(['n1', 'n2'].map((name) => [name, new FakePodmanNode(`root@${name}:22`)]))
     store.write(() => {
-      for (const name of nodes.keys()) insertNode(store, nodeRecord(name, T0))
+      for (const name of nodes.keys()) insertNode(store, aNode(name, {stateSince: T0, usage: null, inventoriedAt: T0, createdAt: T0, lastSeenAt: T0}))
     })
     let n = 0
     ctx = {store, clock, newId: () => `t${String(++n).padStart(4, '0')}-0000-4000-8000-000000000000`, connect: (spec) => nodes.get(spec.host)!.transport}
