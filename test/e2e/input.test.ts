@@ -46,4 +46,51 @@ describe('e2e: first contact without nodes (input, validation, state file)', fun
       }
     })
   })
+
+  describe('validation at submit', () => {
+    const IMAGE = 'localhost/app:1'
+
+    it('refuses bad images, absurd sizes and counts, and stray words with exit 2 and the field named; nothing is recorded', async () => {
+      const created = await cli.run(['run', 'existing', '--image', IMAGE, '--no-start'])
+      expect(created.exitCode, created.stderr).to.equal(0)
+      const cases: Array<[string[], RegExp]> = [
+        [['run', 'a', '--image', 'foo bar'], /image: "foo bar" is not an image reference/],
+        [['run', 'a', '--image', 'x;$(touch /tmp/pwned)'], /image: "x;\$\(touch \/tmp\/pwned\)" is not an image reference/],
+        [['run', 'a', '--image', IMAGE, '--mem', '99999999Ti'], /mem: must be at most 64Ti, got "99999999Ti"/],
+        [['run', 'a', '--image', IMAGE, '--cpus', '99999999'], /cpus: must be at most 1024/],
+        [['run', 'a', '--image', IMAGE, '--instances', '1000000'], /instances: must be at most 10000/],
+        [['run', 'a', '--image', IMAGE, '--instances', '99999999999999999999'], /instances: must be at most 10000/],
+        [['run', 'a', '--image', IMAGE, '--cpus', '0.0000001'], /cpus: must be at least 0.001 \(1m\), got "0.0000001"/],
+        [['run', 't1', 't2', '--image', IMAGE], /Only one job name is taken \(got also "t2"\); the container command goes after `--`/],
+        // An existing name with a bad flag: the flag is the error, not "already exists".
+        [['run', 'existing', '--image', IMAGE, '--instances', '1000000'], /instances: must be at most 10000/],
+        [['scale', 'existing', '99999999999999999999'], /The instance count must be at most 10000, got 99999999999999999999/],
+      ]
+      for (const [args, expected] of cases) {
+        const r = await cli.run(args[0] === 'run' ? [...args, '--no-start'] : args)
+        expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).to.equal(2)
+        expect(r.stderr.split('\n')[0], args.join(' ')).to.match(expected)
+        expect(r.stderr, args.join(' ')).not.to.match(/bug in clusterctl|already exists/)
+      }
+
+      const jobs = await cli.run(['jobs', '--json'])
+      expect(jobs.json<Array<{name: string; instances: number}>>().map((j) => [j.name, j.instances])).to.deep.equal([['existing', 1]])
+    })
+
+    it('refuses a NUL byte in an env value and a non-string name in a spec file, naming each field', async () => {
+      fs.writeFileSync(path.join(cli.home, 'bad.json'), JSON.stringify({name: 123, image: IMAGE, cpus: {a: 1}, env: {A: 'x\0y'}}))
+      const r = await cli.shell('$CLUSTERCTL apply -f bad.json --no-start')
+      expect(r.exitCode, r.stderr).to.equal(2)
+      expect(r.stderr).to.include('name: must be a string like web-1, got 123')
+      expect(r.stderr).to.include('env.A: contains a NUL byte')
+      expect(r.stderr).to.include('cpus: must be a CPU count like 2, 0.5 or 500m, got an object')
+      expect(r.stderr).not.to.include('[object Object]')
+    })
+
+    it('reads everything after -- as the command, byte for byte', async () => {
+      const r = await cli.run(['run', 'cmd', '--image', IMAGE, '--no-start', '--json', '--', 'sh', '-c', 'echo "$1"', '--', '--image', 't2'])
+      expect(r.exitCode, r.stderr).to.equal(0)
+      expect(r.json<{job: {spec: {command: string[]}}}>().job.spec.command).to.deep.equal(['sh', '-c', 'echo "$1"', '--', '--image', 't2'])
+    })
+  })
 })
