@@ -15,8 +15,10 @@ describe('e2e: first contact without nodes (input, validation, state file)', fun
   this.timeout(120_000)
   let cli: CliSandbox
 
-  beforeEach(() => {
+  beforeEach(async () => {
     cli = new CliSandbox('clusterctl-input-')
+    const init = await cli.run(['init'])
+    expect(init.exitCode, init.stderr).to.equal(0)
   })
 
   afterEach(() => cli.cleanup())
@@ -91,6 +93,51 @@ describe('e2e: first contact without nodes (input, validation, state file)', fun
       const r = await cli.run(['run', 'cmd', '--image', IMAGE, '--no-start', '--json', '--', 'sh', '-c', 'echo "$1"', '--', '--image', 't2'])
       expect(r.exitCode, r.stderr).to.equal(0)
       expect(r.json<{job: {spec: {command: string[]}}}>().job.spec.command).to.deep.equal(['sh', '-c', 'echo "$1"', '--', '--image', 't2'])
+    })
+  })
+
+  describe('the state file is created only by an explicit step', () => {
+    it('a --db or CLUSTERCTL_DB path that does not exist is refused (exit 3, the path named), and nothing is created', async () => {
+      const typo = path.join(cli.home, 'stat', 'state.db')
+      const viaFlag = await cli.run(['run', 'web', '--image', 'localhost/app:1', '--no-start', '--db', typo])
+      expect(viaFlag.exitCode, viaFlag.stderr).to.equal(3)
+      expect(viaFlag.stderr).to.include(`Error: There is no state file at ${typo} (from --db).`)
+      expect(viaFlag.stderr).to.include('clusterctl init')
+      const viaEnv = await cli.run(['apply', '-f', '-', '--no-start'], {env: {CLUSTERCTL_DB: typo}, input: 'name: web\nimage: localhost/app:1\n'})
+      expect(viaEnv.exitCode, viaEnv.stderr).to.equal(3)
+      expect(viaEnv.stderr).to.include(`(from CLUSTERCTL_DB)`)
+      expect(fs.existsSync(path.dirname(typo))).to.equal(false)
+    })
+
+    it('a listing of a missing file is empty, names the file, and creates nothing; an empty listing names the file in use', async () => {
+      const typo = path.join(cli.home, 'typo.db')
+      const human = await cli.run(['nodes'], {env: {CLUSTERCTL_DB: typo}})
+      expect(human.exitCode, human.stderr).to.equal(0)
+      expect(human.stdout).to.include(`No state file at ${typo} (from CLUSTERCTL_DB); \`clusterctl init\` creates it.`)
+      const json = await cli.run(['jobs', '--json', '--db', typo])
+      expect(json.json()).to.deep.equal([])
+      expect(json.stderr).to.include(`No state file at ${typo} (from --db)`)
+      expect(fs.existsSync(typo)).to.equal(false)
+
+      const inUse = await cli.run(['jobs'])
+      expect(inUse.stdout).to.include(`State file: ${cli.db}`)
+    })
+
+    it('init creates the file 0600 and changes nothing the second time; an empty 0644 file becomes 0600', async () => {
+      const file = path.join(cli.home, 'new', 'state.db')
+      const first = await cli.run(['init', '--db', file, '--json'])
+      expect(first.exitCode, first.stderr).to.equal(0)
+      expect(first.json()).to.deep.include({file, created: true})
+      expect(fs.statSync(file).mode & 0o777).to.equal(0o600)
+      const again = await cli.run(['init', '--db', file])
+      expect(again.stdout).to.match(/exists \(schema \d+\); nothing changed/)
+
+      const empty = path.join(cli.home, 'empty.db')
+      fs.writeFileSync(empty, '')
+      fs.chmodSync(empty, 0o644)
+      const r = await cli.run(['run', 'web', '--image', 'localhost/app:1', '--no-start', '--db', empty])
+      expect(r.exitCode, r.stderr).to.equal(0)
+      expect(fs.statSync(empty).mode & 0o777).to.equal(0o600)
     })
   })
 })
