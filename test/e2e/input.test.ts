@@ -140,4 +140,17 @@ describe('e2e: first contact without nodes (input, validation, state file)', fun
       expect(fs.statSync(empty).mode & 0o777).to.equal(0o600)
     })
   })
+
+  describe('help', () => {
+    it('clusterctl help COMMAND shows the command\'s help; node --help lists rm once', async () => {
+      const scale = await cli.run(['help', 'scale'])
+      expect(scale.exitCode, scale.stderr).to.equal(0)
+      expect(scale.stdout).to.match(/USAGE\n\s+\$ clusterctl scale JOB INSTANCES/)
+      const drain = await cli.run(['help', 'node', 'drain'])
+      expect(drain.stdout).to.include('$ clusterctl node drain')
+      const node = await cli.run(['node', '--help'])
+      expect(node.stdout.match(/^\s+node (rm|remove)\b/gm)).to.deep.equal(['  node rm'])
+      expect((await cli.run(['node', 'remove', '--help'])).exitCode).to.equal(0)
+    })
+  })
 })
