@@ -42,5 +42,9 @@ for endpoint in $(clusterctl ps hello --json | node -e 'for (const t of JSON.par
 done
 echo
 echo "The demo cluster is up (state: ${CLUSTERCTL_DB:-${XDG_DATA_HOME:-$HOME/.local/share}/clusterctl/state.db})."
-echo "Try: clusterctl node inspect demo-1 | clusterctl node inventory --all | clusterctl scale hello 5 | clusterctl schedule --dry-run"
+echo "Try, one command at a time:"
+echo "  clusterctl node inspect demo-1"
+echo "  clusterctl node inventory --all"
+echo "  clusterctl scale hello 2        # hostname:UNIQUE: at most one instance per node, so at most 3 here"
+echo "  clusterctl schedule --dry-run"
 echo "Tear down: bash scripts/demo.sh down"

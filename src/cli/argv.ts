@@ -21,7 +21,16 @@ export function containerCommand(argv: readonly string[], raw: readonly RawToken
   const consumed = raw.filter((t) => t.type === 'flag' && t.input === '--').length
   let seen = 0
   const at = argv.findIndex((token) => token === '--' && seen++ === consumed)
-  if (at === -1) return extras.slice(positional)
+  if (at === -1) {
+    // `run t1 t2` once ran t2 as the command of t1: a word beside NAME without `--` is a mistake.
+    if (extras.length > positional) {
+      const words = extras.slice(positional).join(' ')
+      throw new UserError(`Only one job name is taken (got also ${JSON.stringify(words)}); the container command goes after \`--\` (e.g. \`clusterctl run web --image IMG -- ${words}\`).`, {code: 'invalid-command'})
+    }
+
+    return []
+  }
+
   const command = argv.slice(at + 1)
   if (extras.length - positional > command.length) {
     throw new UserError('The container command goes after `--` only: move the words between the job name and `--` after it (e.g. `clusterctl run web --image IMG -- httpd -f -p 8080`).', {code: 'invalid-command'})

@@ -5,11 +5,12 @@
  */
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {randomUUID} from 'node:crypto'
+import fs from 'node:fs'
 
 import {type Clock, systemClock} from '../core/clock.js'
 import {BugError, ClusterctlError, ExitCode, RemoteError, UnreachableError} from '../core/errors.js'
 import {type Connector, contextOf, type ServiceContext} from '../core/context.js'
-import {resolveDbPath} from '../core/state/paths.js'
+import {dbPathOrigin, resolveDbPath} from '../core/state/paths.js'
 import {Store} from '../core/state/store.js'
 import type * as SshModule from '../ssh/index.js'
 import type {SshPool} from '../ssh/index.js'
@@ -29,6 +30,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }),
     debug: Flags.boolean({description: 'Show stack traces and SSH details on errors (or CLUSTERCTL_DEBUG=1).', helpGroup: 'GLOBAL'}),
   }
+
+  /**
+   * What a missing state file means to this command: `create` it (only `init` and
+   * `add-node`), `empty` (listings show an empty cluster and create nothing), or
+   * `refuse` (every other command: a typo'd --db must not become a new cluster).
+   */
+  static stateFile: 'create' | 'empty' | 'refuse' = 'refuse'
 
   protected flags!: CommandFlags<T>
   protected args!: CommandArgs<T>
@@ -55,8 +63,25 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The state store, opened (and migrated) on first use. */
   protected openStore(): Store {
-    this.store ??= Store.open(resolveDbPath(this.flags.db), this.clock)
+    const missing = (this.constructor as typeof BaseCommand).stateFile
+    this.store ??= Store.open(this.stateFilePath, this.clock, {missing, origin: dbPathOrigin(this.flags.db)})
     return this.store
+  }
+
+  protected get stateFilePath(): string {
+    return resolveDbPath(this.flags.db)
+  }
+
+  /**
+   * An empty listing says which state file it read, so a typo'd --db shows at once:
+   * on stdout with the table; with --json, on stderr, and only when the file is missing.
+   */
+  protected noteEmptyListing(): void {
+    const file = this.stateFilePath
+    const missing = !fs.existsSync(file)
+    const note = missing ? `No state file at ${file} (from ${dbPathOrigin(this.flags.db)}); \`clusterctl init\` creates it.` : `State file: ${file}`
+    if (!this.jsonEnabled()) this.log(note)
+    else if (missing) process.stderr.write(`${note}\n`)
   }
 
   /**

@@ -17,6 +17,7 @@ export interface AddNodeJson {
 export default class AddNode extends BaseCommand<typeof AddNode> {
   static override aliases = ['node:add']
   static override summary = 'Register nodes: connect over SSH, inventory their hardware, pin their host keys.'
+  static override stateFile = 'create' as const
   static override description = `HOST may be an address, a ~/.ssh/config alias (HostName, User, Port, IdentityFile and ProxyJump are honoured) or \`local\` (this machine, through local processes). Several targets, or --from-file, are added in parallel; nothing is saved for a target that fails.`
   static override examples = [
     '<%= config.bin %> add-node root@10.0.0.5',

@@ -8,6 +8,7 @@ import {renderTasksTable, taskToJson, type TaskJson} from '../ui/presenters/jobs
 export default class Ps extends BaseCommand<typeof Ps> {
   static override summary = 'List tasks (instances) and where they run.'
   static override description = 'Live tasks, and for an instance with none (a crash loop in its restart back-off, a batch job out of retries) its last ended task, with when it restarts. REASON is one line: `clusterctl inspect TASK` shows the whole text.'
+  static override stateFile = 'empty' as const
   static override examples = ['<%= config.bin %> ps', '<%= config.bin %> ps web --json', '<%= config.bin %> ps web --all']
   static override args = {job: Args.string({description: 'Only this job.'})}
   static override flags = {all: Flags.boolean({description: 'Also finished, failed and killed tasks.'})}
@@ -17,6 +18,7 @@ export default class Ps extends BaseCommand<typeof Ps> {
     const tasks = listJobTasks(ctx, {...(this.args.job ? {job: this.args.job} : {}), all: this.flags.all})
     const hosts = nodeHosts(ctx)
     if (!this.jsonEnabled()) this.log(renderTasksTable(tasks, hosts, this.clock.now(), this.interactive))
+    if (tasks.length === 0) this.noteEmptyListing()
     return tasks.map((t) => taskToJson(t, hosts))
   }
 }

@@ -20,6 +20,7 @@ export default class Run extends BaseCommand<typeof Run> {
     '<%= config.bin %> run publish --image localhost/etl:3 --after nightly --after extract --retries 3',
   ]
 
+  static override usage = '<%= command.id %> NAME --image IMAGE [FLAGS] [-- COMMAND [ARG...]]'
   static override strict = false
   static override args = {name: Args.string({description: 'Job name.', required: true})}
   static override flags = {
@@ -29,7 +30,7 @@ export default class Run extends BaseCommand<typeof Run> {
     mem: Flags.string({description: 'Memory per instance, e.g. 256Mi (default 128Mi).'}),
     disk: Flags.string({description: 'Disk per instance, e.g. 1Gi.'}),
     gpus: Flags.integer({description: 'GPUs per instance.'}),
-    instances: Flags.integer({description: 'Number of instances.', default: 1}),
+    instances: Flags.integer({description: 'Number of instances (0-10000).', default: 1}),
     publish: Flags.string({char: 'p', description: 'CONTAINER_PORT[/tcp|udp] to publish (repeatable).', multiple: true}),
     env: Flags.string({char: 'e', description: 'K=V environment variable (repeatable).', multiple: true}),
     volume: Flags.string({char: 'v', description: 'SRC:DST[:ro] bind mount (repeatable).', multiple: true}),

@@ -3,6 +3,7 @@
  * Marathon-style port variables, and small helpers for the parsers.
  */
 import {UserError} from '../core/errors.js'
+import {imageReferenceProblem} from '../core/model/image.js'
 import {effectiveSpecHash, isValidContainerName, LABELS} from './naming.js'
 import type {ContainerSpec, PortMapping} from './types.js'
 
@@ -17,9 +18,10 @@ export function assertContainerName(name: string): void {
   }
 }
 
-/** An image reference: no whitespace, not an option, not empty. */
+/** An image reference (the grammar specs are checked against at submit): never an option, never empty. */
 export function assertImage(image: string): void {
-  if (!/^[A-Za-z0-9][^\s]*$/.test(image)) throw new UserError(`Invalid image reference ${JSON.stringify(image)}.`, {code: 'invalid-spec'})
+  const problem = imageReferenceProblem(image)
+  if (problem) throw new UserError(`Invalid image reference: ${problem}.`, {code: 'invalid-spec'})
 }
 
 export function assertGraceSeconds(graceSeconds: number): void {

@@ -5,7 +5,7 @@ import {removeNode} from '../../core/services/nodes.js'
 import {nodeToJson, type NodeJson} from '../../ui/presenters/nodes.js'
 
 export default class NodeRm extends BaseCommand<typeof NodeRm> {
-  static override aliases = ['node:remove']
+  static override hiddenAliases = ['node:remove']
   static override summary = 'Forget a node: remove it from the state file (nothing on the host is touched). Refused while tasks run there, unless --force.'
   static override examples = ['<%= config.bin %> node rm web-1']
   static override args = {name: Args.string({description: 'Node name.', required: true})}

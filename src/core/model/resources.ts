@@ -25,14 +25,16 @@ const UNITS: Record<string, number> = {
   mi: 1024 ** 2,
   gi: 1024 ** 3,
   ti: 1024 ** 4,
+  p: 1e15,
+  pi: 1024 ** 5,
 }
 
 /** Parses `512Mi`, `2Gi`, `1.5G`, `1024` (bytes) into bytes. */
 export function parseBytes(text: string, field = 'size'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?|b)?b?\s*$/i.exec(text)
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]i?|b)?b?\s*$/i.exec(text)
   if (!m) throw new UserError(`${field}: expected a size like 512Mi, 2Gi or 1.5G, got ${JSON.stringify(text)}`)
   const factor = UNITS[(m[2] ?? '').toLowerCase()]
-  if (factor === undefined) throw new UserError(`${field}: unknown unit in ${JSON.stringify(text)}; use Ki, Mi, Gi or Ti`)
+  if (factor === undefined) throw new UserError(`${field}: unknown unit in ${JSON.stringify(text)}; use Ki, Mi, Gi, Ti or Pi`)
   return Math.round(Number(m[1]) * factor)
 }
 

@@ -10,6 +10,7 @@ import {appendEvent, listEvents, type ClusterEvent} from '../state/events.js'
 import {deleteJob, findJob, findTask, insertJob, jobCounts, listJobs, listTasks, updateJob, updateTask, waitingInstances} from '../state/jobs.js'
 import {findNode} from '../state/nodes.js'
 import {checkGraph, childrenOf, type GraphJob} from '../schedule/graph.js'
+import {instancesProblem} from '../spec/validate.js'
 import type {Store} from '../state/store.js'
 import {connectSpecOf, type ServiceContext} from '../context.js'
 
@@ -110,7 +111,8 @@ function changesBetween(job: Job, spec: JobSpec, specHash: string): string[] {
 }
 
 export async function scaleJob(ctx: ServiceContext, name: string, instances: number, options: ConvergeOptions = {}): Promise<{job: Job; pass: PassReport}> {
-  if (!Number.isInteger(instances) || instances < 0) throw new UserError(`The instance count must be a whole number >= 0, got ${instances}.`)
+  const problem = instancesProblem(instances)
+  if (problem) throw new UserError(`The instance count ${problem}.`)
   const {store} = ctx
   const job = store.write(() => {
     const j = getJob(ctx, name)

@@ -6,7 +6,8 @@
 import {UserError} from '../errors.js'
 import {type HealthCheckSpec, type JobKind, type JobSpec, type PortSpec, type RestartPolicy, RUN_DEFAULTS, type RunPolicy, type VolumeSpec} from '../model/job.js'
 import {RUNTIMES, type RuntimeName} from '../model/node.js'
-import {parseBytes, parseCpuMilli} from '../model/resources.js'
+import {imageReferenceProblem} from '../model/image.js'
+import {formatBytes, formatCpu, parseBytes, parseCpuMilli} from '../model/resources.js'
 import {parseSchedule} from '../schedule/next.js'
 import {checkTimezone} from '../schedule/zone.js'
 import {parseConstraint, parsePreference, validateConstraint, validatePreference} from '../scheduler/constraints.js'
@@ -25,6 +26,26 @@ function RUN_KEYS(): string[] {
 }
 
 export const DEFAULTS = {cpuMilli: 100, memBytes: 128 * 1024 * 1024, gracePeriodMs: 30_000, intervalMs: 10_000, timeoutMs: 5000, maxConsecutiveFailures: 3}
+
+/**
+ * Bounds checked at submit: far above any machine a job could run on, low enough
+ * that a typo (`--mem 99999999Ti`, `--instances 1000000`) is refused at once
+ * instead of crash-looping at start. The memory floor is what runtimes can start.
+ */
+export const LIMITS = {
+  cpuMilli: {min: 1, max: 1024 * 1000},
+  memBytes: {min: 6 * 1024 ** 2, max: 64 * 1024 ** 4},
+  diskBytes: {max: 1024 ** 5},
+  gpus: {max: 64},
+  instances: {max: 10_000},
+}
+
+/** Why `n` is not an instance count, or null. The one rule for specs, `run` and `scale`. */
+export function instancesProblem(n: number, shown = String(n)): string | null {
+  if (!Number.isInteger(n) || n < 0) return `must be a whole number >= 0, got ${shown}`
+  if (n > LIMITS.instances.max) return `must be at most ${LIMITS.instances.max}, got ${shown}`
+  return null
+}
 
 class Problems {
   readonly list: string[] = []
@@ -49,6 +70,8 @@ class Problems {
   }
 }
 
+const NUL_PROBLEM = 'contains a NUL byte, which no command line or environment can carry'
+
 const describe = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v))
 
 /** Validates one document of the own format. `where` names it in messages (a file and document number). */
@@ -65,7 +88,8 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
     if (!KNOWN_KEYS.has(key)) p.add(key, `unknown field; the fields are ${[...KNOWN_KEYS].join(', ')} (see docs/spec.md)`)
   }
 
-  if (name === undefined) p.add('name', `required: a job name like web-1 (got ${describe(doc.name)})`)
+  if (doc.name === undefined || doc.name === null) p.add('name', 'required: a job name like web-1')
+  else if (name === undefined) p.add('name', `must be a string like web-1, got ${describe(doc.name)}`)
   else if (!JOB_NAME.test(name)) p.add('name', `${JSON.stringify(name)} is not valid: use lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit`)
 
   const runDriven = doc.schedule !== undefined || doc.after !== undefined
@@ -74,18 +98,25 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
   const runPolicy = validateRunPolicy(doc, name, kind, p)
 
   if (typeof doc.image !== 'string' || doc.image.trim() === '') p.add('image', `required: an image reference like localhost/app:1.0 (got ${describe(doc.image)})`)
+  else {
+    const problem = imageReferenceProblem(doc.image.trim())
+    if (problem) p.add('image', problem)
+  }
 
   const command = validateCommand(doc.command, doc.args, p)
   const env = validateStringMap(doc.env, 'env', p, (k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || 'names must be letters, digits and _, not starting with a digit')
   const labels = validateStringMap(doc.labels, 'labels', p, (k) => !k.startsWith('io.clusterctl.') || 'the io.clusterctl. prefix is reserved')
 
-  const cpuMilli = doc.cpus === undefined ? DEFAULTS.cpuMilli : p.attempt('cpus', () => parseCpuMilli(String(doc.cpus), 'value'))
-  if (cpuMilli !== undefined && cpuMilli <= 0) p.add('cpus', `must be > 0, got ${describe(doc.cpus)}`)
-  const memBytes = doc.mem === undefined ? DEFAULTS.memBytes : p.attempt('mem', () => parseBytes(String(doc.mem), 'value'))
-  if (memBytes !== undefined && memBytes < 4 * 1024 * 1024) p.add('mem', `must be at least 4Mi (container runtimes refuse less), got ${describe(doc.mem)}`)
-  const diskBytes = doc.disk === undefined ? 0 : p.attempt('disk', () => parseBytes(String(doc.disk), 'value'))
-  const gpus = doc.gpus === undefined ? 0 : wholeNumber(doc.gpus, 'gpus', p, 0)
-  const instances = doc.instances === undefined ? 1 : wholeNumber(doc.instances, 'instances', p, 0)
+  const cpuMilli = quantity(doc.cpus, 'cpus', p, DEFAULTS.cpuMilli, parseCpuMilli, 'a CPU count like 2, 0.5 or 500m')
+  if (cpuMilli !== undefined && cpuMilli < LIMITS.cpuMilli.min) p.add('cpus', `must be at least 0.001 (1m), got ${describe(doc.cpus)}`)
+  if (cpuMilli !== undefined && cpuMilli > LIMITS.cpuMilli.max) p.add('cpus', `must be at most ${formatCpu(LIMITS.cpuMilli.max)}, got ${describe(doc.cpus)}`)
+  const memBytes = quantity(doc.mem, 'mem', p, DEFAULTS.memBytes, parseBytes, 'a size like 256Mi or 2Gi')
+  if (memBytes !== undefined && memBytes < LIMITS.memBytes.min) p.add('mem', `must be at least ${formatBytes(LIMITS.memBytes.min)} (container runtimes refuse less), got ${describe(doc.mem)}`)
+  if (memBytes !== undefined && memBytes > LIMITS.memBytes.max) p.add('mem', `must be at most ${formatBytes(LIMITS.memBytes.max)}, got ${describe(doc.mem)}`)
+  const diskBytes = quantity(doc.disk, 'disk', p, 0, parseBytes, 'a size like 1Gi')
+  if (diskBytes !== undefined && diskBytes > LIMITS.diskBytes.max) p.add('disk', `must be at most ${formatBytes(LIMITS.diskBytes.max)}, got ${describe(doc.disk)}`)
+  const gpus = doc.gpus === undefined ? 0 : wholeNumber(doc.gpus, 'gpus', p, 0, LIMITS.gpus.max)
+  const instances = doc.instances === undefined ? 1 : wholeNumber(doc.instances, 'instances', p, 0, LIMITS.instances.max)
   if (runPolicy && instances !== undefined && instances !== 1) p.add('instances', `a scheduled or dependent job runs one container per run; leave instances out (got ${instances})`)
 
   const ports = validatePorts(doc.ports, p)
@@ -191,19 +222,32 @@ function validateRunPolicy(doc: Record<string, unknown>, name: string | undefine
   }
 }
 
-function wholeNumber(value: unknown, field: string, p: Problems, min: number): number | undefined {
+function wholeNumber(value: unknown, field: string, p: Problems, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value
   if (typeof n !== 'number' || !Number.isInteger(n)) {
     p.add(field, `must be a whole number, got ${describe(value)}`)
     return undefined
   }
 
-  if (n < min) {
-    p.add(field, `must be >= ${min}, got ${n}`)
+  if (n < min || n > max) {
+    p.add(field, n < min ? `must be >= ${min}, got ${n}` : `must be at most ${max}, got ${describe(value)}`)
     return undefined
   }
 
   return n
+}
+
+/** A resource quantity given as text or a number (`0.5`, `500m`, `256Mi`), parsed by `parse`; `fallback` when absent. */
+function quantity(value: unknown, field: string, p: Problems, fallback: number, parse: (text: string, field: string) => number, example: string): number | undefined {
+  if (value === undefined || value === null) return fallback
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    p.add(field, `must be ${example}, got ${describe(value)}`)
+    return undefined
+  }
+
+  // 1e-7 is a number YAML and JSON allow; the parsers read decimals.
+  const text = typeof value === 'number' && /e/i.test(String(value)) && Math.abs(value) < 1e21 ? value.toFixed(20).replace(/\.?0+$/, '') : String(value)
+  return p.attempt(field, () => parse(text, 'value'))
 }
 
 function validateCommand(command: unknown, args: unknown, p: Problems): string[] | null {
@@ -223,6 +267,7 @@ function validateCommand(command: unknown, args: unknown, p: Problems): string[]
     else out = [...(out ?? []), ...(args as string[])]
   }
 
+  if (out?.some((arg) => arg.includes('\0'))) p.add(args === undefined ? 'command' : 'command/args', NUL_PROBLEM)
   return out
 }
 
@@ -235,9 +280,10 @@ function validateStringMap(value: unknown, field: string, p: Problems, keyOk: (k
 
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const ok = keyOk(k)
-    if (ok !== true) p.add(`${field}.${k}`, ok)
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = String(v)
+    const ok = k.includes('\0') ? NUL_PROBLEM : keyOk(k)
+    if (ok !== true) p.add(`${field}.${JSON.stringify(k).slice(1, -1)}`, ok)
+    if (typeof v === 'string' && v.includes('\0')) p.add(`${field}.${k}`, NUL_PROBLEM)
+    else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = String(v)
     else p.add(`${field}.${k}`, `must be a string, got ${describe(v)}`)
   }
 

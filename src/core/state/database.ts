@@ -2,7 +2,7 @@ import Database from 'better-sqlite3'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import {FailedError} from '../errors.js'
+import {FailedError, NotFoundError} from '../errors.js'
 import {MIGRATIONS, type Migration} from './migrations/index.js'
 
 type Db = Database.Database
@@ -13,6 +13,15 @@ const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
 const BUSY_TIMEOUT_MS = 5000
 
 export interface OpenOptions {
+  /**
+   * When the file does not exist: `create` it (the default: `clusterctl init`, the
+   * first `add-node`, tests), `refuse` (NotFoundError: a typo'd path must not become a
+   * new empty cluster), or open an `empty` state in memory (listings: nothing to list,
+   * nothing created).
+   */
+  missing?: 'create' | 'refuse' | 'empty'
+  /** Where the path came from (`--db`, `CLUSTERCTL_DB`), named when the file is missing. */
+  origin?: string
   migrations?: readonly Migration[]
   /** Migrate only up to this version (tests of single migrations). */
   targetVersion?: number
@@ -26,10 +35,10 @@ export interface OpenOptions {
  */
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const migrations = options.migrations ?? MIGRATIONS
-  prepareFile(file)
+  const exists = prepareFile(file, options)
   let db: Db
   try {
-    db = new Database(file, {timeout: BUSY_TIMEOUT_MS})
+    db = new Database(exists ? file : ':memory:', {timeout: BUSY_TIMEOUT_MS})
   } catch (error) {
     throw new FailedError(`Cannot open the state file ${file}: ${(error as Error).message}.`, {code: 'db-open', cause: error})
   }
@@ -48,7 +57,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   }
 }
 
-function prepareFile(file: string): void {
+/** Checks (and, unless told otherwise, creates) the file; false when it is missing and stays so. */
+function prepareFile(file: string, options: OpenOptions): boolean {
   let stat: fs.Stats | undefined
   try {
     stat = fs.statSync(file)
@@ -70,9 +80,17 @@ function prepareFile(file: string): void {
       if (!header.equals(SQLITE_MAGIC)) {
         throw new FailedError(`${file} is not a clusterctl state file (it is not an SQLite database); it was left untouched. Pass --db (or set CLUSTERCTL_DB) to use another file.`, {code: 'foreign-db'})
       }
-    }
+    } else restrictMode(file)
 
-    return
+    return true
+  }
+
+  if (options.missing === 'empty') return false
+  if (options.missing === 'refuse') {
+    throw new NotFoundError(`There is no state file at ${file}${options.origin ? ` (from ${options.origin})` : ''}.`, {
+      code: 'no-state-file',
+      hint: 'Create it with `clusterctl init` (or add the first node with `clusterctl add-node HOST`), or point --db / CLUSTERCTL_DB at an existing state file.',
+    })
   }
 
   const dir = path.dirname(file)
@@ -88,6 +106,16 @@ function prepareFile(file: string): void {
   }
 
   fs.chmodSync(file, 0o600)
+  return true
+}
+
+/** An empty file is about to become a state file: only its owner may read it (0600), as when we create one. */
+function restrictMode(file: string): void {
+  try {
+    fs.chmodSync(file, 0o600)
+  } catch (error) {
+    throw new FailedError(`Cannot make the empty state file ${file} private (chmod 0600): ${(error as Error).message}.`, {code: 'db-open', cause: error})
+  }
 }
 
 function checkOwnership(db: Db, file: string, migrations: readonly Migration[]): void {

@@ -11,3 +11,10 @@ export function resolveDbPath(flag: string | undefined, env: NodeJS.ProcessEnv =
   const dataHome = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(env.HOME ?? os.homedir(), '.local', 'share')
   return path.join(dataHome, 'clusterctl', 'state.db')
 }
+
+/** Where resolveDbPath took the path from, for messages: `--db`, `CLUSTERCTL_DB` or the default location. */
+export function dbPathOrigin(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag) return '--db'
+  if (env.CLUSTERCTL_DB) return 'CLUSTERCTL_DB'
+  return 'the default location'
+}

@@ -24,8 +24,10 @@ describe('cli/argv: the container command after `--`', () => {
     expect(await commandOf(['web', '--image', '--', '--', 'echo', '--'])).to.deep.equal(['echo', '--'])
   })
 
-  it('without `--`, the words after the name are the command, as before', async () => {
-    expect(await commandOf(['web', '--image', 'IMG', 'sleep', '60'])).to.deep.equal(['sleep', '60'])
+  it('without `--`, a word beside the name is refused, not taken as the command (`run t1 t2`)', async () => {
+    const error = await commandOf(['t1', 't2', '--image', 'IMG']).catch((e: Error) => e)
+    expect((error as Error).message).to.equal('Only one job name is taken (got also "t2"); the container command goes after `--` (e.g. `clusterctl run web --image IMG -- t2`).')
+    expect(await commandOf(['web', '--image', 'IMG'])).to.deep.equal([])
   })
 
   it('words between the name and `--` are refused, not merged', async () => {

@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {UserError} from '../../../../src/core/errors.js'
 import {containerSpecHash} from '../../../../src/core/model/job.js'
 import {parseSpecText} from '../../../../src/core/spec/parse.js'
-import {parseDurationMs, validateJobSpec} from '../../../../src/core/spec/validate.js'
+import {instancesProblem, parseDurationMs, validateJobSpec} from '../../../../src/core/spec/validate.js'
 
 function problem(raw: unknown): string {
   try {
@@ -80,6 +80,49 @@ upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2}
     expect(problem({name: 'web', image: 'i', replicas: 3})).to.match(/replicas: unknown field/)
     expect(problem({name: 'web', image: 'i', restart: 'never'})).to.match(/a service always restarts/)
     expect(validateJobSpec({name: 'web', image: 'i', schedule: 'R/2026-01-01T00:00:00Z/PT1H'}, 'f').runPolicy?.schedule).to.equal('R/2026-01-01T00:00:00Z/PT1H')
+  })
+
+  describe('refuses at submit what would fail at start (exit 2, the field named)', () => {
+    it('image references that are not references', () => {
+      for (const image of ['foo bar', 'x;$(id)', '-privileged', 'Upper/Case', 'a//b', 'app:', 'x'.repeat(600)]) {
+        expect(problem({name: 'web', image}), image).to.match(/^web.yaml \(job web\): image: /)
+      }
+
+      for (const image of ['busybox', 'localhost/app:1.0', 'localhost:5000/team/app_x:v1.2-rc', 'quay.io/app@sha256:' + 'a'.repeat(64), 'docker.io/library/busybox:latest']) {
+        expect(validateJobSpec({name: 'web', image}, 'f').image, image).to.equal(image)
+      }
+    })
+
+    it('NUL bytes in env, labels and the command', () => {
+      expect(problem({name: 'web', image: 'i', env: {A: 'x\0y'}})).to.equal('web.yaml (job web): env.A: contains a NUL byte, which no command line or environment can carry.')
+      expect(problem({name: 'web', image: 'i', labels: {team: 'a\0'}})).to.match(/labels.team: contains a NUL byte/)
+      expect(problem({name: 'web', image: 'i', command: ['sh', '-c', 'echo\0']})).to.match(/command: contains a NUL byte/)
+    })
+
+    it('sizes and counts past sane upper bounds, and below what a runtime starts', () => {
+      expect(problem({name: 'web', image: 'i', mem: '99999999Ti'})).to.equal('web.yaml (job web): mem: must be at most 64Ti, got "99999999Ti".')
+      expect(problem({name: 'web', image: 'i', mem: '5Mi'})).to.match(/mem: must be at least 6Mi/)
+      expect(problem({name: 'web', image: 'i', cpus: 99999999})).to.equal('web.yaml (job web): cpus: must be at most 1024, got 99999999.')
+      expect(problem({name: 'web', image: 'i', disk: '2048Ti'})).to.match(/disk: must be at most 1Pi/)
+      expect(problem({name: 'web', image: 'i', gpus: 65})).to.match(/gpus: must be at most 64, got 65/)
+      expect(problem({name: 'web', image: 'i', instances: 1_000_000})).to.match(/instances: must be at most 10000, got 1000000/)
+      expect(problem({name: 'web', image: 'i', instances: '99999999999999999999'})).to.match(/instances: must be at most 10000, got "99999999999999999999"/)
+      expect(problem({name: 'web', image: 'i', instances: 1e20})).to.match(/instances: must be at most 10000/)
+      const top = validateJobSpec({name: 'web', image: 'i', cpus: 1024, mem: '64Ti', disk: '1Pi', gpus: 64, instances: 10_000}, 'f')
+      expect(top.resources).to.deep.equal({cpuMilli: 1_024_000, memBytes: 64 * 1024 ** 4, diskBytes: 1024 ** 5, gpus: 64})
+      expect(instancesProblem(10_001)).to.equal('must be at most 10000, got 10001')
+      expect(instancesProblem(-1)).to.equal('must be a whole number >= 0, got -1')
+      expect(instancesProblem(3)).to.equal(null)
+    })
+
+    it('says what is wrong, not something near it', () => {
+      expect(problem({name: 'web', image: 'i', cpus: 0.0000001})).to.equal('web.yaml (job web): cpus: must be at least 0.001 (1m), got 1e-7.')
+      expect(problem({name: 'web', image: 'i', cpus: '0.0000001'})).to.match(/cpus: must be at least 0.001 \(1m\), got "0.0000001"/)
+      expect(problem({name: 'web', image: 'i', cpus: {a: 1}})).to.equal('web.yaml (job web): cpus: must be a CPU count like 2, 0.5 or 500m, got an object.')
+      expect(problem({name: 'web', image: 'i', mem: [1]})).to.match(/mem: must be a size like 256Mi or 2Gi, got a list/)
+      expect(problem({name: 123, image: 'i'})).to.equal('web.yaml: name: must be a string like web-1, got 123.')
+      expect(problem({image: 'i'})).to.equal('web.yaml: name: required: a job name like web-1.')
+    })
   })
 
   it('reports all problems of a document at once', () => {

@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import {ManualClock} from '../../../../src/core/clock.js'
-import {FailedError} from '../../../../src/core/errors.js'
+import {FailedError, NotFoundError} from '../../../../src/core/errors.js'
 import {APPLICATION_ID, openDatabase, schemaVersion} from '../../../../src/core/state/database.js'
 import {MIGRATIONS} from '../../../../src/core/state/migrations/index.js'
 import {resolveDbPath} from '../../../../src/core/state/paths.js'
@@ -39,6 +39,44 @@ describe('core/state/database', () => {
     } finally {
       db.close()
     }
+  })
+
+  describe('a state file that does not exist', () => {
+    it('is refused with missing: refuse (exit 3, the path and its origin named) and not created, nor its folder', () => {
+      const file = path.join(tmp.dir, 'typo', 'state.db')
+      let error: unknown
+      try {
+        openDatabase(file, {missing: 'refuse', origin: '--db'})
+      } catch (e) {
+        error = e
+      }
+
+      expect(error).to.be.instanceOf(NotFoundError)
+      expect((error as NotFoundError).exitCode).to.equal(3)
+      expect((error as Error).message).to.equal(`There is no state file at ${file} (from --db).`)
+      expect((error as NotFoundError).hint).to.match(/clusterctl init/)
+      expect(fs.existsSync(path.dirname(file))).to.equal(false)
+    })
+
+    it('reads as an empty cluster with missing: empty, and is not created', () => {
+      const file = path.join(tmp.dir, 'state.db')
+      const store = Store.open(file, new ManualClock(0), {missing: 'empty'})
+      try {
+        expect(store.db.prepare('SELECT count(*) AS n FROM nodes').get()).to.deep.equal({n: 0})
+      } finally {
+        store.close()
+      }
+
+      expect(fs.existsSync(file)).to.equal(false)
+    })
+
+    it('an existing empty file is initialised and made 0600, whatever it was', () => {
+      const file = path.join(tmp.dir, 'state.db')
+      fs.writeFileSync(file, '', {mode: 0o644})
+      fs.chmodSync(file, 0o644)
+      openDatabase(file, {missing: 'refuse'}).close()
+      expect(fs.statSync(file).mode & 0o777).to.equal(0o600)
+    })
   })
 
   it('uses only STRICT tables', () => {
