@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {schemaVersion} from '../core/state/database.js'
+import {stateSchema} from '../core/services/state-file.js'
 
 export default class Init extends BaseCommand<typeof Init> {
   static override summary = 'Create the state file of a new cluster (or check an existing one).'
@@ -12,7 +12,7 @@ export default class Init extends BaseCommand<typeof Init> {
   public async run(): Promise<{file: string; created: boolean; schema: number}> {
     const file = this.stateFilePath
     const created = !fs.existsSync(file) || fs.statSync(file).size === 0
-    const schema = schemaVersion(this.openStore().db)
+    const schema = stateSchema(await this.services())
     if (!this.jsonEnabled()) this.log(created ? `Created the state file ${file} (schema ${schema}).` : `The state file ${file} exists (schema ${schema}); nothing changed.`)
     return {file, created, schema}
   }
