@@ -36,6 +36,7 @@ export class LocalTransport implements Transport {
       ...(options.timeoutMs === undefined ? {} : {timeout: options.timeoutMs, killSignal: 'SIGKILL' as const}),
       ...(options.signal ? {cancelSignal: options.signal, killSignal: 'SIGKILL' as const} : {}),
     })
+    options.onSent?.()
     if (options.onStdout) subprocess.stdout?.on('data', options.onStdout)
     if (options.onStderr) subprocess.stderr?.on('data', options.onStderr)
     const result = await subprocess
