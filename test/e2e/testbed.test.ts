@@ -263,7 +263,7 @@ describe('e2e: the test bed', function () {
       // the user and its sudoers live in the host's mount namespace only
       expect(fs.readFileSync('/etc/passwd', 'utf8')).to.not.match(new RegExp(`^${SUDO_USER}:`, 'm'))
       // sudo resets the environment: the runtime's variables do not survive it unless passed
-      const env = await sshRun(tb, 'lat1', 'X_PROBE=1 sudo -n sh -c "echo ${X_PROBE-reset}"', {user: SUDO_USER})
+      const env = await sshRun(tb, 'lat1', "X_PROBE=1 sudo -n sh -c 'echo ${X_PROBE-reset}'", {user: SUDO_USER})
       expect(env.stdout.trim()).to.equal('reset')
 
       // the bastion-only host: direct connections time out, through the bastion it answers
