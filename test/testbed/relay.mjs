@@ -10,23 +10,29 @@ const [listenHost, listenPort, targetHost, targetPort, latency, jitter] = proces
 const half = Number(latency) / 2
 const spread = Number(jitter) / 2
 
+// One queue per direction, drained by one timer: chunks leave strictly in order (two
+// timers due at the same moment may fire in either order, which would corrupt the stream).
 function delayed(from, to) {
-  let releaseAt = 0
-  let pending = 0
+  const queue = []
+  let timer = null
   let ended = false
+  const drain = () => {
+    timer = null
+    const now = Date.now()
+    while (queue.length > 0 && queue[0].at <= now) if (!to.destroyed) to.write(queue.shift().chunk)
+    else queue.shift()
+    if (queue.length > 0) timer = setTimeout(drain, queue[0].at - now)
+    else if (ended) to.end()
+  }
   from.on('data', (chunk) => {
     const delay = Math.max(0, half + (Math.random() * 2 - 1) * spread)
-    releaseAt = Math.max(releaseAt, Date.now() + delay)
-    pending++
-    setTimeout(() => {
-      pending--
-      if (!to.destroyed) to.write(chunk)
-      if (ended && pending === 0) to.end()
-    }, releaseAt - Date.now())
+    const last = queue.length > 0 ? queue[queue.length - 1].at : 0
+    queue.push({chunk, at: Math.max(last, Date.now() + delay)})
+    if (timer === null) timer = setTimeout(drain, queue[0].at - Date.now())
   })
   from.on('end', () => {
     ended = true
-    if (pending === 0) to.end()
+    if (queue.length === 0 && timer === null) to.end()
   })
 }
 
