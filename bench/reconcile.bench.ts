@@ -176,6 +176,7 @@ function buildCluster(): Cluster {
     heartbeatError: null,
     stateSince: now,
     usage: null,
+    heartbeatLatencies: [],
     labels: {zone: `z${i % 4}`},
     declared: {cpuMilli: CAPACITY.cpuMilli, memBytes: CAPACITY.memBytes},
     capacity: CAPACITY,

@@ -2,7 +2,9 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {durationFlag} from '../cli/flag-parsers.js'
+import {UserError} from '../core/errors.js'
 import {runDaemon} from '../core/reconcile/daemon.js'
+import {DEFAULT_DETECTOR} from '../core/reconcile/detector.js'
 import {runDaemonWithDashboard, wantsDashboard} from '../cli/daemon-dashboard.js'
 import {passLogLines} from '../ui/presenters/pass.js'
 
@@ -11,7 +13,7 @@ export default class Daemon extends BaseCommand<typeof Daemon> {
   static override summary = 'Run the reconcile pass in a loop, as the one controller of the cluster, until SIGINT or SIGTERM.'
   static override description = `Only one controller acts at a time: the daemon holds a lease in the state file (renewed every pass; it lapses three intervals, at least 15 s, after the last renewal, so a daemon killed with -9 blocks others only that long). A second daemon stands by until the lease is free. One-shot commands (run, apply, scale, ...) record their change, wait for the daemon's first pass after it (--timeout) and report and exit by that pass's outcome, as they would by their own; schedule refuses to race it. Prints one line per action, change of pending work or lease change. SIGINT or SIGTERM: the current pass finishes, the lease is released, exit 0.
 
-Every pass observes every node (one SSH round trip: heartbeat, health checks, containers). A node that misses a heartbeat is suspect (no new work); after two misses and --down-after of silence it is down (or unreachable, when it refuses us) and its tasks are replaced elsewhere; when it answers again, the surplus old tasks are stopped. Exited containers and unhealthy tasks are replaced with exponential back-off; draining nodes are emptied make-before-break; running tasks move to clearly better nodes, two per pass. See docs/failure-handling.md.
+Every pass observes every node (one SSH round trip: heartbeat, health checks, containers). Each node's heartbeat deadline adapts to its own recent latencies (phi accrual, between --heartbeat-timeout and --heartbeat-ceiling; measured from when the command was sent, connecting has its own timeout): a node whose login shell takes 1.5 s is not judged by a fast node's standard. A node that misses a heartbeat is suspect (no new work); after two misses and --down-after of silence it is down (or unreachable, when it refuses us) and its tasks are replaced elsewhere; when it answers again, the surplus old tasks are stopped. Exited containers and unhealthy tasks are replaced with exponential back-off; draining nodes are emptied make-before-break; running tasks move to clearly better nodes, two per pass. See docs/failure-handling.md.
 
 On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its own log in the Events view; q (or ctrl-c) stops it cleanly. On a pipe, or with --no-tui, it prints plain log lines.`
   static override examples = ['<%= config.bin %> daemon', '<%= config.bin %> daemon --interval 5s', '<%= config.bin %> daemon --no-tui >> /var/log/clusterctl.log']
@@ -19,20 +21,23 @@ On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its 
     interval: Flags.string({description: 'Time between the starts of two passes, e.g. 2s or 500ms.', default: '2s'}),
     tui: Flags.boolean({description: 'On a terminal, show the dashboard with the daemon in it (q stops the daemon); --no-tui prints plain log lines, as on a pipe.', default: true, allowNo: true}),
     'down-after': Flags.string({description: 'Silence after which a node that keeps missing heartbeats is down and its tasks are replaced elsewhere.', default: '4s'}),
-    'heartbeat-timeout': Flags.string({description: 'How long a pass waits for each node\'s heartbeat before counting it missed.', default: '1500ms'}),
+    'heartbeat-timeout': Flags.string({description: 'The shortest heartbeat deadline (the floor): each node\'s own deadline comes from its recent heartbeat latencies (phi accrual), never below this.', default: '1500ms'}),
+    'heartbeat-ceiling': Flags.string({description: 'The longest heartbeat deadline, however slow a node has been; also the deadline of a node without latency history, and the connect timeout of an observation.', default: '6s'}),
   }
 
   public async run(): Promise<void> {
     const intervalMs = durationFlag('--interval', this.flags.interval, '2s or 500ms', 100)
     const downAfterMs = durationFlag('--down-after', this.flags['down-after'], '4s or 1500ms')
     const heartbeatTimeoutMs = durationFlag('--heartbeat-timeout', this.flags['heartbeat-timeout'], '4s or 1500ms', 100)
+    const heartbeatCeilingMs = durationFlag('--heartbeat-ceiling', this.flags['heartbeat-ceiling'], '6s or 4500ms', 100)
+    if (heartbeatCeilingMs < heartbeatTimeoutMs) throw new UserError(`--heartbeat-ceiling (${this.flags['heartbeat-ceiling']}) must be at least --heartbeat-timeout (${this.flags['heartbeat-timeout']}).`)
     const controller = new AbortController()
     const stop = (): void => controller.abort()
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
     try {
       const ctx = await this.services({ssh: true})
-      const passOptions = {heartbeat: {downAfterMs, missesToDown: 2}, observe: {heartbeatTimeoutMs}}
+      const passOptions = {heartbeat: {downAfterMs, missesToDown: 2}, detector: {...DEFAULT_DETECTOR, floorMs: heartbeatTimeoutMs, ceilingMs: heartbeatCeilingMs}}
       if (wantsDashboard(this.flags.tui, process.stdin, process.stdout)) {
         await runDaemonWithDashboard(ctx, {intervalMs, passOptions, passLines: passLogLines, controller, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr})
         return

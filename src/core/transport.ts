@@ -17,6 +17,13 @@ export interface ExecOptions {
   onStdout?: (chunk: Buffer) => void
   onStderr?: (chunk: Buffer) => void
   collect?: boolean
+  /**
+   * Called once, when the command leaves for the node: a connection is up (connecting,
+   * with its own timeout and error, is over) and the command's channel is being opened
+   * on it, or the command is written to a held session. Latency and the failure
+   * detector's deadline are measured from here (docs/decisions/0007).
+   */
+  onSent?: () => void
 }
 
 export interface ExecResult {

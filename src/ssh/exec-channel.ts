@@ -120,6 +120,7 @@ export function runExecChannel(
       }
     }
     try {
+      options.onSent?.()
       conn.client.exec(command, opened)
     } catch {
       finish({error: new ConnectionGoneError()})

@@ -8,6 +8,7 @@ import type {Readable} from 'node:stream'
 import {UnreachableError} from '../core/errors.js'
 import type {ExecOptions, ExecResult, HostKeyInfo, Transport} from '../core/transport.js'
 import {abortReason} from './abort.js'
+import {sudoArgv} from './sudo.js'
 
 export interface LocalTransportOptions {
   /** Prefix every command with `sudo -n --`. */
@@ -22,7 +23,7 @@ export class LocalTransport implements Transport {
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) throw new UnreachableError(this.target, 'Cannot run an empty command on local: argv has no program name.', {code: 'invalid'})
     if (options.signal?.aborted) throw abortReason(options.signal)
-    const full = this.options.sudo ? ['sudo', '-n', '--', ...argv] : [...argv]
+    const full = this.options.sudo ? sudoArgv(argv, process.env) : [...argv]
     const [file, ...args] = full as [string, ...string[]]
     const collect = options.collect !== false
     const source = options.stdin
@@ -36,6 +37,7 @@ export class LocalTransport implements Transport {
       ...(options.timeoutMs === undefined ? {} : {timeout: options.timeoutMs, killSignal: 'SIGKILL' as const}),
       ...(options.signal ? {cancelSignal: options.signal, killSignal: 'SIGKILL' as const} : {}),
     })
+    options.onSent?.()
     if (options.onStdout) subprocess.stdout?.on('data', options.onStdout)
     if (options.onStderr) subprocess.stderr?.on('data', options.onStderr)
     const result = await subprocess

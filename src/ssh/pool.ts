@@ -48,6 +48,7 @@ import {type ChannelOwner, type Connection, ConnectionGoneError, runExecChannel,
 import {hostKeyInfo, normalizeFingerprint} from './host-key.js'
 import {defaultKnownHostsFiles, knownHostAlgorithms, readKnownHosts, type KnownHostEntry} from './known-hosts.js'
 import {toShellCommand} from './quote.js'
+import {sudoShellCommand} from './sudo.js'
 
 export {endpointKey, preferredHostKeyAlgorithms, type HostKeyPolicy, type SshEndpoint} from './endpoint.js'
 
@@ -187,7 +188,7 @@ export class SshPool {
    * with UserError for an argv no shell can carry, and with the signal's reason on abort.
    */
   async exec(endpoint: SshEndpoint, argv: readonly string[], options: PoolExecOptions = {}): Promise<ExecResult> {
-    const command = toShellCommand(options.sudo ? ['sudo', '-n', '--', ...argv] : argv)
+    const command = options.sudo ? sudoShellCommand(argv) : toShellCommand(argv)
     const state = this.stateFor(endpoint)
     const stop = new AbortController()
     let timer: NodeJS.Timeout | undefined

@@ -6,7 +6,7 @@ import {SshPool, type SshEndpoint} from './pool.js'
 import type {ExecOptions, ExecResult, HostKeyInfo, Transport} from '../core/transport.js'
 
 export interface SshTransportOptions {
-  /** Prefix every command with `sudo -n --` (non-interactive: fails instead of prompting). */
+  /** Run every command through `sudo -n` (non-interactive: fails instead of prompting), the runtime's environment carried across (sudo.ts). */
   sudo?: boolean
 }
 

@@ -1,6 +1,8 @@
 /**
  * The failure-watch loop against real hosts on a 4-host testbed (h1-h3 from the
- * shared setup, fw4 added here): a crashed host's tasks replaced (time measured and
+ * shared setup, fw4 added here), all of them realistic (issue 9): login shells that
+ * take 1-1.5 s to start, fw4 100 +- 30 ms further away (a relay) and reached as a
+ * non-root user with --sudo. Over 3 minutes of quiet, not one suspect; a crashed host's tasks replaced (time measured and
  * printed), a partition healed to exactly N, kill -9 of the controller during a
  * 12-instance run, container and health-check failures, moves to a better node and
  * drain without dropping below N healthy, and no false alarms under CPU load.
@@ -9,11 +11,13 @@ import {expect} from 'chai'
 import {execa, type ResultPromise} from 'execa'
 import path from 'node:path'
 
-import {addHost, crashHost, healHost, hostByName, partitionHost, restartHost, sshRun, type Testbed, type TestbedHost} from '../testbed/testbed.js'
+import {addHost, crashHost, defaultShellDelayMs, healHost, hostByName, partitionHost, restartHost, setShellDelay, sshRun, SUDO_USER, type Testbed, type TestbedHost} from '../testbed/testbed.js'
 import {CliSandbox, PROJECT_ROOT} from './cli.js'
 import {getTestbed} from './fixture.js'
 
 const SLEEPER = ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait']
+/** Login shells that take 1-1.5 s to start, as on servers whose ~/.bashrc runs a version manager's init. */
+const REALISTIC_SHELL = {delayMs: 1_000, jitterMs: 500}
 
 interface TaskJson {
   id: string
@@ -61,14 +65,16 @@ describe('e2e: the failure-watch loop on a 4-host testbed', function () {
   before(async function () {
     this.timeout(120_000)
     tb = getTestbed()
-    if (!tb.hosts.some((h) => h.name === 'fw4')) await addHost(tb, {name: 'fw4'})
+    if (!tb.hosts.some((h) => h.name === 'fw4')) await addHost(tb, {name: 'fw4', latencyMs: 100, jitterMs: 30, sudoUser: true})
     full = ['h1', 'h2', 'h3', 'fw4'].map((name) => hostByName(tb, name))
+    for (const h of full) await setShellDelay(tb, h.name, REALISTIC_SHELL)
     // A host's first podman container pays for setting up its network (several seconds on a
     // fresh host); the crash test measures failure handling, so every host has run one.
     for (const h of full) await sshRun(tb, h.name, `podman run --rm ${tb.image} true`, {timeoutMs: 60_000})
   })
 
-  after(() => {
+  after(async () => {
+    for (const h of full) await setShellDelay(tb, h.name, {delayMs: defaultShellDelayMs()})
     // fw4 stays up until the shared teardown, but later suites see the 3 hosts they expect.
     const i = tb.hosts.findIndex((h) => h.name === 'fw4')
     if (i >= 0) tb.hosts.splice(i, 1)
@@ -119,10 +125,11 @@ describe('e2e: the failure-watch loop on a 4-host testbed', function () {
     clearTimeout(t)
   }
 
-  /** Nodes named as their testbed hosts (h1-h3 and fw4), on podman. */
+  /** Nodes named as their testbed hosts (h1-h3 and fw4), on podman; a host with a sudo user is added as that user with --sudo. */
   async function addNodes(hosts: TestbedHost[], extra: string[] = []): Promise<void> {
     for (const h of hosts) {
-      const r = await cli.run(['add-node', `root@${h.ip}`, '--name', h.name, '--key', tb.keyPath, '--runtime', 'podman', ...extra])
+      const login = h.sudoUser ? [`${h.sudoUser}@${h.ip}`, '--sudo'] : [`root@${h.ip}`]
+      const r = await cli.run(['add-node', ...login, '--name', h.name, '--key', tb.keyPath, '--runtime', 'podman', ...extra])
       expect(r.exitCode, r.stderr).to.equal(0)
     }
   }
@@ -140,29 +147,113 @@ describe('e2e: the failure-watch loop on a 4-host testbed', function () {
     })
   }
 
-  it('a crashed host: its task runs on another host within 10 s (measured), after suspect then down', async () => {
+  /** Waits until the daemon has measured `n` heartbeat latencies of every node (its detector then knows them). */
+  async function measured(n: number): Promise<Array<{name: string; heartbeatLatency: {samples: number; meanMs: number | null; stdMs: number | null; deadlineMs: number; recentMs: number[]}}>> {
+    return until(`${n} heartbeat latencies of every node`, 120_000, async () => {
+      const nodes = (await cli.run(['nodes', '--json'])).json<Array<{name: string; heartbeatLatency: {samples: number; meanMs: number | null; stdMs: number | null; deadlineMs: number; recentMs: number[]}}>>()
+      return nodes.every((x) => x.heartbeatLatency.samples >= n) ? nodes : undefined
+    }, 500)
+  }
+
+  const latencyLine = (nodes: Awaited<ReturnType<typeof measured>>): string =>
+    nodes.map((x) => `${x.name} ${x.heartbeatLatency.meanMs} +- ${x.heartbeatLatency.stdMs} ms (deadline ${x.heartbeatLatency.deadlineMs})`).join(', ')
+
+  it('a crashed host: its task runs on another host within 10 s (measured; CLUSTERCTL_E2E_CRASH_ROUNDS rounds, the median), after suspect then down', async function () {
+    const rounds = Math.max(1, Number(process.env.CLUSTERCTL_E2E_CRASH_ROUNDS ?? '1'))
+    this.timeout(300_000 * rounds)
     await addNodes(full)
     expect((await cli.run(['run', 'web', '--image', tb.image, '--instances', '3', '--constraint', 'hostname:UNIQUE', '--mem', '16Mi', '--', ...SLEEPER])).exitCode).to.equal(0)
     startDaemon()
-    const before = await converged('web', 3)
-    const victim = before[0]!.node!
-    await sleep(2_500) // a few passes with every heartbeat answered
-    const crashedAt = Date.now()
-    await crashHost(tb, victim)
-    const after = await until('the replacement running elsewhere', 30_000, async () => {
-      const ts = await tasks('web')
-      const elsewhere = running(ts).filter((t) => t.node !== victim)
-      return elsewhere.length === 3 ? ts : undefined
-    }, 50)
-    const seconds = (Date.now() - crashedAt) / 1000
-    console.log(`      crash-to-replacement: ${seconds.toFixed(1)} s (host ${victim} crashed; default settings: --interval 2s, --heartbeat-timeout 1.5s, --down-after 4s)`)
-    expect(seconds, `daemon log:\n${daemon!.lines.slice(-40).join('\n')}`).to.be.lessThan(10)
-    expect(after.filter((t) => t.node === victim).map((t) => t.state)).to.deep.equal(['unreachable'])
-    const events = (await cli.run(['events', '--node', victim, '--json'])).json<Array<{type: string}>>().map((e) => e.type)
-    expect(events).to.include.members(['node.suspect', 'node.down'])
-    // The replacement really runs there.
-    const moved = running(after).find((t) => !before.some((b) => b.id === t.id))!
-    expect((await containersOn(tb, moved.node!, 'web')).filter((c) => c.running)).to.have.length(1)
+    const times: number[] = []
+    for (let round = 0; round < rounds; round++) {
+      const before = await converged('web', 3, 120_000)
+      // the detector judges each node by its own history: let it measure a few heartbeats first
+      const nodes = await measured(round === 0 ? 5 : 3)
+      const victim = before[round % before.length]!.node!
+      const crashedAt = Date.now()
+      await crashHost(tb, victim)
+      const after = await until('the replacement running elsewhere', 30_000, async () => {
+        const ts = await tasks('web')
+        const elsewhere = running(ts).filter((t) => t.node !== victim)
+        return elsewhere.length === 3 ? ts : undefined
+      }, 50)
+      const seconds = (Date.now() - crashedAt) / 1000
+      times.push(seconds)
+      console.log(`      crash-to-replacement: ${seconds.toFixed(1)} s (host ${victim} crashed; defaults; heartbeat latencies ${latencyLine(nodes)})`)
+      expect(seconds, `daemon log:\n${daemon!.lines.slice(-40).join('\n')}`).to.be.lessThan(10)
+      expect(after.filter((t) => t.node === victim).map((t) => t.state)).to.deep.equal(['unreachable'])
+      const events = (await cli.run(['events', '--node', victim, '--json'])).json<Array<{type: string}>>().map((e) => e.type)
+      expect(events).to.include.members(['node.suspect', 'node.down'])
+      // The replacement really runs there.
+      const moved = running(after).find((t) => !before.some((b) => b.id === t.id))!
+      expect((await containersOn(tb, moved.node!, 'web')).filter((c) => c.running)).to.have.length(1)
+      await restartHost(tb, victim)
+    }
+
+    const sorted = [...times].sort((a, b) => a - b)
+    if (rounds > 1) console.log(`      crash-to-replacement over ${rounds} rounds: median ${sorted[Math.floor(rounds / 2)]!.toFixed(1)} s (${times.map((t) => t.toFixed(1)).join(', ')})`)
+  })
+
+  it('quiet for 3 minutes on realistic hosts (slow shells, a slow link, a sudo node): not one suspect, down or unreachable', async function () {
+    const quietMs = Number(process.env.CLUSTERCTL_E2E_QUIET_MS ?? '180000')
+    this.timeout(quietMs + 240_000)
+    await addNodes(full)
+    expect((await cli.run(['run', 'quiet', '--image', tb.image, '--instances', '4', '--constraint', 'hostname:UNIQUE', '--mem', '8Mi', '--', ...SLEEPER])).exitCode).to.equal(0)
+    const d = startDaemon()
+    await converged('quiet', 4, 120_000)
+    const since = new Date().toISOString()
+    await sleep(quietMs)
+    const nodes = await measured(1)
+    const events = (await cli.run(['events', '--since', since, '--json'])).json<Array<{type: string; subject: string; message: string}>>()
+    const alarms = events.filter((e) => ['node.suspect', 'node.down', 'node.unreachable', 'task.unreachable'].includes(e.type))
+    console.log(`      ${quietMs / 1000} s quiet: ${alarms.length} suspect/down/unreachable events; heartbeat latencies ${latencyLine(nodes)}`)
+    console.log(`      recent latencies (ms): ${JSON.stringify(Object.fromEntries(nodes.map((x) => [x.name, x.heartbeatLatency.recentMs])))}`)
+    expect(alarms.map((e) => `${e.type} ${e.subject}: ${e.message}`), d.lines.slice(-30).join('\n')).to.deep.equal([])
+    expect(running(await tasks('quiet'))).to.have.length(4)
+    // One pass's wall time on these hosts (an observation of every node, nothing to do), three times.
+    const walls: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now()
+      expect((await cli.run(['schedule', '--dry-run'])).exitCode).to.equal(0)
+      walls.push(Date.now() - t0)
+    }
+
+    console.log(`      schedule --dry-run (one pass, 4 realistic nodes, process start included): ${walls.map((w) => `${(w / 1000).toFixed(2)} s`).join(', ')}`)
+  })
+
+  it('--sudo end to end on a non-root user (fw4): add-node, inventory, run, logs, drain, crash detection', async function () {
+    this.timeout(240_000)
+    const fw4 = hostByName(tb, 'fw4')
+    expect(fw4.sudoUser).to.equal(SUDO_USER)
+    await addNodes(full)
+    const inv = await cli.run(['node', 'inventory', 'fw4', '--json'])
+    expect(inv.exitCode, inv.stderr).to.equal(0)
+    expect(inv.stdout).to.match(/"usable": ?true/)
+    for (const h of ['h1', 'h2', 'h3']) expect((await cli.run(['node', 'cordon', h])).exitCode).to.equal(0)
+    const r = await cli.run(['run', 'su', '--image', tb.image, '--instances', '1', '--mem', '8Mi', '--', 'sh', '-c', 'echo hello-through-sudo; trap "exit 0" TERM; sleep 3600 & wait'])
+    expect(r.exitCode, r.stderr).to.equal(0)
+    const [task] = await converged('su', 1)
+    expect(task!.node).to.equal('fw4')
+    // root's podman with fw4's own storage (CONTAINERS_CONF survived sudo) runs it
+    expect((await containersOn(tb, 'fw4', 'su')).filter((c) => c.running)).to.have.length(1)
+    const logs = await until('the task\'s output', 20_000, async () => {
+      const l = await cli.run(['logs', task!.id])
+      return /hello-through-sudo/.test(l.stdout) ? l : undefined
+    }, 500)
+    expect(logs.exitCode).to.equal(0)
+    for (const h of ['h1', 'h2', 'h3']) expect((await cli.run(['node', 'uncordon', h])).exitCode).to.equal(0)
+    startDaemon()
+    const drain = await cli.run(['node', 'drain', 'fw4', '--json'], {timeoutMs: 120_000})
+    expect(drain.exitCode, drain.stderr).to.equal(0)
+    expect((await converged('su', 1))[0]!.node).to.not.equal('fw4')
+    expect((await containersOn(tb, 'fw4', 'su')).filter((c) => c.running)).to.have.length(0)
+    expect((await cli.run(['node', 'uncordon', 'fw4'])).exitCode).to.equal(0)
+    await measured(3)
+    await crashHost(tb, 'fw4')
+    await until('fw4 judged down', 20_000, async () => {
+      const nodes = (await cli.run(['nodes', '--json'])).json<Array<{name: string; state: string}>>()
+      return nodes.find((x) => x.name === 'fw4')?.state === 'down'
+    }, 250)
   })
 
   it('a partitioned host: its task is replaced after the grace; when it heals, the surplus old task is stopped: exactly N', async () => {

@@ -20,8 +20,10 @@ import {
   probePort,
   rekeyHost,
   restartHost,
+  setShellDelay,
   sshArgs,
   sshRun,
+  SUDO_USER,
   testbedStatus,
   type Testbed,
 } from '../testbed/testbed.js'
@@ -222,6 +224,58 @@ describe('e2e: the test bed', function () {
       fs.rmSync(dir, {recursive: true, force: true})
     }
     await mustSsh(tb, 'h2', 'true')
+  })
+
+  it('hosts are realistic by default: every SSH command pays the login shell start-up (about 1 s); an ideal host says so', async () => {
+    const tb = getTestbed()
+    const timed = async (): Promise<number> => {
+      const t0 = Date.now()
+      await mustSsh(tb, 'bare1', 'true')
+      return Date.now() - t0
+    }
+
+    expect(hostByName(tb, 'bare1').shell).to.deep.equal({delayMs: 1_000, jitterMs: 0})
+    expect(await timed()).to.be.at.least(1_000)
+    // bash sources ~/.bashrc for commands run by sshd: the cost is the shell's, not the connection's
+    expect(await mustSsh(tb, 'bare1', 'cat ~/.bashrc')).to.match(/sleep/)
+    try {
+      await setShellDelay(tb, 'bare1', {delayMs: 0})
+      expect(await timed()).to.be.below(1_000)
+    } finally {
+      await setShellDelay(tb, 'bare1', {delayMs: 1_000})
+    }
+  })
+
+  it('per-host knobs: extra latency through a relay, a non-root user with passwordless sudo, a host reached only through a bastion', async function () {
+    this.timeout(180_000)
+    const tb = getTestbed()
+    const slow = await addHost(tb, {name: 'lat1', runtimes: [], latencyMs: 100, jitterMs: 30, sudoUser: true, shellDelayMs: 0})
+    const hidden = await addHost(tb, {name: 'bast1', runtimes: [], bastion: 'bare1', shellDelayMs: 0})
+    try {
+      // 100 ms more per round trip: an SSH login takes several of them
+      const t0 = Date.now()
+      const who = await sshRun(tb, 'lat1', 'id -un; sudo -n id -u; cat /etc/sudoers 2>&1 | head -1', {user: SUDO_USER})
+      const took = Date.now() - t0
+      expect(who.code, who.stderr).to.equal(0)
+      expect(who.stdout.split('\n').slice(0, 2)).to.deep.equal([SUDO_USER, '0'])
+      expect(who.stdout).to.match(/Permission denied/) // an ordinary user: sudoers is root's
+      expect(took).to.be.at.least(400)
+      // the user and its sudoers live in the host's mount namespace only
+      expect(fs.readFileSync('/etc/passwd', 'utf8')).to.not.match(new RegExp(`^${SUDO_USER}:`, 'm'))
+      // sudo resets the environment: the runtime's variables do not survive it unless passed
+      const env = await sshRun(tb, 'lat1', "X_PROBE=1 sudo -n sh -c 'echo ${X_PROBE-reset}'", {user: SUDO_USER})
+      expect(env.stdout.trim()).to.equal('reset')
+
+      // the bastion-only host: direct connections time out, through the bastion it answers
+      expect(await probePort(hidden.ip, hidden.port, 1_000)).to.equal('timeout')
+      expect((await mustSsh(tb, 'bast1', 'hostname')).trim()).to.equal('bast1')
+    } finally {
+      for (const h of [slow, hidden]) {
+        await crashHost(tb, h.name).catch(() => {})
+        const i = tb.hosts.findIndex((x) => x.name === h.name)
+        if (i >= 0) tb.hosts.splice(i, 1)
+      }
+    }
   })
 
   it('addHost adds a running full host to the test bed mid-test', async () => {

@@ -31,9 +31,21 @@
  * /proc (namespaces, parentage), not by asking podman or ctr, so a crash works
  * even when a runtime hangs.
  *
- * root's start-up files (~/.bashrc, ~/.profile) are replaced by minimal ones in
- * the host's mount namespace: the machine's run pyenv's init, which would cost
- * every command run over SSH up to seconds.
+ * Realistic by default, ideal on request (HostSpec):
+ * - root's start-up files (~/.bashrc, ~/.profile) are replaced in the host's mount
+ *   namespace by ones whose ~/.bashrc sleeps `shellDelayMs` (+ up to `shellJitterMs`):
+ *   bash sources it for every command sshd runs, as real servers whose ~/.bashrc runs
+ *   a version manager's init do (1-1.5 s). Default 1 s ($CLUSTERCTL_TESTBED_SHELL_MS);
+ *   0 is an ideal host, and a test that needs one says so. `setShellDelay` changes it
+ *   on a running host.
+ * - `latencyMs` / `jitterMs`: a userspace relay (relay.mjs; this kernel has no netem)
+ *   listens on the host's SSH address inside its network namespace and delays every
+ *   chunk; sshd then listens on 127.0.0.1 only.
+ * - `sudoUser`: a non-root user `cctl` (uid 4242) with passwordless sudo. Its passwd,
+ *   group, shadow and sudoers entries live in files bind-mounted over /etc/... in the
+ *   host's mount namespace: the machine's /etc is never touched.
+ * - `bastion`: the host's sshd is reachable only from that other host (iptables in its
+ *   network namespace drops SSH from anywhere else): it is reached through a ProxyJump.
  *
  * A bare host (no runtimes) hides podman, ctr, containerd and friends in its mount
  * namespace with a read-only overlay over /usr/bin whose upper layer holds overlayfs
@@ -78,6 +90,14 @@ export interface TestbedHost {
   hostKeyPath: string
   /** CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, CONTAINERD_ADDRESS, CONTAINERD_NAMESPACE (those of its runtimes; empty for a bare host). */
   env: Record<string, string>
+  /** Login shell start-up (ms): root's ~/.bashrc sleeps this long plus up to `jitterMs`. */
+  shell?: {delayMs: number; jitterMs: number}
+  /** Extra round-trip latency on the SSH path (a relay in front of sshd), or null. */
+  relay?: {latencyMs: number; jitterMs: number} | null
+  /** The non-root user with passwordless sudo (`cctl`), or null. */
+  sudoUser?: string | null
+  /** The host (name) that is the only one allowed to reach this one's sshd, or null. */
+  bastion?: string | null
 }
 
 export interface Testbed {
@@ -98,6 +118,30 @@ export interface HostSpec {
   name: string
   /** Defaults to both. `[]` makes a bare host: sshd only, no runtime binaries on PATH. */
   runtimes?: Runtime[]
+  /** Login shell start-up in ms. Default $CLUSTERCTL_TESTBED_SHELL_MS or 1000; 0 is an ideal host. */
+  shellDelayMs?: number
+  /** Up to this much more, at random per command. Default 0. */
+  shellJitterMs?: number
+  /** Extra round-trip latency on the SSH path, through a relay. Default 0 (no relay). */
+  latencyMs?: number
+  jitterMs?: number
+  /** Add the non-root user `cctl` with passwordless sudo. */
+  sudoUser?: boolean
+  /** Reachable only from this host (a bastion): connect with ProxyJump through it. */
+  bastion?: string
+}
+
+export const SUDO_USER = 'cctl'
+const SUDO_UID = 4242
+const RELAY_SCRIPT = path.join(path.dirname(new URL(import.meta.url).pathname), 'relay.mjs')
+
+/** The default login shell start-up of a host: $CLUSTERCTL_TESTBED_SHELL_MS, or 1 s. */
+export function defaultShellDelayMs(): number {
+  const raw = process.env.CLUSTERCTL_TESTBED_SHELL_MS
+  if (raw === undefined || raw.trim() === '') return 1_000
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 0) throw new TestbedError(`CLUSTERCTL_TESTBED_SHELL_MS=${raw} is not a whole number of milliseconds`)
+  return n
 }
 
 export class TestbedError extends Error {
@@ -136,7 +180,7 @@ const BIN_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin']
  * SSH (Debian's bash does that for sshd) and which costs up to seconds per command.
  */
 const ROOT_DOTFILES: Record<string, string> = {
-  '.bashrc': '# root\'s ~/.bashrc on a clusterctl test bed host (the machine\'s own is hidden: its tool set-up slows every SSH command)\n',
+  '.bashrc': '',
   '.profile': '# root\'s ~/.profile on a clusterctl test bed host\nif [ -n "$BASH" ] && [ -f ~/.bashrc ]; then . ~/.bashrc; fi\n',
   '.bash_profile': '# clusterctl test bed host\nif [ -f ~/.bashrc ]; then . ~/.bashrc; fi\n',
   '.bash_login': '# clusterctl test bed host\nif [ -f ~/.bashrc ]; then . ~/.bashrc; fi\n',
@@ -617,6 +661,7 @@ interface HostProcs {
   mntNs?: string
   sshdPid?: number
   containerdPid?: number
+  relayPid?: number
 }
 
 interface StateFile {
@@ -679,6 +724,28 @@ function validateName(name: string): void {
   }
 }
 
+/**
+ * A host's ~/.bashrc: the start-up of a real server's login shell (a version manager's
+ * init) as a controlled sleep. bash sources it for every command sshd runs.
+ */
+export function bashrc(shell: {delayMs: number; jitterMs: number}): string {
+  const head = '# ~/.bashrc on a clusterctl test bed host (the machine\'s own is hidden)\n'
+  if (shell.delayMs <= 0 && shell.jitterMs <= 0) return `${head}# an ideal host: no start-up cost\n`
+  return [
+    head + `# a realistic host: every command pays ${shell.delayMs} ms${shell.jitterMs > 0 ? ` + up to ${shell.jitterMs} ms` : ''} of shell start-up, as real ones do`,
+    `__cctl_ms=$(( ${shell.delayMs} + RANDOM % ${shell.jitterMs + 1} ))`,
+    'sleep "$(( __cctl_ms / 1000 )).$(printf %03d $(( __cctl_ms % 1000 )))"',
+    'unset __cctl_ms',
+    '',
+  ].join('\n')
+}
+
+function nonNegative(n: number | undefined, fallback: number, what: string): number {
+  if (n === undefined) return fallback
+  if (!Number.isInteger(n) || n < 0) throw new TestbedError(`${what} must be a whole number of milliseconds, not ${n}`)
+  return n
+}
+
 function makeHost(baseDir: string, spec: HostSpec, ip: string): TestbedHost {
   validateName(spec.name)
   const runtimes = [...(spec.runtimes ?? ALL_RUNTIMES)]
@@ -705,6 +772,10 @@ function makeHost(baseDir: string, spec: HostSpec, ip: string): TestbedHost {
     runtimes,
     hostKeyPath: path.join(dir, 'ssh_host_ed25519_key'),
     env,
+    shell: {delayMs: nonNegative(spec.shellDelayMs, defaultShellDelayMs(), 'shellDelayMs'), jitterMs: nonNegative(spec.shellJitterMs, 0, 'shellJitterMs')},
+    relay: spec.latencyMs || spec.jitterMs ? {latencyMs: nonNegative(spec.latencyMs, 0, 'latencyMs'), jitterMs: nonNegative(spec.jitterMs, 0, 'jitterMs')} : null,
+    sudoUser: spec.sudoUser ? SUDO_USER : null,
+    bastion: spec.bastion ?? null,
   }
 }
 
@@ -725,7 +796,8 @@ function sshdConfig(tb: Testbed, host: TestbedHost): string {
   const setEnv = Object.entries(host.env).map(([k, v]) => `${k}=${v}`).join(' ')
   return [
     `# clusterctl test bed host ${host.name}; sshd runs in network namespace ${host.netns}`,
-    `ListenAddress ${host.ip}:${host.port}`,
+    // behind a relay, sshd listens on loopback only and the relay holds the host's address
+    host.relay ? `ListenAddress 127.0.0.1:${host.port}` : `ListenAddress ${host.ip}:${host.port}`,
     `HostKey ${host.hostKeyPath}`,
     `PidFile ${path.join(d, 'run', 'sshd.pid')}`,
     'PermitRootLogin prohibit-password',
@@ -819,7 +891,8 @@ async function writeHostFiles(tb: Testbed, host: TestbedHost): Promise<void> {
   await fsp.writeFile(path.join(d, 'authorized_keys'), `${tb.publicKey}\n`)
   await fsp.writeFile(sshdConfigPath(host), sshdConfig(tb, host))
   await fsp.mkdir(path.join(d, 'home'), {recursive: true})
-  for (const [name, text] of Object.entries(ROOT_DOTFILES)) await fsp.writeFile(path.join(d, 'home', name), text)
+  for (const [name, text] of Object.entries(ROOT_DOTFILES)) await fsp.writeFile(path.join(d, 'home', name), name === '.bashrc' ? bashrc(shellOf(host)) : text)
+  if (host.sudoUser) await writeSudoFiles(host)
   if (host.runtimes.includes('podman')) {
     await fsp.mkdir(path.join(d, 'podman', 'root'), {recursive: true})
     await fsp.mkdir(path.join(d, 'podman', 'networks'), {recursive: true})
@@ -830,6 +903,53 @@ async function writeHostFiles(tb: Testbed, host: TestbedHost): Promise<void> {
     await fsp.mkdir(path.join(d, 'containerd', 'root'), {recursive: true})
     await fsp.writeFile(containerdConfigPath(host), containerdConfig(host))
   }
+}
+
+function shellOf(host: TestbedHost): {delayMs: number; jitterMs: number} {
+  return host.shell ?? {delayMs: defaultShellDelayMs(), jitterMs: 0}
+}
+
+/** The files bind-mounted over /etc in the host's mount namespace for its sudo user. */
+const SUDO_ETC = ['passwd', 'group', 'shadow', 'sudoers', 'hosts'] as const
+
+async function writeSudoFiles(host: TestbedHost): Promise<void> {
+  const user = host.sudoUser!
+  const etc = path.join(host.dir, 'etc')
+  const home = path.join(host.dir, `home-${user}`)
+  await fsp.mkdir(etc, {recursive: true})
+  await fsp.mkdir(home, {recursive: true})
+  const machine = (name: string): string => {
+    const text = fs.readFileSync(path.join('/etc', name), 'utf8')
+    return text.endsWith('\n') || text === '' ? text : `${text}\n`
+  }
+  await fsp.writeFile(path.join(etc, 'passwd'), `${machine('passwd')}${user}:x:${SUDO_UID}:${SUDO_UID}:clusterctl test bed sudo user:${home}:/bin/bash\n`)
+  await fsp.writeFile(path.join(etc, 'group'), `${machine('group')}${user}:x:${SUDO_UID}:\n`)
+  // `*`: no password (key login only), but not locked (sshd refuses locked accounts)
+  await fsp.writeFile(path.join(etc, 'shadow'), `${machine('shadow')}${user}:*:20000:0:99999:7:::\n`, {mode: 0o640})
+  await fsp.writeFile(path.join(etc, 'hosts'), `${machine('hosts')}127.0.1.1 ${host.name}\n`)
+  // sudo's own defaults (env_reset included): the runtime's environment does not survive it unless passed explicitly
+  const sudoers = path.join(etc, 'sudoers')
+  await fsp.writeFile(sudoers, ['# sudoers of test bed host ' + host.name + ' (bind-mounted over /etc/sudoers in its mount namespace only)', 'Defaults env_reset', 'Defaults secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"', 'root ALL=(ALL:ALL) ALL', `${user} ALL=(ALL:ALL) NOPASSWD: ALL`, ''].join('\n'))
+  await fsp.chmod(sudoers, 0o440)
+  for (const [name, text] of Object.entries(ROOT_DOTFILES)) await fsp.writeFile(path.join(home, name), name === '.bashrc' ? bashrc(shellOf(host)) : text)
+  await fsp.chown(home, SUDO_UID, SUDO_UID)
+  for (const name of Object.keys(ROOT_DOTFILES)) await fsp.chown(path.join(home, name), SUDO_UID, SUDO_UID)
+}
+
+/**
+ * Change a running host's login shell start-up (its ~/.bashrc is rewritten in place,
+ * so the bind mount shows the new one at once). `{delayMs: 0}` makes it ideal.
+ */
+export async function setShellDelay(tb: Testbed, name: string, shell: {delayMs: number; jitterMs?: number}): Promise<void> {
+  const host = hostByName(tb, name)
+  const next = {delayMs: nonNegative(shell.delayMs, 0, 'delayMs'), jitterMs: nonNegative(shell.jitterMs, 0, 'jitterMs')}
+  await fsp.writeFile(path.join(host.dir, 'home', '.bashrc'), bashrc(next))
+  if (host.sudoUser) await fsp.writeFile(path.join(host.dir, `home-${host.sudoUser}`, '.bashrc'), bashrc(next))
+  host.shell = next
+  await updateState(tb, (s) => {
+    const h = s.testbed.hosts.find((x) => x.name === name)
+    if (h) h.shell = next
+  })
 }
 
 /** Binaries to hide on this host, by directory (real directories only: /bin is a link to /usr/bin). */
@@ -860,6 +980,7 @@ function mountScript(host: TestbedHost): string {
   for (const name of Object.keys(ROOT_DOTFILES)) {
     if (fs.existsSync(path.join(ROOT_HOME, name))) lines.push(`mount --bind ${path.join(host.dir, 'home', name)} ${path.join(ROOT_HOME, name)}`)
   }
+  if (host.sudoUser) for (const name of SUDO_ETC) lines.push(`mount --bind ${path.join(host.dir, 'etc', name)} /etc/${name}`)
   for (const [dir, names] of hiddenBinaries(host)) {
     const wo = path.join(host.dir, 'hide', dir.replace(/\//g, '_'))
     lines.push(`rm -rf ${wo}`, `mkdir -p ${wo}`)
@@ -932,6 +1053,25 @@ async function startSshd(host: TestbedHost, holderPid: number): Promise<number> 
   return pid
 }
 
+/** The latency relay on the host's SSH address, inside its network namespace. */
+async function startRelay(host: TestbedHost, holderPid: number): Promise<number | undefined> {
+  if (!host.relay) return undefined
+  const log = path.join(host.dir, 'relay.log')
+  const pid = spawnDaemon('nsenter', [...nsenterArgs(holderPid), process.execPath, RELAY_SCRIPT, host.ip, String(host.port), '127.0.0.1', String(host.port), String(host.relay.latencyMs), String(host.relay.jitterMs)], log)
+  await waitFor(`the relay of ${host.name}`, 10_000, async () => {
+    if (!pidAlive(pid)) throw new TestbedError(`the relay of ${host.name} exited at start${logTail(log)}`)
+    return (await probePort(host.ip, host.port, 500)) === 'open'
+  })
+  return pid
+}
+
+/** Only the bastion may reach the host's sshd: everyone else's SSH packets are dropped (a timeout, as behind a firewall). */
+async function restrictToBastion(tb: Testbed, host: TestbedHost, holderPid: number): Promise<void> {
+  if (!host.bastion) return
+  const bastion = hostByName(tb, host.bastion)
+  await run('nsenter', ['--target', String(holderPid), '--net', '--', 'iptables', '-w', '-A', 'INPUT', '-i', 'eth0', '-p', 'tcp', '--dport', String(host.port), '!', '-s', bastion.ip, '-j', 'DROP'])
+}
+
 async function startContainerd(host: TestbedHost, holderPid: number): Promise<number> {
   const log = path.join(host.dir, 'containerd.log')
   const sock = sockPath(host)
@@ -951,17 +1091,20 @@ async function startContainerd(host: TestbedHost, holderPid: number): Promise<nu
   return pid
 }
 
-/** A cold boot: fresh /run, new mount namespace, sshd and (if a runtime) containerd. */
-async function bootHost(host: TestbedHost): Promise<HostProcs> {
+/** A cold boot: fresh /run, new mount namespace, (relay,) sshd and (if a runtime) containerd. */
+async function bootHost(tb: Testbed, host: TestbedHost): Promise<HostProcs> {
   await ensureMachineDirs()
   await clearRunDir(host)
   await setLink(host, 'up')
   const {holderPid, mntNs} = await startHolder(host)
+  const relayPid = await startRelay(host, holderPid)
   const [sshdPid, containerdPid] = await Promise.all([
     startSshd(host, holderPid),
     host.runtimes.includes('containerd') ? startContainerd(host, holderPid) : Promise.resolve(undefined),
   ])
-  return {holderPid, mntNs, sshdPid, ...(containerdPid === undefined ? {} : {containerdPid})}
+  // last: until here the machine checks that sshd answers
+  await restrictToBastion(tb, host, holderPid)
+  return {holderPid, mntNs, sshdPid, ...(containerdPid === undefined ? {} : {containerdPid}), ...(relayPid === undefined ? {} : {relayPid})}
 }
 
 function podmanEnv(host: TestbedHost): Record<string, string> {
@@ -1103,7 +1246,7 @@ export async function upTestbed(opts: {hosts: number | HostSpec[]; bare?: number
     await Promise.all(tb.hosts.map((h) => writeHostFiles(tb, h)))
     for (const h of tb.hosts) await createHostNetwork(h)
     await Promise.all(tb.hosts.map(async (h) => {
-      const procs = await bootHost(h)
+      const procs = await bootHost(tb, h)
       state.procs[h.name] = procs
       if (h.runtimes.length > 0) {
         await image
@@ -1188,14 +1331,15 @@ export async function restartHost(tb: Testbed, name: string): Promise<void> {
   if (!holderAlive(procs)) {
     // whatever is left of the old boot goes first
     await killMatching(hostMatch(host, procs), `the remains of ${name}`)
-    state.procs[name] = await bootHost(host)
+    state.procs[name] = await bootHost(tb, host)
   } else {
     await setLink(host, 'up')
+    if (host.relay && !daemonAlive(procs.relayPid, RELAY_SCRIPT)) procs.relayPid = await startRelay(host, procs.holderPid)
     if (!daemonAlive(procs.sshdPid, sshdConfigPath(host))) procs.sshdPid = await startSshd(host, procs.holderPid)
     if (host.runtimes.includes('containerd') && !daemonAlive(procs.containerdPid, containerdConfigPath(host))) procs.containerdPid = await startContainerd(host, procs.holderPid)
   }
   await writeState(state)
-  await waitFor(`ssh of ${name} after restart`, 10_000, () => sshBanner(host.ip, host.port, 1000))
+  if (!host.bastion) await waitFor(`ssh of ${name} after restart`, 10_000, () => sshBanner(host.ip, host.port, 1000))
 }
 
 /** Partition: the host's link goes down; its processes and containers keep running. */
@@ -1208,7 +1352,7 @@ export async function healHost(tb: Testbed, name: string): Promise<void> {
   const host = hostByName(tb, name)
   await setLink(host, 'up')
   const state = await readState(tb.baseDir)
-  if (daemonAlive(state?.procs[name]?.sshdPid, sshdConfigPath(host))) {
+  if (!host.bastion && daemonAlive(state?.procs[name]?.sshdPid, sshdConfigPath(host))) {
     await waitFor(`ssh of ${name} after heal`, 10_000, () => sshBanner(host.ip, host.port, 1000))
   }
 }
@@ -1263,7 +1407,7 @@ export async function addHost(tb: Testbed, spec: HostSpec): Promise<TestbedHost>
   if (!tb.hosts.some((h) => h.name === host.name)) tb.hosts.push(host)
   await writeHostFiles(tb, host)
   await createHostNetwork(host)
-  const procs = await bootHost(host)
+  const procs = await bootHost(tb, host)
   await updateState(tb, (s) => {
     s.procs[host.name] = procs
   })
@@ -1278,21 +1422,16 @@ export async function addHost(tb: Testbed, spec: HostSpec): Promise<TestbedHost>
 // Conveniences for tests and the CLI
 
 /** OpenSSH client arguments (before the command) to reach `root@host` with the test bed key. */
-export function sshArgs(tb: Testbed, host: TestbedHost, opts: {connectTimeoutS?: number} = {}): string[] {
-  return [
-    '-i', tb.keyPath,
-    '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'StrictHostKeyChecking=no',
-    '-o', 'BatchMode=yes',
-    '-o', 'LogLevel=ERROR',
-    '-o', `ConnectTimeout=${opts.connectTimeoutS ?? 5}`,
-    '-p', String(host.port),
-    `root@${host.ip}`,
-  ]
+export function sshArgs(tb: Testbed, host: TestbedHost, opts: {connectTimeoutS?: number; user?: string} = {}): string[] {
+  const common = ['-i', tb.keyPath, '-o', 'UserKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=no', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', `ConnectTimeout=${opts.connectTimeoutS ?? 5}`]
+  // a host behind a bastion is reached through it (root@bastion, the same key)
+  const jump = host.bastion ? hostByName(tb, host.bastion) : undefined
+  const proxy = jump ? ['-o', `ProxyCommand=ssh ${common.join(' ')} -p ${jump.port} -W %h:%p root@${jump.ip}`] : []
+  return [...common, ...proxy, '-p', String(host.port), `${opts.user ?? 'root'}@${host.ip}`]
 }
 
 /** Run a shell command on a host over SSH; never throws for a non-zero exit. */
-export async function sshRun(tb: Testbed, name: string, command: string, opts: {timeoutMs?: number; connectTimeoutS?: number} = {}): Promise<{code: number; stdout: string; stderr: string}> {
+export async function sshRun(tb: Testbed, name: string, command: string, opts: {timeoutMs?: number; connectTimeoutS?: number; user?: string} = {}): Promise<{code: number; stdout: string; stderr: string}> {
   const host = hostByName(tb, name)
   const r = await tryRun('ssh', [...sshArgs(tb, host, opts), command], {timeoutMs: opts.timeoutMs ?? 60_000})
   return {code: r.code, stdout: r.stdout, stderr: r.stderr}

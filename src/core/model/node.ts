@@ -40,6 +40,8 @@ export interface HeartbeatPatch {
   lastSeenAt: number | null
   stateSince: number | null
   usage?: NodeUsage | null
+  /** The node's recent heartbeat latencies (ms, oldest first), when this observation added one. */
+  heartbeatLatencies?: number[]
 }
 
 export interface Node {
@@ -62,6 +64,8 @@ export interface Node {
   /** When `state` last changed (null: never since it was added). */
   stateSince: number | null
   usage: NodeUsage | null
+  /** Recent heartbeat latencies in ms, oldest first: the failure detector's history (reconcile/detector.ts). */
+  heartbeatLatencies: number[]
   labels: Readonly<Record<string, string>>
   /** Resources given with --resources; they override what was detected. */
   declared: Partial<Resources>

@@ -54,7 +54,8 @@ export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Pr
       const stopRenewing = keepLease(ctx.store, me, ttl, (other) => options.log(`lost the lease to ${describeHolder(other, ctx.clock.now())}`))
       try {
         const startedAt = ctx.clock.now()
-        const pass = await runPass(ctx, options.passOptions)
+        // The daemon judges heartbeats against each node's deadline (a one-shot pass is patient).
+        const pass = await runPass(ctx, {...options.passOptions, observe: {...options.passOptions?.observe, patient: false}})
         // The START of the completed pass: a command waits for a pass that began after its change.
         recordDaemonPass(ctx, startedAt, pass)
         for (const line of options.passLines(pass)) options.log(line)

@@ -13,6 +13,7 @@
  *   nothing changes. A busy or disconnected controller raises no false alarms.
  */
 import type {HeartbeatPatch, Node, NodeState, NodeUsage} from '../model/node.js'
+import {recordLatency} from './detector.js'
 
 export interface HeartbeatSettings {
   /** Silence after which a node that keeps missing heartbeats is down. Default 4 s. */
@@ -24,7 +25,8 @@ export interface HeartbeatSettings {
 export const DEFAULT_HEARTBEAT: Readonly<HeartbeatSettings> = Object.freeze({downAfterMs: 4_000, missesToDown: 2})
 
 export type HeartbeatOutcome =
-  | {kind: 'answered'; usage: Omit<NodeUsage, 'at'> | null}
+  /** `latencyMs`: from sending the command to its heartbeat line (null when not measured). */
+  | {kind: 'answered'; usage: Omit<NodeUsage, 'at'> | null; latencyMs?: number | null}
   /** `refused`: the host answered but would not run our command (sshd down, auth, host key). */
   | {kind: 'missed'; refused: boolean; error: string}
   | {kind: 'inconclusive'; why: string}
@@ -40,7 +42,7 @@ export interface HeartbeatJudgement {
   transition: NodeTransition | null
 }
 
-type NodeRecord = Pick<Node, 'state' | 'adminState' | 'missedHeartbeats' | 'heartbeatError' | 'lastSeenAt' | 'stateSince' | 'createdAt'>
+type NodeRecord = Pick<Node, 'state' | 'adminState' | 'missedHeartbeats' | 'heartbeatError' | 'lastSeenAt' | 'stateSince' | 'createdAt'> & Partial<Pick<Node, 'heartbeatLatencies'>>
 
 const FAILING: readonly NodeState[] = ['suspect', 'down', 'unreachable']
 
@@ -52,7 +54,15 @@ export function judgeHeartbeat(node: NodeRecord, outcome: HeartbeatOutcome, now:
     const to = node.adminState
     const transition = node.state === to ? null : {from: node.state, to, reason: FAILING.includes(node.state) ? `answers its heartbeats again after ${node.missedHeartbeats} missed` : `now ${to}`}
     return {
-      patch: {state: to, missedHeartbeats: 0, heartbeatError: null, lastSeenAt: now, stateSince: transition ? now : node.stateSince, usage: outcome.usage ? {...outcome.usage, at: now} : null},
+      patch: {
+        state: to,
+        missedHeartbeats: 0,
+        heartbeatError: null,
+        lastSeenAt: now,
+        stateSince: transition ? now : node.stateSince,
+        usage: outcome.usage ? {...outcome.usage, at: now} : null,
+        ...(typeof outcome.latencyMs === 'number' ? {heartbeatLatencies: recordLatency(node.heartbeatLatencies ?? [], outcome.latencyMs)} : {}),
+      },
       transition,
     }
   }

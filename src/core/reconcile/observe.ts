@@ -1,12 +1,23 @@
 /**
  * Runs one node's observation (observation.ts) through its transport and says what
- * it taught: the heartbeat outcome, the containers, the health check results.
+ * it taught: the heartbeat outcome (with its latency), the containers, the health
+ * check results.
  *
- * The heartbeat is the first output line. Its deadline is short (`heartbeatTimeoutMs`)
- * and separate from the listing's (`timeoutMs`): a node whose container runtime is
- * slow is alive, only not observed this pass. When the deadline timer itself fires
- * late because the controller's event loop was stalled, the miss is not counted
- * (inconclusive): a busy controller raises no false alarms.
+ * Two clocks, two errors:
+ * - connecting (TCP, SSH handshake, authentication, jump hops) is bounded by
+ *   `connectTimeoutMs`; a node that cannot be connected to misses its heartbeat with
+ *   that error;
+ * - the heartbeat deadline (`heartbeatTimeoutMs`, from the failure detector:
+ *   detector.ts) runs from when the command was sent on an established connection
+ *   (`onSent`), so a cold pool's handshake never eats into it.
+ * The heartbeat is the first output line; the listing has its own, longer deadline
+ * (`timeoutMs`): a node whose container runtime is slow is alive, only not observed
+ * this pass. When a deadline timer fires late because the controller's event loop
+ * was stalled, the miss is not counted (inconclusive).
+ *
+ * `patient` (one-shot commands: run, schedule, apply): no heartbeat deadline short of
+ * the observation's own, so a node that answers at all is alive, however slow its
+ * first round trip on a cold pool.
  */
 import {performance} from 'node:perf_hooks'
 
@@ -18,12 +29,18 @@ import type {HeartbeatOutcome} from './heartbeat.js'
 import {describeProbeExit, hasHeartbeat, type HealthProbe, observeArgv, parseObservation} from './observation.js'
 
 export interface ObserveOptions {
-  /** No heartbeat line within this long: a missed heartbeat. Default 1 500 ms. */
+  /** No heartbeat line this long after the command was sent: a missed heartbeat. Default 1 500 ms (the pass passes the detector's deadline). */
   heartbeatTimeoutMs?: number
+  /** How the deadline was reached, for the miss's message, e.g. "its usual 1.31s +- 0.08s". */
+  deadlineBasis?: string
+  /** Not connected (command not sent) within this long: a missed heartbeat, with the connect error. Default 6 000 ms. */
+  connectTimeoutMs?: number
   /** The whole observation (listing and health checks). Default 10 s. */
   timeoutMs?: number
   /** A deadline timer that fires this much late means the controller was stalled. Default 1 000 ms. */
   stallToleranceMs?: number
+  /** One-shot commands: any answer within `timeoutMs` counts; connecting is bounded by the pool's own timeout. */
+  patient?: boolean
 }
 
 export interface NodeObserveResult {
@@ -37,26 +54,49 @@ export interface NodeObserveResult {
 const REFUSALS = new Set(['refused', 'auth', 'host-key-changed', 'host-key-mismatch', 'host-key-revoked', 'key-not-found'])
 
 export async function observeNode(transport: Transport, runtime: ContainerRuntime, selector: Record<string, string>, probes: readonly HealthProbe[], options: ObserveOptions = {}): Promise<NodeObserveResult> {
-  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 1_500
+  const patient = options.patient === true
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const heartbeatTimeoutMs = patient ? timeoutMs : options.heartbeatTimeoutMs ?? 1_500
+  const connectTimeoutMs = options.connectTimeoutMs ?? 6_000
   const stallTolerance = options.stallToleranceMs ?? 1_000
   const abort = new AbortController()
   let heard = false
   let early = ''
   let lateBy = 0
-  const armedAt = performance.now()
-  const timer = setTimeout(() => {
-    lateBy = performance.now() - armedAt - heartbeatTimeoutMs
-    if (!heard) abort.abort(new Error('no heartbeat'))
-  }, heartbeatTimeoutMs)
+  let sentAt: number | null = null
+  let latencyMs: number | null = null
+  let missed: string | null = null
+  const arm = (ms: number, why: () => string): NodeJS.Timeout => {
+    const armedAt = performance.now()
+    return setTimeout(() => {
+      lateBy = performance.now() - armedAt - ms
+      if (heard) return
+      missed = why()
+      abort.abort(new Error(missed))
+    }, ms)
+  }
+
+  const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : ms % 100 === 0 ? 1 : 2)}s`
+  let heartbeatTimer: NodeJS.Timeout | undefined
+  const connectTimer = patient ? undefined : arm(connectTimeoutMs, () => `could not connect within ${seconds(connectTimeoutMs)}`)
+  const onSent = (): void => {
+    if (sentAt !== null) return
+    sentAt = performance.now()
+    clearTimeout(connectTimer)
+    heartbeatTimer = arm(heartbeatTimeoutMs, () => `no heartbeat within ${seconds(heartbeatTimeoutMs)} of sending${options.deadlineBasis ? ` (${options.deadlineBasis})` : ''}`)
+  }
+
   const results = new Map<string, {passed: boolean; message: string}>()
   try {
     const result = await transport.exec(observeArgv(runtime.listArgv(selector), probes), {
-      timeoutMs: options.timeoutMs ?? 10_000,
+      timeoutMs,
       signal: abort.signal,
+      onSent,
       onStdout: (chunk) => {
         if (heard) return
         early += chunk.toString('utf8')
         heard = hasHeartbeat(early)
+        if (heard && sentAt !== null) latencyMs = performance.now() - sentAt
       },
     })
     const parsed = parseObservation(result.stdout)
@@ -65,7 +105,7 @@ export async function observeNode(transport: Transport, runtime: ContainerRuntim
       if (probe) results.set(probe.taskId, {passed: code === 0, message: describeProbeExit(code, probe.timeoutMs)})
     }
 
-    const outcome: HeartbeatOutcome = {kind: 'answered', usage: parsed.usage}
+    const outcome: HeartbeatOutcome = {kind: 'answered', usage: parsed.usage, latencyMs}
     if (!parsed.listing || parsed.listing.code !== 0) {
       const why = stderrTail(result.stderr, {lines: 2, separator: ' ', max: Infinity}) || (parsed.listing ? `exit ${parsed.listing.code}` : `the observation ended early (exit ${result.code ?? result.signal})`)
       return {outcome, observation: {ok: false, complete: false, containers: [], error: `${runtime.name} did not list its containers: ${why}`}, probes: results}
@@ -78,18 +118,19 @@ export async function observeNode(transport: Transport, runtime: ContainerRuntim
     const message = (error as Error).message
     if (heard) {
       const parsed = parseObservation(early)
-      return {outcome: {kind: 'answered', usage: parsed.usage}, observation: {ok: false, complete: false, containers: [], error: `answered its heartbeat, but the observation failed: ${message}`}, probes: results}
+      return {outcome: {kind: 'answered', usage: parsed.usage, latencyMs}, observation: {ok: false, complete: false, containers: [], error: `answered its heartbeat, but the observation failed: ${message}`}, probes: results}
     }
 
     let outcome: HeartbeatOutcome
-    if (abort.signal.aborted) {
-      outcome = lateBy > stallTolerance ? {kind: 'inconclusive', why: `the controller was stalled for ${Math.round(lateBy)} ms`} : {kind: 'missed', refused: false, error: `no heartbeat within ${heartbeatTimeoutMs / 1000}s`}
+    if (missed !== null) {
+      outcome = lateBy > stallTolerance ? {kind: 'inconclusive', why: `the controller was stalled for ${Math.round(lateBy)} ms`} : {kind: 'missed', refused: false, error: missed}
     } else {
       outcome = {kind: 'missed', refused: error instanceof UnreachableError && REFUSALS.has(error.code), error: message}
     }
 
     return {outcome, observation: {ok: false, complete: false, containers: [], error: outcome.kind === 'missed' ? outcome.error : message}, probes: results}
   } finally {
-    clearTimeout(timer)
+    clearTimeout(connectTimer)
+    clearTimeout(heartbeatTimer)
   }
 }

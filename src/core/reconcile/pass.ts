@@ -22,6 +22,7 @@ import {orphanSightings, pruneOrphanSightings, recordOrphanSighting} from '../st
 import type {Store} from '../state/store.js'
 import {type BackoffSettings, diff, type NodeObservation} from './diff.js'
 import {applyCheckResult} from './health.js'
+import {DEFAULT_DETECTOR, type DetectorSettings, describeBasis, heartbeatDeadline} from './detector.js'
 import {DEFAULT_HEARTBEAT, discountClusterWideSilence, type HeartbeatOutcome, type HeartbeatSettings, judgeHeartbeat} from './heartbeat.js'
 import type {MoveSettings} from './moves.js'
 import {type NodeObserveResult, type ObserveOptions, observeNode} from './observe.js'
@@ -38,6 +39,12 @@ export interface PassOptions {
   /** Grace before SIGKILL when stopping. */
   stopGraceSeconds?: number
   heartbeat?: HeartbeatSettings
+  /** Each node's heartbeat deadline: floor, ceiling, phi threshold (detector.ts). */
+  detector?: DetectorSettings
+  /**
+   * `patient` defaults to true: a one-shot pass counts any answer (a node that answers
+   * at all is alive). The daemon passes false: each node's deadline comes from the detector.
+   */
   observe?: ObserveOptions
   backoff?: BackoffSettings
   /** Moving running tasks to better nodes; false turns it off. */
@@ -84,9 +91,12 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   // 1. Observe every node: heartbeat, health checks due, containers. One round trip each, in parallel.
   const probesByNode = healthProbes(nodes, tasks, jobsById, now)
   const results = new Map<string, NodeObserveResult>()
+  const detector = options.detector ?? DEFAULT_DETECTOR
   await forEachLimited(nodes, concurrency, async (node) => {
     const client = clientOf(node)
-    results.set(node.id, await observeNode(client.transport, client.runtime, clusterSelector(cluster), probesByNode.get(node.id) ?? [], options.observe))
+    const deadline = heartbeatDeadline(node.heartbeatLatencies, detector)
+    const observe: ObserveOptions = {patient: true, connectTimeoutMs: detector.ceilingMs, heartbeatTimeoutMs: deadline.deadlineMs, deadlineBasis: describeBasis(deadline), ...options.observe}
+    results.set(node.id, await observeNode(client.transport, client.runtime, clusterSelector(cluster), probesByNode.get(node.id) ?? [], observe))
   })
 
   // 2. Heartbeats: node states.
@@ -98,11 +108,11 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     if (!result.observation.ok) report.unobserved.push({node: node.name, error: result.observation.error ?? 'not observed'})
     const {patch, transition} = judgeHeartbeat(node, outcomes.get(node.id)!, ctx.clock.now(), options.heartbeat ?? DEFAULT_HEARTBEAT)
     if (transition) report.nodes.push({node: node.name, ...transition})
-    return {...node, ...patch, usage: patch.usage === undefined ? node.usage : patch.usage}
+    return {...node, ...patch, usage: patch.usage === undefined ? node.usage : patch.usage, heartbeatLatencies: patch.heartbeatLatencies ?? node.heartbeatLatencies}
   })
   record(() => {
     for (const node of nodes) {
-      updateNodeHeartbeat(store, node.id, {state: node.state, missedHeartbeats: node.missedHeartbeats, heartbeatError: node.heartbeatError, lastSeenAt: node.lastSeenAt, stateSince: node.stateSince, usage: node.usage})
+      updateNodeHeartbeat(store, node.id, {state: node.state, missedHeartbeats: node.missedHeartbeats, heartbeatError: node.heartbeatError, lastSeenAt: node.lastSeenAt, stateSince: node.stateSince, usage: node.usage, heartbeatLatencies: node.heartbeatLatencies})
     }
 
     for (const t of report.nodes) appendEvent(store, {type: `node.${t.to}`, subjectKind: 'node', subject: t.node, message: `${t.from} -> ${t.to}: ${t.reason}`, data: {from: t.from, to: t.to}})

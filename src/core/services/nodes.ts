@@ -124,6 +124,7 @@ export async function addNode(request: AddNodeRequest, ctx: ServiceContext): Pro
     heartbeatError: null,
     stateSince: now,
     usage: null,
+    heartbeatLatencies: [],
     labels: {...request.labels},
     declared,
     capacity,

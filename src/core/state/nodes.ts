@@ -22,6 +22,7 @@ interface NodeRow {
   heartbeat_error: string | null
   state_since: number | null
   usage: string | null
+  heartbeat_latencies: string
   labels: string
   declared: string
   cap_cpu_milli: number
@@ -58,6 +59,7 @@ function toNode(row: NodeRow): Node {
     heartbeatError: row.heartbeat_error,
     stateSince: row.state_since,
     usage: row.usage === null ? null : (JSON.parse(row.usage) as NodeUsage),
+    heartbeatLatencies: JSON.parse(row.heartbeat_latencies) as number[],
     labels: JSON.parse(row.labels) as Record<string, string>,
     declared: JSON.parse(row.declared) as Partial<Resources>,
     capacity: {cpuMilli: row.cap_cpu_milli, memBytes: row.cap_mem_bytes, diskBytes: row.cap_disk_bytes, gpus: row.cap_gpus},
@@ -156,7 +158,8 @@ export function updateNodeHeartbeat(store: Store, id: string, patch: HeartbeatPa
       // A node that answers takes the state the operator asks NOW: a pass that read the node before a
       // cordon (or drain) committed must not write the old one back.
       `UPDATE nodes SET state = CASE WHEN @state IN ('ready', 'cordoned', 'draining') THEN admin_state ELSE @state END, missed_heartbeats = @missed, heartbeat_error = @error, last_seen_at = @lastSeenAt,
-         state_since = @stateSince, usage = CASE WHEN @hasUsage = 1 THEN @usage ELSE usage END
+         state_since = @stateSince, usage = CASE WHEN @hasUsage = 1 THEN @usage ELSE usage END,
+         heartbeat_latencies = COALESCE(@latencies, heartbeat_latencies)
        WHERE id = @id`,
     )
     .run({
@@ -168,5 +171,6 @@ export function updateNodeHeartbeat(store: Store, id: string, patch: HeartbeatPa
       stateSince: patch.stateSince,
       hasUsage: patch.usage === undefined ? 0 : 1,
       usage: patch.usage ? JSON.stringify(patch.usage) : null,
+      latencies: patch.heartbeatLatencies ? JSON.stringify(patch.heartbeatLatencies) : null,
     })
 }

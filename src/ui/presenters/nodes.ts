@@ -3,6 +3,7 @@
  */
 import type {Inventory} from '../../core/model/inventory.js'
 import {allocatableOf, type Node} from '../../core/model/node.js'
+import {type HeartbeatDeadline, describeDeadline, heartbeatDeadline, secondsText} from '../../core/reconcile/detector.js'
 import {formatBytes, formatCpu, type Resources, resourcesToJson, type ResourcesJson} from '../../core/model/resources.js'
 import {paint} from '../style.js'
 import {renderFields, renderTable} from '../table.js'
@@ -17,6 +18,8 @@ export interface NodeJson {
   heartbeatError: string | null
   stateSince: string | null
   usage: {load1: number | null; memAvailableBytes: number | null; at: string} | null
+  /** The failure detector's view of the node: its recent heartbeat latencies and the deadline they give (default settings). */
+  heartbeatLatency: HeartbeatDeadline & {recentMs: number[]}
   address: {host: string; port: number | null; user: string | null}
   resolvedAddress: string
   runtime: string
@@ -50,6 +53,7 @@ export function nodeToJson(node: Node, options: {inventory?: boolean} = {}): Nod
     heartbeatError: node.heartbeatError,
     stateSince: node.stateSince === null ? null : iso(node.stateSince),
     usage: node.usage ? {load1: node.usage.load1, memAvailableBytes: node.usage.memAvailableBytes, at: iso(node.usage.at)} : null,
+    heartbeatLatency: {...heartbeatDeadline(node.heartbeatLatencies), recentMs: [...node.heartbeatLatencies]},
     address: {...node.address},
     resolvedAddress: node.resolvedAddress,
     runtime: node.runtime,
@@ -86,12 +90,24 @@ function labelsText(labels: Readonly<Record<string, string>>): string {
 export function renderNodesTable(nodes: Node[], now: number, color: boolean): string {
   if (nodes.length === 0) return 'No nodes yet. Add one with `clusterctl add-node [USER@]HOST`.'
   return renderTable(
-    ['NAME', 'STATE', 'ADDRESS', 'RUNTIME', 'CPUS', 'MEM', 'DISK', 'GPUS', 'LABELS', 'SEEN'],
+    ['NAME', 'STATE', 'ADDRESS', 'RUNTIME', 'CPUS', 'MEM', 'DISK', 'GPUS', 'LABELS', 'SEEN', 'LATENCY'],
     nodes.map((n) => {
       const a = allocatableOf(n)
-      return [n.name, paint.nodeState(n.state, color), n.resolvedAddress, n.runtime, formatCpu(a.cpuMilli), formatBytes(a.memBytes), formatBytes(a.diskBytes), String(a.gpus), labelsText(n.labels), ago(n.lastSeenAt, now)]
+      return [n.name, paint.nodeState(n.state, color), n.resolvedAddress, n.runtime, formatCpu(a.cpuMilli), formatBytes(a.memBytes), formatBytes(a.diskBytes), String(a.gpus), labelsText(n.labels), ago(n.lastSeenAt, now), latencyText(n)]
     }),
   )
+}
+
+/** The node's usual heartbeat latency (mean of its recent ones), or `-` before the first. */
+export function latencyText(node: Pick<Node, 'heartbeatLatencies'>): string {
+  const d = heartbeatDeadline(node.heartbeatLatencies)
+  return d.meanMs === null ? '-' : secondsText(d.meanMs)
+}
+
+/** "last 1.28s, deadline 2.36s (its usual 1.31s +- 0.08s over 30 heartbeats)". */
+export function heartbeatText(node: Pick<Node, 'heartbeatLatencies'>): string {
+  const d = heartbeatDeadline(node.heartbeatLatencies)
+  return d.lastMs === null ? 'no heartbeat measured yet' : `last ${secondsText(d.lastMs)}, deadline ${describeDeadline(d)}`
 }
 
 function resourcesText(r: Resources): string {
@@ -113,6 +129,7 @@ export function renderNodeDetail(node: Node, now: number, color: boolean): strin
       ['Allocatable', resourcesText(allocatableOf(node))],
       ['Added', `${new Date(node.createdAt).toISOString()} (${ago(node.createdAt, now)} ago)`],
       ['Last seen', node.lastSeenAt === null ? 'never' : `${ago(node.lastSeenAt, now)} ago`],
+      ['Heartbeat', heartbeatText(node)],
     ]),
     '',
     renderInventory(node, now, color),

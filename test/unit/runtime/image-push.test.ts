@@ -40,6 +40,7 @@ function node(name: string, runtime: RuntimeName): Node {
     heartbeatError: null,
     stateSince: null,
     usage: null,
+    heartbeatLatencies: [],
     labels: {},
     declared: {},
     capacity: {cpuMilli: 2000, memBytes: 2 ** 30, diskBytes: 2 ** 34, gpus: 0},

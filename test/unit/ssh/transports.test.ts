@@ -5,6 +5,7 @@ import {Readable} from 'node:stream'
 
 import {UnreachableError} from '../../../src/core/errors.js'
 import {createConnector, createTransport, LocalTransport, SshPool, SshTransport} from '../../../src/ssh/index.js'
+import {sudoShellCommand} from '../../../src/ssh/sudo.js'
 import {makeTempDir} from '../../helpers/tmp.js'
 import {startFakeSshd, type FakeSshd} from './fake-sshd.js'
 import {generateKey, type TestKey} from './keys.js'
@@ -62,16 +63,20 @@ describe('ssh/local-transport', function () {
     expect((error as Error).message).to.equal('stop')
   })
 
-  it('prefixes sudo -n -- when asked', async () => {
+  it('prefixes sudo -n -- when asked, carrying the runtime\'s environment across explicitly (env_reset)', async () => {
     const tmp = makeTempDir('clusterctl-sudo-')
     const oldPath = process.env['PATH']
+    const oldConf = process.env['CONTAINERS_CONF']
     try {
       writeFileSync(join(tmp.dir, 'sudo'), '#!/bin/sh\nprintf "%s|" "$@"\n')
       chmodSync(join(tmp.dir, 'sudo'), 0o755)
       process.env['PATH'] = `${tmp.dir}:${oldPath}`
-      expect((await new LocalTransport({sudo: true}).exec(['id', '-u'])).stdout).to.equal('-n|--|id|-u|')
+      process.env['CONTAINERS_CONF'] = '/etc/x/containers.conf'
+      expect((await new LocalTransport({sudo: true}).exec(['id', '-u'])).stdout).to.equal('-n|--|env|CONTAINERS_CONF=/etc/x/containers.conf|id|-u|')
     } finally {
       process.env['PATH'] = oldPath
+      if (oldConf === undefined) delete process.env['CONTAINERS_CONF']
+      else process.env['CONTAINERS_CONF'] = oldConf
       tmp.cleanup()
     }
   })
@@ -125,7 +130,7 @@ describe('ssh/ssh-transport and createTransport', function () {
     )
     expect(transport.target).to.equal(`root@127.0.0.1:${sshd.port}`)
     await transport.exec(['id', '-u'])
-    expect(sshd.commands.at(-1)).to.equal('sudo -n -- id -u')
+    expect(sshd.commands.at(-1)).to.equal(sudoShellCommand(['id', '-u']))
   })
 
   it('a --host-key that does not match is host-key-mismatch, a pinned one host-key-changed', async () => {

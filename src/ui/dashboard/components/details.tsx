@@ -5,7 +5,7 @@ import {allocatableOf, type Node} from '../../../core/model/node.js'
 import {formatBytes, formatCpu, type Resources} from '../../../core/model/resources.js'
 import type {Job, Task} from '../../../core/model/task.js'
 import {nodeFindings} from '../findings.js'
-import {ago} from '../../presenters/nodes.js'
+import {ago, heartbeatText} from '../../presenters/nodes.js'
 import {type ColumnSpec, contentWidth, fit} from '../format.js'
 import type {LogEntry} from '../selectors.js'
 import {Table, type TableRow} from './table.js'
@@ -132,7 +132,7 @@ export function NodeDetail({name, node, allocated, tasks, events, selected, now,
         <Text color={colorOf(nodeStateTone(node.state), color)}>{node.state}</Text>
         {`${node.state !== node.adminState ? ` (asked: ${node.adminState})` : ''}${node.stateSince === null ? '' : ` for ${ago(node.stateSince, now)}`}  ${node.resolvedAddress}  ${node.runtime}`}
       </Text>
-      <Text wrap="truncate">{`  last heartbeat ${node.lastSeenAt === null ? 'never' : `${ago(node.lastSeenAt, now)} ago`}  load ${usage?.load1 ?? '-'}  mem available ${usage?.memAvailableBytes == null ? '-' : formatBytes(usage.memAvailableBytes)}  labels ${Object.entries(node.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-'}`}</Text>
+      <Text wrap="truncate">{`  last heartbeat ${node.lastSeenAt === null ? 'never' : `${ago(node.lastSeenAt, now)} ago`} (${heartbeatText(node)})  load ${usage?.load1 ?? '-'}  mem available ${usage?.memAvailableBytes == null ? '-' : formatBytes(usage.memAvailableBytes)}  labels ${Object.entries(node.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-'}`}</Text>
       <Meter label="  CPU" used={allocated.cpuMilli} total={total.cpuMilli} text={`${formatCpu(allocated.cpuMilli)} / ${formatCpu(total.cpuMilli)} cores`} width={width} />
       <Meter label="  Memory" used={allocated.memBytes} total={total.memBytes} text={`${formatBytes(allocated.memBytes)} / ${formatBytes(total.memBytes)}`} width={width} />
       <Meter label="  GPU" used={allocated.gpus} total={total.gpus} text={total.gpus === 0 ? 'no GPUs' : `${allocated.gpus} / ${total.gpus}`} width={width} />

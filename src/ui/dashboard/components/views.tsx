@@ -4,7 +4,7 @@ import {Box, Text} from 'ink'
 import {formatBytes, formatCpu} from '../../../core/model/resources.js'
 import type {Task} from '../../../core/model/task.js'
 import {nodeFindings} from '../findings.js'
-import {ago} from '../../presenters/nodes.js'
+import {ago, latencyText} from '../../presenters/nodes.js'
 import {bar, type ColumnSpec, contentWidth, fit, portsText} from '../format.js'
 import type {ClusterSummary, JobRow, LogEntry, NodeRow} from '../selectors.js'
 import {type Cell, Table, type TableRow} from './table.js'
@@ -92,6 +92,7 @@ const nodeColumns = (names: readonly string[]): ColumnSpec[] => [
   {header: 'MEM', min: 11, grow: 1},
   {header: 'TASKS', min: 5, align: 'right'},
   {header: 'SEEN', min: 5, align: 'right'},
+  {header: 'LATENCY', min: 7, align: 'right'},
   {header: 'FINDINGS', min: 8, grow: 3},
 ]
 
@@ -107,6 +108,7 @@ export function nodeTableRows(rows: readonly NodeRow[], now: number): TableRow[]
         {text: (w) => bar(allocated.memBytes, allocatable.memBytes, w), tone: usageTone(allocated.memBytes, allocatable.memBytes)},
         {text: String(tasks)},
         {text: ago(node.lastSeenAt, now)},
+        {text: latencyText(node)},
         {text: findings.map((f) => f.text).join('; ') || '-', tone: findings.some((f) => f.severity === 'error') ? 'bad' : findings.length > 0 ? 'warn' : 'muted'},
       ],
     }

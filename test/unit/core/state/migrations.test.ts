@@ -96,6 +96,17 @@ describe('core/state/migrations', () => {
     expect(db.prepare(`SELECT count(*) AS n FROM orphan_sightings`).get()).to.deep.equal({n: 0})
   })
 
+  it('0007 gives every node an empty heartbeat latency history, and takes only a JSON array', () => {
+    migrate(db, MIGRATIONS, 6)
+    db.prepare(`INSERT INTO nodes (id, name, host, resolved_address, runtime, state, cap_cpu_milli, cap_mem_bytes, cap_disk_bytes, cap_gpus, inventory, inventoried_at, created_at)
+      VALUES ('n1', 'a', 'h', 'root@h:22', 'podman', 'ready', 1000, 1, 1, 0, '{}', 0, 0)`).run()
+    migrate(db, MIGRATIONS, 7)
+    expect(db.prepare(`SELECT heartbeat_latencies FROM nodes`).get()).to.deep.equal({heartbeat_latencies: '[]'})
+    db.prepare(`UPDATE nodes SET heartbeat_latencies = '[1200,1300]'`).run()
+    expect(() => db.prepare(`UPDATE nodes SET heartbeat_latencies = '{"a":1}'`).run()).to.throw(/CHECK/)
+    expect(() => db.prepare(`UPDATE nodes SET heartbeat_latencies = 'slow'`).run()).to.throw(/CHECK/)
+  })
+
   it('is idempotent: migrating twice changes nothing', () => {
     migrate(db)
     const schema = db.prepare(`SELECT sql FROM sqlite_schema ORDER BY name`).all()

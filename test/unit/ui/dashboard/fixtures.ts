@@ -49,6 +49,7 @@ export function aNode(name: string, init: Partial<Node> = {}): Node {
     heartbeatError: null,
     stateSince: NOW - 3_600_000,
     usage: {load1: 0.5, memAvailableBytes: 6 * Gi, at: NOW - 1000},
+    heartbeatLatencies: [1200, 1250, 1300, 1280],
     labels: {},
     declared: {},
     capacity,
