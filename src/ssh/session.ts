@@ -31,8 +31,8 @@
  * - the environment is the one the login shell exported when the session started.
  *
  * Cancellation and timeouts cannot desynchronise the stream: a command that is aborted
- * or times out takes its session down with it (TERM to the session, whose trap kills
- * its whole process group, then the channel is closed). The next command gets another
+ * or times out takes its session down with it (a cancel line, TERM and the channel's
+ * close; on any of them the server kills its whole process group). The next command gets another
  * session. A session whose output breaks the protocol is discarded the same way.
  */
 import {randomBytes} from 'node:crypto'
@@ -46,20 +46,26 @@ import {summarize} from './exec-channel.js'
 export const SESSION_GREETING = '@@clusterctl-session 1'
 
 /**
- * The server: POSIX sh (tested with dash and bash). sshd made the session a process
- * group of its own (setsid), so on TERM the trap can end everything it started.
+ * The server: POSIX sh (tested with dash and bash). While a command runs, the server
+ * reads its input: the next command's marker means go on once this one is done; the end
+ * of input (the client closed the channel) or any other line means cancel, and the
+ * server kills its whole process group (sshd made the session a group of its own), as
+ * it does on TERM or HUP. So a cancel works whether or not sshd passes signals on.
  */
 export const SESSION_SCRIPT = `set -u
-trap 'trap "" TERM; kill -TERM 0 2>/dev/null; kill -KILL 0' TERM HUP
+die() { trap '' TERM HUP; kill -TERM 0 2>/dev/null; kill -KILL 0; exit 1; }
+trap die TERM HUP
 exec 3>&1 4>&2
 nl='
 '
 printf '%s\\n' '${SESSION_GREETING}'
 printf '%s\\n' '${SESSION_GREETING}' >&2
-while IFS= read -r m; do
+IFS= read -r m || exit 0
+while :; do
   cmd=
   first=1
-  while IFS= read -r line; do
+  while :; do
+    IFS= read -r line || exit 0
     if [ "$line" = "$m" ]; then break; fi
     if [ "$first" = 1 ]; then cmd=$line; first=0; else cmd=$cmd$nl$line; fi
   done
@@ -68,7 +74,8 @@ while IFS= read -r m; do
     printf '%s %s\\n' "$m" "$rc"
     printf '%s\\n' "$m" >&2
   } &
-  wait "$!"
+  job=$!
+  if IFS= read -r m && [ "\${m#@@cctl-}" != "$m" ]; then wait "$job"; else die; fi
 done
 `
 
@@ -206,10 +213,11 @@ export class ShellSession {
     })
   }
 
-  /** End the session and everything it runs (the server's trap kills its process group). */
+  /** End the session and everything it runs: the server kills its process group on a cancel line, the end of its input, or TERM. */
   discard(): void {
     if (this.state === 'closed') return
     try {
+      this.channel.write('cancel\n')
       this.channel.signal('TERM')
       this.channel.close()
     } catch {

@@ -134,6 +134,19 @@ for (const shell of ['dash', 'bash']) {
       expect(groupAlive(child.pid!), 'the session and both sleeps are gone').to.equal(false)
     })
 
+    it('an abort ends the remote command even where sshd passes on no signals (the closed input is the cancel)', async () => {
+      const local = localChannel(shell)
+      const deaf = new ShellSession({...local.channel, signal: () => {}}, 'local-test')
+      await deaf.ready
+      const abort = new AbortController()
+      const pending = run(deaf, ['sh', '-c', 'sleep 30 & sleep 30'], {}, abort.signal)
+      await sleep(200)
+      abort.abort(new Error('stop it'))
+      await pending.catch(() => {})
+      for (let i = 0; i < 50 && groupAlive(local.child.pid!); i++) await sleep(50)
+      expect(groupAlive(local.child.pid!), 'the session and both sleeps are gone').to.equal(false)
+    })
+
     it('a session that dies under a command rejects it with code closed', async () => {
       const pending = run(session, ['sh', '-c', 'kill -KILL 0'])
       const error = await pending.then(
