@@ -96,7 +96,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
     if (options.ssh) {
       this.sshModule ??= await import('../ssh/index.js')
-      this.pool ??= new this.sshModule.SshPool()
+      // CLUSTERCTL_SSH_SESSIONS=0: one exec per command, no long-lived shell sessions (src/ssh/session.ts).
+      this.pool ??= new this.sshModule.SshPool({sessions: process.env.CLUSTERCTL_SSH_SESSIONS !== '0'})
       connect = this.sshModule.createConnector(this.pool)
     }
 

@@ -85,11 +85,45 @@ stop_task() {
 `
 
 /**
- * $1 namespace, $2 name, $3 spec hash, $4 grace seconds, $5 log file, $6 a filter that
- * matches the container only when its spec hash is $3, then `ctr run` arguments.
+ * Images where admins put them: clusterctl's own namespace first, then `default` (plain
+ * `ctr image import`, nerdctl) and `k8s.io` (kubelet, `ctr -n k8s.io`) where they exist.
+ * One found elsewhere is copied into ours (export | import, streamed). Otherwise one
+ * sentence names the namespaces searched and the command that fixes it.
  */
-export const CTR_START_SCRIPT = `${COMMON}n=$2 h=$3 g=$4 log=$5 same=$6
-shift 6
+const FIND_IMAGE = `has_image() {
+  _out=$(ctr -n "$1" images ls -q 2>/dev/null) || return 2
+  printf '%s\\n' "$_out" | grep -qxF -e "$2"
+}
+find_image() {
+  has_image "$ns" "$1"
+  case $? in 0|2) return 0 ;; esac
+  _searched=$ns
+  _nss=$(c namespaces ls -q 2>/dev/null)
+  for _o in default k8s.io; do
+    [ "$_o" != "$ns" ] || continue
+    printf '%s\\n' "$_nss" | grep -qxF -e "$_o" || continue
+    _searched="$_searched, $_o"
+    if has_image "$_o" "$1"; then
+      if ctr -n "$_o" images export - "$1" | c images import - >/dev/null; then
+        printf 'clusterctl-image copied %s from %s\\n' "$1" "$_o"
+        return 0
+      fi
+      printf '%s\\n' "image $1 is in containerd namespace $_o but copying it into $ns failed: run \\\`ctr -n $_o images export - $1 | ctr -n $ns images import -\\\` on the node to see why." >&2
+      return 1
+    fi
+  done
+  printf '%s\\n' "image $1 is in none of the containerd namespaces searched ($_searched): load it with \\\`clusterctl image push ARCHIVE\\\`, or on the node \\\`ctr -n $ns images import ARCHIVE\\\`." >&2
+  return 1
+}
+`
+
+/**
+ * $1 namespace, $2 name, $3 spec hash, $4 grace seconds, $5 log file, $6 a filter that
+ * matches the container only when its spec hash is $3, $7 the image reference, then
+ * `ctr run` arguments.
+ */
+export const CTR_START_SCRIPT = `${COMMON}${FIND_IMAGE}n=$2 h=$3 g=$4 log=$5 same=$6 img=$7
+shift 7
 outcome=started
 has_container "$n"
 found=$?
@@ -114,6 +148,7 @@ if [ "$found" = 0 ]; then
   fi
 fi
 if [ "$outcome" != restarted ]; then
+  find_image "$img" || exit 1
   mkdir -p "\${log%/*}" || exit 1
   c run --log-uri "file://$log" "$@" >/dev/null || exit 1
 fi
@@ -330,7 +365,7 @@ export function createContainerdRuntime(options: RuntimeOptions = {}): Container
       validateSpec(spec)
       const hash = effectiveSpecHash(spec)
       const same = `id==${quoteFilter(spec.name)},labels.${quoteFilter(LABELS.specHash)}==${quoteFilter(hash)}`
-      return ['sh', '-c', CTR_START_SCRIPT, 'clusterctl-start', ns, spec.name, hash, String(spec.stopGraceSeconds ?? 10), logOf(spec.name), same, ...ctrRunArgs(spec)]
+      return ['sh', '-c', CTR_START_SCRIPT, 'clusterctl-start', ns, spec.name, hash, String(spec.stopGraceSeconds ?? 10), logOf(spec.name), same, normalizeImageRef(spec.image), ...ctrRunArgs(spec)]
     },
 
     parseStart(stdout: string): StartResult | null {

@@ -25,12 +25,13 @@ import {
 import type {ContainerList, ContainerRuntime, ContainerSpec, ContainerState, LogsOptions, ObservedContainer, StartResult} from './types.js'
 
 /**
- * $1 name, $2 spec hash, $3 grace seconds, then `podman run` arguments.
- * Prints `clusterctl-start OUTCOME ID`.
+ * $1 name, $2 spec hash, $3 grace seconds, $4 image, then `podman run` arguments.
+ * Prints `clusterctl-start OUTCOME ID`. A run that failed with the image absent adds one
+ * sentence saying whose storage podman searched (rootful or rootless, and where).
  */
 export const PODMAN_START_SCRIPT = `set -u
-n=$1 h=$2 g=$3
-shift 3
+n=$1 h=$2 g=$3 img=$4
+shift 4
 outcome=started
 if cur=$(podman container inspect --format '{{.State.Status}} {{.Id}} {{index .Config.Labels "${LABELS.specHash}"}}' "$n" 2>/dev/null); then
   st=\${cur%% *}
@@ -48,7 +49,14 @@ if cur=$(podman container inspect --format '{{.State.Status}} {{.Id}} {{index .C
   podman rm --force --time "$g" "$n" >/dev/null || exit $?
   outcome=recreated
 fi
-out=$(podman run "$@") || exit $?
+out=$(podman run "$@") || {
+  rc=$?
+  if ! podman image exists "$img" >/dev/null 2>&1; then
+    where=$(podman info --format '{{if .Host.Security.Rootless}}rootless{{else}}rootful{{end}} storage at {{.Store.GraphRoot}}' 2>/dev/null)
+    printf '%s\\n' "image $img is not in podman's \${where:-storage} as user $(id -un 2>/dev/null): load it as that user (\\\`clusterctl image push ARCHIVE\\\` does), or add the node with the user (or --sudo) whose storage holds it." >&2
+  fi
+  exit "$rc"
+}
 id=$(printf '%s\\n' "$out" | tail -n 1)
 printf 'clusterctl-start %s %s\\n' "$outcome" "$id"
 `
@@ -129,7 +137,7 @@ export function createPodmanRuntime(): ContainerRuntime {
 
     startArgv(spec: ContainerSpec): string[] {
       validateSpec(spec)
-      return ['sh', '-c', PODMAN_START_SCRIPT, 'clusterctl-start', spec.name, effectiveSpecHash(spec), String(spec.stopGraceSeconds ?? 10), ...podmanRunArgs(spec)]
+      return ['sh', '-c', PODMAN_START_SCRIPT, 'clusterctl-start', spec.name, effectiveSpecHash(spec), String(spec.stopGraceSeconds ?? 10), spec.image, ...podmanRunArgs(spec)]
     },
 
     parseStart(stdout: string): StartResult | null {

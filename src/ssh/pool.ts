@@ -27,6 +27,11 @@
  *   Passphrase-protected keys are skipped (load them into the agent).
  * - ProxyJump: each hop is a pooled connection of its own; the next hop (or the target) is
  *   reached with a direct-tcpip channel (`forwardOut`) passed to ssh2 as `sock`.
+ * - Shell sessions (session.ts): up to `sessions.max` long-lived shells per connection run
+ *   the execs that have no stdin and collect their output, so the node's login shell
+ *   starts once per session instead of once per command. Each holds one channel slot;
+ *   an exec that finds no idle session and no free slot for a new one runs as an exec.
+ *   A host where a session cannot be opened gets plain execs for `sessions.retryMs`.
  *
  * Never prints, never exits, installs no signal handlers. `debug` receives ssh2's trace.
  *
@@ -48,6 +53,7 @@ import {type ChannelOwner, type Connection, ConnectionGoneError, runExecChannel,
 import {hostKeyInfo, normalizeFingerprint} from './host-key.js'
 import {defaultKnownHostsFiles, knownHostAlgorithms, readKnownHosts, type KnownHostEntry} from './known-hosts.js'
 import {toShellCommand} from './quote.js'
+import {sessionEligible, SessionSet, type SessionChannel} from './session.js'
 import {sudoShellCommand} from './sudo.js'
 
 export {endpointKey, preferredHostKeyAlgorithms, type HostKeyPolicy, type SshEndpoint} from './endpoint.js'
@@ -65,6 +71,12 @@ export interface SshPoolOptions {
   maxChannelsPerConnection?: number
   /** Close a connection after this long without sessions. Default 60 000. */
   idleTimeoutMs?: number
+  /**
+   * Long-lived shell sessions per connection (session.ts); false: one exec per command.
+   * Defaults: max min(4, half the channel cap), openTimeoutMs 30 000, retryMs 600 000
+   * (how long a host whose session failed to open gets plain execs).
+   */
+  sessions?: boolean | {max?: number; openTimeoutMs?: number; retryMs?: number}
   /** Connect backoff after failures. Defaults: baseMs 1 000, maxMs 60 000. */
   backoff?: {baseMs?: number; maxMs?: number}
   /** ssh-agent socket. Default process.env.SSH_AUTH_SOCK; null disables the agent. */
@@ -94,6 +106,11 @@ export interface PoolStats {
   queued: number
   /** Connection attempts started since the pool was created (jump hops included). */
   connectAttempts: number
+  /** Shell sessions open now, and opened since the pool was created (each paid one shell start-up). */
+  sessions: number
+  sessionsOpened: number
+  /** Execs that ran through a session since the pool was created. */
+  sessionCommands: number
 }
 
 interface Waiter {
@@ -124,6 +141,11 @@ interface EndpointState {
   forwards: number
   idleTimer: NodeJS.Timeout | undefined
   hostKey: HostKeyInfo | undefined
+  /** Slots held by shell sessions (counted in `active`), and how many of them run a command. */
+  sessionSlots: number
+  sessionsBusy: number
+  /** No new session before this time (one failed to open). */
+  sessionsOffUntil: number
 }
 
 const DEFAULTS = {
@@ -148,6 +170,9 @@ export class SshPool {
     agentSocket: string | undefined
     homeDir: string
     knownHostsFiles: readonly string[]
+    sessionsMax: number
+    sessionOpenTimeoutMs: number
+    sessionRetryMs: number
   }>
 
   private readonly states = new Map<string, EndpointState>()
@@ -155,6 +180,10 @@ export class SshPool {
   private readonly random: () => number
   private readonly debug: ((message: string) => void) | undefined
   private connectAttempts = 0
+  private sessionsOpened = 0
+  private sessionCommands = 0
+  /** Shell sessions per connection; they end with it. */
+  private readonly sessionSets = new WeakMap<Connection, SessionSet>()
 
   constructor(options: SshPoolOptions = {}) {
     const homeDir = options.homeDir ?? homedir()
@@ -170,6 +199,7 @@ export class SshPool {
       agentSocket: agentSocket === '' ? undefined : agentSocket,
       homeDir,
       knownHostsFiles: options.knownHostsFiles ?? defaultKnownHostsFiles(homeDir),
+      ...sessionOptions(options),
     }
     this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random
@@ -208,6 +238,10 @@ export class SshPool {
     }
     const slot = {held: false, handedOff: false}
     try {
+      if (this.options.sessionsMax > 0 && sessionEligible(options)) {
+        const result = await this.execInSession(state, command, argv, options, stop.signal)
+        if (result) return result
+      }
       await this.acquireSlot(state, stop.signal)
       slot.held = true
       for (let attempt = 0; ; attempt++) {
@@ -242,7 +276,7 @@ export class SshPool {
   async connect(endpoint: SshEndpoint, options: {signal?: AbortSignal} = {}): Promise<HostKeyInfo> {
     const state = this.stateFor(endpoint)
     const conn = await this.getConnection(state, options.signal)
-    if (state.active === 0) this.scheduleIdle(state)
+    if (this.unused(state)) this.scheduleIdle(state)
     return conn.hostKey
   }
 
@@ -282,12 +316,14 @@ export class SshPool {
     let connections = 0
     let activeChannels = 0
     let queued = 0
+    let sessions = 0
     for (const state of this.states.values()) {
       if (state.conn && !state.conn.closed) connections++
       activeChannels += state.active
       queued += state.queue.length
+      sessions += state.sessionSlots
     }
-    return {connections, activeChannels, queued, connectAttempts: this.connectAttempts}
+    return {connections, activeChannels, queued, connectAttempts: this.connectAttempts, sessions, sessionsOpened: this.sessionsOpened, sessionCommands: this.sessionCommands}
   }
 
   // --- endpoints -----------------------------------------------------------------------
@@ -310,6 +346,9 @@ export class SshPool {
         forwards: 0,
         idleTimer: undefined,
         hostKey: undefined,
+        sessionSlots: 0,
+        sessionsBusy: 0,
+        sessionsOffUntil: 0,
       }
       this.states.set(key, state)
     } else if (endpoint.name !== undefined && state.endpoint.name === undefined) {
@@ -364,16 +403,21 @@ export class SshPool {
       next.resolve()
       return
     }
-    if (state.active === 0) this.scheduleIdle(state)
+    if (this.unused(state)) this.scheduleIdle(state)
+  }
+
+  /** Nothing runs on the endpoint's connection: no exec, no session command (idle sessions do not count). */
+  private unused(state: EndpointState): boolean {
+    return state.active - state.sessionSlots + state.sessionsBusy === 0
   }
 
   private scheduleIdle(state: EndpointState): void {
     this.clearIdle(state)
-    if (state.active > 0 || state.forwards > 0 || !state.conn || state.conn.closed) return
+    if (!this.unused(state) || state.forwards > 0 || !state.conn || state.conn.closed) return
     const conn = state.conn
     state.idleTimer = setTimeout(() => {
       state.idleTimer = undefined
-      if (state.conn === conn && state.active === 0 && state.forwards === 0) {
+      if (state.conn === conn && this.unused(state) && state.forwards === 0) {
         this.debug?.(`${state.target}: idle for ${this.options.idleTimeoutMs} ms, closing`)
         // Forget it first, so an exec arriving before the close event opens a new connection.
         state.conn = undefined
@@ -417,7 +461,7 @@ export class SshPool {
           state.retryAt = 0
           state.lastError = undefined
           state.conn = conn
-          if (state.active === 0) this.scheduleIdle(state)
+          if (this.unused(state)) this.scheduleIdle(state)
           return conn
         },
         (error: unknown) => {
@@ -466,6 +510,70 @@ export class SshPool {
           reject(error)
         },
       )
+    })
+  }
+
+  // --- sessions ------------------------------------------------------------------------
+
+  /**
+   * Run the command through an idle shell session of the endpoint's connection (opening
+   * one when there is room). Undefined when no session can take it: the caller execs.
+   */
+  private async execInSession(state: EndpointState, command: string, argv: readonly string[], options: PoolExecOptions, stop: AbortSignal): Promise<ExecResult | undefined> {
+    if (this.now() < state.sessionsOffUntil) return undefined
+    const conn = await this.getConnection(state, stop)
+    let sessions = this.sessionSets.get(conn)
+    if (!sessions) {
+      sessions = this.sessionSetFor(state, conn)
+      this.sessionSets.set(conn, sessions)
+    }
+    const session = await sessions.take(stop)
+    if (!session || conn.closed) return undefined
+    this.clearIdle(state)
+    state.sessionsBusy++
+    try {
+      const result = await session.run(command, argv, options, stop)
+      this.sessionCommands++
+      return result
+    } finally {
+      state.sessionsBusy--
+      if (this.unused(state)) this.scheduleIdle(state)
+    }
+  }
+
+  private sessionSetFor(state: EndpointState, conn: Connection): SessionSet {
+    return new SessionSet({
+      target: state.target,
+      max: this.options.sessionsMax,
+      openTimeoutMs: this.options.sessionOpenTimeoutMs,
+      reserve: () => {
+        if (conn.closed || state.conn !== conn || state.active >= this.options.maxChannelsPerConnection || state.queue.length > 0) return false
+        state.active++
+        state.sessionSlots++
+        return true
+      },
+      release: () => {
+        state.sessionSlots--
+        this.releaseSlot(state)
+      },
+      openChannel: (line) =>
+        new Promise<SessionChannel>((resolve, reject) => {
+          try {
+            conn.client.exec(line, (error, channel) => {
+              if (error) return reject(error)
+              this.sessionsOpened++
+              channel.on('error', (streamError: Error) => this.debug?.(`${state.target}: session error: ${streamError.message}`))
+              resolve(channel)
+            })
+          } catch (error) {
+            reject(error as Error)
+          }
+        }),
+      onUnusable: (why) => {
+        this.debug?.(`${state.target}: shell sessions off for ${this.options.sessionRetryMs} ms: ${why}`)
+        state.sessionsOffUntil = this.now() + this.options.sessionRetryMs
+      },
+      ...(this.debug ? {debug: this.debug} : {}),
     })
   }
 
@@ -659,7 +767,7 @@ export class SshPool {
       if (released) return
       released = true
       jumpState.forwards--
-      if (jumpState.active === 0 && jumpState.forwards === 0) this.scheduleIdle(jumpState)
+      if (this.unused(jumpState) && jumpState.forwards === 0) this.scheduleIdle(jumpState)
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -700,6 +808,16 @@ export class SshPool {
     })
   }
 
+}
+
+function sessionOptions(options: SshPoolOptions): {sessionsMax: number; sessionOpenTimeoutMs: number; sessionRetryMs: number} {
+  const given = options.sessions === undefined || options.sessions === true ? {} : options.sessions === false ? {max: 0} : options.sessions
+  const channels = options.maxChannelsPerConnection ?? DEFAULTS.maxChannelsPerConnection
+  return {
+    sessionsMax: given.max === undefined ? Math.min(4, Math.floor(channels / 2)) : nonNegative(given.max, 0, 'sessions.max'),
+    sessionOpenTimeoutMs: positive(given.openTimeoutMs, 30_000, 'sessions.openTimeoutMs'),
+    sessionRetryMs: nonNegative(given.retryMs, 600_000, 'sessions.retryMs'),
+  }
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -241,8 +241,10 @@ function parsePodman(lines: string[]): RuntimeInfo {
   const version = /(\d+\.\d+[\w.~+-]*)/.exec(lines[0]!.replace(/^version=/, ''))?.[1] ?? null
   const rc = lines.find((l) => l.startsWith('rc='))
   const output = lines.slice(lines.indexOf(rc ?? '') + 1).join(' ').trim()
-  if (rc === 'rc=0') return {version, usable: true, problem: null}
-  return {version, usable: false, problem: `podman info failed${output ? `: ${output}` : ''}`}
+  if (rc !== 'rc=0') return {version, usable: false, problem: `podman info failed${output ? `: ${output}` : ''}`}
+  // `RUNTIME DRIVER ROOTLESS GRAPHROOT` (older probes printed the first two only).
+  const m = /^\S+ \S+ (true|false) (\/.*)$/.exec(output)
+  return {version, usable: true, problem: null, ...(m ? {storage: `${m[1] === 'true' ? 'rootless' : 'rootful'} (${m[2]})`} : {})}
 }
 
 function parseContainerd(lines: string[]): RuntimeInfo {

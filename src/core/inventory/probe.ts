@@ -28,7 +28,7 @@ s lspci; have lspci && lspci -mm -nn 2>/dev/null | grep -E '\[03[0-9a-f]{2}\]'
 s pci_sysfs; for d in /sys/bus/pci/devices/*; do [ -r "$d/class" ] || continue; c=$(cat "$d/class"); case "$c" in 0x03*) echo "$(basename "$d") $c $(cat "$d/vendor" 2>/dev/null) $(cat "$d/device" 2>/dev/null)";; esac; done
 s ip_addr; have ip && ip -o addr show 2>/dev/null
 s net_sysfs; for d in /sys/class/net/*; do [ -e "$d" ] || continue; echo "$(basename "$d") $(cat "$d/address" 2>/dev/null) $(cat "$d/operstate" 2>/dev/null)"; done
-s podman; if have podman; then echo "version=$(podman --version 2>/dev/null)"; out=$($T podman info --format '{{.Host.OCIRuntime.Name}} {{.Store.GraphDriverName}}' 2>&1); echo "rc=$?"; printf '%s\n' "$out" | tail -n 3; else echo missing; fi
+s podman; if have podman; then echo "version=$(podman --version 2>/dev/null)"; out=$($T podman info --format '{{.Host.OCIRuntime.Name}} {{.Store.GraphDriverName}} {{.Host.Security.Rootless}} {{.Store.GraphRoot}}' 2>&1); echo "rc=$?"; printf '%s\n' "$out" | tail -n 3; else echo missing; fi
 s containerd; if have containerd; then echo "version=$(containerd --version 2>/dev/null)"; else echo "version="; fi; if have ctr; then a="$CONTAINERD_ADDRESS"; [ -n "$a" ] || a=/run/containerd/containerd.sock; if [ -S "$a" ]; then out=$($T ctr --connect-timeout 5s version 2>&1); echo "rc=$?"; printf '%s\n' "$out" | tail -n 8; else echo "rc=1"; echo "no containerd socket at $a (is the containerd daemon running?)"; fi; else echo "ctr=missing"; fi
 s cgroup; if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo 2; elif [ -d /sys/fs/cgroup ]; then echo 1; fi
 s loadavg; cat /proc/loadavg 2>/dev/null

@@ -31,6 +31,8 @@ export interface RuntimeInfo {
   usable: boolean
   /** Why it is not usable, in the runtime's own words. */
   problem: string | null
+  /** podman: whose image and container storage it used, e.g. `rootful (/var/lib/containers/storage)` or `rootless (/home/ann/.local/share/containers/storage)`. */
+  storage?: string
 }
 
 export interface Inventory {

@@ -141,7 +141,7 @@ export function renderInventory(node: Node, now: number, color: boolean): string
   const dash = (v: string | number | null | undefined): string => (v === null || v === undefined || v === '' ? '-' : String(v))
   const rt = (name: 'podman' | 'containerd'): string => {
     const r = inv.runtimes[name]
-    if (r.usable) return `${r.version ?? '?'} ${paint.ok('usable', color)}`
+    if (r.usable) return `${r.version ?? '?'} ${paint.ok('usable', color)}${r.storage ? `, ${r.storage} storage` : ''}`
     return `${r.version ?? 'not installed'}${r.problem && r.version ? ` (${r.problem})` : ''}`
   }
 

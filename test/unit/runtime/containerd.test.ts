@@ -18,7 +18,7 @@ const ctr = createContainerdRuntime()
 
 describe('runtime/containerd', () => {
   describe('startArgv', () => {
-    it('runs the start script with namespace, name, hash, grace, log file, a same-spec filter and the ctr run arguments', () => {
+    it('runs the start script with namespace, name, hash, grace, log file, a same-spec filter, the image and the ctr run arguments', () => {
       const {script, name, args} = scriptArgs(ctr.startArgv(SPEC))
       expect(script).to.equal(CTR_START_SCRIPT)
       expect(name).to.equal('clusterctl-start')
@@ -29,6 +29,7 @@ describe('runtime/containerd', () => {
         '10',
         '/var/log/clusterctl/cctl-web-0-1f3a9c2e.log',
         'id=="cctl-web-0-1f3a9c2e",labels."io.clusterctl.spec-hash"=="h1"',
+        'localhost/app:1',
         '--detach',
         '--net-host',
         '--label',

@@ -8,7 +8,7 @@ const podman = createPodmanRuntime()
 
 describe('runtime/podman', () => {
   describe('startArgv', () => {
-    it('runs the start script with name, spec hash, grace and the podman run arguments', () => {
+    it('runs the start script with name, spec hash, grace, the image and the podman run arguments', () => {
       const argv = podman.startArgv(SPEC)
       const {script, name, args} = scriptArgs(argv)
       expect(script).to.equal(PODMAN_START_SCRIPT)
@@ -17,6 +17,7 @@ describe('runtime/podman', () => {
         'cctl-web-0-1f3a9c2e',
         'h1',
         '10',
+        'localhost/app:1',
         '--detach',
         '--name',
         'cctl-web-0-1f3a9c2e',
@@ -67,7 +68,7 @@ describe('runtime/podman', () => {
       const argv = podman.startArgv({...SPEC, command: undefined, cpuMilli: 0, memBytes: 0, ports: [], volumes: [], env: {}, labels: {}, stopGraceSeconds: 3})
       const {args} = scriptArgs(argv)
       expect(args[1]).to.match(/^[0-9a-f]{16}$/)
-      expect(args.slice(2)).to.deep.equal(['3', '--detach', '--name', SPEC.name, '--log-driver', 'k8s-file', '--label', `io.clusterctl.spec-hash=${args[1]}`, 'localhost/app:1'])
+      expect(args.slice(2)).to.deep.equal(['3', 'localhost/app:1', '--detach', '--name', SPEC.name, '--log-driver', 'k8s-file', '--label', `io.clusterctl.spec-hash=${args[1]}`, 'localhost/app:1'])
     })
 
     it('passes every user value as an argument, never as script text', () => {

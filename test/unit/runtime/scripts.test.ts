@@ -20,7 +20,9 @@ const FAKE_PODMAN = `#!/bin/sh
 printf '%s\\n' "$*" >> "$FAKE_CALLS"
 case "$1" in
   container) if [ -n "\${FAKE_INSPECT:-}" ]; then printf '%s\\n' "$FAKE_INSPECT"; exit 0; fi; echo 'Error: no such container' >&2; exit 125 ;;
-  run) shift; printf '%s\\0' "$@" > "$FAKE_ARGV"; echo 0123abcd; exit 0 ;;
+  run) shift; printf '%s\\0' "$@" > "$FAKE_ARGV"; if [ -n "\${FAKE_RUN_FAIL:-}" ]; then echo "$FAKE_RUN_FAIL" >&2; exit 125; fi; echo 0123abcd; exit 0 ;;
+  image) [ -n "\${FAKE_IMAGE_EXISTS:-}" ]; exit $? ;;
+  info) echo 'rootless storage at /home/ann/.local/share/containers/storage'; exit 0 ;;
   start|rm) exit 0 ;;
 esac
 exit 99
@@ -28,9 +30,21 @@ exit 99
 
 const FAKE_CTR = `#!/bin/sh
 [ "$1" = -n ] || exit 98
+ns=$2
 shift 2
 printf '%s\\n' "$*" >> "$FAKE_CALLS"
 case "$1" in
+  namespaces) printf '%s' "\${FAKE_NAMESPACES-clusterctl}"; exit 0 ;;
+  images)
+    case "$2" in
+      ls) case "$ns" in
+            clusterctl) printf '%s' "\${FAKE_IMAGES_OWN-localhost/app:1}" ;;
+            default) printf '%s' "\${FAKE_IMAGES_DEFAULT:-}" ;;
+            k8s.io) printf '%s' "\${FAKE_IMAGES_K8S:-}" ;;
+          esac; exit 0 ;;
+      export) printf 'archive of %s from %s' "$4" "$ns"; exit 0 ;;
+      import) cat > "$FAKE_ARGV.import"; echo "imported into $ns" >> "$FAKE_CALLS"; exit 0 ;;
+    esac ;;
   run) shift; printf '%s\\0' "$@" > "$FAKE_ARGV"; exit 0 ;;
   containers)
     case "$2" in
@@ -128,6 +142,17 @@ describe('runtime scripts (through a real shell, fake runtimes)', () => {
       expect(r.calls.find((c) => c.startsWith('containers label'))).to.match(new RegExp(`^containers label ${SPEC.name} io.clusterctl.started-at=\\d+000 io.clusterctl.exit-code= io.clusterctl.finished-at=$`))
     })
 
+    it('a failed run with the image absent says whose storage podman searched', () => {
+      let r = run(createPodmanRuntime().startArgv(SPEC), {FAKE_RUN_FAIL: 'Error: localhost/app:1: image not known'})
+      expect(r.code).to.equal(125)
+      const user = spawnSync('id', ['-un'], {encoding: 'utf8'}).stdout.trim()
+      expect(r.stderr).to.equal(
+        `Error: localhost/app:1: image not known\nimage localhost/app:1 is not in podman's rootless storage at /home/ann/.local/share/containers/storage as user ${user}: load it as that user (\`clusterctl image push ARCHIVE\` does), or add the node with the user (or --sudo) whose storage holds it.\n`,
+      )
+      r = run(createPodmanRuntime().startArgv(SPEC), {FAKE_RUN_FAIL: 'Error: port in use', FAKE_IMAGE_EXISTS: '1'})
+      expect(r.stderr).to.equal('Error: port in use\n')
+    })
+
     it('adopts, restarts (deleting the stopped task first) and recreates', () => {
       const ids = `${SPEC.name}\n`
       let r = run(ctr.startArgv(SPEC), {FAKE_IDS: ids, FAKE_MATCH: ids, FAKE_TASKS: `${SPEC.name}    42    RUNNING\n`})
@@ -142,6 +167,33 @@ describe('runtime scripts (through a real shell, fake runtimes)', () => {
       expect(r.stdout).to.equal(`clusterctl-start recreated ${SPEC.name}\n`)
       expect(r.calls).to.include(`containers rm ${SPEC.name}`)
       expect(r.argv).to.not.equal(null)
+    })
+
+    it('finds the image in its own namespace first, then default, then k8s.io, copying it into its own', () => {
+      const image = 'localhost/app:1'
+      let r = run(ctr.startArgv(SPEC), {FAKE_NAMESPACES: 'clusterctl\ndefault\nk8s.io\n', FAKE_IMAGES_DEFAULT: `${image}\n`, FAKE_IMAGES_K8S: `${image}\n`})
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.calls.filter((c) => c.startsWith('images') || c.startsWith('imported'))).to.deep.equal(['images ls -q'])
+
+      r = run(ctr.startArgv(SPEC), {FAKE_IMAGES_OWN: '', FAKE_NAMESPACES: 'clusterctl\ndefault\nk8s.io\n', FAKE_IMAGES_DEFAULT: `other:1\n${image}\n`, FAKE_IMAGES_K8S: `${image}\n`})
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stdout).to.equal(`clusterctl-image copied ${image} from default\nclusterctl-start started ${SPEC.name}\n`)
+      expect(r.calls).to.include(`images export - ${image}`)
+      expect(r.calls).to.include('imported into clusterctl')
+      expect(fs.readFileSync(path.join(tmp.dir, 'argv.import'), 'utf8')).to.equal(`archive of ${image} from default`)
+
+      r = run(ctr.startArgv(SPEC), {FAKE_IMAGES_OWN: '', FAKE_NAMESPACES: 'clusterctl\nk8s.io\n', FAKE_IMAGES_DEFAULT: `${image}\n`, FAKE_IMAGES_K8S: `${image}\n`})
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stdout).to.match(/^clusterctl-image copied localhost\/app:1 from k8s\.io\n/)
+    })
+
+    it('an image in no namespace fails with one sentence naming the namespaces searched and the fix', () => {
+      const r = run(ctr.startArgv(SPEC), {FAKE_IMAGES_OWN: 'other:1\n', FAKE_NAMESPACES: 'clusterctl\ndefault\n'})
+      expect(r.code).to.equal(1)
+      expect(r.stderr).to.equal(
+        'image localhost/app:1 is in none of the containerd namespaces searched (clusterctl, default): load it with `clusterctl image push ARCHIVE`, or on the node `ctr -n clusterctl images import ARCHIVE`.\n',
+      )
+      expect(r.argv, 'ctr run never ran').to.equal(null)
     })
 
     it('a task name equal to the header word is not mistaken for the header', () => {
@@ -206,7 +258,7 @@ describe('runtime scripts (through a real shell, fake runtimes)', () => {
           expect(p.argv).to.deep.equal(podmanRunArgs(spec))
           const c = run(ctr.startArgv(spec), {}, shell)
           expect(c.code, c.stderr).to.equal(0)
-          expect(c.argv!.slice(2)).to.deep.equal(ctr.startArgv(spec).slice(10))
+          expect(c.argv!.slice(2)).to.deep.equal(ctr.startArgv(spec).slice(11))
         },
       ),
       {numRuns: 60},

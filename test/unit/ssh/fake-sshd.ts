@@ -10,7 +10,10 @@
  *   drop          cut the whole TCP connection        anything else: "ran: COMMAND"
  *
  * It also accepts direct-tcpip (ProxyJump) requests when `allowForwarding` is set.
+ * With `realShell`, every command runs in a real local `/bin/sh -c COMMAND` instead (in a
+ * process group of its own, as sshd's setsid gives it; `signal` requests reach that group).
  */
+import {spawn} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import net from 'node:net'
 import ssh2 from 'ssh2'
@@ -25,6 +28,8 @@ export interface FakeSshdOptions {
   allowForwarding?: boolean
   /** Refuse public keys and offer only passwords. */
   passwordOnly?: boolean
+  /** Run commands with a real local /bin/sh instead of the tiny language. */
+  realShell?: boolean
 }
 
 export interface FakeSshd {
@@ -106,9 +111,11 @@ export async function startFakeSshd(options: FakeSshdOptions): Promise<FakeSshd>
             done = true
             state.activeSessions--
           })
-          run(info.command, stream, client, () => {
+          const finished = (): void => {
             done = true
-          })
+          }
+          if (options.realShell) runInShell(info.command, stream, session, finished)
+          else run(info.command, stream, client, finished)
         })
       })
       client.on('tcpip', (accept, reject, info) => {
@@ -137,6 +144,35 @@ export async function startFakeSshd(options: FakeSshdOptions): Promise<FakeSshd>
   await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve))
   state.port = (tcp.address() as net.AddressInfo).port
   return state
+}
+
+function runInShell(command: string, stream: ServerChannel, session: {on(event: 'signal', listener: (accept: (() => void) | undefined, reject: unknown, info: {name: string}) => void): unknown}, finished: () => void): void {
+  const child = spawn('/bin/sh', ['-c', command], {detached: true, stdio: ['pipe', 'pipe', 'pipe']})
+  stream.pipe(child.stdin)
+  child.stdin.on('error', () => {})
+  child.stdout.pipe(stream, {end: false})
+  child.stderr.pipe(stream.stderr, {end: false})
+  session.on('signal', (accept, _reject, info) => {
+    accept?.()
+    try {
+      process.kill(child.pid!, `SIG${info.name}` as NodeJS.Signals)
+    } catch {
+      // already gone
+    }
+  })
+  stream.on('close', () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  })
+  child.on('close', (code, signal) => {
+    finished()
+    if (signal) stream.exit(signal.replace(/^SIG/, ''), false, 'killed')
+    else stream.exit(code ?? 0)
+    stream.end()
+  })
 }
 
 function run(command: string, stream: ServerChannel, client: Connection, finished: () => void): void {

@@ -67,14 +67,14 @@ describe('ssh/pool (in-process ssh2 server)', function () {
   })
   after(() => tmp.cleanup())
 
-  async function server(hostKey = hostA, extra: {allowForwarding?: boolean; passwordOnly?: boolean} = {}): Promise<FakeSshd> {
+  async function server(hostKey = hostA, extra: {allowForwarding?: boolean; passwordOnly?: boolean; realShell?: boolean} = {}): Promise<FakeSshd> {
     const started = await startFakeSshd({hostKeyPath: hostKey.path, authorizedKeys: [`${client.path}.pub`], ...extra})
     servers.push(started)
     return started
   }
 
   function pool(options: SshPoolOptions = {}): SshPool {
-    const created = new SshPool({agentSocket: null, homeDir: tmp.dir, knownHostsFiles: [], connectTimeoutMs: 3_000, ...options})
+    const created = new SshPool({agentSocket: null, homeDir: tmp.dir, knownHostsFiles: [], sessions: false, connectTimeoutMs: 3_000, ...options})
     pools.push(created)
     return created
   }
@@ -627,6 +627,74 @@ describe('ssh/pool (in-process ssh2 server)', function () {
       expect(jump.tcpConnections).to.equal(1)
       await sleep(400)
       expect(p.stats().connections).to.equal(0)
+    })
+  })
+
+  describe('shell sessions', () => {
+    const sessionPool = (options: SshPoolOptions = {}) => pool({sessions: true, ...options})
+
+    it('runs many commands through one session: the login shell starts once', async () => {
+      const shell = await server(hostA, {realShell: true})
+      const p = sessionPool()
+      const endpoint = endpointOf(shell.port)
+      for (let i = 0; i < 5; i++) expect(await p.exec(endpoint, ['sh', '-c', 'echo "$1"; echo e >&2; exit "$2"', 'x', `line ${i}`, String(i)])).to.deep.equal({stdout: `line ${i}\n`, stderr: 'e\n', code: i, signal: null})
+      expect(shell.commands).to.have.length(1)
+      expect(shell.commands[0]).to.match(/^exec sh -c /)
+      expect(p.stats()).to.deep.include({sessions: 1, sessionsOpened: 1, sessionCommands: 5, activeChannels: 1})
+    })
+
+    it('keeps sudo -n -- on every command run in a session', async () => {
+      const shell = await server(hostA, {realShell: true})
+      const p = sessionPool()
+      // sudo sets SUDO_COMMAND; where sudo is missing, 127 proves the prefix was there.
+      const result = await p.exec(endpointOf(shell.port), ['sh', '-c', 'echo "$SUDO_COMMAND"'], {sudo: true})
+      if (result.code === 127) expect(result.stderr).to.match(/sudo/)
+      else expect(result.stdout).to.match(/^\/\S*sh -c echo "\$SUDO_COMMAND"\n$/)
+      expect(p.stats().sessionCommands).to.equal(1)
+    })
+
+    it('opens up to the cap in parallel, then execs; stdin and uncollected streams always exec', async () => {
+      const shell = await server(hostA, {realShell: true})
+      const p = sessionPool({sessions: {max: 2}})
+      const endpoint = endpointOf(shell.port)
+      const results = await Promise.all([1, 2, 3, 4].map((i) => p.exec(endpoint, ['sh', '-c', 'sleep 0.3; echo "$1"', 'x', String(i)])))
+      expect(results.map((r) => r.stdout)).to.deep.equal(['1\n', '2\n', '3\n', '4\n'])
+      expect(p.stats()).to.deep.include({sessionsOpened: 2, sessionCommands: 2})
+      expect((await p.exec(endpoint, ['cat'], {stdin: 'in'})).stdout).to.equal('in')
+      const chunks: Buffer[] = []
+      await p.exec(endpoint, ['echo', 'streamed'], {collect: false, onStdout: (c) => chunks.push(c)})
+      expect(Buffer.concat(chunks).toString()).to.equal('streamed\n')
+      expect(p.stats()).to.deep.include({sessionCommands: 2})
+      expect(shell.commands.filter((c) => !c.startsWith('exec sh -c '))).to.deep.equal(["sh -c 'sleep 0.3; echo \"$1\"' x 3", "sh -c 'sleep 0.3; echo \"$1\"' x 4", 'cat', 'echo streamed'])
+    })
+
+    it('a timeout ends the command and its session; the next command gets a new one', async () => {
+      const shell = await server(hostA, {realShell: true})
+      const p = sessionPool()
+      const endpoint = endpointOf(shell.port)
+      await p.exec(endpoint, ['true'])
+      await unreachable(p.exec(endpoint, ['sleep', '30'], {timeoutMs: 300}), 'timeout')
+      expect((await p.exec(endpoint, ['echo', 'after'])).stdout).to.equal('after\n')
+      expect(p.stats()).to.deep.include({sessionsOpened: 2, sessions: 1})
+    })
+
+    it('a host that cannot hold a session gets one exec per command, without retrying for a while', async () => {
+      const p = sessionPool()
+      const endpoint = endpointOf(sshd.port)
+      expect((await p.exec(endpoint, ['out', 'one'])).stdout).to.equal('one')
+      expect((await p.exec(endpoint, ['out', 'two'])).stdout).to.equal('two')
+      expect(sshd.commands.filter((c) => c.startsWith('exec sh -c '))).to.have.length(1)
+      expect(sshd.commands.filter((c) => !c.startsWith('exec sh -c '))).to.deep.equal(['out one', 'out two'])
+      expect(p.stats()).to.deep.include({sessions: 0, sessionsOpened: 1, sessionCommands: 0})
+    })
+
+    it('an idle connection still closes, sessions with it', async () => {
+      const shell = await server(hostA, {realShell: true})
+      const p = sessionPool({idleTimeoutMs: 300})
+      await p.exec(endpointOf(shell.port), ['true'])
+      expect(p.stats()).to.deep.include({connections: 1, sessions: 1})
+      await sleep(800)
+      expect(p.stats()).to.deep.include({connections: 0, sessions: 0, activeChannels: 0})
     })
   })
 })

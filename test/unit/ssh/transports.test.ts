@@ -95,7 +95,7 @@ describe('ssh/ssh-transport and createTransport', function () {
     hostKey = generateKey(tmp.dir, 'host')
     client = generateKey(tmp.dir, 'client')
     sshd = await startFakeSshd({hostKeyPath: hostKey.path, authorizedKeys: [`${client.path}.pub`]})
-    pool = new SshPool({agentSocket: null, homeDir: tmp.dir, knownHostsFiles: []})
+    pool = new SshPool({agentSocket: null, homeDir: tmp.dir, knownHostsFiles: [], sessions: false})
     mkdirSync(join(tmp.dir, '.ssh'))
     writeFileSync(join(tmp.dir, '.ssh', 'config'), `Host web-*\n  HostName 127.0.0.1\n  User deploy\n  Port ${sshd.port}\n  IdentityFile ${client.path}\n`)
   })

@@ -43,6 +43,14 @@ describe('core/inventory', () => {
     expect(detectedResources(inv)).to.deep.equal({cpuMilli: 2000, memBytes: 24684084 * 1024, diskBytes: 264212084 * 1024, gpus: 0})
   })
 
+  it('says whose podman storage was used: rootful or rootless, and where', () => {
+    const text = fixture('debian12-vm.txt')
+    const rootful = parseInventory(text.replace('rc=0\nrunc overlay\n', 'rc=0\nrunc overlay false /var/lib/containers/storage\n'), timing)
+    expect(rootful.runtimes.podman).to.deep.equal({version: '4.3.1', usable: true, problem: null, storage: 'rootful (/var/lib/containers/storage)'})
+    const rootless = parseInventory(text.replace('rc=0\nrunc overlay\n', 'rc=0\nrunc overlay true /home/ann/.local/share/containers/storage\n'), timing)
+    expect(rootless.runtimes.podman.storage).to.equal('rootless (/home/ann/.local/share/containers/storage)')
+  })
+
   it('gives empty fields, never an exception, on a host with no tools at all', () => {
     const inv = parseInventory(fixture('no-tools.txt'), timing)
     expect(inv.hostname).to.equal(null)
