@@ -24,6 +24,7 @@ import {
   containerEnv,
   containerLabels,
   cpusOf,
+  parseHostPorts,
   parseJson,
   parseStartLine,
   uniqueSorted,
@@ -289,6 +290,7 @@ export function parseCtrList(stdout: string): ContainerList {
     const exitCode = intOrNull(harvested) ?? intOrNull(allLabels[INTERNAL_LABELS.exitCode])
     const state = stateOf(taskStatus, reaped)
     const internal = new Set<string>(Object.values(INTERNAL_LABELS))
+    const hostPorts = parseHostPorts(allLabels[INTERNAL_LABELS.hostPorts])
     containers.push({
       name: id,
       id,
@@ -298,6 +300,7 @@ export function parseCtrList(stdout: string): ContainerList {
       finishedAt: state === 'exited' ? intOrNull(allLabels[INTERNAL_LABELS.finishedAt]) : null,
       labels: Object.fromEntries(Object.entries(allLabels).filter(([k]) => !internal.has(k))),
       image: asString(info?.Image),
+      ...(hostPorts.length > 0 ? {hostPorts} : {}),
     })
   }
   for (const line of body) {
@@ -404,6 +407,8 @@ export function createContainerdRuntime(options: RuntimeOptions = {}): Container
 export function ctrRunArgs(spec: ContainerSpec): string[] {
   const args = ['--detach', '--net-host']
   for (const [k, v] of containerLabels(spec)) args.push('--label', `${k}=${v}`)
+  // Host networking publishes nothing a listing could show: the ports are kept in a label.
+  if (spec.ports.length > 0) args.push('--label', `${INTERNAL_LABELS.hostPorts}=${spec.ports.map((p) => p.hostPort).join(',')}`)
   for (const [k, v] of containerEnv(spec)) args.push('--env', `${k}=${v}`)
   if (spec.cpuMilli > 0) args.push('--cpus', cpusOf(spec.cpuMilli))
   if (spec.memBytes > 0) args.push('--memory-limit', String(spec.memBytes))

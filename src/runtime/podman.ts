@@ -96,7 +96,22 @@ function observed(entry: unknown): ObservedContainer | null {
     finishedAt: state === 'exited' ? secondsToMs(e.ExitedAt) : null,
     labels: withoutInternal(asRecordOfStrings(e.Labels)),
     image: asString(e.Image),
+    ...hostPortsOf(e.Ports),
   }
+}
+
+/** Published ports from `podman ps --format json` (`[{host_port, range, protocol}]`). */
+function hostPortsOf(ports: unknown): {hostPorts?: number[]} {
+  if (!Array.isArray(ports)) return {}
+  const out: number[] = []
+  for (const p of ports) {
+    if (p === null || typeof p !== 'object') continue
+    const {host_port: hostPort, range} = p as Record<string, unknown>
+    if (typeof hostPort !== 'number' || !Number.isInteger(hostPort) || hostPort < 1 || hostPort > 65535) continue
+    const count = typeof range === 'number' && Number.isInteger(range) && range > 1 ? Math.min(range, 65536 - hostPort) : 1
+    for (let i = 0; i < count; i++) out.push(hostPort + i)
+  }
+  return out.length > 0 ? {hostPorts: out} : {}
 }
 
 /** podman's --filter is a comma-separated list: a value with a comma cannot be selected on. */

@@ -108,6 +108,16 @@ export function containerLabels(spec: ContainerSpec): Array<[string, string]> {
   return [...labels]
 }
 
+/** `31000,31001` -> [31000, 31001]; anything that is not a port is left out. */
+export function parseHostPorts(text: string | undefined): number[] {
+  if (text === undefined) return []
+  return text
+    .split(',')
+    .filter((p) => /^\d{1,5}$/.test(p))
+    .map(Number)
+    .filter((p) => p >= 1 && p <= 65535)
+}
+
 /** cpuMilli as a decimal CPU count for --cpus: 1500 -> "1.5", 250 -> "0.25". */
 export function cpusOf(cpuMilli: number): string {
   return (cpuMilli / 1000).toString()

@@ -69,6 +69,11 @@ export interface ObservedContainer {
   finishedAt: number | null
   labels: Record<string, string>
   image: string
+  /**
+   * Host ports the container holds on its node while it runs (podman: its published
+   * ports; containerd: the ports its start recorded in a label). Absent: none known.
+   */
+  hostPorts?: number[]
 }
 
 export interface ContainerList {

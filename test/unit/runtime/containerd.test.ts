@@ -37,6 +37,8 @@ describe('runtime/containerd', () => {
         'io.clusterctl.job=web',
         '--label',
         'io.clusterctl.spec-hash=h1',
+        '--label',
+        'io.clusterctl.host-ports=31000,31001',
         '--env',
         'GREETING=hello world',
         '--env',
@@ -131,6 +133,14 @@ describe('runtime/containerd', () => {
       // Bookkeeping labels become fields, never labels.
       expect(Object.keys(byName['cctl-batch-1-0b1c2d3e']!.labels).filter((k) => /started-at|exit-code|finished-at/.test(k))).to.deep.equal([])
       expect(byName['cctl-web-0-7c9e6679']!.labels).to.deep.include({'io.clusterctl.cluster': 'fx', 'io.clusterctl.job': 'web', 'io.clusterctl.instance': '0'})
+    })
+
+    it('reads the host ports its start kept in a label (host networking publishes none), never as a label', () => {
+      const text = fixture('containerd', 'list.txt').replace('"io.clusterctl.instance": "0"', '"io.clusterctl.instance": "0", "io.clusterctl.host-ports": "31000,31001"')
+      const web = parseCtrList(text).containers.find((c) => c.name === 'cctl-web-0-7c9e6679')!
+      expect(web.hostPorts).to.deep.equal([31000, 31001])
+      expect(web.labels).not.to.have.property('io.clusterctl.host-ports')
+      expect(parseCtrList(fixture('containerd', 'list.txt')).containers.find((c) => c.name === 'cctl-web-0-7c9e6679')).not.to.have.property('hostPorts')
     })
 
     it('keeps reporting the exit code from the labels once the task is gone', () => {

@@ -134,6 +134,11 @@ describe('runtime/podman', () => {
       expect(web.labels).to.deep.include({'io.clusterctl.cluster': 'fx', 'io.clusterctl.job': 'web', 'io.clusterctl.instance': '0'})
       expect(web.labels['io.clusterctl.spec-hash']).to.match(/^[0-9a-f]{16}$/)
       expect(byName['cctl-batch-1-0b1c2d3e']).to.deep.include({state: 'exited', exitCode: 7, startedAt: 1795577119000, finishedAt: 1795577119000})
+      // the published ports: what the container holds on its host
+      expect(web.hostPorts).to.deep.equal([31777])
+      expect(byName['cctl-batch-1-0b1c2d3e']).not.to.have.property('hostPorts')
+      const ranged = podman.parseList('[{"Names": ["a"], "Id": "1", "State": "running", "Ports": [{"host_port": 31000, "range": 3, "protocol": "tcp"}, {"host_port": "x"}, null]}]')
+      expect(ranged.containers[0]!.hostPorts).to.deep.equal([31000, 31001, 31002])
     })
 
     it('reads a created container (zero times are null) and an empty list', () => {
