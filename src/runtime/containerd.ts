@@ -24,6 +24,7 @@ import {
   containerEnv,
   containerLabels,
   cpusOf,
+  FIND_INIT,
   parseHostPorts,
   parseJson,
   parseStartLine,
@@ -34,6 +35,8 @@ import type {ContainerList, ContainerRuntime, ContainerSpec, ContainerState, Log
 
 export const DEFAULT_NAMESPACE = 'clusterctl'
 export const DEFAULT_LOG_DIR = '/var/log/clusterctl'
+/** Where the node's init is bind-mounted in a container (ctr has no --init). */
+export const CTR_INIT_TARGET = '/.clusterctl-init'
 
 /**
  * Shared shell functions; $1 of every script is the namespace.
@@ -87,10 +90,13 @@ stop_task() {
 
 /**
  * $1 namespace, $2 name, $3 spec hash, $4 grace seconds, $5 log file, $6 a filter that
- * matches the container only when its spec hash is $3, then `ctr run` arguments.
+ * matches the container only when its spec hash is $3, $7 the position of the container
+ * id among the `ctr run` arguments when the command is to run under the node's init (0:
+ * no init), then `ctr run` arguments. ctr has no --init: the init found on the node is
+ * bind-mounted read-only at ${CTR_INIT_TARGET} and put before the command (\`init -- cmd\`).
  */
-export const CTR_START_SCRIPT = `${COMMON}n=$2 h=$3 g=$4 log=$5 same=$6
-shift 6
+export const CTR_START_SCRIPT = `${COMMON}${FIND_INIT}n=$2 h=$3 g=$4 log=$5 same=$6 k=$7
+shift 7
 outcome=started
 has_container "$n"
 found=$?
@@ -116,6 +122,16 @@ if [ "$found" = 0 ]; then
 fi
 if [ "$outcome" != restarted ]; then
   mkdir -p "\${log%/*}" || exit 1
+  if [ "$k" -gt 0 ] && ip=$(find_init); then
+    m=$# j=0
+    for a do
+      j=$((j + 1))
+      set -- "$@" "$a"
+      if [ "$j" = "$k" ]; then set -- "$@" ${CTR_INIT_TARGET} --; fi
+    done
+    shift "$m"
+    set -- --mount "type=bind,src=$ip,dst=${CTR_INIT_TARGET},options=rbind:ro" "$@"
+  fi
   c run --log-uri "file://$log" "$@" >/dev/null || exit 1
 fi
 c containers label "$n" "${INTERNAL_LABELS.startedAt}=$(date +%s)000" "${INTERNAL_LABELS.exitCode}=" "${INTERNAL_LABELS.finishedAt}=" >/dev/null || exit 1
@@ -333,7 +349,11 @@ export function createContainerdRuntime(options: RuntimeOptions = {}): Container
       validateSpec(spec)
       const hash = effectiveSpecHash(spec)
       const same = `id==${quoteFilter(spec.name)},labels.${quoteFilter(LABELS.specHash)}==${quoteFilter(hash)}`
-      return ['sh', '-c', CTR_START_SCRIPT, 'clusterctl-start', ns, spec.name, hash, String(spec.stopGraceSeconds ?? 10), logOf(spec.name), same, ...ctrRunArgs(spec)]
+      const run = ctrRunArgs(spec)
+      // The init goes before the command, so only a spec that names its command can have one.
+      const command = spec.command ?? []
+      const initAt = spec.init !== false && command.length > 0 ? run.length - command.length : 0
+      return ['sh', '-c', CTR_START_SCRIPT, 'clusterctl-start', ns, spec.name, hash, String(spec.stopGraceSeconds ?? 10), logOf(spec.name), same, String(initAt), ...run]
     },
 
     parseStart(stdout: string): StartResult | null {

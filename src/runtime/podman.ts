@@ -16,6 +16,7 @@ import {
   containerEnv,
   containerLabels,
   cpusOf,
+  FIND_INIT,
   parseJson,
   parseStartLine,
   secondsToMs,
@@ -25,12 +26,12 @@ import {
 import type {ContainerList, ContainerRuntime, ContainerSpec, ContainerState, LogsOptions, ObservedContainer, StartResult} from './types.js'
 
 /**
- * $1 name, $2 spec hash, $3 grace seconds, then `podman run` arguments.
- * Prints `clusterctl-start OUTCOME ID`.
+ * $1 name, $2 spec hash, $3 grace seconds, $4 init (1: run under the node's init, when
+ * it has one), then `podman run` arguments. Prints `clusterctl-start OUTCOME ID`.
  */
 export const PODMAN_START_SCRIPT = `set -u
-n=$1 h=$2 g=$3
-shift 3
+${FIND_INIT}n=$1 h=$2 g=$3 i=$4
+shift 4
 outcome=started
 if cur=$(podman container inspect --format '{{.State.Status}} {{.Id}} {{index .Config.Labels "${LABELS.specHash}"}}' "$n" 2>/dev/null); then
   st=\${cur%% *}
@@ -48,6 +49,7 @@ if cur=$(podman container inspect --format '{{.State.Status}} {{.Id}} {{index .C
   podman rm --force --time "$g" "$n" >/dev/null || exit $?
   outcome=recreated
 fi
+if [ "$i" = 1 ] && ip=$(find_init); then set -- --init --init-path "$ip" "$@"; fi
 out=$(podman run "$@") || exit $?
 id=$(printf '%s\\n' "$out" | tail -n 1)
 printf 'clusterctl-start %s %s\\n' "$outcome" "$id"
@@ -144,7 +146,7 @@ export function createPodmanRuntime(): ContainerRuntime {
 
     startArgv(spec: ContainerSpec): string[] {
       validateSpec(spec)
-      return ['sh', '-c', PODMAN_START_SCRIPT, 'clusterctl-start', spec.name, effectiveSpecHash(spec), String(spec.stopGraceSeconds ?? 10), ...podmanRunArgs(spec)]
+      return ['sh', '-c', PODMAN_START_SCRIPT, 'clusterctl-start', spec.name, effectiveSpecHash(spec), String(spec.stopGraceSeconds ?? 10), spec.init === false ? '0' : '1', ...podmanRunArgs(spec)]
     },
 
     parseStart(stdout: string): StartResult | null {

@@ -327,6 +327,7 @@ export function containerSpecOf(task: Task, job: Job, cluster: string, hostPorts
     memBytes: job.spec.resources.memBytes,
     ports: hostPorts.map((h) => ({containerPort: h.containerPort, hostPort: h.hostPort, protocol: h.protocol})),
     volumes: job.spec.volumes,
+    ...(job.spec.init === false ? {init: false} : {}),
     labels: {...job.spec.labels, ...taskLabels({clusterId: cluster, jobName: job.name, instance: task.instance, taskId: task.id, specHash: job.specHash})},
   }
 }

@@ -29,6 +29,7 @@ describe('runtime/containerd', () => {
         '10',
         '/var/log/clusterctl/cctl-web-0-1f3a9c2e.log',
         'id=="cctl-web-0-1f3a9c2e",labels."io.clusterctl.spec-hash"=="h1"',
+        '32',
         '--detach',
         '--net-host',
         '--label',
@@ -75,6 +76,18 @@ describe('runtime/containerd', () => {
       expect(args.slice(-2)).to.deep.equal(['docker.io/library/busybox:latest', SPEC.name])
       expect(args).to.not.include('--cpus')
       expect(args).to.not.include('--memory-limit')
+    })
+
+    it('puts the node\'s init before a named command (the position of the container id), never with the image default or init: false', () => {
+      const at = (spec: typeof SPEC) => {
+        const {args} = scriptArgs(ctr.startArgv(spec))
+        return {k: Number(args[6]), run: args.slice(7)}
+      }
+      const {k, run} = at(SPEC)
+      expect(run[k - 1]).to.equal(SPEC.name)
+      expect(run.slice(k)).to.deep.equal(SPEC.command)
+      expect(at({...SPEC, command: undefined}).k).to.equal(0)
+      expect(at({...SPEC, init: false}).k).to.equal(0)
     })
 
     it('refuses a namespace or log directory it would have to quote', () => {

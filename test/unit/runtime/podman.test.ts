@@ -17,6 +17,7 @@ describe('runtime/podman', () => {
         'cctl-web-0-1f3a9c2e',
         'h1',
         '10',
+        '1',
         '--detach',
         '--name',
         'cctl-web-0-1f3a9c2e',
@@ -67,7 +68,12 @@ describe('runtime/podman', () => {
       const argv = podman.startArgv({...SPEC, command: undefined, cpuMilli: 0, memBytes: 0, ports: [], volumes: [], env: {}, labels: {}, stopGraceSeconds: 3})
       const {args} = scriptArgs(argv)
       expect(args[1]).to.match(/^[0-9a-f]{16}$/)
-      expect(args.slice(2)).to.deep.equal(['3', '--detach', '--name', SPEC.name, '--log-driver', 'k8s-file', '--label', `io.clusterctl.spec-hash=${args[1]}`, 'localhost/app:1'])
+      expect(args.slice(2)).to.deep.equal(['3', '1', '--detach', '--name', SPEC.name, '--log-driver', 'k8s-file', '--label', `io.clusterctl.spec-hash=${args[1]}`, 'localhost/app:1'])
+    })
+
+    it('asks for the node\'s init unless the spec says init: false', () => {
+      expect(scriptArgs(podman.startArgv(SPEC)).args[3]).to.equal('1')
+      expect(scriptArgs(podman.startArgv({...SPEC, init: false})).args[3]).to.equal('0')
     })
 
     it('passes every user value as an argument, never as script text', () => {
