@@ -188,7 +188,7 @@ export function planPlacements(input: PlacementInput): {plan: Plan; placed: Plac
   const {pending, jobsById} = input
   const pendingById = new Map(pending.map((t) => [t.id, t]))
   const requests = pending.map((t) => requestOf(t, jobsById.get(t.jobId)!, [...(input.pins.has(t.id) ? [input.pins.get(t.id)!] : []), ...avoidConstraint(avoidedNodes(input.recentFailures, t.jobId, t.instance, input.backoff))]))
-  const plan = pending.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(input.schedulable, input.holding, jobsById, input.held), requests, {seed: input.seed, ...(input.portRange ? {portRange: input.portRange} : {})})
+  const plan = pending.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(input.schedulable, input.holding, jobsById, input.held, [...input.holding, ...pending]), requests, {seed: input.seed, ...(input.portRange ? {portRange: input.portRange} : {})})
   return {plan, placed: placementsOf(plan, pendingById, jobsById), pendingById}
 }
 
@@ -269,7 +269,7 @@ export function avoidConstraint(names: readonly string[]): Constraint[] {
  * of the placed tasks, plus `held`: see ports.ts), the machine each node runs on (nodes
  * on one machine share its ports); `runtime` as a label for runtime-pinned jobs.
  */
-export function snapshotOf(nodes: readonly Node[], placedTasks: readonly Task[], jobsById: ReadonlyMap<string, Job>, held?: ReadonlyMap<string, readonly number[]>): Snapshot {
+export function snapshotOf(nodes: readonly Node[], placedTasks: readonly Task[], jobsById: ReadonlyMap<string, Job>, held?: ReadonlyMap<string, readonly number[]>, replacing: readonly Task[] = placedTasks): Snapshot {
   const allocated = new Map<string, Resources>()
   const ports = new Map<string, number[]>()
   for (const t of placedTasks) {
@@ -289,7 +289,20 @@ export function snapshotOf(nodes: readonly Node[], placedTasks: readonly Task[],
     usedPorts: [...(ports.get(n.id) ?? []), ...(held?.get(n.id) ?? [])],
     host: machineOf(n),
   }))
-  return {nodes: schedNodes, placed: placedTasks.filter((t) => t.nodeId).map((t) => ({taskId: t.id, jobId: t.jobId, nodeId: t.nodeId!}))}
+  return {nodes: schedNodes, placed: constrainingTasks(placedTasks, jobsById, replacing).map((t) => ({taskId: t.id, jobId: t.jobId, nodeId: t.nodeId!}))}
+}
+
+/**
+ * The placed tasks that count toward their job's constraints: not those on their way out
+ * (an old spec's, after a change or a restart; the origin of a move or a drain, whose
+ * replacement is in `replacing`). They keep their resources and ports until they stop,
+ * but their replacements may take their place: otherwise a restart of a hostname:UNIQUE
+ * job on as many nodes as instances finds every node taken and stays pending for good,
+ * and GROUP_BY counts each value twice.
+ */
+export function constrainingTasks(placedTasks: readonly Task[], jobsById: ReadonlyMap<string, Job>, replacing: readonly Task[] = placedTasks): Task[] {
+  const replaced = new Set(replacing.map((t) => t.replaces).filter((id) => id !== null))
+  return placedTasks.filter((t) => t.nodeId && !replaced.has(t.id) && (jobsById.get(t.jobId)?.specHash ?? t.specHash) === t.specHash)
 }
 
 export function requestOf(task: Task, job: Job, extra: readonly Constraint[] = []): TaskRequest {
