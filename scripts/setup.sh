@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-packages=(openssh-server openssh-client podman runc busybox-static containerd iproute2 iptables tmux procps util-linux curl sudo)
+packages=(openssh-server openssh-client podman runc catatonit busybox-static containerd iproute2 iptables tmux procps util-linux curl sudo)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -50,6 +50,7 @@ export default class Run extends BaseCommand<typeof Run> {
     concurrency: Flags.string({description: 'A firing while a run is going: forbid (wait for it; the default), allow, or replace it.', options: ['forbid', 'allow', 'replace']}),
     runtime: Flags.string({description: 'Run only on nodes with this runtime.', options: ['podman', 'containerd']}),
     label: Flags.string({description: 'Container label k=v (repeatable).', multiple: true}),
+    init: Flags.boolean({description: 'Run a small init (catatonit or tini on the node) as PID 1 so signals reach the command and stops are quick; --no-init runs the command as PID 1.', default: true, allowNo: true}),
     'no-start': Flags.boolean({description: 'Only record the job; the next `clusterctl schedule` places it.'}),
   }
 

@@ -24,6 +24,8 @@ import {
   containerEnv,
   containerLabels,
   cpusOf,
+  FIND_INIT,
+  parseHostPorts,
   parseJson,
   parseStartLine,
   uniqueSorted,
@@ -33,6 +35,8 @@ import type {ContainerList, ContainerRuntime, ContainerSpec, ContainerState, Log
 
 export const DEFAULT_NAMESPACE = 'clusterctl'
 export const DEFAULT_LOG_DIR = '/var/log/clusterctl'
+/** Where the node's init is bind-mounted in a container (ctr has no --init). */
+export const CTR_INIT_TARGET = '/.clusterctl-init'
 
 /**
  * Shared shell functions; $1 of every script is the namespace.
@@ -119,11 +123,14 @@ find_image() {
 
 /**
  * $1 namespace, $2 name, $3 spec hash, $4 grace seconds, $5 log file, $6 a filter that
- * matches the container only when its spec hash is $3, $7 the image reference, then
- * `ctr run` arguments.
+ * matches the container only when its spec hash is $3, $7 the image reference, $8 the
+ * position of the container id among the `ctr run` arguments when the command is to run
+ * under the node's init (0: no init), then `ctr run` arguments. ctr has no --init: the
+ * init found on the node is bind-mounted read-only at ${CTR_INIT_TARGET} and put before
+ * the command (\`init -- cmd\`).
  */
-export const CTR_START_SCRIPT = `${COMMON}${FIND_IMAGE}n=$2 h=$3 g=$4 log=$5 same=$6 img=$7
-shift 7
+export const CTR_START_SCRIPT = `${COMMON}${FIND_IMAGE}${FIND_INIT}n=$2 h=$3 g=$4 log=$5 same=$6 img=$7 k=$8
+shift 8
 outcome=started
 has_container "$n"
 found=$?
@@ -150,6 +157,16 @@ fi
 if [ "$outcome" != restarted ]; then
   find_image "$img" || exit 1
   mkdir -p "\${log%/*}" || exit 1
+  if [ "$k" -gt 0 ] && ip=$(find_init); then
+    m=$# j=0
+    for a do
+      j=$((j + 1))
+      set -- "$@" "$a"
+      if [ "$j" = "$k" ]; then set -- "$@" ${CTR_INIT_TARGET} --; fi
+    done
+    shift "$m"
+    set -- --mount "type=bind,src=$ip,dst=${CTR_INIT_TARGET},options=rbind:ro" "$@"
+  fi
   c run --log-uri "file://$log" "$@" >/dev/null || exit 1
 fi
 c containers label "$n" "${INTERNAL_LABELS.startedAt}=$(date +%s)000" "${INTERNAL_LABELS.exitCode}=" "${INTERNAL_LABELS.finishedAt}=" >/dev/null || exit 1
@@ -324,6 +341,7 @@ export function parseCtrList(stdout: string): ContainerList {
     const exitCode = intOrNull(harvested) ?? intOrNull(allLabels[INTERNAL_LABELS.exitCode])
     const state = stateOf(taskStatus, reaped)
     const internal = new Set<string>(Object.values(INTERNAL_LABELS))
+    const hostPorts = parseHostPorts(allLabels[INTERNAL_LABELS.hostPorts])
     containers.push({
       name: id,
       id,
@@ -333,6 +351,7 @@ export function parseCtrList(stdout: string): ContainerList {
       finishedAt: state === 'exited' ? intOrNull(allLabels[INTERNAL_LABELS.finishedAt]) : null,
       labels: Object.fromEntries(Object.entries(allLabels).filter(([k]) => !internal.has(k))),
       image: asString(info?.Image),
+      ...(hostPorts.length > 0 ? {hostPorts} : {}),
     })
   }
   for (const line of body) {
@@ -365,7 +384,11 @@ export function createContainerdRuntime(options: RuntimeOptions = {}): Container
       validateSpec(spec)
       const hash = effectiveSpecHash(spec)
       const same = `id==${quoteFilter(spec.name)},labels.${quoteFilter(LABELS.specHash)}==${quoteFilter(hash)}`
-      return ['sh', '-c', CTR_START_SCRIPT, 'clusterctl-start', ns, spec.name, hash, String(spec.stopGraceSeconds ?? 10), logOf(spec.name), same, normalizeImageRef(spec.image), ...ctrRunArgs(spec)]
+      const run = ctrRunArgs(spec)
+      // The init goes before the command, so only a spec that names its command can have one.
+      const command = spec.command ?? []
+      const initAt = spec.init !== false && command.length > 0 ? run.length - command.length : 0
+      return ['sh', '-c', CTR_START_SCRIPT, 'clusterctl-start', ns, spec.name, hash, String(spec.stopGraceSeconds ?? 10), logOf(spec.name), same, normalizeImageRef(spec.image), String(initAt), ...run]
     },
 
     parseStart(stdout: string): StartResult | null {
@@ -439,6 +462,8 @@ export function createContainerdRuntime(options: RuntimeOptions = {}): Container
 export function ctrRunArgs(spec: ContainerSpec): string[] {
   const args = ['--detach', '--net-host']
   for (const [k, v] of containerLabels(spec)) args.push('--label', `${k}=${v}`)
+  // Host networking publishes nothing a listing could show: the ports are kept in a label.
+  if (spec.ports.length > 0) args.push('--label', `${INTERNAL_LABELS.hostPorts}=${spec.ports.map((p) => p.hostPort).join(',')}`)
   for (const [k, v] of containerEnv(spec)) args.push('--env', `${k}=${v}`)
   if (spec.cpuMilli > 0) args.push('--cpus', cpusOf(spec.cpuMilli))
   if (spec.memBytes > 0) args.push('--memory-limit', String(spec.memBytes))

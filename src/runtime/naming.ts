@@ -25,6 +25,8 @@ export const INTERNAL_LABELS = {
   startedAt: 'io.clusterctl.started-at',
   exitCode: 'io.clusterctl.exit-code',
   finishedAt: 'io.clusterctl.finished-at',
+  /** containerd publishes nothing (host networking): the host ports given to the task, `31000,31001`. */
+  hostPorts: 'io.clusterctl.host-ports',
 } as const
 
 /** A name podman and containerd both accept (containerd's identifier rule, max 76). */

@@ -16,6 +16,7 @@ import {
   containerEnv,
   containerLabels,
   cpusOf,
+  FIND_INIT,
   parseJson,
   parseStartLine,
   secondsToMs,
@@ -25,13 +26,14 @@ import {
 import type {ContainerList, ContainerRuntime, ContainerSpec, ContainerState, LogsOptions, ObservedContainer, StartResult} from './types.js'
 
 /**
- * $1 name, $2 spec hash, $3 grace seconds, $4 image, then `podman run` arguments.
- * Prints `clusterctl-start OUTCOME ID`. A run that failed with the image absent adds one
- * sentence saying whose storage podman searched (rootful or rootless, and where).
+ * $1 name, $2 spec hash, $3 grace seconds, $4 image, $5 init (1: run under the node's
+ * init, when it has one), then `podman run` arguments. Prints `clusterctl-start OUTCOME ID`.
+ * A run that failed with the image absent adds one sentence saying whose storage podman
+ * searched (rootful or rootless, and where).
  */
 export const PODMAN_START_SCRIPT = `set -u
-n=$1 h=$2 g=$3 img=$4
-shift 4
+${FIND_INIT}n=$1 h=$2 g=$3 img=$4 i=$5
+shift 5
 outcome=started
 if cur=$(podman container inspect --format '{{.State.Status}} {{.Id}} {{index .Config.Labels "${LABELS.specHash}"}}' "$n" 2>/dev/null); then
   st=\${cur%% *}
@@ -49,6 +51,7 @@ if cur=$(podman container inspect --format '{{.State.Status}} {{.Id}} {{index .C
   podman rm --force --time "$g" "$n" >/dev/null || exit $?
   outcome=recreated
 fi
+if [ "$i" = 1 ] && ip=$(find_init); then set -- --init --init-path "$ip" "$@"; fi
 out=$(podman run "$@") || {
   rc=$?
   if ! podman image exists "$img" >/dev/null 2>&1; then
@@ -104,7 +107,22 @@ function observed(entry: unknown): ObservedContainer | null {
     finishedAt: state === 'exited' ? secondsToMs(e.ExitedAt) : null,
     labels: withoutInternal(asRecordOfStrings(e.Labels)),
     image: asString(e.Image),
+    ...hostPortsOf(e.Ports),
   }
+}
+
+/** Published ports from `podman ps --format json` (`[{host_port, range, protocol}]`). */
+function hostPortsOf(ports: unknown): {hostPorts?: number[]} {
+  if (!Array.isArray(ports)) return {}
+  const out: number[] = []
+  for (const p of ports) {
+    if (p === null || typeof p !== 'object') continue
+    const {host_port: hostPort, range} = p as Record<string, unknown>
+    if (typeof hostPort !== 'number' || !Number.isInteger(hostPort) || hostPort < 1 || hostPort > 65535) continue
+    const count = typeof range === 'number' && Number.isInteger(range) && range > 1 ? Math.min(range, 65536 - hostPort) : 1
+    for (let i = 0; i < count; i++) out.push(hostPort + i)
+  }
+  return out.length > 0 ? {hostPorts: out} : {}
 }
 
 /** podman's --filter is a comma-separated list: a value with a comma cannot be selected on. */
@@ -137,7 +155,7 @@ export function createPodmanRuntime(): ContainerRuntime {
 
     startArgv(spec: ContainerSpec): string[] {
       validateSpec(spec)
-      return ['sh', '-c', PODMAN_START_SCRIPT, 'clusterctl-start', spec.name, effectiveSpecHash(spec), String(spec.stopGraceSeconds ?? 10), spec.image, ...podmanRunArgs(spec)]
+      return ['sh', '-c', PODMAN_START_SCRIPT, 'clusterctl-start', spec.name, effectiveSpecHash(spec), String(spec.stopGraceSeconds ?? 10), spec.image, spec.init === false ? '0' : '1', ...podmanRunArgs(spec)]
     },
 
     parseStart(stdout: string): StartResult | null {

@@ -108,6 +108,36 @@ export function containerLabels(spec: ContainerSpec): Array<[string, string]> {
   return [...labels]
 }
 
+/**
+ * Static inits a node may have, in order of preference (Debian: catatonit, which podman
+ * itself uses; tini-static; docker-init is a static tini). A dynamically linked tini is
+ * no use inside an image without a libc.
+ */
+export const INIT_PATHS = ['/usr/libexec/podman/catatonit', '/usr/bin/catatonit', '/usr/bin/tini-static', '/usr/bin/docker-init', '/usr/libexec/docker/docker-init'] as const
+
+/**
+ * A shell function for the start scripts: `find_init` prints the first init on the node,
+ * or fails: `$CLUSTERCTL_INIT` when the node's environment names one, else INIT_PATHS.
+ */
+export const FIND_INIT = `find_init() {
+  if [ -n "\${CLUSTERCTL_INIT:-}" ] && [ -x "$CLUSTERCTL_INIT" ]; then printf '%s\\n' "$CLUSTERCTL_INIT"; return 0; fi
+  for _p in ${INIT_PATHS.join(' ')}; do
+    if [ -x "$_p" ]; then printf '%s\\n' "$_p"; return 0; fi
+  done
+  return 1
+}
+`
+
+/** `31000,31001` -> [31000, 31001]; anything that is not a port is left out. */
+export function parseHostPorts(text: string | undefined): number[] {
+  if (text === undefined) return []
+  return text
+    .split(',')
+    .filter((p) => /^\d{1,5}$/.test(p))
+    .map(Number)
+    .filter((p) => p >= 1 && p <= 65535)
+}
+
 /** cpuMilli as a decimal CPU count for --cpus: 1500 -> "1.5", 250 -> "0.25". */
 export function cpusOf(cpuMilli: number): string {
   return (cpuMilli / 1000).toString()

@@ -52,6 +52,13 @@ export interface ContainerSpec {
   labels: Record<string, string>
   /** Grace period when a start has to replace a container of another spec. Default 10. */
   stopGraceSeconds?: number
+  /**
+   * false: the command is the container's PID 1. Default: a static init found on the node
+   * (INIT_PATHS) is PID 1 and forwards signals to the command (a PID 1 without a handler
+   * ignores SIGTERM, so its stop would wait out the grace period). No init on the node:
+   * the container starts without one.
+   */
+  init?: boolean
 }
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'paused' | 'unknown'
@@ -69,6 +76,11 @@ export interface ObservedContainer {
   finishedAt: number | null
   labels: Record<string, string>
   image: string
+  /**
+   * Host ports the container holds on its node while it runs (podman: its published
+   * ports; containerd: the ports its start recorded in a label). Absent: none known.
+   */
+  hostPorts?: number[]
 }
 
 export interface ContainerList {

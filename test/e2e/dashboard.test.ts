@@ -181,6 +181,20 @@ describe('e2e: dashboard in a real terminal (tmux)', function () {
     expect(screen).to.include('Recent events')
     fs.writeFileSync(path.join(captureDir(cli.home), 'job.txt'), screen)
 
+    // s scales the job from an empty prompt: 5, backspace, 4 in one send-keys (one chunk,
+    // as over SSH) is 4, not 354; more than double asks first, and n cancels.
+    term.send('s')
+    await term.waitFor('the scale prompt, empty', (s) => s.includes('Scale web (now 3) to: _'))
+    term.tmux('send-keys', '-t', term.session, '5', 'BSpace', '4', 'Enter')
+    await term.waitFor('web scaled to 4', (s) => /web scaled to 4/.test(s) && /4 wanted: 4 running/.test(s), 30_000)
+    term.send('s')
+    term.send('9', true)
+    term.send('Enter')
+    await term.waitFor('the confirmation', (s) => s.includes('Scale web from 4 to 9, more than double? y/N'))
+    term.send('n')
+    await term.waitFor('cancelled', (s) => s.includes('cancelled'))
+    expect((await cli.run(['jobs', '--json'])).json<Array<{name: string; instances: number}>>().find((j) => j.name === 'web')!.instances).to.equal(4)
+
     // q quits the dashboard (exit 0) and never the daemon beside it.
     term.send('q')
     for (let i = 0; i < 50 && !fs.existsSync(exitFile); i++) await sleep(100)

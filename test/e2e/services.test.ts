@@ -10,16 +10,7 @@ import path from 'node:path'
 import {sshRun, type Testbed} from '../testbed/testbed.js'
 import {CliSandbox, PROJECT_ROOT} from './cli.js'
 import {getTestbed} from './fixture.js'
-
-interface TaskJson {
-  id: string
-  job: string
-  instance: number
-  node: string | null
-  state: string
-  ports: Array<{containerPort: number; hostPort: number; protocol: string; endpoint: string | null}>
-  reason: string | null
-}
+import {httpGet, type TaskJson} from './http.js'
 
 interface PassJson {
   actions: Array<{kind: string; job: string; instance: number | null; node: string | null; ok: boolean}>
@@ -43,23 +34,6 @@ async function containersOn(tb: Testbed, host: string, runtime: 'podman' | 'cont
 async function allContainers(tb: Testbed, runtime: 'podman' | 'containerd'): Promise<string[]> {
   const hosts = tb.hosts.filter((h) => h.runtimes.length > 0).map((h) => h.name)
   return (await Promise.all(hosts.map((h) => containersOn(tb, h, runtime)))).flat()
-}
-
-/**
- * GET, retried for a few seconds: `run` returns once the container has started, and
- * the server in it needs a moment to bind its port (health checks gate that later).
- */
-async function httpGet(url: string): Promise<string> {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    try {
-      const res = await fetch(url, {signal: AbortSignal.timeout(3000)})
-      return await res.text()
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
-  }
 }
 
 for (const runtime of ['podman', 'containerd'] as const) {

@@ -67,7 +67,8 @@ export class FakePodmanNode {
     if (argv[0] === 'sh' && argv[3] === 'clusterctl-start') {
       const name = argv[4]!
       if (this.failStarts.has(name)) return {code: 125, stderr: 'Error: localhost/app:1: image not known\n'}
-      const runArgs = argv.slice(7)
+      // sh -c SCRIPT clusterctl-start NAME HASH GRACE IMAGE INIT, then the `podman run` arguments
+      const runArgs = argv.slice(9)
       const labels: Record<string, string> = {}
       runArgs.forEach((a, i) => {
         if (a === '--label') {

@@ -91,6 +91,12 @@ export interface JobSpec {
   upgrade: UpgradeStrategy
   /** Scheduled or dependent batch job; absent for a plain job. */
   runPolicy?: RunPolicy
+  /**
+   * false: the command runs as the container's PID 1. Absent (the default): a small init
+   * (catatonit or tini from the node) is PID 1 and forwards signals, so a process that
+   * ignores SIGTERM as PID 1 (busybox sleep, httpd) still stops at once.
+   */
+  init?: false
 }
 
 /** Whether runs (schedule, parents, trigger) rather than the instance count drive the job's tasks. */
@@ -112,6 +118,7 @@ export function containerSpecHash(spec: JobSpec, generation = 0): string {
     volumes: spec.volumes,
     labels: sortKeys(spec.labels),
     healthCheck: spec.healthCheck,
+    ...(spec.init === false ? {init: false} : {}),
     ...(generation > 0 ? {generation} : {}),
   }
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 12)

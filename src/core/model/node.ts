@@ -124,6 +124,16 @@ export function isValidLabelKey(key: string): boolean {
   return LABEL_KEY.test(key) && key !== 'hostname'
 }
 
+/**
+ * The machine a node runs on, as far as its address tells: `local`, else the host and
+ * SSH port it resolved to (without the user). Several node names for one address (the
+ * lab set-up) are one machine: they share its host ports and its containers.
+ */
+export function machineOf(node: Pick<Node, 'resolvedAddress'>): string {
+  if (node.resolvedAddress === 'local') return 'local'
+  return node.resolvedAddress.slice(node.resolvedAddress.lastIndexOf('@') + 1)
+}
+
 /** The host a node's published ports are reached at: the address it resolved to (127.0.0.1 for local). */
 export function publicHostOf(node: Pick<Node, 'resolvedAddress'>): string {
   if (node.resolvedAddress === 'local') return '127.0.0.1'

@@ -31,7 +31,7 @@ export interface DiffInput {
    * unreachable node are given up on (replaced elsewhere); tasks on a draining node
    * are moved. Absent: every node counts as ready.
    */
-  nodes?: ReadonlyMap<string, {name: string; state: NodeState; adminState: AdminState}>
+  nodes?: ReadonlyMap<string, {name: string; state: NodeState; adminState: AdminState; machine?: string}>
   /** Failures per instance (`jobId/instance`) and node name in the recent past: a node that keeps failing an instance is avoided. */
   recentFailures?: ReadonlyMap<string, ReadonlyMap<string, number>>
   now: number
@@ -107,6 +107,9 @@ export function diff(input: DiffInput): Buckets {
   const givenUp = new Set<string>()
   const adoptable = new Map<string, ObservedContainer>()
   const nodeOf = (id: string | null) => (id ? input.nodes?.get(id) : undefined)
+  // Nodes on one machine (several names for one address) list the same containers: a
+  // container is owned when a task on any of them owns it.
+  const owner = (nodeId: string | null, name: string): string => `${(nodeId ? input.nodes?.get(nodeId)?.machine : undefined) ?? nodeId}/${name}`
 
   // 1. What the observation says about each live task.
   for (const task of input.tasks) {
@@ -116,7 +119,7 @@ export function diff(input: DiffInput): Buckets {
     }
 
     if (task.desired === 'stop') {
-      if (task.containerName) ownedContainers.add(`${task.nodeId}/${task.containerName}`)
+      if (task.containerName) ownedContainers.add(owner(task.nodeId, task.containerName))
       out.stop.push({task, reason: task.reason ?? 'stop requested'})
       continue
     }
@@ -124,7 +127,7 @@ export function diff(input: DiffInput): Buckets {
     const node = nodeOf(task.nodeId)
     const obs = task.nodeId ? input.observed.get(task.nodeId) : undefined
     const container = obs?.ok ? obs.containers.find((c) => c.name === task.containerName) : undefined
-    if (container) ownedContainers.add(`${task.nodeId}/${container.name}`)
+    if (container) ownedContainers.add(owner(task.nodeId, container.name))
     if (task.state === 'pending') {
       rank.set(task.id, RANK.pending)
       liveAfterObservation.push(task)
@@ -266,10 +269,11 @@ export function diff(input: DiffInput): Buckets {
   out.stop = out.stop.filter((s) => !seen.has(s.task.id) && seen.add(s.task.id))
 
   // 3. Containers of this cluster that no live task owns.
+  const live = new Set(liveAfterObservation.filter((t) => t.containerName).map((t) => owner(t.nodeId, t.containerName!)))
   for (const [nodeId, obs] of input.observed) {
     if (!obs.ok) continue
     for (const c of obs.containers) {
-      if (!ownedContainers.has(`${nodeId}/${c.name}`) && !liveAfterObservation.some((t) => t.nodeId === nodeId && t.containerName === c.name)) {
+      if (!ownedContainers.has(owner(nodeId, c.name)) && !live.has(owner(nodeId, c.name))) {
         out.orphans.push({nodeId, container: c})
       }
     }

@@ -10,7 +10,7 @@
  * a state that the next pass completes.
  */
 import {clusterSelector, LABELS, RuntimeClient, runtimeFor} from '../../runtime/index.js'
-import type {Node} from '../model/node.js'
+import {machineOf, type Node} from '../model/node.js'
 import type {Task} from '../model/task.js'
 import {forEachLimited} from '../async.js'
 import {connectSpecOf, type ServiceContext} from '../context.js'
@@ -26,6 +26,7 @@ import {DEFAULT_DETECTOR, type DetectorSettings, describeBasis, heartbeatDeadlin
 import {DEFAULT_HEARTBEAT, discountClusterWideSilence, type HeartbeatOutcome, type HeartbeatSettings, judgeHeartbeat} from './heartbeat.js'
 import type {MoveSettings} from './moves.js'
 import {type NodeObserveResult, type ObserveOptions, observeNode} from './observe.js'
+import {heldPorts} from './ports.js'
 import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, healthProbes, isDrainDone, passSeed, planNewTasks, planPlacements, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
 import {emptyReport, isUnchanged, type PassReport, taskAction as action} from './report.js'
 
@@ -142,7 +143,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     jobs,
     tasks,
     observed,
-    nodes: new Map(nodes.map((n) => [n.id, {name: n.name, state: n.state, adminState: n.adminState}])),
+    nodes: new Map(nodes.map((n) => [n.id, {name: n.name, state: n.state, adminState: n.adminState, machine: machineOf(n)}])),
     recentFailures: loaded.failures,
     now,
     ...(options.backoff ? {backoff: options.backoff} : {}),
@@ -176,7 +177,9 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const carried = carryOver(tasks, buckets)
   const {holding} = carried
   const schedulable = schedulableNodes(nodes, observed)
-  const fresh = planNewTasks({buckets, carried, jobsById, nodes, schedulable, cluster, now, seed, newId: ctx.newId, ...(options.moves === undefined ? {} : {moves: options.moves})})
+  // Ports still held on each machine, by tasks about to stop and by containers no task owns too.
+  const held = heldPorts(nodes, tasks, observed)
+  const fresh = planNewTasks({buckets, carried, jobsById, nodes, schedulable, cluster, now, seed, newId: ctx.newId, held, ...(options.moves === undefined ? {} : {moves: options.moves})})
   for (const m of fresh.moves) report.actions.push(action('move', m.old.jobName, m.old, m.old.nodeName, `to ${m.to}: ${m.why}`))
   record(() => {
     for (const {task, why} of fresh.created) {
@@ -193,6 +196,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     holding,
     jobsById,
     recentFailures: loaded.failures,
+    held,
     seed,
     ...(options.backoff ? {backoff: options.backoff} : {}),
     ...(options.portRange ? {portRange: options.portRange} : {}),

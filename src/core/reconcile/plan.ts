@@ -9,7 +9,7 @@
  */
 import {containerName, runtimeFor, taskLabels} from '../../runtime/index.js'
 import type {ContainerRuntime, ContainerSpec, ObservedContainer} from '../../runtime/types.js'
-import {allocatableOf, type Node, publicHostOf} from '../model/node.js'
+import {allocatableOf, machineOf, type Node, publicHostOf} from '../model/node.js'
 import type {Constraint} from '../model/placement.js'
 import {addResources, type Resources, ZERO_RESOURCES} from '../model/resources.js'
 import {type HostPortBinding, isLive, type Job, type Task} from '../model/task.js'
@@ -122,6 +122,8 @@ export interface NewTasksInput {
   /** false: no moves. */
   moves?: MoveSettings | false
   newId: () => string
+  /** Host ports held per node (ports.ts heldPorts). */
+  held?: ReadonlyMap<string, readonly number[]>
 }
 
 export interface NewTasksPlan {
@@ -149,7 +151,7 @@ export function planNewTasks(input: NewTasksInput): NewTasksPlan {
   const candidates = carried.holding
     .filter((t) => jobsById.get(t.jobId)?.kind === 'service' && isReady(t, jobsById.get(t.jobId)!.spec.healthCheck) && t.nodeId && nodesById.get(t.nodeId)?.state === 'ready')
     .map((t) => ({request: requestOf(t, jobsById.get(t.jobId)!), nodeId: t.nodeId!, hostPorts: t.hostPorts.map((h) => h.hostPort), label: `${t.jobName}.${t.instance}`}))
-  const moves = planMoves(snapshotOf(input.schedulable, carried.holding, jobsById), candidates, {seed: input.seed, ...(input.moves ? {settings: input.moves} : {})})
+  const moves = planMoves(snapshotOf(input.schedulable, carried.holding, jobsById, input.held), candidates, {seed: input.seed, ...(input.moves ? {settings: input.moves} : {})})
   for (const m of moves) {
     const old = carried.holding.find((t) => t.id === m.taskId)!
     const fresh = create(jobsById.get(old.jobId)!, old.instance, old.restarts, `move from ${m.from.nodeName}: ${m.why}`, old.id)
@@ -168,6 +170,8 @@ export interface PlacementInput {
   holding: readonly Task[]
   jobsById: ReadonlyMap<string, Job>
   recentFailures: DiffInput['recentFailures']
+  /** Host ports held per node (ports.ts heldPorts). */
+  held?: ReadonlyMap<string, readonly number[]>
   backoff?: BackoffSettings
   seed: number
   portRange?: PortRange
@@ -184,7 +188,7 @@ export function planPlacements(input: PlacementInput): {plan: Plan; placed: Plac
   const {pending, jobsById} = input
   const pendingById = new Map(pending.map((t) => [t.id, t]))
   const requests = pending.map((t) => requestOf(t, jobsById.get(t.jobId)!, [...(input.pins.has(t.id) ? [input.pins.get(t.id)!] : []), ...avoidConstraint(avoidedNodes(input.recentFailures, t.jobId, t.instance, input.backoff))]))
-  const plan = pending.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(input.schedulable, input.holding, jobsById), requests, {seed: input.seed, ...(input.portRange ? {portRange: input.portRange} : {})})
+  const plan = pending.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(input.schedulable, input.holding, jobsById, input.held, [...input.holding, ...pending]), requests, {seed: input.seed, ...(input.portRange ? {portRange: input.portRange} : {})})
   return {plan, placed: placementsOf(plan, pendingById, jobsById), pendingById}
 }
 
@@ -260,8 +264,12 @@ export function avoidConstraint(names: readonly string[]): Constraint[] {
   return names.length === 0 ? [] : [{field: 'hostname', operator: 'UNLIKE', value: names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')}]
 }
 
-/** The scheduler's view: allocatable, what placed tasks hold, their ports; `runtime` as a label for runtime-pinned jobs. */
-export function snapshotOf(nodes: readonly Node[], placedTasks: readonly Task[], jobsById: ReadonlyMap<string, Job>): Snapshot {
+/**
+ * The scheduler's view: allocatable, what placed tasks hold, the host ports taken (those
+ * of the placed tasks, plus `held`: see ports.ts), the machine each node runs on (nodes
+ * on one machine share its ports); `runtime` as a label for runtime-pinned jobs.
+ */
+export function snapshotOf(nodes: readonly Node[], placedTasks: readonly Task[], jobsById: ReadonlyMap<string, Job>, held?: ReadonlyMap<string, readonly number[]>, replacing: readonly Task[] = placedTasks): Snapshot {
   const allocated = new Map<string, Resources>()
   const ports = new Map<string, number[]>()
   for (const t of placedTasks) {
@@ -278,9 +286,23 @@ export function snapshotOf(nodes: readonly Node[], placedTasks: readonly Task[],
     labels: {runtime: n.runtime, ...n.labels},
     allocatable: allocatableOf(n),
     allocated: allocated.get(n.id) ?? ZERO_RESOURCES,
-    usedPorts: ports.get(n.id) ?? [],
+    usedPorts: [...(ports.get(n.id) ?? []), ...(held?.get(n.id) ?? [])],
+    host: machineOf(n),
   }))
-  return {nodes: schedNodes, placed: placedTasks.filter((t) => t.nodeId).map((t) => ({taskId: t.id, jobId: t.jobId, nodeId: t.nodeId!}))}
+  return {nodes: schedNodes, placed: constrainingTasks(placedTasks, jobsById, replacing).map((t) => ({taskId: t.id, jobId: t.jobId, nodeId: t.nodeId!}))}
+}
+
+/**
+ * The placed tasks that count toward their job's constraints: not those on their way out
+ * (an old spec's, after a change or a restart; the origin of a move or a drain, whose
+ * replacement is in `replacing`). They keep their resources and ports until they stop,
+ * but their replacements may take their place: otherwise a restart of a hostname:UNIQUE
+ * job on as many nodes as instances finds every node taken and stays pending for good,
+ * and GROUP_BY counts each value twice.
+ */
+export function constrainingTasks(placedTasks: readonly Task[], jobsById: ReadonlyMap<string, Job>, replacing: readonly Task[] = placedTasks): Task[] {
+  const replaced = new Set(replacing.map((t) => t.replaces).filter((id) => id !== null))
+  return placedTasks.filter((t) => t.nodeId && !replaced.has(t.id) && (jobsById.get(t.jobId)?.specHash ?? t.specHash) === t.specHash)
 }
 
 export function requestOf(task: Task, job: Job, extra: readonly Constraint[] = []): TaskRequest {
@@ -318,6 +340,7 @@ export function containerSpecOf(task: Task, job: Job, cluster: string, hostPorts
     memBytes: job.spec.resources.memBytes,
     ports: hostPorts.map((h) => ({containerPort: h.containerPort, hostPort: h.hostPort, protocol: h.protocol})),
     volumes: job.spec.volumes,
+    ...(job.spec.init === false ? {init: false} : {}),
     labels: {...job.spec.labels, ...taskLabels({clusterId: cluster, jobName: job.name, instance: task.instance, taskId: task.id, specHash: job.specHash})},
   }
 }

@@ -155,7 +155,12 @@ export class ClusterState {
   readonly readyCount: number
   readonly portFrom: number
   readonly portTo: number
+  /** Free ports per node: those of its port space (nodes that share a host share one). */
   readonly freePorts: Int32Array
+  /** Port space of each node; nodes with the same `host` share one. */
+  private readonly spaceOf: Int32Array
+  /** Nodes of each port space. */
+  private readonly spaceNodes: number[][] = []
   private readonly portBits: Array<Uint8Array | undefined>
   private readonly portCursor: Int32Array
   private readonly fields = new Map<string, FieldDict>()
@@ -190,8 +195,21 @@ export class ClusterState {
     this.freeDisk = new Float64Array(n)
     this.freeGpu = new Float64Array(n)
     this.freePorts = new Int32Array(n)
-    this.portBits = new Array<Uint8Array | undefined>(n)
-    this.portCursor = new Int32Array(n)
+    this.spaceOf = new Int32Array(n)
+    const spaces = new Map<string, number>()
+    for (let i = 0; i < n; i++) {
+      const host = nodes[i]!.host
+      let space = host === undefined ? undefined : spaces.get(host)
+      if (space === undefined) {
+        space = this.spaceNodes.length
+        this.spaceNodes.push([])
+        if (host !== undefined) spaces.set(host, space)
+      }
+      this.spaceOf[i] = space
+      this.spaceNodes[space]!.push(i)
+    }
+    this.portBits = new Array<Uint8Array | undefined>(this.spaceNodes.length)
+    this.portCursor = new Int32Array(this.spaceNodes.length)
     this.partial = new Array<NodeListener[] | undefined>(n)
     this.portFrom = options.portFrom
     this.portTo = options.portTo
@@ -225,20 +243,19 @@ export class ClusterState {
         if (a.diskBytes > sDisk) sDisk = a.diskBytes
         if (a.gpus > sGpu) sGpu = a.gpus
       }
-      let free = portCount
-      if (node.usedPorts.length > 0) {
-        let bits: Uint8Array | undefined
-        for (const p of node.usedPorts) {
-          if (p < options.portFrom || p > options.portTo) continue
-          bits ??= new Uint8Array(portCount)
-          if (bits[p - options.portFrom] === 0) {
-            bits[p - options.portFrom] = 1
-            free--
-          }
-        }
-        this.portBits[i] = bits
+      // Used ports of nodes that share a host add up in their one space.
+      const space = this.spaceOf[i]!
+      for (const p of node.usedPorts) {
+        if (p < options.portFrom || p > options.portTo) continue
+        const bits = (this.portBits[space] ??= new Uint8Array(portCount))
+        bits[p - options.portFrom] = 1
       }
-      this.freePorts[i] = free
+    }
+    for (let space = 0; space < this.spaceNodes.length; space++) {
+      const bits = this.portBits[space]
+      let free = portCount
+      if (bits !== undefined) for (let p = 0; p < portCount; p++) free -= bits[p]!
+      for (const i of this.spaceNodes[space]!) this.freePorts[i] = free
     }
     this.readyCount = ready
     this.scaleCpu = Math.max(1, sCpu)
@@ -395,26 +412,27 @@ export class ClusterState {
     this.freeMem[node] = this.freeMem[node]! + r.memBytes
     this.freeDisk[node] = this.freeDisk[node]! + r.diskBytes
     this.freeGpu[node] = this.freeGpu[node]! + r.gpus
-    const bits = this.portBits[node]
+    const space = this.spaceOf[node]!
+    const bits = this.portBits[space]
     for (const p of ports) {
       if (bits === undefined || p < this.portFrom || p > this.portTo || bits[p - this.portFrom] === 0) continue
       bits[p - this.portFrom] = 0
-      this.freePorts[node] = this.freePorts[node]! + 1
+      for (const i of this.spaceNodes[space]!) this.freePorts[i] = this.freePorts[i]! + 1
     }
     this.notify(node)
   }
 
-  /** Lowest free ports from the node's cursor upward (wrapping), so a plan never hands out a port twice. */
+  /**
+   * Lowest free ports from the port space's cursor upward (wrapping), so a plan never hands
+   * out a port twice on one host, whichever of its node names the task goes to.
+   */
   private takePorts(node: number, count: number): number[] {
     const size = this.portTo - this.portFrom + 1
     if (this.freePorts[node]! < count) throw new BugError(`node ${this.names[node]} has ${this.freePorts[node]} free ports, ${count} asked`)
-    let bits = this.portBits[node]
-    if (bits === undefined) {
-      bits = new Uint8Array(size)
-      this.portBits[node] = bits
-    }
+    const space = this.spaceOf[node]!
+    const bits = (this.portBits[space] ??= new Uint8Array(size))
     const out: number[] = []
-    let p = this.portCursor[node]!
+    let p = this.portCursor[space]!
     while (out.length < count) {
       if (bits[p] === 0) {
         bits[p] = 1
@@ -422,8 +440,8 @@ export class ClusterState {
       }
       p = p + 1 === size ? 0 : p + 1
     }
-    this.portCursor[node] = p
-    this.freePorts[node] = this.freePorts[node]! - count
+    this.portCursor[space] = p
+    for (const i of this.spaceNodes[space]!) this.freePorts[i] = this.freePorts[i]! - count
     return out
   }
 

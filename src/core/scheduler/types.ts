@@ -26,6 +26,12 @@ export interface SchedNode {
   allocated: Resources
   /** Host ports already taken on the node (any range). */
   usedPorts: readonly number[]
+  /**
+   * The machine the node runs on, when several nodes may share one (several names for
+   * one address, the `local` lab set-up). Nodes with the same `host` share one host
+   * port space: a port given to a task on one is taken on all. Absent: a space of its own.
+   */
+  host?: string
 }
 
 /** A task that already runs (or is starting) somewhere: it counts toward its job's constraints. */

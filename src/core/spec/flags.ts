@@ -31,6 +31,7 @@ export interface RunFlags {
   retries?: number
   deadline?: string
   concurrency?: string
+  init?: boolean
 }
 
 function pairs(values: string[] | undefined, flag: string): Record<string, string> | undefined {
@@ -73,6 +74,7 @@ export function parseSpecFlags(f: RunFlags): JobSpec {
     ...(f.retries === undefined ? {} : {retries: f.retries}),
     ...(f.deadline === undefined ? {} : {deadline: f.deadline}),
     ...(f.concurrency === undefined ? {} : {concurrency: f.concurrency}),
+    ...(f.init === false ? {init: false} : {}),
     ...(f['health-http'] ? {healthCheck: {http: f['health-http']}} : {}),
     ...(f['health-tcp'] ? {healthCheck: {tcp: f['health-tcp']}} : {}),
     ...(f['health-cmd'] ? {healthCheck: {cmd: f['health-cmd']}} : {}),

@@ -18,6 +18,7 @@ const KNOWN_KEYS = new Set([
   'name', 'kind', 'image', 'command', 'args', 'env', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'ports', 'volumes',
   'constraints', 'preferences', 'prefer', 'healthCheck', 'restart', 'labels', 'strategy', 'runtime', 'upgrade',
   ...RUN_KEYS(),
+  'init',
 ])
 
 /** The fields of scheduled and dependent jobs (docs/scheduled-jobs.md). */
@@ -132,6 +133,7 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
   const runtime = (doc.runtime ?? null) as RuntimeName | null
   if (runtime !== null && !RUNTIMES.includes(runtime)) p.add('runtime', `must be podman or containerd, got ${describe(doc.runtime)}`)
   const upgrade = validateUpgrade(doc.upgrade, p)
+  if (doc.init !== undefined && typeof doc.init !== 'boolean') p.add('init', `must be true or false, got ${describe(doc.init)}`)
 
   if (p.list.length > 0) {
     const head = p.list.length === 1 ? `${p.prefix}: ${p.list[0]}.` : `${p.prefix} has ${p.list.length} problems:\n  ${p.list.join('\n  ')}`
@@ -157,6 +159,7 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
     runtime,
     upgrade,
     ...(runPolicy ? {runPolicy} : {}),
+    ...(doc.init === false ? {init: false as const} : {}),
   }
 }
 

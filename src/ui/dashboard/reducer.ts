@@ -19,8 +19,9 @@ export type Detail =
   | {kind: 'node'; name: string}
   | {kind: 'logs'; taskId: string; label: string; lines: string[] | null; error: string | null; back: Detail | null}
 
-export type Prompt = {kind: 'filter'; text: string; before: string} | {kind: 'scale'; job: string; text: string}
-export type Confirm = {kind: 'drain'; node: string} | {kind: 'stop-task'; taskId: string; label: string}
+/** The scale prompt starts empty (`current` is shown beside it): typing replaces the count, never appends to it. */
+export type Prompt = {kind: 'filter'; text: string; before: string} | {kind: 'scale'; job: string; text: string; current: number | null}
+export type Confirm = {kind: 'drain'; node: string} | {kind: 'stop-task'; taskId: string; label: string} | {kind: 'scale'; job: string; from: number; instances: number}
 
 export type Effect =
   | {id: number; kind: 'set-schedulable'; node: string; schedulable: boolean}
@@ -251,11 +252,43 @@ function jobTarget(state: DashboardState): string | null {
 
 // ---- keys -------------------------------------------------------------------
 
-function onKey(state: DashboardState, key: KeyPress): DashboardState {
-  // Keys typed faster than they are read (or pasted) arrive as one chunk: one key each, Enter included.
-  if (!key.ctrl && !key.meta && [...key.input].length > 1) {
-    return [...key.input].reduce((s, ch) => onKey(s, ch === '\r' || ch === '\n' ? {input: '\r', return: true} : {input: ch}), state)
+/**
+ * Keys typed faster than they are read (fast typing, a paste, any SSH session) arrive as
+ * one chunk: split it into the keys it holds, in order, so a backspace, an Enter or an
+ * arrow inside the chunk acts where it was typed instead of being dropped or typed as text.
+ */
+export function keysOf(chunk: string): KeyPress[] {
+  const keys: KeyPress[] = []
+  const chars = [...chunk]
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]!
+    if (ch === '\r' || ch === '\n') keys.push({input: '\r', return: true})
+    else if (ch === '\x7f' || ch === '\b') keys.push({input: '', backspace: true})
+    else if (ch === '\t') keys.push({input: '', tab: true})
+    else if (ch === '\x1b') {
+      // CSI (ESC [ ... final byte) and SS3 (ESC O x): arrows and friends; a lone ESC is escape.
+      const next = chars[i + 1]
+      if (next === '[' || next === 'O') {
+        let j = i + 2
+        while (j < chars.length && next === '[' && /[0-9;]/.test(chars[j]!)) j++
+        const final = chars[j] ?? ''
+        const arrow = {A: 'upArrow', B: 'downArrow', C: 'rightArrow', D: 'leftArrow'}[final] as keyof KeyPress | undefined
+        const params = chars.slice(i + 2, j).join('')
+        if (arrow !== undefined) keys.push({input: '', [arrow]: true})
+        else if (final === '~' && params === '3') keys.push({input: '', delete: true})
+        else if (final === '~' && params === '5') keys.push({input: '', pageUp: true})
+        else if (final === '~' && params === '6') keys.push({input: '', pageDown: true})
+        else if (final === 'Z') keys.push({input: '', tab: true, shift: true})
+        i = j
+      } else keys.push({input: '', escape: true})
+    } else keys.push({input: ch})
   }
+
+  return keys
+}
+
+function onKey(state: DashboardState, key: KeyPress): DashboardState {
+  if (!key.ctrl && !key.meta && [...key.input].length > 1) return keysOf(key.input).reduce(onKey, state)
 
   if (key.ctrl && key.input === 'c') return quit(state)
   if (state.quitting) return state
@@ -268,6 +301,7 @@ function onKey(state: DashboardState, key: KeyPress): DashboardState {
 function onConfirm(state: DashboardState, confirm: Confirm, key: KeyPress): DashboardState {
   const next = {...state, confirm: null}
   if (key.input !== 'y' && key.input !== 'Y') return say(next, 'cancelled')
+  if (confirm.kind === 'scale') return scale(next, confirm.job, confirm.instances)
   if (confirm.kind === 'drain') return emit(say(next, `draining ${confirm.node}...`), {kind: 'drain', node: confirm.node})
   return emit(say(next, `stopping ${confirm.label}...`), {kind: 'stop-task', taskId: confirm.taskId, label: confirm.label})
 }
@@ -287,7 +321,10 @@ function onPrompt(state: DashboardState, prompt: Prompt, key: KeyPress): Dashboa
     if (prompt.kind === 'filter') return {...state, prompt: null}
     if (!/^\d+$/.test(prompt.text)) return say(state, `instances: type a whole number >= 0 (got ${JSON.stringify(prompt.text)})`, 'error')
     const instances = Number(prompt.text)
-    return emit(say({...state, prompt: null}, `scaling ${prompt.job} to ${instances}: waiting for a pass...`), {kind: 'scale', job: prompt.job, instances})
+    if (!Number.isSafeInteger(instances)) return say(state, `instances: ${prompt.text} is too large`, 'error')
+    const from = prompt.current
+    if (from !== null && needsScaleConfirm(from, instances)) return {...state, prompt: null, confirm: {kind: 'scale', job: prompt.job, from, instances}}
+    return scale({...state, prompt: null}, prompt.job, instances)
   }
 
   if (key.backspace || key.delete) return setText(prompt.text.slice(0, -1))
@@ -296,6 +333,15 @@ function onPrompt(state: DashboardState, prompt: Prompt, key: KeyPress): Dashboa
   if (typed === '') return state
   if (prompt.kind === 'scale' && !/^\d+$/.test(typed)) return state
   return setText(prompt.text + typed)
+}
+
+/** A scale to more than double the current count (of at least 1) asks first: a typo must not start hundreds of containers. */
+export function needsScaleConfirm(from: number, to: number): boolean {
+  return to > 2 * Math.max(from, 1)
+}
+
+function scale(state: DashboardState, job: string, instances: number): DashboardState {
+  return emit(say(state, `scaling ${job} to ${instances}: waiting for a pass...`), {kind: 'scale', job, instances})
 }
 
 function switchView(state: DashboardState, view: View): DashboardState {
@@ -342,8 +388,7 @@ function onCommand(state: DashboardState, key: KeyPress): DashboardState {
   if (i === 's') {
     const job = jobTarget(state)
     if (job === null) return say(state, 's scales a job: select one in the Jobs or Tasks view', 'error')
-    const current = findJobByName(state.snapshot, job)?.instances
-    return {...state, prompt: {kind: 'scale', job, text: current === undefined ? '' : String(current)}}
+    return {...state, prompt: {kind: 'scale', job, text: '', current: findJobByName(state.snapshot, job)?.instances ?? null}}
   }
 
   if (i === 'x' || i === 'l') {

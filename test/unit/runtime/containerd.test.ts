@@ -30,6 +30,7 @@ describe('runtime/containerd', () => {
         '/var/log/clusterctl/cctl-web-0-1f3a9c2e.log',
         'id=="cctl-web-0-1f3a9c2e",labels."io.clusterctl.spec-hash"=="h1"',
         'localhost/app:1',
+        '32',
         '--detach',
         '--net-host',
         '--label',
@@ -38,6 +39,8 @@ describe('runtime/containerd', () => {
         'io.clusterctl.job=web',
         '--label',
         'io.clusterctl.spec-hash=h1',
+        '--label',
+        'io.clusterctl.host-ports=31000,31001',
         '--env',
         'GREETING=hello world',
         '--env',
@@ -74,6 +77,18 @@ describe('runtime/containerd', () => {
       expect(args.slice(-2)).to.deep.equal(['docker.io/library/busybox:latest', SPEC.name])
       expect(args).to.not.include('--cpus')
       expect(args).to.not.include('--memory-limit')
+    })
+
+    it('puts the node\'s init before a named command (the position of the container id), never with the image default or init: false', () => {
+      const at = (spec: typeof SPEC) => {
+        const {args} = scriptArgs(ctr.startArgv(spec))
+        return {k: Number(args[7]), run: args.slice(8)}
+      }
+      const {k, run} = at(SPEC)
+      expect(run[k - 1]).to.equal(SPEC.name)
+      expect(run.slice(k)).to.deep.equal(SPEC.command)
+      expect(at({...SPEC, command: undefined}).k).to.equal(0)
+      expect(at({...SPEC, init: false}).k).to.equal(0)
     })
 
     it('refuses a namespace or log directory it would have to quote', () => {
@@ -132,6 +147,14 @@ describe('runtime/containerd', () => {
       // Bookkeeping labels become fields, never labels.
       expect(Object.keys(byName['cctl-batch-1-0b1c2d3e']!.labels).filter((k) => /started-at|exit-code|finished-at/.test(k))).to.deep.equal([])
       expect(byName['cctl-web-0-7c9e6679']!.labels).to.deep.include({'io.clusterctl.cluster': 'fx', 'io.clusterctl.job': 'web', 'io.clusterctl.instance': '0'})
+    })
+
+    it('reads the host ports its start kept in a label (host networking publishes none), never as a label', () => {
+      const text = fixture('containerd', 'list.txt').replace('"io.clusterctl.instance": "0"', '"io.clusterctl.instance": "0", "io.clusterctl.host-ports": "31000,31001"')
+      const web = parseCtrList(text).containers.find((c) => c.name === 'cctl-web-0-7c9e6679')!
+      expect(web.hostPorts).to.deep.equal([31000, 31001])
+      expect(web.labels).not.to.have.property('io.clusterctl.host-ports')
+      expect(parseCtrList(fixture('containerd', 'list.txt')).containers.find((c) => c.name === 'cctl-web-0-7c9e6679')).not.to.have.property('hostPorts')
     })
 
     it('keeps reporting the exit code from the labels once the task is gone', () => {

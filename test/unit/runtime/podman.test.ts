@@ -18,6 +18,7 @@ describe('runtime/podman', () => {
         'h1',
         '10',
         'localhost/app:1',
+        '1',
         '--detach',
         '--name',
         'cctl-web-0-1f3a9c2e',
@@ -68,7 +69,12 @@ describe('runtime/podman', () => {
       const argv = podman.startArgv({...SPEC, command: undefined, cpuMilli: 0, memBytes: 0, ports: [], volumes: [], env: {}, labels: {}, stopGraceSeconds: 3})
       const {args} = scriptArgs(argv)
       expect(args[1]).to.match(/^[0-9a-f]{16}$/)
-      expect(args.slice(2)).to.deep.equal(['3', 'localhost/app:1', '--detach', '--name', SPEC.name, '--log-driver', 'k8s-file', '--label', `io.clusterctl.spec-hash=${args[1]}`, 'localhost/app:1'])
+      expect(args.slice(2)).to.deep.equal(['3', 'localhost/app:1', '1', '--detach', '--name', SPEC.name, '--log-driver', 'k8s-file', '--label', `io.clusterctl.spec-hash=${args[1]}`, 'localhost/app:1'])
+    })
+
+    it('asks for the node\'s init unless the spec says init: false', () => {
+      expect(scriptArgs(podman.startArgv(SPEC)).args[4]).to.equal('1')
+      expect(scriptArgs(podman.startArgv({...SPEC, init: false})).args[4]).to.equal('0')
     })
 
     it('passes every user value as an argument, never as script text', () => {
@@ -135,6 +141,11 @@ describe('runtime/podman', () => {
       expect(web.labels).to.deep.include({'io.clusterctl.cluster': 'fx', 'io.clusterctl.job': 'web', 'io.clusterctl.instance': '0'})
       expect(web.labels['io.clusterctl.spec-hash']).to.match(/^[0-9a-f]{16}$/)
       expect(byName['cctl-batch-1-0b1c2d3e']).to.deep.include({state: 'exited', exitCode: 7, startedAt: 1795577119000, finishedAt: 1795577119000})
+      // the published ports: what the container holds on its host
+      expect(web.hostPorts).to.deep.equal([31777])
+      expect(byName['cctl-batch-1-0b1c2d3e']).not.to.have.property('hostPorts')
+      const ranged = podman.parseList('[{"Names": ["a"], "Id": "1", "State": "running", "Ports": [{"host_port": 31000, "range": 3, "protocol": "tcp"}, {"host_port": "x"}, null]}]')
+      expect(ranged.containers[0]!.hostPorts).to.deep.equal([31000, 31001, 31002])
     })
 
     it('reads a created container (zero times are null) and an empty list', () => {

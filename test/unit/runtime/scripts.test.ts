@@ -10,7 +10,7 @@ import {spawnSync} from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import {CTR_IMAGE_EXISTS_SCRIPT, CTR_LIST_SCRIPT, CTR_LOGS_SCRIPT, CTR_START_SCRIPT, CTR_STOP_SCRIPT, createContainerdRuntime} from '../../../src/runtime/containerd.js'
+import {CTR_IMAGE_EXISTS_SCRIPT, CTR_INIT_TARGET, CTR_LIST_SCRIPT, CTR_LOGS_SCRIPT, CTR_START_SCRIPT, CTR_STOP_SCRIPT, createContainerdRuntime, ctrRunArgs} from '../../../src/runtime/containerd.js'
 import {PODMAN_START_SCRIPT, createPodmanRuntime, podmanRunArgs} from '../../../src/runtime/podman.js'
 import type {ContainerSpec} from '../../../src/runtime/types.js'
 import {makeTempDir} from '../../helpers/tmp.js'
@@ -74,7 +74,10 @@ describe('runtime scripts (through a real shell, fake runtimes)', () => {
     fs.mkdirSync(bin)
     fs.writeFileSync(path.join(bin, 'podman'), FAKE_PODMAN, {mode: 0o755})
     fs.writeFileSync(path.join(bin, 'ctr'), FAKE_CTR, {mode: 0o755})
+    // The node's init: named by CLUSTERCTL_INIT, so the tests do not depend on the machine's packages.
+    fs.writeFileSync(fakeInit(), '#!/bin/sh\nexec "$@"\n', {mode: 0o755})
   })
+  const fakeInit = (): string => path.join(tmp.dir, 'fake init')
   after(() => tmp.cleanup())
 
   function run(argv: string[], env: Record<string, string> = {}, shell = '/bin/sh'): {code: number | null; stdout: string; stderr: string; calls: string[]; argv: string[] | null} {
@@ -83,7 +86,7 @@ describe('runtime scripts (through a real shell, fake runtimes)', () => {
     fs.rmSync(calls, {force: true})
     fs.rmSync(argvFile, {force: true})
     expect(argv[0]).to.equal('sh')
-    const result = spawnSync(shell, argv.slice(1), {env: {PATH: `${bin}:/usr/bin:/bin`, FAKE_CALLS: calls, FAKE_ARGV: argvFile, ...env}, encoding: 'utf8'})
+    const result = spawnSync(shell, argv.slice(1), {env: {PATH: `${bin}:/usr/bin:/bin`, FAKE_CALLS: calls, FAKE_ARGV: argvFile, CLUSTERCTL_INIT: fakeInit(), ...env}, encoding: 'utf8'})
     const recorded = fs.existsSync(argvFile) ? fs.readFileSync(argvFile, 'utf8').split('\0').slice(0, -1) : null
     return {code: result.status, stdout: result.stdout, stderr: result.stderr, calls: fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : [], argv: recorded}
   }
@@ -104,6 +107,12 @@ describe('runtime scripts (through a real shell, fake runtimes)', () => {
       const r = run(podman.startArgv(SPEC))
       expect(r.code, r.stderr).to.equal(0)
       expect(r.stdout).to.equal('clusterctl-start started 0123abcd\n')
+      expect(r.argv).to.deep.equal(['--init', '--init-path', fakeInit(), ...podmanRunArgs(SPEC)])
+    })
+
+    it('runs without an init when the spec says init: false', () => {
+      const r = run(podman.startArgv({...SPEC, init: false}))
+      expect(r.code, r.stderr).to.equal(0)
       expect(r.argv).to.deep.equal(podmanRunArgs(SPEC))
     })
 
@@ -119,7 +128,7 @@ describe('runtime scripts (through a real shell, fake runtimes)', () => {
       r = run(podman.startArgv({...SPEC, stopGraceSeconds: 4}), {FAKE_INSPECT: 'running abc123 old-hash'})
       expect(r.stdout).to.equal('clusterctl-start recreated 0123abcd\n')
       expect(r.calls).to.include(`rm --force --time 4 ${SPEC.name}`)
-      expect(r.argv).to.deep.equal(podmanRunArgs({...SPEC, stopGraceSeconds: 4}))
+      expect(r.argv).to.deep.equal(['--init', '--init-path', fakeInit(), ...podmanRunArgs({...SPEC, stopGraceSeconds: 4})])
 
       r = run(podman.startArgv(SPEC), {FAKE_INSPECT: 'exited abc123 '})
       expect(r.stdout, 'a container without a hash label is not ours as it is').to.equal('clusterctl-start recreated 0123abcd\n')
@@ -151,6 +160,15 @@ describe('runtime scripts (through a real shell, fake runtimes)', () => {
       )
       r = run(createPodmanRuntime().startArgv(SPEC), {FAKE_RUN_FAIL: 'Error: port in use', FAKE_IMAGE_EXISTS: '1'})
       expect(r.stderr).to.equal('Error: port in use\n')
+    })
+
+    it('bind-mounts the node\'s init read-only and puts it before the command (ctr has no --init); not with init: false', () => {
+      const runArgs = ctrRunArgs(SPEC)
+      const k = runArgs.length - SPEC.command!.length
+      const r = run(ctr.startArgv(SPEC))
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.argv!.slice(2)).to.deep.equal(['--mount', `type=bind,src=${fakeInit()},dst=${CTR_INIT_TARGET},options=rbind:ro`, ...runArgs.slice(0, k), CTR_INIT_TARGET, '--', ...runArgs.slice(k)])
+      expect(run(ctr.startArgv({...SPEC, init: false})).argv!.slice(2)).to.deep.equal(runArgs)
     })
 
     it('adopts, restarts (deleting the stopped task first) and recreates', () => {
@@ -255,10 +273,12 @@ describe('runtime scripts (through a real shell, fake runtimes)', () => {
           const spec: ContainerSpec = {...SPEC, command, env, volumes: [{source: `/srv/${segment}`, target: `/mnt/${segment}`, readOnly: false}], ports: []}
           const p = run(createPodmanRuntime().startArgv(spec), {}, shell)
           expect(p.code, p.stderr).to.equal(0)
-          expect(p.argv).to.deep.equal(podmanRunArgs(spec))
+          expect(p.argv).to.deep.equal(['--init', '--init-path', fakeInit(), ...podmanRunArgs(spec)])
           const c = run(ctr.startArgv(spec), {}, shell)
           expect(c.code, c.stderr).to.equal(0)
-          expect(c.argv!.slice(2)).to.deep.equal(ctr.startArgv(spec).slice(11))
+          const runArgs = ctrRunArgs(spec)
+          const k = runArgs.length - command.length
+          expect(c.argv!.slice(2)).to.deep.equal(['--mount', `type=bind,src=${fakeInit()},dst=${CTR_INIT_TARGET},options=rbind:ro`, ...runArgs.slice(0, k), CTR_INIT_TARGET, '--', ...runArgs.slice(k)])
         },
       ),
       {numRuns: 60},

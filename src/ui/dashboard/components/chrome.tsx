@@ -29,9 +29,14 @@ export function Header({title, label, at, view, filter, width}: {title: string; 
 export function StatusLine({prompt, confirm, status, width}: {prompt: Prompt | null; confirm: Confirm | null; status: Status | null; width: number}) {
   const color = useColor()
   if (prompt?.kind === 'filter') return <Text wrap="truncate">{fit(`/${prompt.text}_   (enter keeps it, esc clears it)`, width)}</Text>
-  if (prompt?.kind === 'scale') return <Text wrap="truncate">{fit(`Scale ${prompt.job} to: ${prompt.text}_   (enter applies, esc cancels)`, width)}</Text>
+  if (prompt?.kind === 'scale') return <Text wrap="truncate">{fit(`Scale ${prompt.job}${prompt.current === null ? '' : ` (now ${prompt.current})`} to: ${prompt.text}_   (enter applies, esc cancels)`, width)}</Text>
   if (confirm) {
-    const question = confirm.kind === 'drain' ? `Drain ${confirm.node}? It takes no new work and its tasks move to other nodes. y/N` : `Stop task ${confirm.label}? A service's instance is replaced. y/N`
+    const question =
+      confirm.kind === 'drain'
+        ? `Drain ${confirm.node}? It takes no new work and its tasks move to other nodes. y/N`
+        : confirm.kind === 'scale'
+          ? `Scale ${confirm.job} from ${confirm.from} to ${confirm.instances}, more than double? y/N`
+          : `Stop task ${confirm.label}? A service's instance is replaced. y/N`
     return (
       <Text wrap="truncate" bold color={colorOf('warn', color)}>
         {fit(question, width)}

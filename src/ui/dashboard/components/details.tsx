@@ -164,9 +164,11 @@ export function NodeDetail({name, node, allocated, tasks, events, selected, now,
 export function LogsView({label, lines, error, width, height}: {label: string; lines: readonly string[] | null; error: string | null} & Size) {
   const color = useColor()
   const room = Math.max(0, height - 1)
+  // The app reads the last 200 lines (docs/dashboard.md); the screen shows the newest that fit.
+  const read = lines === null ? '' : lines.length > room ? `newest ${room} of the ${lines.length} lines read; ` : `${lines.length} line${lines.length === 1 ? '' : 's'} read; `
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Text bold wrap="truncate">{`Logs of ${label}  (last ${room} lines; r reloads, esc goes back)`}</Text>
+      <Text bold wrap="truncate">{`Logs of ${label}  (${read}r reloads, esc goes back)`}</Text>
       {error !== null ? <Text color={colorOf('bad', color)} wrap="truncate">{error}</Text> : null}
       {error === null && lines === null ? <Text wrap="truncate">loading...</Text> : null}
       {error === null && lines !== null && lines.length === 0 ? <Text wrap="truncate">(no output)</Text> : null}

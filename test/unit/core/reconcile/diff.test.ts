@@ -144,6 +144,23 @@ describe('core/reconcile/diff', () => {
     expect(summary(diff({jobs: [job], tasks: [running, dup], observed: observed({n1: [container(running)]}), now: NOW})).stop).to.deep.equal([`${dup.id}:duplicate of instance 0`])
   })
 
+  it('nodes on one machine list the same containers: a sibling\'s container is no orphan, a container nobody owns still is', () => {
+    const job = aJob({instances: 2})
+    const a = aTask(job, {instance: 0, nodeId: 'n1'})
+    const b = aTask(job, {instance: 1, nodeId: 'n2'})
+    const stray = {...container(a), name: 'cctl-gone-0-deadbeef'}
+    const listing = [container(a), container(b), stray]
+    const nodes = new Map([
+      ['n1', {name: 'lab-a', state: 'ready' as const, adminState: 'ready' as const, machine: '10.0.0.5:22'}],
+      ['n2', {name: 'lab-b', state: 'ready' as const, adminState: 'ready' as const, machine: '10.0.0.5:22'}],
+    ])
+    const out = summary(diff({jobs: [job], tasks: [a, b], observed: observed({n1: listing, n2: listing}), nodes, now: NOW}))
+    expect(out).to.deep.include({orphans: ['cctl-gone-0-deadbeef', 'cctl-gone-0-deadbeef'], stop: [], place: []})
+    // without the machine, each node takes the other's container for an orphan (the bug)
+    const apart = new Map([...nodes].map(([id, n]) => [id, {...n, machine: id}]))
+    expect(summary(diff({jobs: [job], tasks: [a, b], observed: observed({n1: listing, n2: listing}), nodes: apart, now: NOW})).orphans).to.have.length(4)
+  })
+
   it('finds containers of this cluster that no live task owns', () => {
     const job = aJob({instances: 1})
     const t = aTask(job)

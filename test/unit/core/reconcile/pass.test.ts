@@ -67,6 +67,29 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     expect(second.unchanged).to.equal(true)
   })
 
+  it('two names for one host (the lab set-up): distinct host ports, and neither takes the other\'s container for an orphan', async () => {
+    // lab-a and lab-b are one machine: one address, one podman, one set of containers
+    const lab = new FakePodmanNode('root@lab:22')
+    nodes.set('lab', lab)
+    store.write(() => {
+      for (const name of ['lab-a', 'lab-b']) insertNode(store, aNode(name, {stateSince: T0, usage: null, inventoriedAt: T0, createdAt: T0, lastSeenAt: T0, address: {host: 'lab', port: null, user: 'root'}, resolvedAddress: 'root@lab:22'}))
+      updateNodeAdminState(store, 'node-n1', 'cordoned', T0)
+      updateNodeAdminState(store, 'node-n2', 'cordoned', T0)
+    })
+    addJob({name: 'web', instances: 2, ports: [0], constraints: ['hostname:UNIQUE']})
+    const first = await runPass(ctx, {seed: 3})
+    expect(first.actions.filter((a) => a.kind === 'start').map((a) => a.ok)).to.deep.equal([true, true])
+    const tasks = live()
+    expect(tasks.map((t) => t.nodeName).sort()).to.deep.equal(['lab-a', 'lab-b'])
+    expect(new Set(tasks.map((t) => t.hostPorts[0]!.hostPort)).size).to.equal(2)
+    clock.advance(31_000)
+    await runPass(ctx, {seed: 3})
+    clock.advance(31_000)
+    const later = await runPass(ctx, {seed: 3})
+    expect(later.actions.filter((a) => a.kind === 'remove-orphan')).to.deep.equal([])
+    expect([...lab.containers.keys()].sort()).to.deep.equal(tasks.map((t) => t.containerName).sort())
+  })
+
   it('a controller that died between recording a placement and starting it: the next pass starts the recorded container (or adopts it)', async () => {
     const job = addJob({name: 'web', instances: 2})
     const cluster = clusterId(store)

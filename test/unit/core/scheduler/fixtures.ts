@@ -31,6 +31,7 @@ export interface NodeInit {
   allocatable?: Resources
   allocated?: Resources
   usedPorts?: number[]
+  host?: string
 }
 
 export function node(name: string, init: NodeInit = {}): SchedNode {
@@ -42,6 +43,7 @@ export function node(name: string, init: NodeInit = {}): SchedNode {
     allocatable: init.allocatable ?? res(4000, 8 * Gi, 100 * Gi),
     allocated: init.allocated ?? res(0, 0),
     usedPorts: init.usedPorts ?? [],
+    ...(init.host === undefined ? {} : {host: init.host}),
   }
 }
 
@@ -131,7 +133,10 @@ export function planProblems(snapshot: Snapshot, work: readonly TaskRequest[], p
   for (const t of work) if (!seen.has(t.taskId)) problems.push(`task ${t.taskId} is neither placed nor pending`)
 
   const used = new Map<string, Resources>()
+  // Host ports per machine: nodes with the same `host` share one port space.
   const ports = new Map<string, Set<number>>()
+  const space = (n: SchedNode): string => (n.host === undefined ? `node:${n.id}` : `host:${n.host}`)
+  const initial = (n: SchedNode): Set<number> => new Set(snapshot.nodes.filter((m) => space(m) === space(n)).flatMap((m) => m.usedPorts))
   const jobNodes = new Map<string, SchedNode[]>()
   for (const p of snapshot.placed) {
     const n = nodes.get(p.nodeId)
@@ -151,14 +156,14 @@ export function planProblems(snapshot: Snapshot, work: readonly TaskRequest[], p
     for (const d of ['cpuMilli', 'memBytes', 'diskBytes', 'gpus'] as const) {
       if (n.allocated[d] + after[d] > n.allocatable[d]) problems.push(`${n.name} overcommitted in ${d} after ${t.taskId}`)
     }
-    const taken = ports.get(n.id) ?? new Set(n.usedPorts)
+    const taken = ports.get(space(n)) ?? initial(n)
     if (p.hostPorts.length !== t.ports) problems.push(`${t.taskId} got ${p.hostPorts.length} ports, asked ${t.ports}`)
     for (const port of p.hostPorts) {
       if (port < portRange.from || port > portRange.to) problems.push(`${t.taskId} got port ${port} outside ${portRange.from}-${portRange.to}`)
-      if (taken.has(port)) problems.push(`${t.taskId} got port ${port}, already taken on ${n.name}`)
+      if (taken.has(port)) problems.push(`${t.taskId} got port ${port}, already taken on ${n.name}${n.host === undefined ? '' : ` (host ${n.host})`}`)
       taken.add(port)
     }
-    ports.set(n.id, taken)
+    ports.set(space(n), taken)
     const before = jobNodes.get(t.jobId) ?? []
     for (const c of t.constraints) {
       const field = c.field === '@hostname' ? 'hostname' : c.field
@@ -172,7 +177,7 @@ export function planProblems(snapshot: Snapshot, work: readonly TaskRequest[], p
   // Pending summaries against the final state, recomputed from the spec.
   const freeOf = (n: SchedNode) => {
     const u = used.get(n.id) ?? res(0, 0)
-    const inRange = new Set([...(ports.get(n.id) ?? new Set(n.usedPorts))].filter((x) => x >= portRange.from && x <= portRange.to))
+    const inRange = new Set([...(ports.get(space(n)) ?? initial(n))].filter((x) => x >= portRange.from && x <= portRange.to))
     return {
       cpu: n.allocatable.cpuMilli - n.allocated.cpuMilli - u.cpuMilli,
       mem: n.allocatable.memBytes - n.allocated.memBytes - u.memBytes,
@@ -281,6 +286,8 @@ export const arbNode = (i: number) =>
       usedCpu: fc.integer({min: 0, max: 9}),
       usedMem: fc.integer({min: 0, max: 8}),
       usedPorts: fc.subarray([31000, 31001, 31002, 30000]),
+      // Some nodes share a machine (several names for one address): one port space.
+      host: fc.option(fc.constantFrom('m1', 'm2'), {nil: undefined, freq: 2}),
     })
     .map(
       (r): SchedNode =>
@@ -291,6 +298,7 @@ export const arbNode = (i: number) =>
           // Sometimes more than allocatable: an overcommitted node must take nothing.
           allocated: res(r.usedCpu * 600, Math.min(r.usedMem, r.mem) * 512 * Mi, 0, 0),
           usedPorts: r.usedPorts,
+          ...(r.host === undefined ? {} : {host: r.host}),
         }),
     )
 

@@ -99,6 +99,19 @@ describe('core/scheduler schedule', () => {
       expect(p.pending[0]!.reason).to.equal('0/1 nodes fit: 1 insufficient cpus (need 0, max free 0)')
     })
 
+    it('nodes that share a host share its port space: never the same port on two names of one machine, and a port used by one is taken on all', () => {
+      const s = snap([node('a', {host: 'm', usedPorts: [31000]}), node('b', {host: 'm'}), node('c', {host: 'other'})])
+      const p = plan(s, instances('web', 2, {ports: 1, constraints: [{field: 'hostname', operator: 'UNIQUE'}], strategy: 'spread'}), {portRange: {from: 31000, to: 31002}})
+      const byNode = Object.fromEntries(p.placements.map((x) => [s.nodes.find((n) => n.id === x.nodeId)!.name, x.hostPorts]))
+      const onM = Object.entries(byNode).filter(([n]) => n !== 'c').flatMap(([, ports]) => ports)
+      expect(onM).not.to.include(31000)
+      expect(new Set(onM).size).to.equal(onM.length)
+      // two free ports left on m (31001, 31002) for a, b together: the third task there is refused for ports
+      const full = plan(snap([node('a', {host: 'm', usedPorts: [31000]}), node('b', {host: 'm'})]), instances('web', 3, {ports: 1}), {portRange: {from: 31000, to: 31002}})
+      expect(full.placements.flatMap((x) => x.hostPorts).sort()).to.deep.equal([31001, 31002])
+      expect(full.pending[0]!.reason).to.equal('0/2 nodes fit: 2 too few free host ports in 31000-31002 (need 1, max free 0)')
+    })
+
     it('assigns host ports from the range, never twice on a node, skipping used ones', () => {
       const s = snap([node('a', {usedPorts: [31000, 31002]})])
       const p = plan(s, instances('web', 3, {ports: 1}), {portRange: {from: 31000, to: 31003}})

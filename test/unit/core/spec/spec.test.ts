@@ -125,6 +125,17 @@ upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2}
     })
   })
 
+  it('init: containers run under the node\'s init unless init: false (which changes the containers); anything else is refused', () => {
+    const plain = validateJobSpec({name: 'web', image: 'i'}, 'web.yaml')
+    expect(plain).not.to.have.property('init')
+    expect(validateJobSpec({name: 'web', image: 'i', init: true}, 'web.yaml')).not.to.have.property('init')
+    const bare = validateJobSpec({name: 'web', image: 'i', init: false}, 'web.yaml')
+    expect(bare.init).to.equal(false)
+    expect(containerSpecHash(bare)).not.to.equal(containerSpecHash(plain))
+    expect(containerSpecHash(validateJobSpec({name: 'web', image: 'i', init: true}, 'web.yaml'))).to.equal(containerSpecHash(plain))
+    expect(problem({name: 'web', image: 'i', init: 'no'})).to.match(/init: must be true or false, got "no"/)
+  })
+
   it('reports all problems of a document at once', () => {
     const message = problem({name: 'web', image: 'i', instances: -1, cpus: 'x', strategy: 'random'})
     expect(message).to.match(/^web.yaml \(job web\) has 3 problems:/)

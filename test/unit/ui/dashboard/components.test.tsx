@@ -94,7 +94,19 @@ describe('ui/dashboard components (ink-testing-library)', () => {
     expect(frame(state(key('2'), key('/'), key('h'), key('3')))).to.match(/\/h3_/)
     expect(frame(state(key('2'), key('/'), key('h'), key('3')))).not.to.match(/^ {2}h1 /m)
     expect(frame(state(key('2'), key('d')))).to.include('Drain h1? It takes no new work and its tasks move to other nodes. y/N')
-    expect(frame(state(key('3'), key('s')))).to.include('Scale db to: 1_')
+    expect(frame(state(key('3'), key('s')))).to.include('Scale db (now 1) to: _')
+    expect(frame(state(key('3'), key('s'), key('9'), {type: 'key', key: {input: '\r', return: true}}))).to.include('Scale db from 1 to 9, more than double? y/N')
+  })
+
+  it('the logs view says how many of the lines read it shows (the app reads the last 200; the screen fits fewer)', () => {
+    const opened = state(key('4'), key('j'), key('l'))
+    const taskId = opened.detail?.kind === 'logs' ? opened.detail.taskId : ''
+    const lines = Array.from({length: 200}, (_, i) => `line ${i}`)
+    const out = frame(reduce(opened, {type: 'logs-loaded', taskId, lines, error: null}))
+    expect(out).to.match(/Logs of web\.0 {2}\(newest \d+ of the 200 lines read; r reloads/)
+    expect(out).to.include('line 199')
+    expect(out).not.to.match(/last \d+ lines/)
+    expect(frame(reduce(opened, {type: 'logs-loaded', taskId, lines: ['one'], error: null}))).to.include('(1 line read; r reloads')
   })
 
   it('help lists every key', () => {
@@ -164,7 +176,12 @@ describe('ui/dashboard components (ink-testing-library)', () => {
       expect(calls).to.deep.equal(['cordon h2'])
       await press('d', 'y')
       await until(() => calls.includes('drain h2'), 'drain after y')
-      await press('3', 's', '\u007F', '4', '\r')
+      // one chunk, as a fast typist over SSH sends it: the backspace applies in order
+      await press('3', 's', '5\u007F2\r')
+      await until(() => (app.lastFrame() ?? '').includes('db scaled to 2'), 'scale outcome')
+      await press('s', '4', '\r')
+      await until(() => (app.lastFrame() ?? '').includes('Scale db from 1 to 4, more than double? y/N'), 'the confirmation')
+      await press('y')
       await until(() => (app.lastFrame() ?? '').includes('db scaled to 4'), 'scale outcome')
       await press('4', 'j', 'l')
       await until(() => (app.lastFrame() ?? '').includes('line two'), 'the logs pane')

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
+import fc from 'fast-check'
 
-import {type Action, type DashboardState, initialState, type KeyPress, LOG_LIMIT, reduce, selectedKey} from '../../../../src/ui/dashboard/reducer.js'
+import {type Action, type DashboardState, initialState, type KeyPress, keysOf, LOG_LIMIT, needsScaleConfirm, reduce, selectedKey} from '../../../../src/ui/dashboard/reducer.js'
 import {aCluster, aNode, anEvent, NOW} from './fixtures.js'
 
 const key = (input: string, extra: Omit<KeyPress, 'input'> = {}): Action => ({type: 'key', key: {input, ...extra}})
@@ -177,18 +178,81 @@ describe('ui/dashboard/reducer', () => {
       expect(s.outbox).to.deep.equal([{id: 1, kind: 'drain', node: 'h1'}])
     })
 
-    it('s asks for the instance count, starting from the current one; enter scales', () => {
+    it('s asks for the instance count in an empty prompt (the current one beside it): typing 5 on a 3-instance job scales to 5, not 35', () => {
       let s = run(loaded('jobs'), key('j'), key('s'))
-      expect(s.prompt).to.deep.equal({kind: 'scale', job: 'web', text: '3'})
-      s = run(s, key('', {backspace: true}), ...typed('x5'))
+      expect(s.prompt).to.deep.equal({kind: 'scale', job: 'web', text: '', current: 3})
+      s = run(s, ...typed('x5'))
       expect(s.prompt).to.deep.include({text: '5'})
       s = run(s, ENTER)
       expect(s.outbox).to.deep.equal([{id: 1, kind: 'scale', job: 'web', instances: 5}])
       expect(s.status!.text).to.match(/scaling web to 5/)
     })
 
+    it('a backspace in the same chunk as other keys applies in order (fast typing, SSH): "5<BS>3" is 3, "45<BS><BS>2" is 2', () => {
+      const prompt = (chunk: string) => run(loaded('jobs'), key('j'), key('s'), key(chunk)).prompt
+      expect(prompt('5\u007F3')).to.deep.include({text: '3'})
+      expect(prompt('45\u007F\u007F2')).to.deep.include({text: '2'})
+      expect(prompt('5\b')).to.deep.include({text: ''})
+      const s = run(loaded('jobs'), key('j'), key('s'), key('6\u007F4\r'))
+      expect(s.outbox).to.deep.equal([{id: 1, kind: 'scale', job: 'web', instances: 4}])
+    })
+
+    it('property: however the keys are cut into chunks, the prompt ends as if typed one by one', () => {
+      const keyArb = fc.constantFrom('0', '1', '5', '9', '\u007F', '\b')
+      fc.assert(
+        fc.property(fc.array(keyArb, {maxLength: 12}), fc.array(fc.integer({min: 1, max: 4}), {maxLength: 12}), (keys, cuts) => {
+          let model = ''
+          for (const k of keys) model = k === '\u007F' || k === '\b' ? model.slice(0, -1) : model + k
+          const chunks: string[] = []
+          for (let i = 0, c = 0; i < keys.length; c++) {
+            const n = cuts[c % Math.max(1, cuts.length)] ?? 1
+            chunks.push(keys.slice(i, i + n).join(''))
+            i += n
+          }
+
+          const s = run(loaded('jobs'), key('j'), key('s'), ...chunks.map((c) => (c.length === 1 && (c === '\u007F' || c === '\b') ? key('', {backspace: true}) : key(c))))
+          expect(s.prompt).to.deep.include({text: model})
+        }),
+      )
+    })
+
+    it('a new count more than double the current one asks first: y scales, anything else cancels', () => {
+      let s = run(loaded('jobs'), key('j'), key('s'), ...typed('45'), ENTER)
+      expect(s.outbox).to.deep.equal([])
+      expect(s.confirm).to.deep.equal({kind: 'scale', job: 'web', from: 3, instances: 45})
+      s = run(s, key('n'))
+      expect(s.confirm).to.equal(null)
+      expect(s.outbox).to.deep.equal([])
+      expect(s.status!.text).to.equal('cancelled')
+      s = run(s, key('s'), ...typed('7'), ENTER, key('y'))
+      expect(s.outbox).to.deep.equal([{id: 1, kind: 'scale', job: 'web', instances: 7}])
+      // double or less, or down: no question
+      expect(run(loaded('jobs'), key('j'), key('s'), ...typed('6'), ENTER).outbox).to.deep.equal([{id: 1, kind: 'scale', job: 'web', instances: 6}])
+      expect(run(loaded('jobs'), key('j'), key('s'), ...typed('0'), ENTER).outbox).to.deep.equal([{id: 1, kind: 'scale', job: 'web', instances: 0}])
+      expect(needsScaleConfirm(0, 2)).to.equal(false)
+      expect(needsScaleConfirm(0, 3)).to.equal(true)
+      expect(needsScaleConfirm(4, 8)).to.equal(false)
+      expect(needsScaleConfirm(4, 9)).to.equal(true)
+    })
+
+    it('keysOf splits a chunk into keys: Enter, backspace, delete, tab, arrows, escape, text', () => {
+      expect(keysOf('a\r\u007F\b\t\u001b[A\u001b[3~\u001bOB\u001b[Zx\u001b')).to.deep.equal([
+        {input: 'a'},
+        {input: '\r', return: true},
+        {input: '', backspace: true},
+        {input: '', backspace: true},
+        {input: '', tab: true},
+        {input: '', upArrow: true},
+        {input: '', delete: true},
+        {input: '', downArrow: true},
+        {input: '', tab: true, shift: true},
+        {input: 'x'},
+        {input: '', escape: true},
+      ])
+    })
+
     it('an empty instance count is refused and the prompt stays', () => {
-      const s = run(loaded('jobs'), key('s'), key('', {backspace: true}), ENTER)
+      const s = run(loaded('jobs'), key('s'), ENTER)
       expect(s.outbox).to.deep.equal([])
       expect(s.prompt).to.deep.include({kind: 'scale'})
       expect(s.status!.tone).to.equal('error')
