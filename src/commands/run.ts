@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {containerCommand, type RawToken} from '../cli/argv.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {runJob, summarizeJob} from '../core/services/jobs.js'
+import {scheduleViews} from '../core/services/runs.js'
 import {parseSpecFlags} from '../core/spec/flags.js'
 import {exitCodeOfPass, nodeHosts, waitFlags, waitMsOf} from '../cli/job-command.js'
 import {jobToJson, type JobJson, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
@@ -66,7 +67,9 @@ export default class Run extends BaseCommand<typeof Run> {
     const tasks = result.tasks.map((t) => taskToJson(t, hosts))
     process.exitCode = exitCodeOfPass(result.pass, [result.job.name])
     if (!this.jsonEnabled()) {
-      this.log(`Job ${result.job.name} recorded (${result.job.instances} instance${result.job.instances === 1 ? '' : 's'}).`)
+      const schedule = result.job.spec.runPolicy ? scheduleViews(ctx).get(result.job.id) : undefined
+      if (schedule) this.log(`Job ${result.job.name} recorded: ${schedule.schedule ? `next runs ${schedule.next.join(', ') || 'none'}` : 'no schedule'}${schedule.parents.length ? `, after ${schedule.parents.join(', ')}` : ''}.`)
+      else this.log(`Job ${result.job.name} recorded (${result.job.instances} instance${result.job.instances === 1 ? '' : 's'}).`)
       if (result.pass) this.log(renderPass(result.pass, this.interactive))
       for (const t of tasks.filter((t) => t.state === 'running')) this.log(`  ${t.job}.${t.instance} on ${t.node}${t.ports.length ? `: ${t.ports.map((p) => p.endpoint).join(' ')}` : ''}`)
     }

@@ -13,6 +13,7 @@ import {clusterSelector, LABELS, RuntimeClient, runtimeFor} from '../../runtime/
 import {machineOf, type Node} from '../model/node.js'
 import type {Task} from '../model/task.js'
 import {forEachLimited} from '../async.js'
+import {fireRuns} from './runs.js'
 import {connectSpecOf, type ServiceContext} from '../context.js'
 import type {PortRange} from '../scheduler/types.js'
 import {appendEvent} from '../state/events.js'
@@ -73,6 +74,12 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   }))
   const {jobs, cluster} = loaded
   let {nodes, tasks} = loaded
+  // 0. Runs of scheduled and dependent jobs: new runs' tasks are recorded now, and placed and started below.
+  const runEvents = fireRuns({store, jobs, cluster, now, newId: ctx.newId, dryRun})
+  if (runEvents.length > 0) {
+    report.runs = runEvents
+    if (!dryRun) tasks = store.read(() => listTasksForReconcile(store))
+  }
   const jobsById = new Map(jobs.map((j) => [j.id, j]))
   const clients = new Map<string, RuntimeClient>()
   const clientOf = (node: Node): RuntimeClient => {

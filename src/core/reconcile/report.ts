@@ -3,6 +3,7 @@
  * daemon and presenters read without importing the pass itself.
  */
 import type {Task} from '../model/task.js'
+import type {RunEvent} from '../schedule/runs.js'
 import type {NodeTransition} from './heartbeat.js'
 
 export type PassActionKind = 'place' | 'start' | 'adopt' | 'stop' | 'end' | 'unreachable' | 'move' | 'health' | 'remove-orphan'
@@ -30,6 +31,8 @@ export interface PassReport {
   nodes: Array<{node: string} & NodeTransition>
   /** Instances waiting out their restart back-off. */
   backoff: Array<{job: string; instance: number; until: number; why: string}>
+  /** Runs of scheduled and dependent jobs: what happened to them this pass (or would, dry-run). */
+  runs?: RunEvent[]
   /** True when the pass changed nothing. */
   unchanged: boolean
   /** Set when a running daemon did the work: the command recorded the change and this is the daemon's first pass that started after it. */
@@ -46,6 +49,6 @@ export function taskAction(kind: PassActionKind, job: string, task: Pick<Task, '
 }
 
 /** Whether the pass changed nothing: no action, no node state change. */
-export function isUnchanged(report: Pick<PassReport, 'actions' | 'nodes'>): boolean {
-  return report.actions.length === 0 && report.nodes.length === 0
+export function isUnchanged(report: Pick<PassReport, 'actions' | 'nodes' | 'runs'>): boolean {
+  return report.actions.length === 0 && report.nodes.length === 0 && (report.runs ?? []).length === 0
 }

@@ -1,7 +1,7 @@
 /**
  * Which format a spec document is written in: clusterctl's own, Marathon's or
  * Chronos's. The one place that tells them apart; parse.ts asks it for every
- * document and refuses (until their import lands) the formats it cannot read yet,
+ * document; Chronos jobs go to the import (chronos.ts), Marathon apps are refused
  * in one sentence instead of a list of "unknown field" problems.
  */
 import {UserError} from '../errors.js'

@@ -3,6 +3,7 @@ import {parseAllDocuments} from 'yaml'
 
 import {UserError} from '../errors.js'
 import type {JobSpec} from '../model/job.js'
+import {chronosToSpec, type ChronosOptions} from './chronos.js'
 import {detectFormat, documentItems, unsupportedFormat} from './format.js'
 import {jsonSyntaxError} from './json-syntax.js'
 import {validateJobSpec} from './validate.js'
@@ -14,7 +15,13 @@ import {validateJobSpec} from './validate.js'
  * column). A leading byte order mark is ignored. Nothing is returned unless
  * every document is valid.
  */
-export function parseSpecText(text: string, source: string): JobSpec[] {
+export interface ParseOptions extends ChronosOptions {
+  /** Warnings (a Chronos field that is not supported), one per field. */
+  warn?: (message: string) => void
+}
+
+export function parseSpecText(text: string, source: string, options: ParseOptions = {}): JobSpec[] {
+  const warned = new Map<string, {message: string; jobs: string[]}>()
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text
   if (/\.json$/i.test(source)) {
     const e = jsonSyntaxError(body)
@@ -35,13 +42,25 @@ export function parseSpecText(text: string, source: string): JobSpec[] {
     const value = doc.toJS({maxAliasCount: 100}) as unknown
     if (value === null || value === undefined) continue
     const format = detectFormat(value)
-    if (format !== 'clusterctl') throw unsupportedFormat(format, where)
+    if (format === 'marathon') throw unsupportedFormat(format, where)
     const {items, listed} = documentItems(value)
-    items.forEach((v, j) => raws.push({value: v, where: listed === 'list' ? `${where} [${j}]` : listed === 'jobs' ? `${where} jobs[${j}]` : where}))
+    items.forEach((v, j) => {
+      const at = listed === 'list' ? `${where} [${j}]` : listed === 'jobs' ? `${where} jobs[${j}]` : where
+      if (format !== 'chronos' || v === null || typeof v !== 'object' || Array.isArray(v)) return raws.push({value: v, where: at})
+      const job = v as Record<string, unknown>
+      const warn = (field: string, message: string): void => {
+        const w = warned.get(field) ?? {message, jobs: []}
+        w.jobs.push(String(job.name ?? at))
+        warned.set(field, w)
+      }
+
+      return raws.push({value: chronosToSpec(job, at, options, warn), where: at})
+    })
   }
 
   if (raws.length === 0) throw new UserError(`${source} holds no job spec.`, {code: 'invalid-spec'})
   const specs = raws.map((r) => validateJobSpec(r.value, r.where))
+  for (const {message, jobs} of warned.values()) options.warn?.(`${source}: ${message} (${jobs.length === 1 ? `job ${jobs[0]}` : `${jobs.length} jobs: ${jobs.slice(0, 5).join(', ')}${jobs.length > 5 ? ', ...' : ''}`}).`)
   const names = new Set<string>()
   for (const spec of specs) {
     if (names.has(spec.name)) throw new UserError(`${source} defines job ${spec.name} twice.`, {code: 'invalid-spec'})

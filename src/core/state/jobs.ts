@@ -131,6 +131,11 @@ export function updateJob(store: Store, job: Pick<Job, 'id' | 'spec' | 'specHash
     .run(job.kind, JSON.stringify(job.spec), job.specHash, job.instances, job.generation, job.state, at, job.id)
 }
 
+/** Changes only the stored spec (suspend/resume): updated_at, which anchors a schedule, stays. */
+export function setJobSpec(store: Store, id: string, spec: JobSpec): void {
+  store.stmt(`UPDATE jobs SET spec = ? WHERE id = ?`).run(JSON.stringify(spec), id)
+}
+
 export function deleteJob(store: Store, id: string): void {
   store.stmt(`DELETE FROM jobs WHERE id = ?`).run(id)
 }

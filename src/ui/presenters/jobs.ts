@@ -6,7 +6,9 @@ import type {JobSummary, ListedTask} from '../../core/services/jobs.js'
 import type {ClusterEvent} from '../../core/model/event.js'
 import {paint} from '../style.js'
 import {renderFields, renderTable, tableLines} from '../table.js'
+import type {ScheduleView} from '../../core/services/runs.js'
 import {ago} from './nodes.js'
+import {scheduleFields, type ScheduleJson, scheduleToJson} from './runs.js'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
@@ -78,6 +80,8 @@ export interface JobJson {
   createdAt: string
   updatedAt: string
   spec: JobSpecJson
+  /** Scheduled and dependent jobs: schedule, next run times with their UTC offsets, parents, children, last run. */
+  schedule?: ScheduleJson
 }
 
 export type JobSpecJson = Omit<JobSpec, 'resources'> & {cpus: number; memBytes: number; diskBytes: number; gpus: number}
@@ -87,8 +91,9 @@ export function specToJson(spec: JobSpec): JobSpecJson {
   return {...rest, cpus: resources.cpuMilli / 1000, memBytes: resources.memBytes, diskBytes: resources.diskBytes, gpus: resources.gpus}
 }
 
-export function jobToJson({job, counts, status}: JobSummary): JobJson {
+export function jobToJson({job, counts, status}: JobSummary, schedule?: ScheduleView): JobJson {
   return {
+    ...(schedule ? {schedule: scheduleToJson(schedule)} : {}),
     id: job.id,
     name: job.name,
     kind: job.kind,
@@ -104,6 +109,15 @@ export function jobToJson({job, counts, status}: JobSummary): JobJson {
     updatedAt: iso(job.updatedAt)!,
     spec: specToJson(job.spec),
   }
+}
+
+/** The scheduled and dependent jobs' table below `jobs`: schedule, parents, next and last run. */
+export function renderScheduledJobs(jobs: readonly JobSummary[], schedules: ReadonlyMap<string, ScheduleView>, now: number): string {
+  const names = new Map(jobs.map((j) => [j.job.id, j.job.name]))
+  return renderTable(
+    ['SCHEDULED JOB', 'SCHEDULE', 'AFTER', 'NEXT RUN', 'LAST RUN'],
+    [...schedules].filter(([id]) => names.has(id)).map(([id, v]) => [names.get(id)!, v.schedule ? `${v.schedule}${v.timezone === 'UTC' ? '' : ` ${v.timezone}`}${v.suspended ? ' (suspended)' : ''}` : v.suspended ? '(suspended)' : '-', v.parents.join(',') || '-', v.next[0] ?? '-', v.lastRun ? `${v.lastRun.state} ${ago(v.lastRun.scheduledAt, now)}` : '-']),
+  )
 }
 
 export const NO_JOBS = 'No jobs yet. Start one with `clusterctl run NAME --image IMG` or `clusterctl apply -f FILE`.'
@@ -157,7 +171,7 @@ function taskState(t: ListedTask, color: boolean): string {
 }
 
 
-export function renderJobDetail({job, counts, status}: JobSummary, tasks: readonly ListedTask[], events: ClusterEvent[], hosts: NodeHosts, now: number, color: boolean): string {
+export function renderJobDetail({job, counts, status}: JobSummary, tasks: readonly ListedTask[], events: ClusterEvent[], hosts: NodeHosts, now: number, color: boolean, schedule?: ScheduleView): string {
   const s = job.spec
   return [
     renderFields([
@@ -171,7 +185,9 @@ export function renderJobDetail({job, counts, status}: JobSummary, tasks: readon
       ['Constraints', s.constraints.map((c) => `${c.field}:${c.operator}${c.value === undefined ? '' : `:${c.value}`}`).join(', ') || '-'],
       ['Preferences', s.preferences.map((p) => `${p.field}=${p.value}`).join(', ') || '-'],
       ['Strategy', s.strategy ?? 'binpack (cluster default)'],
-      ['Restart', `${s.restart.policy}${s.kind === 'batch' ? ` (max ${s.restart.maxRetries} retries)` : ''}`],
+      ...(s.runPolicy ? [] : [['Restart', `${s.restart.policy}${s.kind === 'batch' ? ` (max ${s.restart.maxRetries} retries)` : ''}`] as [string, string]]),
+      ...(s.runPolicy ? [['Runs', `retries ${s.runPolicy.retries}, deadline ${s.runPolicy.deadlineMs === null ? '-' : `${s.runPolicy.deadlineMs / 1000}s`}, concurrency ${s.runPolicy.concurrency}, catchUp ${s.runPolicy.catchUp}, startingDeadline ${s.runPolicy.startingDeadlineMs === null ? '-' : `${s.runPolicy.startingDeadlineMs / 1000}s`}`] as [string, string]] : []),
+      ...(schedule ? scheduleFields(schedule) : []),
       ['Spec hash', job.specHash],
     ]),
     '',

@@ -38,6 +38,7 @@ export function renderPass(pass: PassReport, color: boolean): string {
   }
 
   for (const n of pass.nodes) lines.unshift(`node ${n.node.padEnd(14)} ${n.from} -> ${paint.nodeState(n.to, color)}: ${n.reason}`)
+  for (const r of pass.runs ?? []) lines.push(`${pass.dryRun ? 'would: ' : ''}${r.type.padEnd(14)} ${(r.run ?? r.job).padEnd(20)} ${r.message}`)
   for (const b of pass.backoff) lines.push(`${paint.warn('back-off', color)}       ${`${b.job}.${b.instance}`.padEnd(20)} restarts after ${new Date(b.until).toISOString()}: ${b.why}`)
   for (const p of pass.pending) lines.push(`${paint.warn('pending', color)}        ${`${p.job}.${p.instance}`.padEnd(20)} ${p.reason}`)
   for (const u of pass.unobserved) lines.push(`${paint.warn('unreachable', color)}    node ${u.node}: ${u.error}`)
@@ -49,5 +50,6 @@ export function renderPass(pass: PassReport, color: boolean): string {
 /** The daemon's log lines for one pass: node state changes, then one line per action. */
 export function passLogLines(pass: PassReport): string[] {
   const nodes = pass.nodes.map((n) => `node ${n.node}: ${n.from} -> ${n.to} (${n.reason})`)
-  return [...nodes, ...pass.actions.map((a) => `${ACTION_VERBS[a.kind]} ${a.job}${a.instance === null ? '' : `.${a.instance}`}${a.node ? ` on ${a.node}` : ''}: ${a.detail}${a.ok ? '' : ' (FAILED)'}`)]
+  const runs = (pass.runs ?? []).map((r) => `${r.type} ${r.run ?? r.job}: ${r.message}`)
+  return [...nodes, ...runs, ...pass.actions.map((a) => `${ACTION_VERBS[a.kind]} ${a.job}${a.instance === null ? '' : `.${a.instance}`}${a.node ? ` on ${a.node}` : ''}: ${a.detail}${a.ok ? '' : ' (FAILED)'}`)]
 }

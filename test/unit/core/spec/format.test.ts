@@ -38,11 +38,16 @@ describe('core/spec formats', () => {
     fc.assert(fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (doc) => !isChronosJob({...doc, image: 'i'})))
   })
 
-  it('refuses a Chronos file in one sentence, without listing unknown fields', () => {
+  it('reads a Chronos file (the import); a job without a container needs --default-image, named in one sentence', () => {
     const message = refusal(JSON.stringify([SCHEDULED, DEPENDENT, DOCKER], null, 2), 'jobs.json')
-    expect(message).to.equal("jobs.json is a Chronos job file; this version reads only clusterctl's own format (Chronos import is planned): write the job as in docs/spec.md.")
+    expect(message).to.equal('jobs.json [0]: Chronos job sample has no container image.')
     expect(message).not.to.include('unknown field')
-    expect(refusal(`name: sample\ncommand: echo hi\nschedule: R/2014-09-25T17:22:00Z/PT2M\nowner: ops@example.com\n`, 'job.yaml')).to.match(/^job.yaml is a Chronos job file; /)
+    const specs = parseSpecText(JSON.stringify([SCHEDULED, DEPENDENT, DOCKER]), 'jobs.json', {defaultImage: 'localhost/tools:1'})
+    expect(specs.map((s) => [s.name, s.image, s.runPolicy?.schedule ?? null, s.runPolicy?.after ?? []])).to.deep.equal([
+      ['sample', 'localhost/tools:1', 'R/2014-09-25T17:22:00Z/PT2M', []],
+      ['after-sample', 'localhost/tools:1', null, ['sample']],
+      ['dockerjob', 'libmesos/ubuntu', 'R/2014-09-25T17:22:00Z/PT2M', []],
+    ])
   })
 
   it('reports invalid JSON in a .json file as JSON, with line and column', () => {

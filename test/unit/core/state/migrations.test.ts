@@ -107,6 +107,21 @@ describe('core/state/migrations', () => {
     expect(() => db.prepare(`UPDATE nodes SET heartbeat_latencies = 'slow'`).run()).to.throw(/CHECK/)
   })
 
+  it('0008 adds runs (one row per firing: the id is unique), schedule cursors and parent counters, gone with their job', () => {
+    migrate(db, MIGRATIONS, 7)
+    db.prepare(`INSERT INTO jobs (id, name, kind, spec, spec_hash, instances, state, created_at, updated_at) VALUES ('j1', 'etl', 'batch', '{}', 'h', 1, 'active', 0, 0)`).run()
+    migrate(db, MIGRATIONS, 8)
+    const insert = db.prepare(`INSERT INTO runs (id, job_id, job_name, trigger, scheduled_at, attempt, state, created_at) VALUES (?, 'j1', 'etl', 'schedule', 1, 1, 'waiting', 1)`)
+    insert.run('etl@19700101T000000.001Z')
+    expect(() => insert.run('etl@19700101T000000.001Z')).to.throw(/UNIQUE/)
+    expect(() => db.prepare(`UPDATE runs SET state = 'lost'`).run()).to.throw(/CHECK/)
+    db.prepare(`INSERT INTO run_cursors (job_id, key, anchor, evaluated_to, next_at, remaining) VALUES ('j1', '@daily|UTC', 0, 0, 1, NULL)`).run()
+    db.prepare(`INSERT INTO parent_successes (child_id, parent, successes) VALUES ('j1', 'extract', 1)`).run()
+    db.pragma('foreign_keys = ON')
+    db.prepare(`DELETE FROM jobs`).run()
+    for (const table of ['runs', 'run_cursors', 'parent_successes']) expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).to.deep.equal({n: 0})
+  })
+
   it('is idempotent: migrating twice changes nothing', () => {
     migrate(db)
     const schema = db.prepare(`SELECT sql FROM sqlite_schema ORDER BY name`).all()

@@ -1,0 +1,123 @@
+/**
+ * Chronos job JSON into clusterctl's own spec document (then validated like any
+ * other). Every Chronos field is either mapped, ignored quietly (the runtime fields of
+ * an exported job list) or warned about by name; nothing is dropped silently.
+ * docs/scheduled-jobs.md lists what happens to each field.
+ */
+import {UserError} from '../errors.js'
+import {JOB_NAME} from './validate.js'
+import {parseIsoPeriod} from '../schedule/iso.js'
+
+export interface ChronosOptions {
+  /** The image of a job without a container (`apply --default-image`). */
+  defaultImage?: string
+}
+
+/** Runtime state of an exported job list: not configuration, ignored without a word. */
+const RUNTIME_FIELDS = new Set(['successCount', 'errorCount', 'lastSuccess', 'lastError', 'errorsSinceLastSuccess'])
+
+/** Fields that are read (the rest are warned about). */
+const MAPPED = new Set([
+  'name', 'command', 'shell', 'arguments', 'schedule', 'scheduleTimeZone', 'parents', 'epsilon', 'retries', 'disabled',
+  'concurrent', 'cpus', 'mem', 'disk', 'environmentVariables', 'container', 'constraints', 'maxCompletionTime',
+  'owner', 'ownerName', 'description',
+])
+const CONTAINER_MAPPED = new Set(['type', 'image', 'volumes'])
+
+/** Chronos constraint operators -> clusterctl's. */
+const OPERATORS: Record<string, string> = {EQUALS: 'IS', LIKE: 'LIKE', UNLIKE: 'UNLIKE'}
+
+/** A Chronos name as a clusterctl job name: lower case, other characters as '-'. */
+export function chronosName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '')
+}
+
+const number = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined)
+
+/**
+ * One Chronos job -> a raw clusterctl document. `warn` receives one message per
+ * unsupported field (by name); bad values are left for the validator to name.
+ */
+export function chronosToSpec(job: Record<string, unknown>, where: string, options: ChronosOptions, warn: (field: string, message: string) => void): Record<string, unknown> {
+  const rawName = typeof job.name === 'string' ? job.name : ''
+  const name = chronosName(rawName)
+  if (rawName !== '' && name !== rawName) warn('name', `Chronos job ${JSON.stringify(rawName)} is named ${name} here (job names are lower-case letters, digits and '-')`)
+  for (const key of Object.keys(job)) {
+    if (!MAPPED.has(key) && !RUNTIME_FIELDS.has(key)) warn(key, `field ${key} is not supported and was ignored`)
+  }
+
+  const out: Record<string, unknown> = {name: name || rawName, kind: 'batch'}
+  const container = job.container
+  let image: unknown
+  if (container !== undefined && container !== null) {
+    if (typeof container !== 'object' || Array.isArray(container)) throw new UserError(`${where}: container must be an object like {"type": "DOCKER", "image": "..."}.`, {code: 'invalid-spec'})
+    const c = container as Record<string, unknown>
+    const type = typeof c.type === 'string' ? c.type.toUpperCase() : 'DOCKER'
+    if (type !== 'DOCKER' && type !== 'MESOS') throw new UserError(`${where}: container.type must be DOCKER or MESOS, got ${JSON.stringify(c.type)}.`, {code: 'invalid-spec'})
+    for (const key of Object.keys(c)) if (!CONTAINER_MAPPED.has(key)) warn(`container.${key}`, `field container.${key} is not supported and was ignored`)
+    image = c.image
+    if (Array.isArray(c.volumes)) {
+      out.volumes = c.volumes.map((v: Record<string, unknown>) => ({source: v.hostPath, target: v.containerPath, readOnly: String(v.mode ?? 'RW').toUpperCase() === 'RO'}))
+    }
+  }
+
+  if (image === undefined || image === null || image === '') {
+    if (!options.defaultImage) throw new UserError(`${where}: Chronos job ${rawName || '(unnamed)'} has no container image.`, {code: 'invalid-spec', hint: 'Give one with `clusterctl apply -f FILE --default-image IMAGE` (jobs without a container run their command in it).'})
+    image = options.defaultImage
+  }
+
+  out.image = image
+  const shell = job.shell === undefined ? true : job.shell !== false
+  const args = Array.isArray(job.arguments) ? job.arguments : []
+  if (typeof job.command === 'string' && job.command.trim() !== '') out.command = shell ? job.command : [job.command, ...args.map(String)]
+  else if (args.length > 0) out.command = args.map(String)
+  if (shell && args.length > 0 && typeof job.command === 'string' && job.command.trim() !== '') warn('arguments', 'arguments are ignored with shell: true (Chronos passes them only to a non-shell command)')
+
+  const schedule = typeof job.schedule === 'string' ? job.schedule.trim() : ''
+  const parents = Array.isArray(job.parents) ? job.parents.map((p) => (typeof p === 'string' ? chronosName(p) : p)) : []
+  if (schedule !== '') out.schedule = schedule
+  if (parents.length > 0) out.after = parents
+  if (schedule === '' && parents.length === 0) out.schedule = 'R1//PT24H' // Chronos' default for a job without a schedule
+  if (typeof job.scheduleTimeZone === 'string' && job.scheduleTimeZone.trim() !== '' && schedule !== '') out.timezone = job.scheduleTimeZone.trim()
+  if (job.epsilon !== undefined && job.epsilon !== null && job.epsilon !== '') {
+    try {
+      const p = parseIsoPeriod(String(job.epsilon))
+      out.startingDeadline = `${Math.max(1, Math.round(((p.years * 365 + p.months * 30 + p.days) * 86_400_000 + p.ms) / 1000))}s`
+    } catch (error) {
+      throw new UserError(`${where}: epsilon: ${(error as Error).message}.`, {code: 'invalid-spec'})
+    }
+  }
+
+  if (job.retries !== undefined) out.retries = job.retries
+  if (job.disabled === true) out.suspend = true
+  if (job.concurrent === true) out.concurrency = 'allow'
+  const maxMs = number(job.maxCompletionTime)
+  if (maxMs !== undefined && maxMs > 0) out.deadline = `${Math.max(1, Math.round(maxMs / 1000))}s`
+  for (const [key, unit] of [['cpus', ''], ['mem', 'Mi'], ['disk', 'Mi']] as const) {
+    const v = job[key]
+    if (v === undefined || v === null) continue
+    const n = number(v)
+    out[key] = n === undefined ? v : unit ? `${Math.ceil(n)}${unit}` : n
+  }
+
+  if (Array.isArray(job.environmentVariables)) {
+    const env: Record<string, unknown> = {}
+    for (const e of job.environmentVariables as Array<Record<string, unknown>>) if (e && typeof e.name === 'string') env[e.name] = e.value ?? ''
+    out.env = env
+  }
+
+  if (Array.isArray(job.constraints) && job.constraints.length > 0) {
+    out.constraints = job.constraints.map((c: unknown) => {
+      if (!Array.isArray(c) || c.length < 2) return c
+      const op = OPERATORS[String(c[1]).toUpperCase()]
+      if (!op) throw new UserError(`${where}: constraint ${JSON.stringify(c)}: the operator ${JSON.stringify(c[1])} is not supported (EQUALS, LIKE, UNLIKE are).`, {code: 'invalid-spec'})
+      return [String(c[0]), op, ...(c[2] === undefined ? [] : [String(c[2])])]
+    })
+  }
+
+  const labels: Record<string, string> = {}
+  for (const key of ['owner', 'ownerName', 'description'] as const) if (typeof job[key] === 'string' && (job[key] as string).trim() !== '') labels[`chronos.${key}`] = (job[key] as string).trim()
+  if (Object.keys(labels).length > 0) out.labels = labels
+  if (!JOB_NAME.test(String(out.name))) throw new UserError(`${where}: Chronos job name ${JSON.stringify(rawName)} cannot be made a job name (lower-case letters, digits and '-').`, {code: 'invalid-spec'})
+  return out
+}
