@@ -19,7 +19,12 @@ interface Proc {
 }
 
 function startDaemon(cli: CliSandbox): Proc {
-  const child = execa(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'run.js'), 'daemon', '--interval', '500ms'], {
+  return startCli(cli, ['daemon', '--interval', '500ms'])
+}
+
+/** A long-running CLI command whose output lines are collected as they come. */
+function startCli(cli: CliSandbox, args: string[]): Proc {
+  const child = execa(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'run.js'), ...args], {
     env: {HOME: cli.home, CLUSTERCTL_DB: cli.db, NO_COLOR: '1', SSH_AUTH_SOCK: ''},
     reject: false,
   })
@@ -122,6 +127,38 @@ describe('e2e: daemon and controller lease', function () {
     expect(restarted.exitCode, restarted.stdout + restarted.stderr).to.equal(0)
     expect(restarted.stdout).to.match(/started\s+fine\.0 on /)
     expect((await cli.run(['scale', 'fine', '2', '--timeout', 'soon'])).exitCode).to.equal(2)
+  })
+
+  it('a drain whose task cannot be placed says why at once; uncordon or drain --cancel cancels the pending replacement (nothing stays pending, nothing moves later)', async () => {
+    const nodes = (await cli.run(['nodes', '--json'])).json<Array<{name: string}>>().map((n) => n.name)
+    const target = nodes[0]!
+    const pinned = await cli.run(['run', 'pinned', '--image', getTestbed().image, '--mem', '16Mi', '--constraint', `hostname:IS:${target}`, '--', 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'])
+    expect(pinned.exitCode, pinned.stdout + pinned.stderr).to.equal(0)
+    const drain = startCli(cli, ['node', 'drain', target, '--timeout', '120s'])
+    procs.push(drain)
+    const said = await drain.waitFor(/pinned\.0: its replacement cannot be placed: 0\/\d+ nodes fit/, 30_000)
+    expect(said).to.match(/hostname/)
+    const uncordon = await cli.run(['node', 'uncordon', target])
+    expect(uncordon.exitCode, uncordon.stderr).to.equal(0)
+    expect(uncordon.stdout).to.include('cancelled the pending replacement of pinned.0')
+    const ended = await drain.child
+    expect(ended.exitCode).to.equal(1)
+    expect(drain.lines.join('\n')).to.match(/The drain of .* was stopped \(it is ready now\)/)
+    const after = (await cli.run(['ps', 'pinned', '--json'])).json<Array<{state: string; node: string}>>()
+    expect(after.map((t) => [t.state, t.node])).to.deep.equal([['running', target]])
+    expect((await cli.run(['schedule'])).exitCode).to.equal(0)
+
+    // The same with --cancel: the node stays cordoned, nothing stays pending.
+    expect((await cli.run(['node', 'drain', target, '--no-wait'])).exitCode).to.equal(0)
+    const stuck = await cli.run(['schedule'])
+    expect(stuck.exitCode, stuck.stdout).to.equal(4)
+    const cancel = await cli.run(['node', 'drain', target, '--cancel', '--json'])
+    expect(cancel.exitCode, cancel.stderr).to.equal(0)
+    expect(cancel.json<{node: {adminState: string}; cancelled: Array<{job: string}>}>()).to.deep.include({cancelled: [{job: 'pinned', instance: 0, taskId: cancel.json<{cancelled: Array<{taskId: string}>}>().cancelled[0]!.taskId}]})
+    expect(cancel.json<{node: {adminState: string}}>().node.adminState).to.equal('cordoned')
+    const calm = await cli.run(['schedule'])
+    expect(calm.exitCode, calm.stdout).to.equal(0)
+    expect((await cli.run(['ps', 'pinned', '--json'])).json<Array<{state: string}>>().map((t) => t.state)).to.deep.equal(['running'])
   })
 
   it('replaces a container removed behind its back', async () => {
