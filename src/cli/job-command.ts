@@ -5,6 +5,7 @@ import {ExitCode, UserError} from '../core/errors.js'
 import {publicHostOf} from '../core/model/node.js'
 import type {PassReport} from '../core/reconcile/report.js'
 import type {ServiceContext} from '../core/context.js'
+import type {JobRefs} from '../core/services/jobs.js'
 import {getNodes} from '../core/services/nodes.js'
 import {parseDurationMs} from '../core/spec/validate.js'
 import type {NodeHosts} from '../ui/presenters/jobs.js'
@@ -42,4 +43,9 @@ export function waitMsOf(value: string): number {
   }
 
   throw new UserError(`--timeout expects a duration above zero like 60s, 500ms or 5m, got ${JSON.stringify(value)}.`)
+}
+
+/** The jobs a command names: its arguments, and a --selector LABEL=VALUE. */
+export function jobNamesOf(argv: readonly unknown[], selector: string | undefined): JobRefs {
+  return {names: argv.map(String), ...(selector === undefined ? {} : {selector})}
 }
