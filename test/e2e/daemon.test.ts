@@ -122,10 +122,10 @@ describe('e2e: daemon and controller lease', function () {
 
     const ok = await cli.run(['run', 'fine', '--image', getTestbed().image, '--mem', '16Mi', '--', 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'])
     expect(ok.exitCode, ok.stdout + ok.stderr).to.equal(0)
-    expect(ok.stdout).to.match(/started\s+fine\.0 on /)
+    expect(ok.stdout).to.match(/started\s+fine\.0\s+on /)
     const restarted = await cli.run(['restart', 'fine'])
     expect(restarted.exitCode, restarted.stdout + restarted.stderr).to.equal(0)
-    expect(restarted.stdout).to.match(/started\s+fine\.0 on /)
+    expect(restarted.stdout).to.match(/started\s+fine\.0\s+on /)
     expect((await cli.run(['scale', 'fine', '2', '--timeout', 'soon'])).exitCode).to.equal(2)
   })
 
