@@ -11,6 +11,7 @@ export default class Rm extends BaseCommand<typeof Rm> {
   static override description = 'A job that other jobs run after (--after) is refused unless --force; with --force, those jobs no longer wait for it. Every name must exist (else nothing changes, exit 3). One pass over these jobs alone: only the nodes that run them are reached.'
   static override examples = ['<%= config.bin %> rm web', '<%= config.bin %> rm web api', '<%= config.bin %> rm --selector tier=batch', '<%= config.bin %> rm extract --force']
   static override strict = false
+  static override usage = ['<%= command.id %> NAME...', '<%= command.id %> --selector LABEL=VALUE [NAME...]']
   static override args = {job: Args.string({description: 'Job name(s).'})}
   static override flags = {...waitFlags, selector: Flags.string({char: 'l', description: 'Also every job whose labels include LABEL=VALUE.'}), force: Flags.boolean({description: 'Remove it even when other jobs run after it.'})}
 

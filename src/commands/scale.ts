@@ -13,6 +13,7 @@ export default class Scale extends BaseCommand<typeof Scale> {
   static override description = 'The last argument is the count: `scale web api 3`. Scaling down stops the highest-numbered instances. Every name must exist (else nothing changes, exit 3). The pass acts on these jobs alone: other jobs\' pending work is left as it is.'
   static override examples = ['<%= config.bin %> scale web 5', '<%= config.bin %> scale web 0', '<%= config.bin %> scale web api 2', '<%= config.bin %> scale --selector tier=web 3']
   static override strict = false
+  static override usage = ['<%= command.id %> NAME... COUNT', '<%= command.id %> --selector LABEL=VALUE [NAME...] COUNT']
   static override flags = {...waitFlags, selector: Flags.string({char: 'l', description: 'Also every job whose labels include LABEL=VALUE.'})}
   static override args = {job: Args.string({description: 'Job name(s), then the instance count (>= 0).', required: true})}
 

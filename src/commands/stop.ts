@@ -11,6 +11,7 @@ export default class Stop extends BaseCommand<typeof Stop> {
   static override description = 'Start them again with `clusterctl scale JOB N` or `clusterctl apply`. Every name must exist (else nothing changes, exit 3). One pass over these jobs alone: only the nodes that run them are reached, other jobs are left as they are.'
   static override examples = ['<%= config.bin %> stop web', '<%= config.bin %> stop web api', '<%= config.bin %> stop --selector tier=batch']
   static override strict = false
+  static override usage = ['<%= command.id %> NAME...', '<%= command.id %> --selector LABEL=VALUE [NAME...]']
   static override flags = {...waitFlags, selector: Flags.string({char: 'l', description: 'Also every job whose labels include LABEL=VALUE.'})}
   static override args = {job: Args.string({description: 'Job name(s).'})}
 
