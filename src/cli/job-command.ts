@@ -1,12 +1,13 @@
 /** What the job commands share: node host lookup for endpoints, exit codes from a pass, and how long to wait for it. */
 import {Flags} from '@oclif/core'
 
-import {ExitCode, UserError} from '../core/errors.js'
+import {ExitCode} from '../core/errors.js'
 import {publicHostOf} from '../core/model/node.js'
 import type {PassReport} from '../core/reconcile/report.js'
 import type {ServiceContext} from '../core/context.js'
+import type {JobRefs} from '../core/services/jobs.js'
 import {getNodes} from '../core/services/nodes.js'
-import {parseDurationMs} from '../core/spec/validate.js'
+import {durationFlag} from './flag-parsers.js'
 import type {NodeHosts} from '../ui/presenters/jobs.js'
 
 export function nodeHosts(ctx: Pick<ServiceContext, 'store'>): NodeHosts {
@@ -34,12 +35,10 @@ export const waitFlags = {
 }
 
 export function waitMsOf(value: string): number {
-  try {
-    const ms = parseDurationMs(value, '--timeout')
-    if (ms > 0) return ms
-  } catch {
-    // the message below names the flag and the forms it takes
-  }
+  return durationFlag('--timeout', value, '60s, 500ms or 5m', 1)
+}
 
-  throw new UserError(`--timeout expects a duration above zero like 60s, 500ms or 5m, got ${JSON.stringify(value)}.`)
+/** The jobs a command names: its arguments, and a --selector LABEL=VALUE. */
+export function jobNamesOf(argv: readonly unknown[], selector: string | undefined): JobRefs {
+  return {names: argv.map(String), ...(selector === undefined ? {} : {selector})}
 }

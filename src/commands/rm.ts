@@ -2,26 +2,31 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import type {PassReport} from '../core/reconcile/report.js'
-import {removeJob} from '../core/services/jobs.js'
-import {exitCodeOfPass, waitFlags, waitMsOf} from '../cli/job-command.js'
+import {removeJobs} from '../core/services/jobs.js'
+import {exitCodeOfPass, jobNamesOf, waitFlags, waitMsOf} from '../cli/job-command.js'
 import {renderPass} from '../ui/presenters/pass.js'
 
 export default class Rm extends BaseCommand<typeof Rm> {
-  static override summary = 'Stop every instance of a job and remove the job.'
-  static override description = 'A job that other jobs run after (--after) is refused unless --force; with --force, those jobs no longer wait for it.'
-  static override examples = ['<%= config.bin %> rm web', '<%= config.bin %> rm extract --force']
-  static override args = {job: Args.string({description: 'Job name.', required: true})}
-  static override flags = {...waitFlags, force: Flags.boolean({description: 'Remove it even when other jobs run after it.'})}
+  static override summary = 'Stop every instance of one or more jobs and remove them.'
+  static override description = 'A job that other jobs run after (--after) is refused unless --force; with --force, those jobs no longer wait for it. Every name must exist (else nothing changes, exit 3). One pass over these jobs alone: only the nodes that run them are reached.'
+  static override examples = ['<%= config.bin %> rm web', '<%= config.bin %> rm web api', '<%= config.bin %> rm --selector tier=batch', '<%= config.bin %> rm extract --force']
+  static override strict = false
+  static override usage = ['<%= command.id %> NAME...', '<%= command.id %> --selector LABEL=VALUE [NAME...]']
+  static override args = {job: Args.string({description: 'Job name(s).'})}
+  static override flags = {...waitFlags, selector: Flags.string({char: 'l', description: 'Also every job whose labels include LABEL=VALUE.'}), force: Flags.boolean({description: 'Remove it even when other jobs run after it.'})}
 
-  public async run(): Promise<{removed: string; pass: PassReport; orphanedChildren: string[]}> {
-    const result = await removeJob(await this.services({ssh: true}), this.args.job, {force: this.flags.force, waitMs: waitMsOf(this.flags.timeout)})
-    process.exitCode = exitCodeOfPass(result.pass, [result.job.name])
+  public async run(): Promise<{removed: string; removedJobs: string[]; pass: PassReport; orphanedChildren: string[]}> {
+    const {argv} = await this.parse(Rm)
+    const waitMs = waitMsOf(this.flags.timeout)
+    const result = await removeJobs(await this.services({ssh: true}), jobNamesOf(argv, this.flags.selector), {force: this.flags.force, waitMs})
+    const names = result.removed.map((j) => j.name)
+    process.exitCode = exitCodeOfPass(result.pass, names)
     if (!this.jsonEnabled()) {
       this.log(renderPass(result.pass, this.interactive))
-      this.log(`Removed job ${result.job.name}.`)
+      this.log(`Removed job${names.length === 1 ? '' : 's'} ${names.join(', ')}.`)
+      if (result.orphanedChildren.length > 0) this.log(`${result.orphanedChildren.join(', ')} no longer wait${result.orphanedChildren.length === 1 ? 's' : ''} for ${names.length === 1 ? 'it' : 'them'}.`)
     }
 
-    if (!this.jsonEnabled() && result.orphanedChildren.length > 0) this.log(`${result.orphanedChildren.join(', ')} no longer wait${result.orphanedChildren.length === 1 ? 's' : ''} for it.`)
-    return {removed: result.job.name, pass: result.pass, orphanedChildren: result.orphanedChildren}
+    return {removed: names[0]!, removedJobs: names, pass: result.pass, orphanedChildren: result.orphanedChildren}
   }
 }

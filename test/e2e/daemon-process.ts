@@ -1,4 +1,4 @@
-/** A `clusterctl daemon` subprocess of a CLI sandbox, with its output lines (e2e). */
+/** Long-running CLI subprocesses of a CLI sandbox (a daemon, a waiting drain), with their output lines (e2e). */
 import {execa, type ResultPromise} from 'execa'
 import path from 'node:path'
 
@@ -11,7 +11,12 @@ export interface Proc {
 }
 
 export function startDaemon(cli: CliSandbox): Proc {
-  const child = execa(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'run.js'), 'daemon', '--interval', '500ms'], {
+  return startCli(cli, ['daemon', '--interval', '500ms'])
+}
+
+/** A long-running CLI command whose output lines are collected as they come. */
+export function startCli(cli: CliSandbox, args: string[]): Proc {
+  const child = execa(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'run.js'), ...args], {
     env: {HOME: cli.home, CLUSTERCTL_DB: cli.db, NO_COLOR: '1', SSH_AUTH_SOCK: ''},
     reject: false,
   })

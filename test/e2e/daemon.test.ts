@@ -8,7 +8,7 @@ import {expect} from 'chai'
 
 import {sshRun} from '../testbed/testbed.js'
 import {CliSandbox} from './cli.js'
-import {type Proc, startDaemon} from './daemon-process.js'
+import {type Proc, startCli, startDaemon} from './daemon-process.js'
 import {getTestbed} from './fixture.js'
 
 describe('e2e: daemon and controller lease', function () {
@@ -76,7 +76,7 @@ describe('e2e: daemon and controller lease', function () {
     const bad = await cli.run(['run', 'badimg', '--image', 'localhost/nope:1', '--mem', '16Mi', '--timeout', '90s'])
     expect(bad.exitCode, bad.stdout + bad.stderr).to.equal(1)
     expect(bad.stdout).to.match(/A daemon \(pid \d+ on .*\) converges this cluster: the change was recorded, and its pass that started at \S+ applied it:/)
-    expect(bad.stdout).to.match(/started\s+badimg\.0 .* FAILED/)
+    expect(bad.stdout).to.match(/started\s+badimg\.0\s+on [\s\S]* FAILED/)
     const scaled = await cli.run(['scale', 'badimg', '2', '--json'])
     expect(scaled.exitCode, scaled.stdout).to.equal(1)
     expect(scaled.json<{pass: {convergedBy: {pid: number}; actions: Array<{job: string; ok: boolean}>}}>().pass.actions.some((x) => x.job === 'badimg' && !x.ok)).to.equal(true)
@@ -87,11 +87,70 @@ describe('e2e: daemon and controller lease', function () {
 
     const ok = await cli.run(['run', 'fine', '--image', getTestbed().image, '--mem', '16Mi', '--', 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'])
     expect(ok.exitCode, ok.stdout + ok.stderr).to.equal(0)
-    expect(ok.stdout).to.match(/started\s+fine\.0 on /)
+    expect(ok.stdout).to.match(/started\s+fine\.0\s+on /)
     const restarted = await cli.run(['restart', 'fine'])
     expect(restarted.exitCode, restarted.stdout + restarted.stderr).to.equal(0)
-    expect(restarted.stdout).to.match(/started\s+fine\.0 on /)
+    expect(restarted.stdout).to.match(/started\s+fine\.0\s+on /)
     expect((await cli.run(['scale', 'fine', '2', '--timeout', 'soon'])).exitCode).to.equal(2)
+  })
+
+  it('a drain whose task cannot be placed says why at once; uncordon or drain --cancel cancels the pending replacement (nothing stays pending, nothing moves later)', async () => {
+    const nodes = (await cli.run(['nodes', '--json'])).json<Array<{name: string}>>().map((n) => n.name)
+    const target = nodes[0]!
+    const pinned = await cli.run(['run', 'pinned', '--image', getTestbed().image, '--mem', '16Mi', '--constraint', `hostname:IS:${target}`, '--', 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'])
+    expect(pinned.exitCode, pinned.stdout + pinned.stderr).to.equal(0)
+    const drain = startCli(cli, ['node', 'drain', target, '--timeout', '120s'])
+    procs.push(drain)
+    const said = await drain.waitFor(/pinned\.0: its replacement cannot be placed: 0\/\d+ nodes fit/, 30_000)
+    expect(said).to.match(/hostname/)
+    const uncordon = await cli.run(['node', 'uncordon', target])
+    expect(uncordon.exitCode, uncordon.stderr).to.equal(0)
+    expect(uncordon.stdout).to.include('cancelled the pending replacement of pinned.0')
+    const ended = await drain.child
+    expect(ended.exitCode).to.equal(1)
+    expect(drain.lines.join('\n')).to.match(/The drain of .* was stopped \(it is ready now\)/)
+    const after = (await cli.run(['ps', 'pinned', '--json'])).json<Array<{state: string; node: string}>>()
+    expect(after.map((t) => [t.state, t.node])).to.deep.equal([['running', target]])
+    expect((await cli.run(['schedule'])).exitCode).to.equal(0)
+
+    // The same with --cancel: the node stays cordoned, nothing stays pending.
+    expect((await cli.run(['node', 'drain', target, '--no-wait'])).exitCode).to.equal(0)
+    const stuck = await cli.run(['schedule'])
+    expect(stuck.exitCode, stuck.stdout).to.equal(4)
+    const cancel = await cli.run(['node', 'drain', target, '--cancel', '--json'])
+    expect(cancel.exitCode, cancel.stderr).to.equal(0)
+    expect(cancel.json<{node: {adminState: string}; cancelled: Array<{job: string}>}>()).to.deep.include({cancelled: [{job: 'pinned', instance: 0, taskId: cancel.json<{cancelled: Array<{taskId: string}>}>().cancelled[0]!.taskId}]})
+    expect(cancel.json<{node: {adminState: string}}>().node.adminState).to.equal('cordoned')
+    const calm = await cli.run(['schedule'])
+    expect(calm.exitCode, calm.stdout).to.equal(0)
+    expect((await cli.run(['ps', 'pinned', '--json'])).json<Array<{state: string}>>().map((t) => t.state)).to.deep.equal(['running'])
+  })
+
+  it('stop, scale and rm take several jobs and --selector, and act on those jobs alone (another job pending stays out of their pass)', async () => {
+    const sleeper = ['--', 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait']
+    for (const name of ['a', 'b']) expect((await cli.run(['run', name, '--image', getTestbed().image, '--mem', '16Mi', '--label', 'tier=x', ...sleeper])).exitCode).to.equal(0)
+    expect((await cli.run(['run', 'stuck', '--image', getTestbed().image, '--mem', '16Mi', '--constraint', 'hostname:IS:no-such-node', ...sleeper])).exitCode).to.equal(4)
+    type Pass = {pass: {pending: Array<{job: string}>; actions: Array<{job: string; kind: string}>}; jobs: string[]}
+    const scaled = await cli.run(['scale', 'a', 'b', '2', '--json'])
+    expect(scaled.exitCode, scaled.stdout + scaled.stderr).to.equal(0)
+    expect(scaled.json<Pass>().jobs).to.deep.equal(['a', 'b'])
+    expect(scaled.json<Pass>().pass.pending).to.deep.equal([])
+    expect(new Set(scaled.json<Pass>().pass.actions.map((x) => x.job))).to.deep.equal(new Set(['a', 'b']))
+    expect((await cli.run(['ps', '--json'])).json<Array<{job: string; state: string}>>().filter((t) => t.state === 'running').map((t) => t.job).sort()).to.deep.equal(['a', 'a', 'b', 'b'])
+
+    const stopped = await cli.run(['stop', '--selector', 'tier=x', '--json'])
+    expect(stopped.exitCode, stopped.stdout + stopped.stderr).to.equal(0)
+    expect(stopped.json<Pass>().jobs).to.deep.equal(['a', 'b'])
+    expect(stopped.json<Pass>().pass.actions.filter((x) => x.kind === 'stop').map((x) => x.job).sort()).to.deep.equal(['a', 'a', 'b', 'b'])
+    expect(stopped.json<Pass>().pass.pending).to.deep.equal([])
+
+    const missing = await cli.run(['rm', 'a', 'no-such-job'])
+    expect(missing.exitCode).to.equal(3)
+    expect(missing.stderr).to.include('No job named no-such-job; nothing was changed.')
+    const removed = await cli.run(['rm', 'a', 'b'])
+    expect(removed.exitCode, removed.stdout + removed.stderr).to.equal(0)
+    expect(removed.stdout).to.include('Removed jobs a, b.')
+    expect((await cli.run(['jobs', '--json'])).json<Array<{name: string}>>().map((j) => j.name)).to.deep.equal(['stuck'])
   })
 
   it('replaces a container removed behind its back', async () => {

@@ -145,7 +145,7 @@ describe('e2e: first contact without nodes (input, validation, state file)', fun
     it('clusterctl help COMMAND shows the command\'s help; node --help lists rm once', async () => {
       const scale = await cli.run(['help', 'scale'])
       expect(scale.exitCode, scale.stderr).to.equal(0)
-      expect(scale.stdout).to.match(/USAGE\n\s+\$ clusterctl scale JOB INSTANCES/)
+      expect(scale.stdout).to.match(/USAGE\n\s+\$ clusterctl scale NAME\.\.\. COUNT/)
       const drain = await cli.run(['help', 'node', 'drain'])
       expect(drain.stdout).to.include('$ clusterctl node drain')
       const node = await cli.run(['node', '--help'])

@@ -10,8 +10,11 @@ export default class NodeUncordon extends BaseCommand<typeof NodeUncordon> {
   static override args = {name: Args.string({description: 'Node name.', required: true})}
 
   public async run(): Promise<{node: NodeJson; changed: boolean}> {
-    const {node, changed} = setSchedulable(await this.services(), this.args.name, true)
-    if (!this.jsonEnabled()) this.log(changed ? `Node ${node.name} is now ${node.state}.` : `Node ${node.name} was already ${node.state}.`)
+    const {node, changed, cancelled} = setSchedulable(await this.services(), this.args.name, true)
+    if (!this.jsonEnabled()) {
+      this.log(changed ? `Node ${node.name} is now ${node.state}.` : `Node ${node.name} was already ${node.state}.`)
+      if (cancelled.length > 0) this.log(`Its drain is given up: cancelled the pending replacement${cancelled.length === 1 ? '' : 's'} of ${cancelled.map((t) => `${t.jobName}.${t.instance}`).join(', ')}.`)
+    }
     return {node: nodeToJson(node), changed}
   }
 }

@@ -220,6 +220,13 @@ export function diff(input: DiffInput): Buckets {
       for (const fresh of current) {
         const old = fresh.replaces ? tasks.find((t) => t.id === fresh.replaces) : undefined
         if (!old) continue
+        // A move not placed when it was planned, or a drain given up: cancelled, never placed later.
+        if (fresh.state === 'pending' && nodeOf(old.nodeId)?.adminState !== 'draining') {
+          out.stop.push({task: fresh, reason: `not placed: the move off ${old.nodeName ?? 'its node'} is given up (that node is not draining)`})
+          current = current.filter((t) => t !== fresh)
+          continue
+        }
+
         if (isReady(fresh, check)) {
           out.stop.push({task: old, reason: supersededBecause(old, fresh, fresh.nodeName ?? nodeOf(fresh.nodeId)?.name ?? null)!})
           current = current.filter((t) => t !== old)

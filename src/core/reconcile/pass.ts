@@ -11,7 +11,7 @@
  */
 import {clusterSelector, LABELS, RuntimeClient, runtimeFor} from '../../runtime/index.js'
 import {machineOf, type Node} from '../model/node.js'
-import type {Task} from '../model/task.js'
+import {isLive, type Task} from '../model/task.js'
 import {forEachLimited} from '../async.js'
 import {fireRuns} from './runs.js'
 import {connectSpecOf, type ServiceContext} from '../context.js'
@@ -55,6 +55,13 @@ export interface PassOptions {
   orphanGraceMs?: number
   /** Failures of an instance on a node count for this long (avoiding that node). Default 10 min. */
   failureWindowMs?: number
+  /**
+   * Only these jobs (ids): the pass acts on their tasks alone (no moves, no orphans, other
+   * jobs' pending work untouched; their tasks still hold their resources and ports).
+   * When every one of them is stopped (stop, rm), only the nodes that run their tasks are
+   * observed. What a command that changed those jobs runs; the daemon's passes cover all.
+   */
+  jobs?: readonly string[]
 }
 
 export async function runPass(ctx: ServiceContext, options: PassOptions = {}): Promise<PassReport> {
@@ -74,13 +81,17 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   }))
   const {jobs, cluster} = loaded
   let {nodes, tasks} = loaded
-  // 0. Runs of scheduled and dependent jobs: new runs' tasks are recorded now, and placed and started below.
-  const runEvents = fireRuns({store, jobs, cluster, now, newId: ctx.newId, dryRun})
+  // 0. Runs of scheduled and dependent jobs: new runs' tasks are recorded now, and placed and started below
+  // (not in a pass scoped to some jobs, which must leave every other job alone).
+  const runEvents = options.jobs ? [] : fireRuns({store, jobs, cluster, now, newId: ctx.newId, dryRun})
   if (runEvents.length > 0) {
     report.runs = runEvents
     if (!dryRun) tasks = store.read(() => listTasksForReconcile(store))
   }
   const jobsById = new Map(jobs.map((j) => [j.id, j]))
+  const only = options.jobs ? new Set(options.jobs) : null
+  const inScope = (t: Pick<Task, 'jobId'>): boolean => only === null || only.has(t.jobId)
+  const watched = only !== null && jobs.filter((j) => only.has(j.id)).every((j) => j.state === 'stopped') ? nodesRunning(nodes, tasks.filter(inScope)) : nodes
   const clients = new Map<string, RuntimeClient>()
   const clientOf = (node: Node): RuntimeClient => {
     let client = clients.get(node.id)
@@ -97,10 +108,10 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   }
 
   // 1. Observe every node: heartbeat, health checks due, containers. One round trip each, in parallel.
-  const probesByNode = healthProbes(nodes, tasks, jobsById, now)
+  const probesByNode = healthProbes(watched, tasks.filter(inScope), jobsById, now)
   const results = new Map<string, NodeObserveResult>()
   const detector = options.detector ?? DEFAULT_DETECTOR
-  await forEachLimited(nodes, concurrency, async (node) => {
+  await forEachLimited(watched, concurrency, async (node) => {
     const client = clientOf(node)
     const deadline = heartbeatDeadline(node.heartbeatLatencies, detector)
     const observe: ObserveOptions = {patient: true, connectTimeoutMs: detector.ceilingMs, heartbeatTimeoutMs: deadline.deadlineMs, deadlineBasis: describeBasis(deadline), ...options.observe}
@@ -111,7 +122,8 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const outcomes = discountClusterWideSilence(new Map<string, HeartbeatOutcome>([...results].map(([id, r]) => [id, r.outcome])))
   const observed = new Map<string, NodeObservation>()
   nodes = nodes.map((node) => {
-    const result = results.get(node.id)!
+    const result = results.get(node.id)
+    if (!result) return node // not observed in a pass scoped to stopped jobs: as recorded
     observed.set(node.id, result.observation)
     if (!result.observation.ok) report.unobserved.push({node: node.name, error: result.observation.error ?? 'not observed'})
     const {patch, transition} = judgeHeartbeat(node, outcomes.get(node.id)!, ctx.clock.now(), options.heartbeat ?? DEFAULT_HEARTBEAT)
@@ -120,6 +132,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   })
   record(() => {
     for (const node of nodes) {
+      if (!results.has(node.id)) continue
       updateNodeHeartbeat(store, node.id, {state: node.state, missedHeartbeats: node.missedHeartbeats, heartbeatError: node.heartbeatError, lastSeenAt: node.lastSeenAt, stateSince: node.stateSince, usage: node.usage, heartbeatLatencies: node.heartbeatLatencies})
     }
 
@@ -147,8 +160,8 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
   // 4. Diff.
   const buckets = diff({
-    jobs,
-    tasks,
+    jobs: only ? jobs.filter((j) => only.has(j.id)) : jobs,
+    tasks: only ? tasks.filter(inScope) : tasks,
     observed,
     nodes: new Map(nodes.map((n) => [n.id, {name: n.name, state: n.state, adminState: n.adminState, machine: machineOf(n)}])),
     recentFailures: loaded.failures,
@@ -186,7 +199,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const schedulable = schedulableNodes(nodes, observed)
   // Ports still held on each machine, by tasks about to stop and by containers no task owns too.
   const held = heldPorts(nodes, tasks, observed)
-  const fresh = planNewTasks({buckets, carried, jobsById, nodes, schedulable, cluster, now, seed, newId: ctx.newId, held, ...(options.moves === undefined ? {} : {moves: options.moves})})
+  const fresh = planNewTasks({buckets, carried, jobsById, nodes, schedulable, cluster, now, seed, newId: ctx.newId, held, ...(only ? {moves: false as const} : options.moves === undefined ? {} : {moves: options.moves})})
   for (const m of fresh.moves) report.actions.push(action('move', m.old.jobName, m.old, m.old.nodeName, `to ${m.to}: ${m.why}`))
   record(() => {
     for (const {task, why} of fresh.created) {
@@ -197,7 +210,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
   // 7. Schedule every pending task, and record placements before any container starts.
   const {plan, placed, pendingById} = planPlacements({
-    pending: [...carried.stillLive.filter((t) => t.state === 'pending'), ...fresh.created.map((n) => n.task)],
+    pending: [...carried.stillLive.filter((t) => t.state === 'pending' && inScope(t)), ...fresh.created.map((n) => n.task)],
     pins: fresh.pins,
     schedulable,
     holding,
@@ -232,7 +245,8 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   // 8. Apply: starts (new placements and lost starts), then stops (make-before-break), then orphans.
   const starts = startsOf(buckets.start, placed, nodesById)
   const stops = stopsOf(buckets)
-  const orphanCandidates = buckets.orphans
+  // Orphans need every job's tasks to tell: a scoped pass leaves them to a full one.
+  const orphanCandidates = only ? [] : buckets.orphans
   const grace = options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS
   if (dryRun) {
     for (const s of buckets.start) report.actions.push(action('start', s.jobName, s, s.nodeName, 'its container is missing'))
@@ -307,7 +321,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const ripe = ripeOrphans(orphanCandidates, loaded.sightings, now, grace)
   store.write(() => {
     for (const [nodeId, obs] of observed) {
-      if (!obs.ok) continue
+      if (!obs.ok || only) continue
       const names = orphanCandidates.filter((o) => o.nodeId === nodeId).map((o) => o.container.name)
       pruneOrphanSightings(store, nodeId, names)
       for (const name of names) recordOrphanSighting(store, nodeId, name, now)
@@ -331,6 +345,12 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
   report.unchanged = isUnchanged(report)
   return report
+}
+
+/** The nodes that hold a live task of these tasks' jobs. */
+function nodesRunning(nodes: readonly Node[], tasks: readonly Task[]): Node[] {
+  const ids = new Set(tasks.filter((t) => t.nodeId !== null && isLive(t.state)).map((t) => t.nodeId))
+  return nodes.filter((n) => ids.has(n.id))
 }
 
 function taskEvent(store: Store, task: Pick<Task, 'id' | 'jobName' | 'instance'>, type: string, message: string, data: Record<string, unknown> = {}): void {

@@ -110,20 +110,60 @@ function changesBetween(job: Job, spec: JobSpec, specHash: string): string[] {
   return what
 }
 
+/** Jobs by names and/or a `label=value` selector (on the spec's labels). */
+export interface JobRefs {
+  names: readonly string[]
+  selector?: string
+}
+
+/**
+ * The jobs named, then those whose labels match the selector, each once, in that order.
+ * Every name must exist and a selector must match something: else nothing is done.
+ */
+export function selectJobs(ctx: Pick<ServiceContext, 'store'>, refs: JobRefs): Job[] {
+  const {store} = ctx
+  if (refs.names.length === 0 && refs.selector === undefined) throw new UserError('Name at least one job, or select jobs with --selector LABEL=VALUE.')
+  const selector = refs.selector === undefined ? null : parseSelector(refs.selector)
+  const missing = refs.names.filter((n) => !findJob(store, n))
+  if (missing.length > 0) throw new NotFoundError(`No job named ${missing.join(', ')}; nothing was changed.`, {hint: 'Run `clusterctl jobs` to list the jobs.'})
+  const out = new Map<string, Job>()
+  for (const n of refs.names) out.set(n, findJob(store, n)!)
+  if (selector) {
+    const matched = listJobs(store).filter((j) => j.spec.labels[selector.key] === selector.value)
+    if (matched.length === 0) throw new NotFoundError(`No job has the label ${selector.key}=${selector.value}; nothing was changed.`, {hint: 'Run `clusterctl jobs --json` to see the jobs and their labels (spec.labels).'})
+    for (const j of matched) if (!out.has(j.name)) out.set(j.name, j)
+  }
+
+  return [...out.values()]
+}
+
+function parseSelector(text: string): {key: string; value: string} {
+  const m = /^([^=\s]+)=(.*)$/.exec(text)
+  if (!m) throw new UserError(`--selector expects LABEL=VALUE, got ${JSON.stringify(text)}.`)
+  return {key: m[1]!, value: m[2]!}
+}
+
 export async function scaleJob(ctx: ServiceContext, name: string, instances: number, options: ConvergeOptions = {}): Promise<{job: Job; pass: PassReport}> {
+  const {jobs, pass} = await scaleJobs(ctx, {names: [name]}, instances, options)
+  return {job: jobs[0]!, pass}
+}
+
+/** Sets the instances of every job selected, then one pass over those jobs alone. */
+export async function scaleJobs(ctx: ServiceContext, refs: JobRefs, instances: number, options: ConvergeOptions = {}): Promise<{jobs: Job[]; pass: PassReport}> {
   const problem = instancesProblem(instances)
   if (problem) throw new UserError(`The instance count ${problem}.`)
   const {store} = ctx
-  const job = store.write(() => {
-    const j = getJob(ctx, name)
-    if (j.instances !== instances || j.state !== 'active') {
-      updateJob(store, {...j, instances, state: 'active'}, ctx.clock.now())
-      appendEvent(store, {type: 'job.scaled', subjectKind: 'job', subject: name, message: `scaled ${j.instances} -> ${instances}`, data: {from: j.instances, to: instances}})
-    }
+  const jobs = store.write(() =>
+    selectJobs(ctx, refs).map((j) => {
+      if (j.instances !== instances || j.state !== 'active') {
+        updateJob(store, {...j, instances, state: 'active'}, ctx.clock.now())
+        appendEvent(store, {type: 'job.scaled', subjectKind: 'job', subject: j.name, message: `scaled ${j.instances} -> ${instances}`, data: {from: j.instances, to: instances}})
+      }
 
-    return {...j, instances, state: 'active' as const}
-  })
-  return {job, pass: await converge(ctx, options)}
+      return {...j, instances, state: 'active' as const}
+    }),
+  )
+  return {jobs, pass: await converge(ctx, {...options, jobs: jobs.map((j) => j.id)})}
 }
 
 /**
@@ -141,21 +181,28 @@ export async function restartJob(ctx: ServiceContext, name: string, options: Con
     appendEvent(store, {type: 'job.restarted', subjectKind: 'job', subject: name, message: `restart ${generation}: every instance is replaced`, data: {generation}})
     return next
   })
-  return {job, pass: await converge(ctx, options)}
+  return {job, pass: await converge(ctx, {...options, jobs: [job.id]})}
 }
 
 export async function stopJob(ctx: ServiceContext, name: string, options: ConvergeOptions = {}): Promise<{job: Job; pass: PassReport}> {
-  const {store} = ctx
-  const job = store.write(() => {
-    const j = getJob(ctx, name)
-    if (j.state !== 'stopped') {
-      updateJob(store, {...j, state: 'stopped'}, ctx.clock.now())
-      appendEvent(store, {type: 'job.stopped', subjectKind: 'job', subject: name, message: 'stopped', data: {}})
-    }
+  const {jobs, pass} = await stopJobs(ctx, {names: [name]}, options)
+  return {job: jobs[0]!, pass}
+}
 
-    return {...j, state: 'stopped' as const}
-  })
-  return {job, pass: await converge(ctx, options)}
+/** Stops every job selected, then one pass over those jobs alone (observing only the nodes that run them). */
+export async function stopJobs(ctx: ServiceContext, refs: JobRefs, options: ConvergeOptions = {}): Promise<{jobs: Job[]; pass: PassReport}> {
+  const {store} = ctx
+  const jobs = store.write(() =>
+    selectJobs(ctx, refs).map((j) => {
+      if (j.state !== 'stopped') {
+        updateJob(store, {...j, state: 'stopped'}, ctx.clock.now())
+        appendEvent(store, {type: 'job.stopped', subjectKind: 'job', subject: j.name, message: 'stopped', data: {}})
+      }
+
+      return {...j, state: 'stopped' as const}
+    }),
+  )
+  return {jobs, pass: await converge(ctx, {...options, jobs: jobs.map((j) => j.id)})}
 }
 
 /** The dependency view of a job: its parents and schedule. */
@@ -175,31 +222,61 @@ function checkDependencies(store: Store, specs: readonly JobSpec[]): void {
  * run after is refused unless `force`; then it is dropped from their parents.
  */
 export async function removeJob(ctx: ServiceContext, name: string, options: ConvergeOptions & {force?: boolean} = {}): Promise<{job: Job; pass: PassReport; orphanedChildren: string[]}> {
+  const {removed, pass, orphanedChildren} = await removeJobs(ctx, {names: [name]}, options)
+  return {job: removed[0]!, pass, orphanedChildren}
+}
+
+/**
+ * Stops every job selected (one pass over them alone), then forgets each whose
+ * containers all stopped (their events stay). A job that others run after is refused
+ * unless `force`. Jobs whose containers could not all be stopped are kept: an error
+ * names them after the others are removed.
+ */
+export async function removeJobs(ctx: ServiceContext, refs: JobRefs, options: ConvergeOptions & {force?: boolean} = {}): Promise<{removed: Job[]; pass: PassReport; orphanedChildren: string[]}> {
   const {store} = ctx
-  const children = store.read(() => childrenOf(listJobs(store).map(graphJobOf), getJob(ctx, name).name))
+  const {selected, children} = store.read(() => {
+    const selected = selectJobs(ctx, refs)
+    const names = new Set(selected.map((j) => j.name))
+    const graph = listJobs(store).map(graphJobOf)
+    return {selected, children: [...new Set(selected.flatMap((j) => childrenOf(graph, j.name)))].filter((c) => !names.has(c))}
+  })
   if (children.length > 0 && !options.force) {
-    throw new UserError(`Job ${name} has jobs that run after it: ${children.join(', ')}.`, {hint: `Remove them first, or run \`clusterctl rm ${name} --force\` (they then no longer wait for ${name}).`})
+    const parents = selected.map((j) => j.name).join(', ')
+    throw new UserError(`Job${selected.length === 1 ? '' : 's'} ${parents} ha${selected.length === 1 ? 's' : 've'} jobs that run after ${selected.length === 1 ? 'it' : 'them'}: ${children.join(', ')}.`, {hint: `Remove them first, or run \`clusterctl rm ${parents.replaceAll(',', '')} --force\` (they then no longer wait for ${selected.length === 1 ? parents : 'them'}).`})
   }
 
-  const {job, pass} = await stopJob(ctx, name, options)
-  store.write(() => {
+  const {jobs, pass} = await stopJobs(ctx, {names: selected.map((j) => j.name)}, options)
+  const gone = new Set(jobs.map((j) => j.name))
+  const kept: string[] = []
+  const problems: string[] = []
+  const removed = store.write(() => {
     for (const child of children) {
       const c = findJob(store, child)
       if (!c?.spec.runPolicy) continue
-      const spec = {...c.spec, runPolicy: {...c.spec.runPolicy, after: c.spec.runPolicy.after.filter((p) => p !== name)}}
+      const parents = c.spec.runPolicy.after.filter((p) => gone.has(p))
+      const spec = {...c.spec, runPolicy: {...c.spec.runPolicy, after: c.spec.runPolicy.after.filter((p) => !gone.has(p))}}
       updateJob(store, {...c, spec}, ctx.clock.now())
-      appendEvent(store, {type: 'job.updated', subjectKind: 'job', subject: child, message: `no longer runs after ${name} (removed with --force)`, data: {removedParent: name}})
+      appendEvent(store, {type: 'job.updated', subjectKind: 'job', subject: child, message: `no longer runs after ${parents.join(', ')} (removed with --force)`, data: {removedParent: parents.length === 1 ? parents[0] : parents}})
     }
 
-    const left = listTasks(store, {jobId: job.id, live: true}).filter((t) => t.state !== 'pending')
-    if (left.length > 0) {
-      throw new FailedError(`Job ${name} is stopped, but ${left.length} of its containers could not be stopped (${left.map((t) => `${t.containerName} on ${t.nodeName}`).join(', ')}); it was kept.`, {hint: `Run \`clusterctl rm ${name}\` again when the nodes answer.`})
-    }
+    return jobs.filter((job) => {
+      const left = listTasks(store, {jobId: job.id, live: true}).filter((t) => t.state !== 'pending')
+      if (left.length > 0) {
+        kept.push(job.name)
+        problems.push(`Job ${job.name} is stopped, but ${left.length} of its containers could not be stopped (${left.map((t) => `${t.containerName} on ${t.nodeName}`).join(', ')}); it was kept`)
+        return false
+      }
 
-    deleteJob(store, job.id)
-    appendEvent(store, {type: 'job.removed', subjectKind: 'job', subject: name, message: 'removed', data: {}})
+      deleteJob(store, job.id)
+      appendEvent(store, {type: 'job.removed', subjectKind: 'job', subject: job.name, message: 'removed', data: {}})
+      return true
+    })
   })
-  return {job, pass, orphanedChildren: children}
+  if (kept.length > 0) {
+    throw new FailedError(`${problems.join('; ')}${removed.length ? ` (removed: ${removed.map((j) => j.name).join(', ')})` : ''}.`, {hint: `Run \`clusterctl rm ${kept.join(' ')}\` again when the nodes answer.`})
+  }
+
+  return {removed, pass, orphanedChildren: children}
 }
 
 /** A task as listed: an instance waiting to restart (or given up on) carries when and why. */

@@ -19,10 +19,9 @@ import {
 import type {Task} from '../model/task.js'
 import {fitsWithin, formatBytes, formatCpu, type Resources, ZERO_RESOURCES} from '../model/resources.js'
 import {defaultNodeName, parseTarget, type Target} from '../model/target.js'
-import {converge} from '../reconcile/controller.js'
-import type {PassOptions} from '../reconcile/pass.js'
+import {converge, type ConvergeOptions} from '../reconcile/controller.js'
 import {appendEvent} from '../state/events.js'
-import {listTasks, updateTask} from '../state/jobs.js'
+import {listTasks, pendingReplacementsOn, updateTask} from '../state/jobs.js'
 import {deleteNode, findNode, insertNode, listNodes, updateNodeAdminState, updateNodeInventory} from '../state/nodes.js'
 import type {Transport} from '../transport.js'
 import {forEachLimited} from '../async.js'
@@ -239,7 +238,14 @@ export async function refreshInventory(ctx: ServiceContext, names: string[] | 'a
  * (`adminState`); a node failing its heartbeats stays suspect, down or unreachable
  * until it answers, and then takes the state asked for. Idempotent.
  */
-export function setSchedulable(ctx: Pick<ServiceContext, 'store'>, name: string, schedulable: boolean): {node: Node; changed: boolean} {
+/** What cordon, uncordon, drain and drain --cancel did: `cancelled`, the pending drain replacements given up. */
+export interface AdminChange {
+  node: Node
+  changed: boolean
+  cancelled: Task[]
+}
+
+export function setSchedulable(ctx: Pick<ServiceContext, 'store'>, name: string, schedulable: boolean): AdminChange {
   return setAdminState(ctx, name, schedulable ? 'ready' : 'cordoned')
 }
 
@@ -249,15 +255,32 @@ export function setSchedulable(ctx: Pick<ServiceContext, 'store'>, name: string,
  * job has a health check, before the old task stops). When the node is empty it
  * stays cordoned. Returns at once; `drainProgress` tells how far it got.
  */
-export function startDrain(ctx: Pick<ServiceContext, 'store'>, name: string): {node: Node; changed: boolean} {
+export function startDrain(ctx: Pick<ServiceContext, 'store'>, name: string): AdminChange {
   return setAdminState(ctx, name, 'draining')
 }
 
-/** How far a drain got: the node's live tasks still there. */
-export function drainProgress(ctx: Pick<ServiceContext, 'store'>, name: string): {node: Node; remaining: Task[]} {
+/**
+ * Gives up a drain: the node stays cordoned (no new work; what still runs there stays),
+ * and the replacements not yet placed are cancelled, so nothing waits pending for
+ * room that may never come, or moves later. Idempotent.
+ */
+export function cancelDrain(ctx: Pick<ServiceContext, 'store'>, name: string): AdminChange {
+  return ctx.store.write(() => setAdminState(ctx, name, getNode(ctx, name).adminState === 'draining' ? 'cordoned' : getNode(ctx, name).adminState))
+}
+
+/** A task still on a draining node, and its replacement elsewhere when there is one (pending: with why). */
+export interface DrainItem {
+  task: Task
+  replacement: Task | null
+}
+
+/** How far a drain got: the node's live tasks still there, each with its replacement. */
+export function drainProgress(ctx: Pick<ServiceContext, 'store'>, name: string): {node: Node; remaining: DrainItem[]} {
   return ctx.store.read(() => {
     const node = getNode(ctx, name)
-    return {node, remaining: listTasks(ctx.store, {nodeId: node.id, live: true})}
+    const live = listTasks(ctx.store, {live: true})
+    const replacements = new Map(live.filter((t) => t.replaces !== null).map((t) => [t.replaces!, t]))
+    return {node, remaining: live.filter((t) => t.nodeId === node.id).map((task) => ({task, replacement: replacements.get(task.id) ?? null}))}
   })
 }
 
@@ -271,9 +294,11 @@ export interface DrainResult {
 /**
  * Drains a node and waits until it is empty: every pass (this command's own under the
  * controller lease, or a running daemon's) moves its tasks away make-before-break.
- * Fails after `timeoutMs`, leaving the node draining, with what is left and why.
+ * `onProgress` hears after every pass what is left and, for a replacement that cannot
+ * be placed, why. Fails after `timeoutMs`, leaving the node draining, with what is left
+ * and why; fails at once when the drain is given up meanwhile (uncordon, drain --cancel).
  */
-export async function drainNode(ctx: ServiceContext, name: string, options: {timeoutMs: number; onProgress?: (remaining: Task[]) => void} & PassOptions): Promise<DrainResult> {
+export async function drainNode(ctx: ServiceContext, name: string, options: {timeoutMs: number; onProgress?: (remaining: DrainItem[]) => void} & ConvergeOptions): Promise<DrainResult> {
   const started = ctx.clock.now()
   startDrain(ctx, name)
   let passes = 0
@@ -281,12 +306,12 @@ export async function drainNode(ctx: ServiceContext, name: string, options: {tim
     const {node, remaining} = drainProgress(ctx, name)
     options.onProgress?.(remaining)
     if (remaining.length === 0) return {node, passes, elapsedMs: ctx.clock.now() - started}
-    if (node.adminState !== 'draining') throw new FailedError(`The drain of ${name} was stopped (it is ${node.adminState} now) with ${remaining.length} task${remaining.length === 1 ? '' : 's'} left on it.`, {code: 'drain-stopped'})
+    if (node.adminState !== 'draining') throw new FailedError(`The drain of ${name} was stopped (it is ${node.adminState} now) with ${remaining.length} task${remaining.length === 1 ? '' : 's'} left on it; their replacements not yet placed were cancelled.`, {code: 'drain-stopped'})
     if (ctx.clock.now() - started > options.timeoutMs) {
-      const list = remaining.slice(0, 5).map((t) => `${t.jobName}.${t.instance} (${t.state}${t.reason ? `: ${t.reason}` : ''})`).join(', ')
+      const list = remaining.slice(0, 5).map(({task, replacement}) => `${task.jobName}.${task.instance} (${drainItemState(task, replacement)})`).join(', ')
       throw new FailedError(`Node ${name} is not drained after ${Math.round(options.timeoutMs / 1000)}s: ${remaining.length} task${remaining.length === 1 ? '' : 's'} left: ${list}${remaining.length > 5 ? ', ...' : ''}.`, {
         code: 'drain-timeout',
-        hint: `It stays draining and the controller keeps moving its tasks; see \`clusterctl ps\` and \`clusterctl events --node ${name}\`, or run \`clusterctl node uncordon ${name}\` to give up.`,
+        hint: `It stays draining and the controller keeps moving its tasks; see \`clusterctl ps\` and \`clusterctl events --node ${name}\`, or run \`clusterctl node drain ${name} --cancel\` to give up.`,
       })
     }
 
@@ -296,24 +321,38 @@ export async function drainNode(ctx: ServiceContext, name: string, options: {tim
   }
 }
 
-function setAdminState(ctx: Pick<ServiceContext, 'store'>, name: string, target: AdminState): {node: Node; changed: boolean} {
+/** Where a task left on a draining node stands, in words: its replacement's state, or why it cannot be placed. */
+export function drainItemState(task: Task, replacement: Task | null): string {
+  if (!replacement) return `${task.state}, no replacement yet`
+  if (replacement.state === 'pending') return `its replacement cannot be placed: ${replacement.reason ?? 'waiting to be scheduled'}`
+  return `its replacement is ${replacement.state}${replacement.nodeName ? ` on ${replacement.nodeName}` : ''}`
+}
+
+function setAdminState(ctx: Pick<ServiceContext, 'store'>, name: string, target: AdminState): AdminChange {
   const {store} = ctx
   return store.write(() => {
     const node = getNode(ctx, name)
     // Until its next heartbeat a node that answers still shows the state asked before: show the one asked now.
     const shown = node.state === 'ready' || node.state === 'cordoned' || node.state === 'draining' ? target : node.state
-    if (node.adminState === target) return {node: {...node, state: shown}, changed: false}
+    if (node.adminState === target) return {node: {...node, state: shown}, changed: false, cancelled: []}
     const now = store.clock.now()
+    // Leaving a drain (uncordon, cordon, drain --cancel): its replacements not yet placed are cancelled.
+    const cancelled = node.adminState === 'draining' ? pendingReplacementsOn(store, node.id) : []
+    for (const t of cancelled) {
+      updateTask(store, t.id, {state: 'killed', desired: 'stop', finishedAt: now, reason: `drain of ${name} cancelled`}, now)
+      appendEvent(store, {type: 'task.killed', subjectKind: 'task', subject: t.id, message: `${t.jobName}.${t.instance}: not placed; the drain of ${name} was cancelled`, data: {job: t.jobName, instance: t.instance}})
+    }
+
     updateNodeAdminState(store, node.id, target, now)
     const type = {ready: 'node.uncordoned', cordoned: 'node.cordoned', draining: 'node.draining'}[target]
     const message = {
-      ready: 'uncordoned: takes new work again',
-      cordoned: node.adminState === 'draining' ? 'drain stopped: stays cordoned; tasks not yet moved stay' : 'cordoned: takes no new work; running tasks stay',
+      ready: `uncordoned: takes new work again${cancelled.length ? ` (drain cancelled: ${cancelled.length} pending replacement${cancelled.length === 1 ? '' : 's'} cancelled)` : ''}`,
+      cordoned: node.adminState === 'draining' ? `drain stopped: stays cordoned; tasks not yet moved stay${cancelled.length ? ` (${cancelled.length} pending replacement${cancelled.length === 1 ? '' : 's'} cancelled)` : ''}` : 'cordoned: takes no new work; running tasks stay',
       draining: 'draining: takes no new work; its tasks move to other nodes, make-before-break',
     }[target]
     const health = node.state === node.adminState ? '' : ` (it is ${node.state} now: it takes this state when it answers its heartbeats again)`
     appendEvent(store, {type, subjectKind: 'node', subject: name, message: `${message}${health}`, data: {from: node.adminState, to: target}})
-    return {node: {...node, adminState: target, state: shown}, changed: true}
+    return {node: {...node, adminState: target, state: shown}, changed: true, cancelled}
   })
 }
 

@@ -204,6 +204,13 @@ export function waitingInstances(store: Store, jobId?: string): Task[] {
   return rows.map(toTask)
 }
 
+/** Pending tasks that replace a live task on this node (drain moves not yet placed). */
+export function pendingReplacementsOn(store: Store, nodeId: string): Task[] {
+  return (
+    store.stmt(`${TASK_SELECT} WHERE t.state = 'pending' AND t.replaces IN (SELECT o.id FROM tasks o WHERE o.node_id = ? AND o.state IN ${LIVE}) ORDER BY j.name, t.instance`).all(nodeId) as TaskRow[]
+  ).map(toTask)
+}
+
 export function findTask(store: Store, idOrPrefix: string): Task[] {
   return (store.stmt(`${TASK_SELECT} WHERE t.id LIKE ? || '%' OR t.container_name = ? ORDER BY t.created_at`).all(idOrPrefix, idOrPrefix) as TaskRow[]).map(toTask)
 }

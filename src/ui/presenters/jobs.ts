@@ -143,7 +143,7 @@ export function renderTasksTable(tasks: readonly ListedTask[], hosts: NodeHosts,
         String(t.instance),
         t.nodeName ?? '-',
         taskState(t, color),
-        json.ports.map((p) => `${p.endpoint ?? p.hostPort}${p.containerPort === 0 ? '' : `->${p.containerPort}`}/${p.protocol}`).join(' ') || '-',
+        portsText(json),
         String(t.restarts),
         ago(t.createdAt, now),
         shortReason(t, now),
@@ -151,6 +151,9 @@ export function renderTasksTable(tasks: readonly ListedTask[], hosts: NodeHosts,
     }),
   )
 }
+
+/** Published ports as `endpoint->containerPort/proto`, or '-'. */
+const portsText = (json: TaskJson): string => json.ports.map((p) => `${p.endpoint ?? p.hostPort}${p.containerPort === 0 ? '' : `->${p.containerPort}`}/${p.protocol}`).join(' ') || '-'
 
 const REASON_WIDTH = 100
 
@@ -209,7 +212,7 @@ export function renderTaskDetail(t: ListedTask, job: JobSummary | null, events: 
       ['State', `${taskState(t, color)}, desired ${t.desired}`],
       ['Node', t.nodeName ?? '-'],
       ['Container', t.containerName ?? '-'],
-      ['Ports', json.ports.map((p) => `${p.endpoint ?? p.hostPort}${p.containerPort === 0 ? '' : `->${p.containerPort}`}/${p.protocol}`).join(' ') || '-'],
+      ['Ports', portsText(json)],
       ['Health', `${t.health}${t.healthMessage ? `: ${t.healthMessage}` : ''}`],
       ['Restarts', String(t.restarts)],
       ['Exit code', t.exitCode === null ? '-' : String(t.exitCode)],

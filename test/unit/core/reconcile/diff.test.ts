@@ -241,5 +241,17 @@ describe('core/reconcile/diff', () => {
       const ready = diff({jobs: [job], tasks: [old, {...fresh, health: 'healthy'}], observed: observed({n1: [container(old)], n2: [container(fresh)]}), nodes, now: NOW})
       expect(summary(ready)).to.deep.include({place: [], stop: [`${old.id}:moved to h2`]})
     })
+
+    it('a replacement still pending when its drain is given up (or a move that was not placed) is cancelled, never placed later', () => {
+      const job = aJob({instances: 1})
+      const old = aTask(job, {nodeId: 'n1'})
+      const pending = aTask(job, {nodeId: null, nodeName: null, state: 'pending', replaces: old.id, containerName: null, reason: '0/2 nodes fit: 1 insufficient mem, 1 draining'})
+      const draining = diff({jobs: [job], tasks: [old, pending], observed: observed({n1: [container(old)]}), nodes: nodeStates({n1: ['draining'], n2: ['ready']}), now: NOW})
+      expect(summary(draining)).to.deep.include({place: [], stop: []})
+      for (const n1 of [['ready'], ['cordoned']] as const) {
+        const givenUp = diff({jobs: [job], tasks: [old, pending], observed: observed({n1: [container(old)]}), nodes: nodeStates({n1: [n1[0]], n2: ['ready']}), now: NOW})
+        expect(summary(givenUp)).to.deep.include({place: [], stop: [`${pending.id}:not placed: the move off h1 is given up (that node is not draining)`], ignore: [old.id]})
+      }
+    })
   })
 })

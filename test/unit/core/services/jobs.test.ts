@@ -2,10 +2,10 @@ import {expect} from 'chai'
 import path from 'node:path'
 
 import {ManualClock} from '../../../../src/core/clock.js'
-import {NotFoundError} from '../../../../src/core/errors.js'
+import {NotFoundError, UserError} from '../../../../src/core/errors.js'
 import {containerSpecHash} from '../../../../src/core/model/job.js'
 import type {Job, Task} from '../../../../src/core/model/task.js'
-import {inspect, listJobTasks, summarizeJobs} from '../../../../src/core/services/jobs.js'
+import {inspect, listJobTasks, selectJobs, summarizeJobs} from '../../../../src/core/services/jobs.js'
 import {validateJobSpec} from '../../../../src/core/spec/validate.js'
 import {insertJob, insertTask} from '../../../../src/core/state/jobs.js'
 import {Store} from '../../../../src/core/state/store.js'
@@ -97,5 +97,17 @@ describe('core/services/jobs (listings and status)', () => {
   it('inspect of an unknown name says neither a job nor a task has it', () => {
     expect(() => inspect(ctx, 'nosuchjob')).to.throw(NotFoundError, 'No job named nosuchjob, and no task whose id starts with it or whose container has that name.')
     expect(() => inspect(ctx, 'ab')).to.throw(NotFoundError, 'No job named ab.')
+  })
+
+  it('selects several jobs by name and by label, each once; a missing name or an empty selector changes nothing', () => {
+    job('web', {labels: {tier: 'front'}})
+    job('api', {labels: {tier: 'front'}})
+    job('db', {labels: {tier: 'back'}})
+    expect(selectJobs(ctx, {names: ['db', 'web']}).map((j) => j.name)).to.deep.equal(['db', 'web'])
+    expect(selectJobs(ctx, {names: ['web'], selector: 'tier=front'}).map((j) => j.name)).to.deep.equal(['web', 'api'])
+    expect(() => selectJobs(ctx, {names: ['web', 'nope', 'gone']})).to.throw(NotFoundError, 'No job named nope, gone; nothing was changed.')
+    expect(() => selectJobs(ctx, {names: [], selector: 'tier=none'})).to.throw(NotFoundError, 'No job has the label tier=none')
+    expect(() => selectJobs(ctx, {names: [], selector: 'tier'})).to.throw(UserError, '--selector expects LABEL=VALUE')
+    expect(() => selectJobs(ctx, {names: []})).to.throw(UserError, 'Name at least one job')
   })
 })

@@ -5,9 +5,13 @@ import path from 'node:path'
 import {ManualClock} from '../../../../src/core/clock.js'
 import {FailedError, UnreachableError, UserError} from '../../../../src/core/errors.js'
 import type {ConnectSpec, ServiceContext} from '../../../../src/core/context.js'
-import {addNode, addNodes, getNodes, refreshInventory, removeNode, setSchedulable, startDrain} from '../../../../src/core/services/nodes.js'
+import {addNode, addNodes, cancelDrain, drainProgress, getNodes, refreshInventory, removeNode, setSchedulable, startDrain} from '../../../../src/core/services/nodes.js'
 import {listEvents} from '../../../../src/core/state/events.js'
 import {findNode, updateNodeHeartbeat} from '../../../../src/core/state/nodes.js'
+import {findTask, insertJob, insertTask} from '../../../../src/core/state/jobs.js'
+import {containerSpecHash} from '../../../../src/core/model/job.js'
+import type {Task} from '../../../../src/core/model/task.js'
+import {validateJobSpec} from '../../../../src/core/spec/validate.js'
 import {Store} from '../../../../src/core/state/store.js'
 import type {HostKeyInfo} from '../../../../src/core/transport.js'
 import {FakeTransport} from '../../../helpers/fake-transport.js'
@@ -149,6 +153,39 @@ describe('core/services/nodes', () => {
     store.write(() => updateNodeHeartbeat(store, node.id, {state: 'ready', missedHeartbeats: 0, heartbeatError: null, lastSeenAt: store.clock.now(), stateSince: node.stateSince}))
     expect(findNode(store, '10.0.0.5')).to.deep.include({state: 'cordoned', adminState: 'cordoned'})
     expect(setSchedulable(ctx, '10.0.0.5', false).node.state).to.equal('cordoned')
+  })
+
+  it('giving up a drain (uncordon, or drain --cancel) cancels the replacements still pending; placed ones stay', async () => {
+    const {node} = await addNode({target: 'root@10.0.0.5'}, ctx)
+    const {node: other} = await addNode({target: 'root@10.0.0.6'}, ctx)
+    const spec = validateJobSpec({name: 'web', image: 'img', instances: 2}, 'test')
+    const job = {id: 'job-web', name: 'web', kind: spec.kind, spec, specHash: containerSpecHash(spec), instances: 2, generation: 0, state: 'active' as const, createdAt: 0, updatedAt: 0}
+    const task = (id: string, over: Partial<Task>): Omit<Task, 'jobName' | 'nodeName'> => ({
+      id, jobId: job.id, instance: 0, nodeId: null, state: 'pending', desired: 'run', health: 'unknown', healthFailures: 0, healthCheckedAt: null, healthMessage: null, replaces: null, containerName: null, hostPorts: [], specHash: job.specHash,
+      reason: null, reasonData: null, restarts: 0, exitCode: null, createdAt: 1, updatedAt: 1, startedAt: null, finishedAt: null, ...over,
+    })
+    store.write(() => {
+      insertJob(store, job)
+      insertTask(store, task('old-0', {nodeId: node.id, state: 'running', containerName: 'c0'}))
+      insertTask(store, task('old-1', {instance: 1, nodeId: node.id, state: 'running', containerName: 'c1'}))
+      insertTask(store, task('new-0', {replaces: 'old-0', reason: '0/1 nodes fit: 1 draining', createdAt: 2}))
+      insertTask(store, task('new-1', {instance: 1, replaces: 'old-1', state: 'staging', nodeId: other.id, createdAt: 2}))
+    })
+    startDrain(ctx, '10.0.0.5')
+    expect(drainProgress(ctx, '10.0.0.5').remaining.map((r) => [r.task.id, r.replacement?.id, r.replacement?.reason])).to.deep.equal([['old-0', 'new-0', '0/1 nodes fit: 1 draining'], ['old-1', 'new-1', null]])
+    const uncordoned = setSchedulable(ctx, '10.0.0.5', true)
+    expect(uncordoned.cancelled.map((t) => t.id)).to.deep.equal(['new-0'])
+    expect(findTask(store, 'new-0')[0]).to.deep.include({state: 'killed', desired: 'stop', reason: 'drain of 10.0.0.5 cancelled'})
+    expect(findTask(store, 'new-1')[0]!.state).to.equal('staging')
+    expect(listEvents(store).map((e) => e.message)).to.include('uncordoned: takes new work again (drain cancelled: 1 pending replacement cancelled)')
+
+    store.write(() => insertTask(store, task('new-0b', {replaces: 'old-0', createdAt: 3})))
+    startDrain(ctx, '10.0.0.5')
+    const cancel = cancelDrain(ctx, '10.0.0.5')
+    expect(cancel).to.deep.include({changed: true})
+    expect(cancel.node.adminState).to.equal('cordoned')
+    expect(cancel.cancelled.map((t) => t.id)).to.deep.equal(['new-0b'])
+    expect(cancelDrain(ctx, '10.0.0.5')).to.deep.include({changed: false, cancelled: []})
   })
 })
 
