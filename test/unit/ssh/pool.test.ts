@@ -649,7 +649,8 @@ describe('ssh/pool (in-process ssh2 server)', function () {
       // sudo sets SUDO_COMMAND; where sudo is missing, 127 proves the prefix was there.
       const result = await p.exec(endpointOf(shell.port), ['sh', '-c', 'echo "$SUDO_COMMAND"'], {sudo: true})
       if (result.code === 127) expect(result.stderr).to.match(/sudo/)
-      else expect(result.stdout).to.match(/^\/\S*sh -c echo "\$SUDO_COMMAND"\n$/)
+      // sudo runs `env [RUNTIME_VAR=...] sh -c ...` (the runtime's environment carried through env_reset, src/ssh/sudo.ts).
+      else expect(result.stdout).to.match(/^\/\S*env (\S+=\S* )*sh -c echo "\$SUDO_COMMAND"\n$/)
       expect(p.stats().sessionCommands).to.equal(1)
     })
 
