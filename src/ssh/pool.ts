@@ -527,8 +527,11 @@ export class SshPool {
       sessions = this.sessionSetFor(state, conn)
       this.sessionSets.set(conn, sessions)
     }
-    const session = await sessions.take(stop)
-    if (!session || conn.closed) return undefined
+    // take() hands out an idle session, but another caller whose take() resolved in the same turn
+    // may have started a command on it before this continuation ran: only an idle one is used.
+    let session = await sessions.take(stop)
+    for (let attempt = 0; session && session.state !== 'idle' && attempt < 3; attempt++) session = await sessions.take(stop)
+    if (!session || session.state !== 'idle' || conn.closed) return undefined
     this.clearIdle(state)
     state.sessionsBusy++
     try {

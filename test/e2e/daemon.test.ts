@@ -51,7 +51,7 @@ describe('e2e: daemon and controller lease', function () {
     await b.waitFor(/standing by: the cluster is converged by a daemon \(pid \d+/)
 
     const run = await cli.run(['run', 'web', '--image', getTestbed().image, '--instances', '2', '--mem', '16Mi', '--', 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'])
-    expect(run.exitCode, run.stderr).to.equal(0)
+    expect(run.exitCode, run.stderr + run.stdout).to.equal(0)
     expect(run.stdout).to.match(/A daemon \(pid \d+ on .*\) converges this cluster/)
     expect((await cli.run(['ps', 'web', '--json'])).json<Array<{state: string}>>().map((t) => t.state)).to.deep.equal(['running', 'running'])
     await a.waitFor(/started web\.1 on /)
