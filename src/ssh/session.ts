@@ -331,7 +331,10 @@ export class SessionSet {
     if (idle) return idle
     if (this.sessions.length + this.pending >= this.options.max || !this.options.reserve()) return undefined
     this.pending++
-    const session = await this.open().finally(() => this.pending--)
+    const opening = this.open().finally(() => this.pending--)
+    // Opening a channel on a connection whose host died never answers: the caller's abort
+    // (its deadline) must not wait for it. A session that opens later stays for later.
+    const session = await abortable(opening, signal)
     if (!session) return undefined
     try {
       await abortable(session.ready, signal)

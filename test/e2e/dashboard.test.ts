@@ -134,7 +134,7 @@ describe('e2e: dashboard in a real terminal (tmux)', function () {
     // Tab to the nodes: every node, ready, one task each or two on one.
     term.send('Tab')
     screen = await term.waitFor('the nodes table', (s) => /\[2 Nodes\]/.test(s) && names.every((n) => rowOf(s, n)))
-    expect(screen).to.match(/^ {2}NAME\s+STATE\s+CPU\s+MEM\s+TASKS\s+SEEN\s+FINDINGS/m)
+    expect(screen).to.match(/^ {2}NAME\s+STATE\s+CPU\s+MEM\s+TASKS\s+SEEN\s+LAT/m)
     for (const n of names) expect(rowOf(screen, n)).to.match(/\sready\s/)
     expect(rowOf(screen, names[0]!)).to.match(/^> /)
     fs.writeFileSync(path.join(captureDir(cli.home), 'nodes.txt'), screen)

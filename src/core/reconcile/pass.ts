@@ -114,7 +114,10 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   await forEachLimited(watched, concurrency, async (node) => {
     const client = clientOf(node)
     const deadline = heartbeatDeadline(node.heartbeatLatencies, detector)
-    const observe: ObserveOptions = {patient: true, connectTimeoutMs: detector.ceilingMs, heartbeatTimeoutMs: deadline.deadlineMs, deadlineBasis: describeBasis(deadline), ...options.observe}
+    // A node that already missed a heartbeat gets less time to connect (twice its deadline, at least 3 s):
+    // a crashed host's dead connection would otherwise hold its second miss for the whole ceiling.
+    const connectTimeoutMs = node.state === 'suspect' ? Math.min(detector.ceilingMs, Math.max(2 * deadline.deadlineMs, 3_000)) : detector.ceilingMs
+    const observe: ObserveOptions = {patient: true, connectTimeoutMs, heartbeatTimeoutMs: deadline.deadlineMs, deadlineBasis: describeBasis(deadline), ...options.observe}
     results.set(node.id, await observeNode(client.transport, client.runtime, clusterSelector(cluster), probesByNode.get(node.id) ?? [], observe))
   })
 
