@@ -37,3 +37,13 @@ export function startCli(cli: CliSandbox, args: string[]): Proc {
     },
   }
 }
+
+/** Stops each process (SIGTERM, SIGKILL after 10 s) and empties the list. */
+export async function stopAll(procs: Proc[]): Promise<void> {
+  for (const p of procs.splice(0)) {
+    p.child.kill('SIGTERM')
+    const t = setTimeout(() => p.child.kill('SIGKILL'), 10_000)
+    await p.child
+    clearTimeout(t)
+  }
+}

@@ -8,7 +8,7 @@ import {expect} from 'chai'
 
 import {sshRun} from '../testbed/testbed.js'
 import {CliSandbox} from './cli.js'
-import {type Proc, startCli, startDaemon} from './daemon-process.js'
+import {type Proc, startCli, startDaemon, stopAll} from './daemon-process.js'
 import {getTestbed} from './fixture.js'
 
 describe('e2e: daemon and controller lease', function () {
@@ -24,12 +24,7 @@ describe('e2e: daemon and controller lease', function () {
   })
 
   afterEach(async () => {
-    for (const p of procs.splice(0)) {
-      p.child.kill('SIGTERM')
-      const t = setTimeout(() => p.child.kill('SIGKILL'), 10_000)
-      await p.child
-      clearTimeout(t)
-    }
+    await stopAll(procs)
 
     // Lapse any lease a killed daemon left, then remove every job.
     for (let i = 0; i < 40; i++) {

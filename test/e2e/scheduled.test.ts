@@ -7,7 +7,7 @@
 import {expect} from 'chai'
 
 import {CliSandbox} from './cli.js'
-import {type Proc, startDaemon} from './daemon-process.js'
+import {type Proc, startDaemon, stopAll} from './daemon-process.js'
 import {getTestbed} from './fixture.js'
 
 interface RunRow {
@@ -50,12 +50,7 @@ describe('e2e: scheduled and dependent jobs', function () {
   })
 
   afterEach(async () => {
-    for (const p of procs.splice(0)) {
-      p.child.kill('SIGTERM')
-      const t = setTimeout(() => p.child.kill('SIGKILL'), 10_000)
-      await p.child
-      clearTimeout(t)
-    }
+    await stopAll(procs)
 
     for (let i = 0; i < 60; i++) {
       const jobs = (await cli.run(['jobs', '--json'])).json<Array<{name: string}>>()
