@@ -2,7 +2,7 @@
  * The e2e test bed of this mocha run, brought up once by test/e2e/setup.ts.
  * Tests call getTestbed(); they never bring a test bed up themselves.
  */
-import type {Testbed} from '../testbed/testbed.js'
+import {sshRun, type Testbed} from '../testbed/testbed.js'
 
 // On globalThis, not in a module variable: the same test bed whichever way
 // (and however often) this module is loaded.
@@ -25,4 +25,30 @@ export function getTestbed(): Testbed {
     throw new Error('the e2e test bed is not up: run mocha with --file test/e2e/setup.ts (as scripts/test.sh does) or --require test/e2e/setup.ts')
   }
   return tb
+}
+
+/**
+ * Every clusterctl container on the test bed's hosts, as `host/runtime/name`. A suite's
+ * after hook checks this is empty: nothing a test started may outlive it (the next
+ * suite counts containers).
+ */
+export async function clusterContainers(tb: Testbed, runtimes: ReadonlyArray<'podman' | 'containerd'> = ['podman', 'containerd']): Promise<string[]> {
+  const lists = await Promise.all(
+    tb.hosts
+      .filter((h) => h.runtimes.length > 0)
+      .flatMap((h) =>
+        runtimes
+          .filter((r) => h.runtimes.includes(r))
+          .map(async (r) => {
+            const cmd = r === 'podman' ? `podman ps -a --filter label=io.clusterctl.cluster --format '{{.Names}}'` : 'ctr -n clusterctl containers ls -q'
+            const out = await sshRun(tb, h.name, cmd, {timeoutMs: 60_000})
+            if (out.code !== 0) throw new Error(`listing ${r} containers on ${h.name} failed: ${out.stderr}`)
+            return out.stdout
+              .split('\n')
+              .filter(Boolean)
+              .map((name) => `${h.name}/${r}/${name}`)
+          }),
+      ),
+  )
+  return lists.flat()
 }

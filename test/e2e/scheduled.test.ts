@@ -8,7 +8,7 @@ import {expect} from 'chai'
 
 import {CliSandbox} from './cli.js'
 import {type Proc, startDaemon, stopAll} from './daemon-process.js'
-import {getTestbed} from './fixture.js'
+import {clusterContainers, getTestbed} from './fixture.js'
 
 interface RunRow {
   id: string
@@ -58,7 +58,8 @@ describe('e2e: scheduled and dependent jobs', function () {
       if (results.every((r) => r.exitCode === 0)) break
       await sleep(500)
     }
-
+    // Removing a job removes every container of its runs too: nothing outlives the test.
+    expect(await clusterContainers(getTestbed())).to.deep.equal([])
     cli.cleanup()
   })
 

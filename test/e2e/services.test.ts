@@ -7,9 +7,9 @@ import {execa} from 'execa'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import {sshRun, type Testbed} from '../testbed/testbed.js'
+import type {Testbed} from '../testbed/testbed.js'
 import {CliSandbox, PROJECT_ROOT} from './cli.js'
-import {getTestbed} from './fixture.js'
+import {clusterContainers, getTestbed} from './fixture.js'
 import {httpGet, type TaskJson} from './http.js'
 
 interface PassJson {
@@ -22,19 +22,6 @@ interface PassJson {
 const SLEEPER = ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait']
 
 const HTTPD = `mkdir -p /www && echo "instance $CLUSTERCTL_INSTANCE" > /www/index.html && exec httpd -f -p $PORT0 -h /www`
-
-/** Names of this cluster's containers on a host, per runtime. */
-async function containersOn(tb: Testbed, host: string, runtime: 'podman' | 'containerd'): Promise<string[]> {
-  const cmd = runtime === 'podman' ? `podman ps -a --filter label=io.clusterctl.cluster --format '{{.Names}}'` : 'ctr -n clusterctl containers ls -q'
-  const r = await sshRun(tb, host, cmd)
-  expect(r.code, r.stderr).to.equal(0)
-  return r.stdout.split('\n').filter(Boolean)
-}
-
-async function allContainers(tb: Testbed, runtime: 'podman' | 'containerd'): Promise<string[]> {
-  const hosts = tb.hosts.filter((h) => h.runtimes.length > 0).map((h) => h.name)
-  return (await Promise.all(hosts.map((h) => containersOn(tb, h, runtime)))).flat()
-}
 
 for (const runtime of ['podman', 'containerd'] as const) {
   describe(`e2e: services on ${runtime}`, function () {
@@ -54,7 +41,7 @@ for (const runtime of ['podman', 'containerd'] as const) {
       // Nothing may be left running, whatever the test did.
       const jobs = (await cli.run(['jobs', '--json'])).json<Array<{name: string}>>()
       for (const j of jobs) await cli.run(['rm', j.name])
-      expect(await allContainers(tb, runtime)).to.deep.equal([])
+      expect(await clusterContainers(tb, [runtime])).to.deep.equal([])
       cli.cleanup()
     })
 
@@ -73,7 +60,7 @@ for (const runtime of ['podman', 'containerd'] as const) {
       const again = await cli.run(['schedule', '--json'])
       expect(again.exitCode, again.stderr).to.equal(0)
       expect(again.json<PassJson>()).to.deep.include({unchanged: true, actions: [], pending: []})
-      expect((await allContainers(tb, runtime)).length).to.equal(3)
+      expect((await clusterContainers(tb, [runtime])).length).to.equal(3)
     })
 
     if (runtime === 'podman') {
@@ -149,7 +136,7 @@ for (const runtime of ['podman', 'containerd'] as const) {
       const after = (await cli.run(['ps', 'svc', '--json'])).json<TaskJson[]>()
       expect(after.map((t) => [t.instance, t.state])).to.deep.equal([[0, 'running'], [1, 'running']])
       expect(after.map((t) => t.id)).not.to.include.members(before.map((t) => t.id))
-      expect((await allContainers(tb, runtime)).length).to.equal(2)
+      expect((await clusterContainers(tb, [runtime])).length).to.equal(2)
     })
 
     it('logs prints a task\'s output; inspect shows the job and its events', async () => {
@@ -186,7 +173,7 @@ for (const runtime of ['podman', 'containerd'] as const) {
       expect(dry.dryRun).to.equal(true)
       expect(dry.actions.filter((a) => a.kind === 'place').map((a) => `${a.job}.${a.instance}`).sort()).to.deep.equal(['one.0', 'two.0', 'two.1'])
       expect((await cli.run(['ps', '--json'])).json<TaskJson[]>()).to.deep.equal([])
-      expect(await allContainers(tb, runtime)).to.deep.equal([])
+      expect(await clusterContainers(tb, [runtime])).to.deep.equal([])
 
       const real = await cli.run(['schedule', '--json'])
       expect(real.exitCode, real.stderr).to.equal(0)
@@ -200,7 +187,7 @@ for (const runtime of ['podman', 'containerd'] as const) {
       const ps = (await cli.run(['ps', 'big', '--json'])).json<TaskJson[]>()
       expect(ps.map((t) => [t.state, t.reason])).to.deep.equal([['pending', '0/3 nodes fit: 3 insufficient mem (need 2Gi, max free 1Gi)']])
       expect((await cli.run(['schedule'])).exitCode).to.equal(4)
-      expect(await allContainers(tb, runtime)).to.deep.equal([])
+      expect(await clusterContainers(tb, [runtime])).to.deep.equal([])
     })
 
     it('scales up and down; stop leaves no container behind', async () => {
@@ -208,16 +195,16 @@ for (const runtime of ['podman', 'containerd'] as const) {
       const up = await cli.run(['scale', 'svc', '5', '--json'])
       expect(up.exitCode, up.stderr).to.equal(0)
       expect((await cli.run(['ps', 'svc', '--json'])).json<TaskJson[]>().filter((t) => t.state === 'running').map((t) => t.instance)).to.deep.equal([0, 1, 2, 3, 4])
-      expect((await allContainers(tb, runtime)).length).to.equal(5)
+      expect((await clusterContainers(tb, [runtime])).length).to.equal(5)
 
       const down = await cli.run(['scale', 'svc', '1'])
       expect(down.exitCode, down.stderr).to.equal(0)
       expect((await cli.run(['ps', 'svc', '--json'])).json<TaskJson[]>().map((t) => t.instance)).to.deep.equal([0])
-      expect((await allContainers(tb, runtime)).length).to.equal(1)
+      expect((await clusterContainers(tb, [runtime])).length).to.equal(1)
 
       const stop = await cli.run(['stop', 'svc'])
       expect(stop.exitCode, stop.stderr).to.equal(0)
-      expect(await allContainers(tb, runtime)).to.deep.equal([])
+      expect(await clusterContainers(tb, [runtime])).to.deep.equal([])
       const jobs = (await cli.run(['jobs', '--json'])).json<Array<{name: string; state: string; running: number}>>()
       expect(jobs.map((j) => [j.name, j.state, j.running])).to.deep.equal([['svc', 'stopped', 0]])
     })
@@ -244,7 +231,7 @@ for (const runtime of ['podman', 'containerd'] as const) {
       expect(after.map((t) => t.instance)).to.deep.equal([0, 1])
       expect(after.map((t) => t.id)).not.to.include.members(before.map((t) => t.id))
       for (const t of after) expect(await httpGet(`http://${t.ports[0]!.endpoint}/`)).to.equal('two\n')
-      expect((await allContainers(tb, runtime)).length).to.equal(2)
+      expect((await clusterContainers(tb, [runtime])).length).to.equal(2)
 
       fs.writeFileSync(file, spec('three', -1))
       const bad = await cli.run(['apply', '-f', file])

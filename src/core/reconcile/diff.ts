@@ -169,7 +169,8 @@ export function diff(input: DiffInput): Buckets {
       const code = container.exitCode
       const job = jobsById.get(task.jobId)
       const ok = code === 0 && job?.kind === 'batch'
-      const ended = {task, state: ok ? ('finished' as const) : ('failed' as const), exitCode: code, reason: `container exited${code === null ? '' : ` with code ${code}`}`}
+      // A stopped job (stop, rm) keeps nothing on its nodes: its container goes now, not after the orphan grace.
+      const ended = {task, state: ok ? ('finished' as const) : ('failed' as const), exitCode: code, reason: `container exited${code === null ? '' : ` with code ${code}`}`, ...(job?.state === 'stopped' ? {stopContainer: true} : {})}
       out.ended.push(ended)
       push(endedByInstance, `${task.jobId}/${task.instance}`, {...task, state: ended.state, exitCode: code, finishedAt: input.now, reason: ended.reason})
     } else if (!container && (task.state === 'staging' || task.state === 'starting')) {

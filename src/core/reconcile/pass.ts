@@ -17,7 +17,7 @@ import {fireRuns} from './runs.js'
 import {connectSpecOf, type ServiceContext} from '../context.js'
 import type {PortRange} from '../scheduler/types.js'
 import {appendEvent} from '../state/events.js'
-import {clusterId as readClusterId, insertTask, listJobs, listTasks, listTasksForReconcile, recentFailures, type TaskPatch, updateTask} from '../state/jobs.js'
+import {clusterId as readClusterId, insertTask, listJobs, listTasks, listTasksForReconcile, nodeIdsOfJobs, recentFailures, type TaskPatch, updateTask} from '../state/jobs.js'
 import {listNodes, updateNodeAdminState, updateNodeHeartbeat} from '../state/nodes.js'
 import {orphanSightings, pruneOrphanSightings, recordOrphanSighting} from '../state/orphans.js'
 import type {Store} from '../state/store.js'
@@ -28,7 +28,7 @@ import {DEFAULT_HEARTBEAT, discountClusterWideSilence, type HeartbeatOutcome, ty
 import type {MoveSettings} from './moves.js'
 import {type NodeObserveResult, type ObserveOptions, observeNode} from './observe.js'
 import {heldPorts} from './ports.js'
-import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, healthProbes, isDrainDone, passSeed, planNewTasks, planPlacements, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
+import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, healthProbes, isDrainDone, passSeed, planNewTasks, planPlacements, leftoversOfStoppedJobs, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
 import {emptyReport, isUnchanged, type PassReport, taskAction as action} from './report.js'
 
 export interface PassOptions {
@@ -91,7 +91,9 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const jobsById = new Map(jobs.map((j) => [j.id, j]))
   const only = options.jobs ? new Set(options.jobs) : null
   const inScope = (t: Pick<Task, 'jobId'>): boolean => only === null || only.has(t.jobId)
-  const watched = only !== null && jobs.filter((j) => only.has(j.id)).every((j) => j.state === 'stopped') ? nodesRunning(nodes, tasks.filter(inScope)) : nodes
+  // A pass scoped to stopped jobs (stop, rm) reaches only the nodes that hold (or held) their containers.
+  const stoppedScope = only !== null && jobs.filter((j) => only.has(j.id)).every((j) => j.state === 'stopped')
+  const watched = stoppedScope ? nodesHolding(nodes, tasks.filter(inScope), store.read(() => nodeIdsOfJobs(store, [...only]))) : nodes
   const clients = new Map<string, RuntimeClient>()
   const clientOf = (node: Node): RuntimeClient => {
     let client = clients.get(node.id)
@@ -248,8 +250,10 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   // 8. Apply: starts (new placements and lost starts), then stops (make-before-break), then orphans.
   const starts = startsOf(buckets.start, placed, nodesById)
   const stops = stopsOf(buckets)
-  // Orphans need every job's tasks to tell: a scoped pass leaves them to a full one.
-  const orphanCandidates = only ? [] : buckets.orphans
+  // Orphans need every job's tasks to tell: a scoped pass leaves them to a full one, except
+  // the leftovers of the stopped jobs it is scoped to, which go at once.
+  const leftovers = stoppedScope ? leftoversOfStoppedJobs(buckets.orphans, new Set(jobs.filter((j) => only.has(j.id)).map((j) => j.name))) : []
+  const orphanCandidates = only ? leftovers : buckets.orphans
   const grace = options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS
   if (dryRun) {
     for (const s of buckets.start) report.actions.push(action('start', s.jobName, s, s.nodeName, 'its container is missing'))
@@ -321,7 +325,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   })
 
   // Orphans: removed once nothing has owned them for the grace period.
-  const ripe = ripeOrphans(orphanCandidates, loaded.sightings, now, grace)
+  const ripe = only ? leftovers : ripeOrphans(orphanCandidates, loaded.sightings, now, grace)
   store.write(() => {
     for (const [nodeId, obs] of observed) {
       if (!obs.ok || only) continue
@@ -333,7 +337,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   await forEachLimited(ripe, concurrency, async ({nodeId, container}) => {
     const node = nodesById.get(nodeId)!
     const error = await clientOf(node).remove(container.name).then(() => null, (e: Error) => e)
-    report.actions.push({kind: 'remove-orphan', job: container.labels[LABELS.job] ?? '?', instance: null, taskId: container.labels[LABELS.task] ?? null, node: node.name, detail: error ? `removing ${container.name} failed: ${error.message}` : `removed ${container.name} (no task has owned it for ${grace / 1000}s)`, ok: error === null})
+    report.actions.push({kind: 'remove-orphan', job: container.labels[LABELS.job] ?? '?', instance: null, taskId: container.labels[LABELS.task] ?? null, node: node.name, detail: error ? `removing ${container.name} failed: ${error.message}` : `removed ${container.name} (${only ? 'its job is stopped' : `no task has owned it for ${grace / 1000}s`})`, ok: error === null})
     if (!error) store.write(() => appendEvent(store, {type: 'container.removed', subjectKind: 'node', subject: node.name, message: `removed orphan container ${container.name}`, data: {labels: container.labels}}))
   })
 
@@ -351,9 +355,10 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 }
 
 /** The nodes that hold a live task of these tasks' jobs. */
-function nodesRunning(nodes: readonly Node[], tasks: readonly Task[]): Node[] {
+/** The nodes that run one of these tasks, or are in `held` (nodes that held a task: ended containers may remain). */
+function nodesHolding(nodes: readonly Node[], tasks: readonly Task[], held: ReadonlySet<string>): Node[] {
   const ids = new Set(tasks.filter((t) => t.nodeId !== null && isLive(t.state)).map((t) => t.nodeId))
-  return nodes.filter((n) => ids.has(n.id))
+  return nodes.filter((n) => ids.has(n.id) || held.has(n.id))
 }
 
 function taskEvent(store: Store, task: Pick<Task, 'id' | 'jobName' | 'instance'>, type: string, message: string, data: Record<string, unknown> = {}): void {

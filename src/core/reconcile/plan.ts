@@ -7,7 +7,7 @@
  * stops happen in the same pass, which orphans are ripe, which drains are done.
  * No I/O, no clock reads: `now` and the id generator are arguments. See README.md.
  */
-import {containerName, runtimeFor, taskLabels} from '../../runtime/index.js'
+import {containerName, LABELS, runtimeFor, taskLabels} from '../../runtime/index.js'
 import type {ContainerRuntime, ContainerSpec, ObservedContainer} from '../../runtime/types.js'
 import {allocatableOf, machineOf, type Node, publicHostOf} from '../model/node.js'
 import type {Constraint} from '../model/placement.js'
@@ -244,6 +244,16 @@ export function sameInstanceStops(startedOk: readonly Task[], holding: readonly 
 /** A stop on a node that did not answer this pass waits for it (desired=stop is kept): a task that was never placed needs no node. */
 export function stopWaitsForNode(task: Pick<Task, 'state'>, node: Pick<Node, 'id'> | undefined, observed: ReadonlyMap<string, NodeObservation>): boolean {
   return node !== undefined && task.state !== 'pending' && observed.get(node.id)?.ok !== true
+}
+
+/**
+ * In a pass scoped to stopped jobs (stop, rm): their containers that no live task owns
+ * (ended runs and instances, whose containers a full pass would remove after the orphan
+ * grace). They go now: a stopped job keeps nothing on its nodes, and a removed job's
+ * containers must not wait for a later full pass that may never come.
+ */
+export function leftoversOfStoppedJobs(orphans: Buckets['orphans'], stoppedJobNames: ReadonlySet<string>): Buckets['orphans'] {
+  return orphans.filter((o) => stoppedJobNames.has(o.container.labels[LABELS.job] ?? ''))
 }
 
 /** Orphans removed this pass: the ones first seen orphaned `grace` ms ago or more (`sightings` by `nodeId/container`). */

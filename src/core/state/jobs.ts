@@ -140,6 +140,12 @@ export function deleteJob(store: Store, id: string): void {
   store.stmt(`DELETE FROM jobs WHERE id = ?`).run(id)
 }
 
+/** Every node that ever held a task of these jobs: where their containers, ended ones too, may still be. */
+export function nodeIdsOfJobs(store: Store, jobIds: readonly string[]): Set<string> {
+  const stmt = store.stmt(`SELECT DISTINCT node_id FROM tasks WHERE job_id = ? AND node_id IS NOT NULL`)
+  return new Set(jobIds.flatMap((id) => (stmt.all(id) as Array<{node_id: string}>).map((r) => r.node_id)))
+}
+
 export function listTasks(store: Store, filter: {jobId?: string; live?: boolean; nodeId?: string} = {}): Task[] {
   const rows = store
     .stmt(

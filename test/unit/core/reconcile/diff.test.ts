@@ -72,6 +72,16 @@ describe('core/reconcile/diff', () => {
     expect(summary(b)).to.deep.include({start: [t.id], place: []})
   })
 
+  it('a stopped job keeps nothing: a container of it that exits is removed with the end (not left for the orphan grace)', () => {
+    const active = aJob({instances: 1})
+    const stopped = {...active, state: 'stopped' as const}
+    for (const [job, removed] of [[active, undefined], [stopped, true]] as const) {
+      const t = aTask(job, {startedAt: NOW - 1_000})
+      const b = diff({jobs: [job], tasks: [t], observed: observed({n1: [container(t, {state: 'exited', exitCode: 0})]}), now: NOW})
+      expect(b.ended.map((e) => e.stopContainer), job.state).to.deep.equal([removed])
+    }
+  })
+
   it('records an exited service container as failed; its replacement waits out an exponential back-off and counts the restart', () => {
     const job = aJob({instances: 1})
     const t = aTask(job, {restarts: 2, startedAt: NOW - 1_000})

@@ -9,7 +9,7 @@ import type {Job} from '../../../../src/core/model/task.js'
 import {runPass} from '../../../../src/core/reconcile/pass.js'
 import {validateJobSpec} from '../../../../src/core/spec/validate.js'
 import {listEvents} from '../../../../src/core/state/events.js'
-import {clusterId, insertJob, insertTask, listTasks} from '../../../../src/core/state/jobs.js'
+import {clusterId, insertJob, insertTask, listTasks, updateJob} from '../../../../src/core/state/jobs.js'
 import {findNode, insertNode, updateNodeAdminState} from '../../../../src/core/state/nodes.js'
 import {Store} from '../../../../src/core/state/store.js'
 import {containerName} from '../../../../src/runtime/index.js'
@@ -109,6 +109,27 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     expect(live().map((t) => [t.id, t.state])).to.deep.equal([[a.id, 'running'], [b.id, 'running']])
     expect(containersOn('n1')).to.deep.equal([a.containerName, b.containerName].sort())
     expect(containersOn('n2')).to.deep.equal([]) // no duplicate elsewhere
+  })
+
+  it('a pass scoped to stopped jobs (stop, rm) removes their ended containers at once and leaves every other container alone', async () => {
+    const batch = addJob({name: 'batch', kind: 'batch', instances: 1, constraints: ['hostname:IS:n1']})
+    addJob({name: 'web', instances: 1, constraints: ['hostname:IS:n1']})
+    await runPass(ctx, {seed: 1})
+    const batchTask = live().find((t) => t.jobName === 'batch')!
+    // The batch instance ends; its container stays (an orphan within the grace, for logs).
+    nodes.get('n1')!.containers.get(batchTask.containerName!)!.state = 'exited'
+    clock.advance(1_000)
+    await runPass(ctx, {seed: 1})
+    expect(containersOn('n1')).to.include(batchTask.containerName)
+    // A stranger's container on the node (another job, long gone) is not the scoped pass's business.
+    nodes.get('n1')!.containers.set('cctl-old-0-deadbeef', {name: 'cctl-old-0-deadbeef', state: 'exited', exitCode: 0, labels: {'io.clusterctl.cluster': clusterId(store), 'io.clusterctl.job': 'old'}, image: 'localhost/app:1', runArgs: []})
+    store.write(() => updateJob(store, {...batch, state: 'stopped'}, clock.now()))
+    clock.advance(1_000)
+    const report = await runPass(ctx, {seed: 1, jobs: [batch.id]})
+    expect(report.actions.filter((a) => a.kind === 'remove-orphan').map((a) => a.detail)).to.deep.equal([`removed ${batchTask.containerName} (its job is stopped)`])
+    expect(containersOn('n1')).to.not.include(batchTask.containerName)
+    expect(containersOn('n1')).to.include('cctl-old-0-deadbeef')
+    expect(live().map((t) => t.jobName)).to.deep.equal(['web'])
   })
 
   it('a node that does not answer: reported unobserved, nothing concluded about its tasks, no new work for it', async () => {
