@@ -42,7 +42,10 @@ export function startCli(cli: CliSandbox, args: string[]): Proc {
 export async function stopAll(procs: Proc[]): Promise<void> {
   for (const p of procs.splice(0)) {
     p.child.kill('SIGTERM')
-    const t = setTimeout(() => p.child.kill('SIGKILL'), 10_000)
+    const t = setTimeout(() => {
+      console.warn(`      (a daemon did not stop within 10 s of SIGTERM: killed)`)
+      p.child.kill('SIGKILL')
+    }, 10_000)
     await p.child
     clearTimeout(t)
   }

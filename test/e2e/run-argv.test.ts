@@ -16,8 +16,12 @@ describe('e2e: run passes the container command intact', function () {
   this.timeout(600_000)
   let cli: CliSandbox
 
-  beforeEach(() => {
+  beforeEach(async () => {
     cli = new CliSandbox()
+    // A command other than init/add-node refuses to create a state file (a typo'd --db
+    // must not start an empty cluster): this suite starts from an empty one.
+    const init = await cli.run(['init'])
+    expect(init.exitCode, init.stderr).to.equal(0)
   })
   afterEach(() => cli.cleanup())
 

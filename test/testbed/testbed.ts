@@ -18,7 +18,12 @@
  *   /run/containerd/s          containerd shim sockets
  *   /run/containers/networks   netavark's IPAM database and aardvark-dns state
  *
- * all of them under `<host dir>/run/`, the host's emulated /run. Without this,
+ * all of them under `<host dir>/run/`, the host's emulated /run. One directory is the
+ * host's own on its emulated disk instead, kept across a crash as a real disk is:
+ *
+ *   /var/lib/cni               the CNI plugins' host-local IPAM store (podman 4.3 with CNI)
+ *
+ * (shared, the hosts' allocations would pile up in the machine's store run after run). Without this,
  * hosts clash: the same container ID on two hosts collides in runc's state, and a
  * crashed host leaves runc state behind that makes `podman start` fail with
  * "container with given ID already exists". A crash therefore works like a power
@@ -168,6 +173,8 @@ const PRIVATE_RUN_DIRS = [
   ['containerd-s', '/run/containerd/s'],
   ['networks', '/run/containers/networks'],
 ] as const
+/** Machine-wide persistent directories each host gets its own copy of, under `<host dir>/disk/` (kept across crashes). */
+const PRIVATE_DISK_DIRS = [['cni', '/var/lib/cni']] as const
 /** Binaries a host without that runtime must not have on PATH. */
 const RUNTIME_BINARIES: Record<Runtime, readonly string[]> = {
   podman: ['podman', 'podman-remote', 'conmon', 'crun'],
@@ -977,6 +984,7 @@ function mountScript(host: TestbedHost): string {
   const run = runDir(host)
   const lines = ['set -e', `hostname ${host.name}`, 'umount -R /run/netns 2>/dev/null || true']
   for (const [sub, target] of PRIVATE_RUN_DIRS) lines.push(`mount --bind ${path.join(run, sub)} ${target}`)
+  for (const [sub, target] of PRIVATE_DISK_DIRS) lines.push(`mkdir -p ${path.join(host.dir, 'disk', sub)}`, `mount --bind ${path.join(host.dir, 'disk', sub)} ${target}`)
   for (const name of Object.keys(ROOT_DOTFILES)) {
     if (fs.existsSync(path.join(ROOT_HOME, name))) lines.push(`mount --bind ${path.join(host.dir, 'home', name)} ${path.join(ROOT_HOME, name)}`)
   }
@@ -1014,7 +1022,7 @@ function daemonAlive(pid: number | undefined, marker: string): boolean {
 }
 
 async function ensureMachineDirs(): Promise<void> {
-  for (const [, target] of PRIVATE_RUN_DIRS) await fsp.mkdir(target, {recursive: true})
+  for (const [, target] of [...PRIVATE_RUN_DIRS, ...PRIVATE_DISK_DIRS]) await fsp.mkdir(target, {recursive: true})
   await fsp.mkdir('/run/sshd', {recursive: true})
 }
 
