@@ -59,6 +59,15 @@ export function runExecChannel(
     }
     stop.addEventListener('abort', onStop, {once: true})
     const opened = (error: Error | undefined, ch: ClientChannel): void => {
+      if (settled) {
+        // Stopped (abort, timeout) while the session was opening: the server may already run
+        // the command, so end it. The caller released the slot when this settled.
+        if (!error) {
+          ch.signal('KILL')
+          ch.close()
+        }
+        return
+      }
       if (error) {
         if (conn.closed || /No response from server|Not connected/i.test(error.message)) return finish({error: new ConnectionGoneError()})
         return finish({
