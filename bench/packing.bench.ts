@@ -16,6 +16,9 @@ export const name = 'packing'
 
 const SEED = 42
 
+/** The scheduler as it was before the local search (the baseline measured in the same run). */
+export const OLD_PLACEMENT: Omit<ScheduleOptions, 'seed'> = {improve: false}
+export const NEW_PLACEMENT: Omit<ScheduleOptions, 'seed'> = {}
 
 interface Method {
   name: string
@@ -38,7 +41,8 @@ function scheduled(label: string, options: Omit<ScheduleOptions, 'seed'>): Metho
 export const METHODS: readonly Method[] = [
   {name: 'first fit (arrival order)', run: (i) => firstFit(i.items, i.capacity)},
   {name: 'first-fit-decreasing', run: (i) => firstFitDecreasing(i.items, i.capacity)},
-  scheduled('scheduler', {}),
+  scheduled('old placement', OLD_PLACEMENT),
+  scheduled('new placement', NEW_PLACEMENT),
 ]
 
 /** Nodes used by a plan, checked on its own: no node over its capacity, every item placed once. */

@@ -21,6 +21,7 @@ export interface ResolvedOptions {
   defaultStrategy: Strategy
   order: 'largest-first' | 'as-given'
   candidates: number
+  improve: boolean
 }
 
 export function resolveOptions(o: ScheduleOptions): ResolvedOptions {
@@ -34,6 +35,7 @@ export function resolveOptions(o: ScheduleOptions): ResolvedOptions {
     defaultStrategy: o.defaultStrategy ?? 'binpack',
     order: o.order ?? 'largest-first',
     candidates,
+    improve: o.improve ?? true,
   }
 }
 
@@ -373,8 +375,11 @@ export class ClusterState {
     return this.byRankCache[j]!
   }
 
-  /** Commits a placement to the working copy and returns the host ports chosen. */
-  place(node: number, task: TaskRequest): number[] {
+  /**
+   * Commits a placement to the working copy and returns the host ports chosen. `decided`
+   * false: a task of the plan moved by the local search (not a new placement of its job).
+   */
+  place(node: number, task: TaskRequest, decided = true): number[] {
     const r = task.resources
     this.freeCpu[node] = this.freeCpu[node]! - r.cpuMilli
     this.freeMem[node] = this.freeMem[node]! - r.memBytes
@@ -383,7 +388,7 @@ export class ClusterState {
     const ports = task.ports > 0 ? this.takePorts(node, task.ports) : []
     const job = this.job(task.jobId)
     job.nodes.push(node)
-    job.placements++
+    if (decided) job.placements++
     if (job.counters !== undefined) for (const c of job.counters.values()) c.add(c.dict.ids[node]!)
     this.notify(node)
     return ports
@@ -404,6 +409,14 @@ export class ClusterState {
     for (const l of this.listeners) l.update(node)
     const list = this.partial[node]
     if (list !== undefined) for (const l of list) l.update(node)
+  }
+
+  /** Takes one of the job's tasks off a node's entry in its task list (a plan's task being moved; no counters involved). */
+  forget(node: number, jobId: string): void {
+    const job = this.job(jobId)
+    if (job.counters !== undefined) throw new BugError(`job ${jobId} has constraint counters: its tasks cannot move within a plan`)
+    const at = job.nodes.lastIndexOf(node)
+    if (at >= 0) job.nodes.splice(at, 1)
   }
 
   /** Gives a task's resources and ports back to a node (re-ranking a task that runs there). */

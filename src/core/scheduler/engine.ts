@@ -8,6 +8,8 @@ import {BugError} from '../errors.js'
 import {ClusterState, resolveOptions} from './cluster-state.js'
 import type {CompiledTask} from './query.js'
 import {Compiler, requestSize} from './query.js'
+import type {Movable} from './improve.js'
+import {improvePlacement, isMovable, workBudget} from './improve.js'
 import type {NodeSearch} from './search.js'
 import {IndexedSearch, NaiveSearch} from './search.js'
 import type {RejectionSummary} from './summary.js'
@@ -33,6 +35,36 @@ export interface RunResult {
   state: ClusterState
   /** Nodes examined by the indexed search over the whole run (0 for naive). */
   examined: number
+}
+
+/** The local search over the plan's movable tasks; the placements they name are rewritten in place. */
+function improve(state: ClusterState, search: NodeSearch, snapshot: Snapshot, work: readonly TaskRequest[], placements: Placement[], placedIdx: readonly number[], placedQ: readonly CompiledTask[]): void {
+  const emptyAtStart = new Uint8Array(state.n)
+  snapshot.nodes.forEach((node, i) => {
+    const a = node.allocated
+    emptyAtStart[i] = a.cpuMilli === 0 && a.memBytes === 0 && a.diskBytes === 0 && a.gpus === 0 ? 1 : 0
+  })
+  for (const t of snapshot.placed) {
+    const i = state.index.get(t.nodeId)
+    if (i !== undefined) emptyAtStart[i] = 0
+  }
+  const movables: Movable[] = []
+  const at: number[] = []
+  for (let p = 0; p < placements.length; p++) {
+    const q = placedQ[p]!
+    const task = work[placedIdx[p]!]!
+    if (!isMovable(q) || state.job(task.jobId).counters !== undefined) continue
+    const pl = placements[p]!
+    movables.push({task, q, node: state.index.get(pl.nodeId)!, hostPorts: pl.hostPorts})
+    at.push(p)
+  }
+  improvePlacement(state, search, movables, emptyAtStart, workBudget(placements.length))
+  for (let j = 0; j < movables.length; j++) {
+    const x = movables[j]!
+    const pl = placements[at[j]!]!
+    if (state.ids[x.node] === pl.nodeId && x.hostPorts === pl.hostPorts) continue
+    placements[at[j]!] = {...pl, nodeId: state.ids[x.node]!, hostPorts: x.hostPorts, score: x.q.totalScore(x.node)}
+  }
 }
 
 export function runSchedule(snapshot: Snapshot, work: readonly TaskRequest[], options: ScheduleOptions, mode: SearchMode, hook?: DecisionHook): RunResult {
@@ -62,6 +94,9 @@ export function runSchedule(snapshot: Snapshot, work: readonly TaskRequest[], op
   /** Task index -> the job's placement count when it last failed. */
   const pending = new Map<number, number>()
   const placements: Placement[] = []
+  /** Work index of each placement, in `placements` order. */
+  const placedIdx: number[] = []
+  const placedQ: CompiledTask[] = []
 
   const attempt = (idx: number, q: CompiledTask): boolean => {
     const task = work[idx]!
@@ -82,6 +117,8 @@ export function runSchedule(snapshot: Snapshot, work: readonly TaskRequest[], op
     const score = q.totalScore(node)
     const hostPorts = state.place(node, task)
     placements.push({taskId: task.taskId, jobId: task.jobId, nodeId: state.ids[node]!, hostPorts, score})
+    placedIdx.push(idx)
+    placedQ.push(q)
     pending.delete(idx)
     compiledPending.delete(idx)
     return true
@@ -95,6 +132,13 @@ export function runSchedule(snapshot: Snapshot, work: readonly TaskRequest[], op
       const q = compiledPending.get(idx)!
       if (q.hasGroupBy && at !== state.job(work[idx]!.jobId).placements && attempt(idx, q)) progress = true
     }
+  }
+
+  if (state.options.improve && placements.length > 1) {
+    improve(state, search, snapshot, work, placements, placedIdx, placedQ)
+    // Emptied nodes may take a task that found no room before.
+    failed.clear()
+    for (const [idx] of [...pending]) attempt(idx, compiledPending.get(idx)!)
   }
 
   const summaries = new Map<string, RejectionSummary>()

@@ -51,6 +51,8 @@ export class CompiledTask {
   /** CLUSTER constraints: once the job has a task, every candidate shares its value. */
   readonly pins: readonly ClusterPin[]
   readonly hasGroupBy: boolean
+  /** Some constraint depends on the job's other tasks (UNIQUE, MAX_PER, CLUSTER, GROUP_BY). */
+  readonly dynamic: boolean
   /** Everything that decides feasibility (not preferences or strategy): tasks with equal keys fit the same nodes. */
   readonly feasibilityKey: string
   readonly filters: readonly CompiledFilter[]
@@ -90,6 +92,7 @@ export class CompiledTask {
       .filter((c) => c.operator === 'GROUP_BY')
       .map((c) => ({ids: state.field(c.field).ids, counter: state.counter(task.jobId, c.field)}))
     this.hasGroupBy = this.groups.length > 0
+    this.dynamic = cs.dynamic
     this.pins = cs.list
       .filter((c) => c.operator === 'CLUSTER')
       .map((c) => ({dict: state.field(c.field), counter: state.counter(task.jobId, c.field)}))

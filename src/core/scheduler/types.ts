@@ -84,6 +84,12 @@ export interface ScheduleOptions {
    * Larger is closer to a full scan and slower. Feasibility never depends on it.
    */
   candidates?: number
+  /**
+   * After the greedy placement, a bounded local search that tries to empty the nodes this
+   * plan opened by moving their new tasks into the free room of others (default true).
+   * Its work is proportional to the batch; false gives the greedy plan alone.
+   */
+  improve?: boolean
 }
 
 /** Why a node cannot take a task. Stable strings for `--json`. */
