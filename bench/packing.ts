@@ -165,3 +165,61 @@ export function firstFitDecreasing(items: readonly Resources[], capacity: Resour
     capacity,
   )
 }
+
+/** How a greedy placement orders the items (largest first by one measure of size). */
+export type SizeOrder = 'l2' | 'sum' | 'max' | 'weighted'
+/** How it picks among the open bins an item fits (a new bin only when none fits). */
+export type BinScore = 'l2-leftover' | 'dot-free' | 'dot-used'
+
+/**
+ * A greedy vector packing with a full scan, for comparing size orders and scores on their own:
+ *  - orders: the length of the normalised request (l2), the sum or the largest of its
+ *    dimensions, or the sum weighted by each dimension's total demand (the scarce one up);
+ *  - scores: the least |free - request|^2 (norm-based, the scheduler's binpack), the
+ *    largest request . free (dot product with the room left, Panigrahy et al.), or the
+ *    largest request . used (dot product with the load: aligned and full).
+ */
+export function greedyPacking(items: readonly Resources[], capacity: Resources, order: SizeOrder, score: BinScore): number {
+  const dims = DIMS.filter((d) => capacity[d] > 0)
+  const norm = items.map((r) => dims.map((d) => r[d] / capacity[d]))
+  const demand = dims.map((_, k) => norm.reduce((a, v) => a + v[k]!, 0))
+  const size = (v: number[]) => {
+    switch (order) {
+      case 'l2':
+        return Math.hypot(...v)
+      case 'sum':
+        return v.reduce((a, b) => a + b, 0)
+      case 'max':
+        return Math.max(...v)
+      case 'weighted':
+        return v.reduce((a, b, k) => a + b * demand[k]!, 0)
+    }
+  }
+  const sorted = norm.map((v) => ({v, s: size(v)})).sort((a, b) => b.s - a.s)
+  const free: number[][] = []
+  for (const {v} of sorted) {
+    let best = -1
+    let bestKey = -Infinity
+    for (let b = 0; b < free.length; b++) {
+      const f = free[b]!
+      if (!f.every((x, k) => x >= v[k]! - 1e-12)) continue
+      let key = 0
+      for (let k = 0; k < v.length; k++) {
+        if (score === 'l2-leftover') key -= (f[k]! - v[k]!) ** 2
+        else if (score === 'dot-free') key += v[k]! * f[k]!
+        else key += v[k]! * (1 - f[k]!)
+      }
+      if (key > bestKey) {
+        bestKey = key
+        best = b
+      }
+    }
+    if (best < 0) {
+      best = free.length
+      free.push(dims.map(() => 1))
+    }
+    const f = free[best]!
+    for (let k = 0; k < v.length; k++) f[k] = f[k]! - v[k]!
+  }
+  return free.length
+}
