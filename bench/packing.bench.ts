@@ -6,8 +6,10 @@
  */
 import {performance} from 'node:perf_hooks'
 
+import {addResources, type Resources, ZERO_RESOURCES} from '../src/core/model/resources.js'
+import {planConsolidation} from '../src/core/scheduler/consolidate.js'
 import {schedule} from '../src/core/scheduler/schedule.js'
-import type {Placement, ScheduleOptions} from '../src/core/scheduler/types.js'
+import type {Placement, ScheduleOptions, Snapshot} from '../src/core/scheduler/types.js'
 import {emptyNodes, firstFit, firstFitDecreasing, greedyPacking, itemsAsWork, packingInstances} from './packing.js'
 import type {PackingInstance} from './packing.js'
 import type {BenchSection} from './types.js'
@@ -38,11 +40,45 @@ function scheduled(label: string, options: Omit<ScheduleOptions, 'seed'>): Metho
   }
 }
 
+/**
+ * A cluster that grew one task at a time (each its own `schedule()` call, on the nodes the
+ * earlier ones hold), then consolidated: `planConsolidation` rounds, the moves it could
+ * order each applied in full, until it plans none. Without consolidation: the cluster as it grew.
+ */
+function jobByJob(label: string, consolidate: boolean): Method {
+  return {
+    name: label,
+    run(inst) {
+      const base = emptyNodes(Math.ceil(inst.optimum * 2) + 2, inst.capacity)
+      const work = itemsAsWork(inst.items)
+      const at = new Map<string, string>()
+      const snapshot = (): Snapshot => {
+        const allocated = new Map<string, Resources>()
+        for (const [taskId, nodeId] of at) allocated.set(nodeId, addResources(allocated.get(nodeId) ?? ZERO_RESOURCES, inst.items[Number(taskId.slice(1))]!))
+        return {nodes: base.nodes.map((n) => ({...n, allocated: allocated.get(n.id) ?? n.allocated})), placed: [...at].map(([taskId, nodeId]) => ({taskId, jobId: `j${taskId.slice(1)}`, nodeId}))}
+      }
+      for (const t of work) {
+        const plan = schedule(snapshot(), [t], {seed: SEED})
+        if (plan.pending.length > 0) return undefined
+        at.set(t.taskId, plan.placements[0]!.nodeId)
+      }
+      for (let round = 0; consolidate && round < 1000; round++) {
+        const plan = planConsolidation(snapshot(), work.map((t) => ({request: t, nodeId: at.get(t.taskId)!, hostPorts: []})), {seed: SEED})
+        if (plan.moves.length === 0) break
+        for (const m of plan.moves) at.set(m.taskId, m.to.nodeId)
+      }
+      return usedNodes(inst, [...at].map(([taskId, nodeId]) => ({taskId, jobId: '', nodeId, hostPorts: [], score: 0})))
+    },
+  }
+}
+
 export const METHODS: readonly Method[] = [
   {name: 'first fit (arrival order)', run: (i) => firstFit(i.items, i.capacity)},
   {name: 'first-fit-decreasing', run: (i) => firstFitDecreasing(i.items, i.capacity)},
   scheduled('old placement', OLD_PLACEMENT),
   scheduled('new placement', NEW_PLACEMENT),
+  jobByJob('job by job', false),
+  jobByJob('job by job, consolidated', true),
 ]
 
 /** Nodes used by a plan, checked on its own: no node over its capacity, every item placed once. */
