@@ -26,6 +26,12 @@ export interface MoveSettings {
    * pass (rotated by the seed). Default 64: a pass over 10,000 tasks stays cheap.
    */
   maxCandidates: number
+  /**
+   * Consolidation: when no task has a better node, move running tasks so whole nodes
+   * empty (scheduler planConsolidation), within `maxPerPass`. Off unless the cluster
+   * setting `consolidate` is on (`clusterctl settings consolidate on`).
+   */
+  consolidate?: boolean
 }
 
 export const DEFAULT_MOVES: Readonly<MoveSettings> = Object.freeze({maxPerPass: 2, strategyGain: 0.25, maxCandidates: 64})

@@ -19,13 +19,14 @@ import type {PortRange} from '../scheduler/types.js'
 import {appendEvent} from '../state/events.js'
 import {clusterId as readClusterId, insertTask, listJobs, listTasks, listTasksForReconcile, nodeIdsOfJobs, recentFailures, type TaskPatch, updateTask} from '../state/jobs.js'
 import {listNodes, updateNodeAdminState, updateNodeHeartbeat} from '../state/nodes.js'
+import {readSettings, type Settings} from '../state/settings.js'
 import {orphanSightings, pruneOrphanSightings, recordOrphanSighting} from '../state/orphans.js'
 import type {Store} from '../state/store.js'
 import {type BackoffSettings, diff, type NodeObservation} from './diff.js'
 import {applyCheckResult} from './health.js'
 import {DEFAULT_DETECTOR, type DetectorSettings, describeBasis, heartbeatDeadline} from './detector.js'
 import {DEFAULT_HEARTBEAT, discountClusterWideSilence, type HeartbeatOutcome, type HeartbeatSettings, judgeHeartbeat} from './heartbeat.js'
-import type {MoveSettings} from './moves.js'
+import {DEFAULT_MOVES, type MoveSettings} from './moves.js'
 import {type NodeObserveResult, type ObserveOptions, observeNode} from './observe.js'
 import {heldPorts} from './ports.js'
 import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, healthProbes, isDrainDone, passSeed, planNewTasks, planPlacements, leftoversOfStoppedJobs, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
@@ -64,6 +65,12 @@ export interface PassOptions {
   jobs?: readonly string[]
 }
 
+/** The pass's move settings: the caller's (false: none), consolidation from the cluster setting unless the caller chose. */
+function movesOf(moves: MoveSettings | false | undefined, settings: Settings): MoveSettings | false {
+  if (moves === false) return false
+  return {...(moves ?? DEFAULT_MOVES), consolidate: moves?.consolidate ?? settings.consolidate}
+}
+
 export async function runPass(ctx: ServiceContext, options: PassOptions = {}): Promise<PassReport> {
   const {store} = ctx
   const now = ctx.clock.now()
@@ -78,6 +85,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     cluster: readClusterId(store),
     failures: recentFailures(store, now - (options.failureWindowMs ?? DEFAULT_FAILURE_WINDOW_MS)),
     sightings: orphanSightings(store),
+    settings: readSettings(store),
   }))
   const {jobs, cluster} = loaded
   let {nodes, tasks} = loaded
@@ -204,7 +212,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const schedulable = schedulableNodes(nodes, observed)
   // Ports still held on each machine, by tasks about to stop and by containers no task owns too.
   const held = heldPorts(nodes, tasks, observed)
-  const fresh = planNewTasks({buckets, carried, jobsById, nodes, schedulable, cluster, now, seed, newId: ctx.newId, held, ...(only ? {moves: false as const} : options.moves === undefined ? {} : {moves: options.moves})})
+  const fresh = planNewTasks({buckets, carried, jobsById, nodes, schedulable, cluster, now, seed, newId: ctx.newId, held, ...(only ? {moves: false as const} : {moves: movesOf(options.moves, loaded.settings)})})
   for (const m of fresh.moves) report.actions.push(action('move', m.old.jobName, m.old, m.old.nodeName, `to ${m.to}: ${m.why}`))
   record(() => {
     for (const {task, why} of fresh.created) {

@@ -13,6 +13,7 @@ import {allocatableOf, machineOf, type Node, publicHostOf} from '../model/node.j
 import type {Constraint} from '../model/placement.js'
 import {addResources, type Resources, ZERO_RESOURCES} from '../model/resources.js'
 import {type HostPortBinding, isLive, type Job, type Task} from '../model/task.js'
+import {planConsolidation} from '../scheduler/consolidate.js'
 import {schedule} from '../scheduler/schedule.js'
 import type {Plan, PortRange, SchedNode, Snapshot, TaskRequest} from '../scheduler/types.js'
 import {avoidedNodes, type BackoffSettings, type Buckets, type DiffInput, type NodeObservation, supersededBecause} from './diff.js'
@@ -150,15 +151,36 @@ export function planNewTasks(input: NewTasksInput): NewTasksPlan {
   const nodesById = new Map(input.nodes.map((n) => [n.id, n]))
   const candidates = carried.holding
     .filter((t) => jobsById.get(t.jobId)?.kind === 'service' && isReady(t, jobsById.get(t.jobId)!.spec.healthCheck) && t.nodeId && nodesById.get(t.nodeId)?.state === 'ready')
-    .map((t) => ({request: requestOf(t, jobsById.get(t.jobId)!), nodeId: t.nodeId!, hostPorts: t.hostPorts.map((h) => h.hostPort), label: `${t.jobName}.${t.instance}`}))
+    .map((t) => ({request: requestOf(t, jobsById.get(t.jobId)!), nodeId: t.nodeId!, hostPorts: t.hostPorts.map((h) => h.hostPort), label: `${t.jobName}.${t.instance}`, jobId: t.jobId}))
   const moves = planMoves(snapshotOf(input.schedulable, carried.holding, jobsById, input.held), candidates, {seed: input.seed, ...(input.moves ? {settings: input.moves} : {})})
-  for (const m of moves) {
+  const consolidation = moves.length === 0 && input.moves?.consolidate === true ? consolidationMoves(input, candidates.filter((c) => jobsById.get(c.jobId)!.spec.volumes.length === 0), input.moves.maxPerPass) : []
+  for (const m of [...moves, ...consolidation]) {
     const old = carried.holding.find((t) => t.id === m.taskId)!
     const fresh = create(jobsById.get(old.jobId)!, old.instance, old.restarts, `move from ${m.from.nodeName}: ${m.why}`, old.id)
     out.pins.set(fresh.id, {field: 'hostname', operator: 'IS', value: m.to.nodeName})
     out.moves.push({old, to: m.to.nodeName, why: m.why})
   }
 
+  return out
+}
+
+/**
+ * Consolidation moves for this pass: the first ones of the scheduler's ordered plan, at
+ * most `max`, one per job, and none onto a node another move of this pass leaves (that
+ * room is free only once the old task has stopped: a later pass plans it again).
+ * Tasks of jobs with local volumes stay where their data is.
+ */
+function consolidationMoves(input: NewTasksInput, candidates: ReadonlyArray<{request: TaskRequest; nodeId: string; hostPorts: number[]; jobId: string}>, max: number): Array<{taskId: string; from: {nodeName: string}; to: {nodeName: string}; why: string}> {
+  const plan = planConsolidation(snapshotOf(input.schedulable, input.carried.holding, input.jobsById, input.held), candidates, {seed: input.seed})
+  const out: Array<{taskId: string; from: {nodeName: string}; to: {nodeName: string}; why: string}> = []
+  const leaving = new Set<string>()
+  const jobs = new Set<string>()
+  for (const m of plan.moves) {
+    if (out.length >= max || jobs.has(m.jobId) || leaving.has(m.to.nodeId)) break
+    out.push({taskId: m.taskId, from: m.from, to: m.to, why: `consolidation: frees ${m.frees.nodeName} (${plan.freed.length} node${plan.freed.length === 1 ? '' : 's'} in ${plan.moves.length} move${plan.moves.length === 1 ? '' : 's'})`})
+    leaving.add(m.from.nodeId)
+    jobs.add(m.jobId)
+  }
   return out
 }
 

@@ -11,6 +11,7 @@ import {validateJobSpec} from '../../../../src/core/spec/validate.js'
 import {listEvents} from '../../../../src/core/state/events.js'
 import {clusterId, insertJob, insertTask, listTasks, updateJob} from '../../../../src/core/state/jobs.js'
 import {findNode, insertNode, updateNodeAdminState} from '../../../../src/core/state/nodes.js'
+import {writeSetting} from '../../../../src/core/state/settings.js'
 import {Store} from '../../../../src/core/state/store.js'
 import {containerName} from '../../../../src/runtime/index.js'
 import {FakePodmanNode} from '../../../helpers/fake-transport.js'
@@ -169,5 +170,36 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     expect(containersOn('n1')).to.deep.equal([])
     const [fresh] = live()
     expect(fresh).to.deep.include({nodeName: 'n2', state: 'running', replaces: old!.id})
+  })
+
+  it('consolidation (cluster setting): a quiet cluster spread over two nodes moves a task so one empties; --dry-run shows it; off by default', async () => {
+    // a lands on n1 while n2 is cordoned, b on n2 while n1 is: each node holds one small task
+    store.write(() => updateNodeAdminState(store, 'node-n2', 'cordoned', clock.now()))
+    addJob({name: 'a', instances: 1})
+    await runPass(ctx, {seed: 1, moves: false})
+    store.write(() => {
+      updateNodeAdminState(store, 'node-n2', 'ready', clock.now())
+      updateNodeAdminState(store, 'node-n1', 'cordoned', clock.now())
+    })
+    addJob({name: 'b', instances: 1})
+    clock.advance(1_000)
+    await runPass(ctx, {seed: 1, moves: false})
+    store.write(() => updateNodeAdminState(store, 'node-n1', 'ready', clock.now()))
+    expect(live().map((t) => t.nodeName).sort()).to.deep.equal(['n1', 'n2'])
+    clock.advance(1_000)
+    const off = await runPass(ctx, {seed: 1, dryRun: true})
+    expect(off.actions.filter((x) => x.kind === 'move')).to.deep.equal([])
+
+    store.write(() => writeSetting(store, 'consolidate', true))
+    const dry = await runPass(ctx, {seed: 1, dryRun: true})
+    const planned = dry.actions.filter((x) => x.kind === 'move')
+    expect(planned).to.have.length(1)
+    expect(planned[0]!.detail).to.match(/consolidation: frees n[12] \(1 node in 1 move\)/)
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1_000)
+      await runPass(ctx, {seed: 1})
+    }
+    expect(new Set(live().map((t) => t.nodeName)).size).to.equal(1)
+    expect(live().map((t) => t.state)).to.deep.equal(['running', 'running'])
   })
 })
