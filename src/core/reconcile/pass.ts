@@ -234,6 +234,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     ...(options.backoff ? {backoff: options.backoff} : {}),
     ...(options.portRange ? {portRange: options.portRange} : {}),
   })
+  report.totals = {placed: placed.length, pending: plan.pending.length, nodesUsed: new Set([...holding.map((t) => t.nodeId!), ...placed.map((p) => p.node)]).size}
   record(() => {
     for (const p of placed) {
       updateTask(store, p.task.id, {state: 'staging', nodeId: p.node, hostPorts: p.hostPorts, reason: null, reasonData: null}, now)

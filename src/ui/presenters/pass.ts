@@ -44,6 +44,8 @@ export function renderPass(pass: PassReport, color: boolean): string {
   for (const u of pass.unobserved) lines.push(`${paint.warn('unreachable', color)}    node ${u.node}: ${u.error}`)
   if (pass.convergedBy) lines.unshift(`A daemon (pid ${pass.convergedBy.pid} on ${pass.convergedBy.hostname}) converges this cluster: the change was recorded, and its pass that started at ${new Date(pass.convergedBy.passStartedAt).toISOString()} applied it:`)
   if (lines.length === 0) lines.push('Nothing to do: the cluster matches the desired state.')
+  const t = pass.totals
+  if (pass.dryRun && t) lines.push(`totals: ${t.placed} placed, ${t.pending} pending, ${t.nodesUsed} node${t.nodesUsed === 1 ? '' : 's'} used`)
   return lines.join('\n')
 }
 

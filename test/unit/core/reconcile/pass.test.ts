@@ -12,6 +12,7 @@ import {listEvents} from '../../../../src/core/state/events.js'
 import {clusterId, insertJob, insertTask, listTasks, updateJob} from '../../../../src/core/state/jobs.js'
 import {findNode, insertNode, updateNodeAdminState} from '../../../../src/core/state/nodes.js'
 import {writeSetting} from '../../../../src/core/state/settings.js'
+import {renderPass} from '../../../../src/ui/presenters/pass.js'
 import {Store} from '../../../../src/core/state/store.js'
 import {containerName} from '../../../../src/runtime/index.js'
 import {FakePodmanNode} from '../../../helpers/fake-transport.js'
@@ -189,6 +190,8 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     clock.advance(1_000)
     const off = await runPass(ctx, {seed: 1, dryRun: true})
     expect(off.actions.filter((x) => x.kind === 'move')).to.deep.equal([])
+    expect(off.totals).to.deep.equal({placed: 0, pending: 0, nodesUsed: 2})
+    expect(renderPass(off, false).split('\n').at(-1)).to.equal('totals: 0 placed, 0 pending, 2 nodes used')
 
     store.write(() => writeSetting(store, 'consolidate', true))
     const dry = await runPass(ctx, {seed: 1, dryRun: true})
