@@ -37,8 +37,8 @@ export interface RunResult {
   examined: number
 }
 
-/** The local search over the plan's movable tasks; the placements they name are rewritten in place. */
-function improve(state: ClusterState, search: NodeSearch, snapshot: Snapshot, work: readonly TaskRequest[], placements: Placement[], placedIdx: readonly number[], placedQ: readonly CompiledTask[]): void {
+/** The local search over the plan's movable tasks; the placements they name are rewritten in place. Returns the nodes it emptied. */
+function improve(state: ClusterState, search: NodeSearch, snapshot: Snapshot, work: readonly TaskRequest[], placements: Placement[], placedIdx: readonly number[], placedQ: readonly CompiledTask[]): number {
   const emptyAtStart = new Uint8Array(state.n)
   snapshot.nodes.forEach((node, i) => {
     const a = node.allocated
@@ -58,13 +58,14 @@ function improve(state: ClusterState, search: NodeSearch, snapshot: Snapshot, wo
     movables.push({task, q, node: state.index.get(pl.nodeId)!, hostPorts: pl.hostPorts})
     at.push(p)
   }
-  improvePlacement(state, search, movables, emptyAtStart, workBudget(placements.length))
+  const {freed} = improvePlacement(state, search, movables, emptyAtStart, workBudget(placements.length))
   for (let j = 0; j < movables.length; j++) {
     const x = movables[j]!
     const pl = placements[at[j]!]!
     if (state.ids[x.node] === pl.nodeId && x.hostPorts === pl.hostPorts) continue
     placements[at[j]!] = {...pl, nodeId: state.ids[x.node]!, hostPorts: x.hostPorts, score: x.q.totalScore(x.node)}
   }
+  return freed
 }
 
 export function runSchedule(snapshot: Snapshot, work: readonly TaskRequest[], options: ScheduleOptions, mode: SearchMode, hook?: DecisionHook): RunResult {
@@ -134,9 +135,8 @@ export function runSchedule(snapshot: Snapshot, work: readonly TaskRequest[], op
     }
   }
 
-  if (state.options.improve && placements.length > 1) {
-    improve(state, search, snapshot, work, placements, placedIdx, placedQ)
-    // Emptied nodes may take a task that found no room before.
+  if (state.options.improve && placements.length > 1 && improve(state, search, snapshot, work, placements, placedIdx, placedQ) > 0 && pending.size > 0) {
+    // Emptied nodes may take a task that found no room before (identical requests still fail fast).
     failed.clear()
     for (const [idx] of [...pending]) attempt(idx, compiledPending.get(idx)!)
   }

@@ -30,7 +30,7 @@ import type {NodeSearch} from './search.js'
 import type {TaskRequest} from './types.js'
 
 /** Work units (swap evaluations, nodes visited) per task of the plan... */
-export const WORK_PER_TASK = 400
+export const WORK_PER_TASK = 200
 /** ...and at least this many for any plan (a few milliseconds): small batches are where a node saved counts most. */
 export const MIN_WORK = 5_000_000
 
@@ -65,9 +65,9 @@ export function isMovable(q: CompiledTask): boolean {
 /**
  * Improves the movable tasks' placement in `state` (updating each Movable's node and
  * ports). `emptyAtStart[i]` is 1 for nodes that held nothing before the plan. Returns
- * the work spent.
+ * the work spent and how many nodes it emptied.
  */
-export function improvePlacement(state: ClusterState, search: NodeSearch, movables: readonly Movable[], emptyAtStart: Uint8Array, budget: number): number {
+export function improvePlacement(state: ClusterState, search: NodeSearch, movables: readonly Movable[], emptyAtStart: Uint8Array, budget: number): {work: number; freed: number} {
   return new LocalSearch(state, search, movables, emptyAtStart).run(budget)
 }
 
@@ -126,9 +126,10 @@ class LocalSearch {
     }
   }
 
-  run(budget: number): number {
-    if (this.m === 0) return 0
-    let best = this.used()
+  run(budget: number): {work: number; freed: number} {
+    if (this.m === 0) return {work: 0, freed: 0}
+    const first = this.used()
+    let best = first
     let width = 1
     let stale = 0
     while (this.work < budget) {
@@ -167,14 +168,15 @@ class LocalSearch {
         stale++
       }
     }
-    return this.work
+    return {work: this.work, freed: first - best}
   }
 
   /** Opened nodes that may be emptied, least filled first. */
   private opened(): number[] {
     const out: number[] = []
     for (const [node, list] of this.on) if (list.length > 0 && this.emptyAtStart[node] === 1 && !this.fixed.has(node)) out.push(node)
-    this.work += out.length
+    // Collecting and sorting is real work too: a round on a big cluster costs its n log n.
+    this.work += out.length * (1 + Math.ceil(Math.log2(out.length + 1)))
     const {nodeLoad, s} = this
     return out.sort((a, b) => nodeLoad[a]! - nodeLoad[b]! || s.tieRank[a]! - s.tieRank[b]!)
   }
