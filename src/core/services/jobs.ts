@@ -1,6 +1,6 @@
 /** Jobs and tasks: what run/apply/scale/stop/rm/ps/inspect/logs/schedule do. */
 import {FailedError, NotFoundError, UserError} from '../errors.js'
-import {containerSpecHash, type JobSpec} from '../model/job.js'
+import {containerSpecHash, isRunDriven, type JobSpec} from '../model/job.js'
 import {isLive, type Job, type JobCounts, jobStatus, type JobStatus, NO_TASKS, type Task} from '../model/task.js'
 import {RuntimeClient, runtimeFor} from '../../runtime/index.js'
 import {converge, type ConvergeOptions} from '../reconcile/controller.js'
@@ -33,7 +33,21 @@ export function summarizeJob(ctx: Pick<ServiceContext, 'store'>, job: Job): JobS
   return summaryOf(job, jobCounts(ctx.store, job.id).get(job.id) ?? NO_TASKS)
 }
 
-const summaryOf = (job: Job, counts: JobCounts): JobSummary => ({job, counts, status: jobStatus(job, counts)})
+function summaryOf(job: Job, counts: JobCounts): JobSummary {
+  const status = jobStatus(job, counts)
+  return {job, counts: withUnplaced(job, counts, status), status}
+}
+
+/**
+ * Instances an active job wants but that have no task yet (recorded with --no-start, or
+ * scaled up, before a pass) are pending too: the controller's next pass creates and
+ * places them. Not for run-driven jobs, whose runs make their tasks.
+ */
+function withUnplaced(job: Job, counts: JobCounts, status: JobStatus): JobCounts {
+  if (status !== 'active' || isRunDriven(job.spec)) return counts
+  const missing = job.instances - counts.live - (job.kind === 'batch' ? counts.finished : 0)
+  return missing > 0 ? {...counts, pending: counts.pending + missing} : counts
+}
 
 export function getJob(ctx: Pick<ServiceContext, 'store'>, name: string): Job {
   const job = findJob(ctx.store, name)

@@ -46,6 +46,16 @@ describe('core/services/jobs (listings and status)', () => {
     return t
   }
 
+  it('instances recorded but not yet placed (--no-start, before any pass) count as pending', () => {
+    job('web', {instances: 3})
+    const half = job('half', {instances: 2})
+    task(half, 0)
+    const stopped = job('off', {instances: 2})
+    store.write(() => store.db.prepare(`UPDATE jobs SET state = 'stopped' WHERE id = ?`).run(stopped.id))
+    const counts = Object.fromEntries(summarizeJobs(ctx).map((j) => [j.job.name, [j.counts.running, j.counts.pending]]))
+    expect(counts).to.deep.equal({web: [0, 3], half: [1, 1], off: [0, 0]})
+  })
+
   it('inspect TASK counts its job over all its tasks (4/4 running, not 1/4)', () => {
     const web = job('web', {instances: 4})
     const tasks = [0, 1, 2, 3].map((i) => task(web, i))
@@ -68,7 +78,8 @@ describe('core/services/jobs (listings and status)', () => {
     expect(status.get('report')!.counts.finished).to.equal(1)
     expect(status.get('broken')!.status).to.equal('failed')
     expect(status.get('busy')!.status).to.equal('active')
-    expect(status.get('svc')).to.deep.include({status: 'active', counts: {running: 0, pending: 0, live: 0, finished: 0, failedRestarts: null}})
+    // Its one instance has no task yet: pending until a pass places it.
+    expect(status.get('svc')).to.deep.include({status: 'active', counts: {running: 0, pending: 1, live: 0, finished: 0, failedRestarts: null}})
     expect(svc.name).to.equal('svc')
   })
 
