@@ -2,9 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {durationFlag} from '../cli/flag-parsers.js'
-import {UserError} from '../core/errors.js'
 import {runDaemon} from '../core/reconcile/daemon.js'
-import {DEFAULT_DETECTOR} from '../core/reconcile/detector.js'
+import {livenessFlags, livenessOptions} from '../cli/liveness-flags.js'
 import {runDaemonWithDashboard, wantsDashboard} from '../cli/daemon-dashboard.js'
 import {passLogLines} from '../ui/presenters/pass.js'
 
@@ -20,24 +19,19 @@ On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its 
   static override flags = {
     interval: Flags.string({description: 'Time between the starts of two passes, e.g. 2s or 500ms.', default: '2s'}),
     tui: Flags.boolean({description: 'On a terminal, show the dashboard with the daemon in it (q stops the daemon); --no-tui prints plain log lines, as on a pipe.', default: true, allowNo: true}),
-    'down-after': Flags.string({description: 'Silence after which a node that keeps missing heartbeats is down and its tasks are replaced elsewhere.', default: '4s'}),
-    'heartbeat-timeout': Flags.string({description: 'The shortest heartbeat deadline (the floor): each node\'s own deadline comes from its recent heartbeat latencies (phi accrual), never below this.', default: '1500ms'}),
-    'heartbeat-ceiling': Flags.string({description: 'The longest heartbeat deadline, however slow a node has been; also the deadline of a node without latency history, and the connect timeout of an observation.', default: '6s'}),
+    ...livenessFlags(true),
   }
 
   public async run(): Promise<void> {
     const intervalMs = durationFlag('--interval', this.flags.interval, '2s or 500ms', 100)
-    const downAfterMs = durationFlag('--down-after', this.flags['down-after'], '4s or 1500ms')
-    const heartbeatTimeoutMs = durationFlag('--heartbeat-timeout', this.flags['heartbeat-timeout'], '4s or 1500ms', 100)
-    const heartbeatCeilingMs = durationFlag('--heartbeat-ceiling', this.flags['heartbeat-ceiling'], '6s or 4500ms', 100)
-    if (heartbeatCeilingMs < heartbeatTimeoutMs) throw new UserError(`--heartbeat-ceiling (${this.flags['heartbeat-ceiling']}) must be at least --heartbeat-timeout (${this.flags['heartbeat-timeout']}).`)
+    const liveness = livenessOptions(this.flags)
     const controller = new AbortController()
     const stop = (): void => controller.abort()
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
     try {
       const ctx = await this.services({ssh: true})
-      const passOptions = {heartbeat: {downAfterMs, missesToDown: 2}, detector: {...DEFAULT_DETECTOR, floorMs: heartbeatTimeoutMs, ceilingMs: heartbeatCeilingMs}}
+      const passOptions = liveness
       if (wantsDashboard(this.flags.tui, process.stdin, process.stdout)) {
         await runDaemonWithDashboard(ctx, {intervalMs, passOptions, passLines: passLogLines, controller, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr})
         return
