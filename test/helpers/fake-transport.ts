@@ -90,7 +90,7 @@ export class FakePodmanNode {
   }
 }
 
-function isObservation(argv: readonly string[]): boolean {
+export function isObservation(argv: readonly string[]): boolean {
   return argv[0] === 'sh' && argv[2]?.includes(`${MARK} heartbeat`) === true
 }
 

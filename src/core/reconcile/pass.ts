@@ -65,6 +65,18 @@ export interface PassOptions {
   jobs?: readonly string[]
 }
 
+/** Watched nodes grouped by how they are reached: one group per machine, address, user, runtime and sudo. */
+function sameMachineGroups(nodes: readonly Node[]): Node[][] {
+  const groups = new Map<string, Node[]>()
+  for (const n of nodes) {
+    const key = n.resolvedAddress ? `${n.resolvedAddress}\u0000${n.runtime}\u0000${String(n.sudo)}` : `id\u0000${n.id}`
+    const g = groups.get(key)
+    if (g === undefined) groups.set(key, [n])
+    else g.push(n)
+  }
+  return [...groups.values()]
+}
+
 /** The pass's move settings: the caller's (false: none), consolidation from the cluster setting unless the caller chose. */
 function movesOf(moves: MoveSettings | false | undefined, settings: Settings): MoveSettings | false {
   if (moves === false) return false
@@ -121,14 +133,19 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const probesByNode = healthProbes(watched, tasks.filter(inScope), jobsById, now)
   const results = new Map<string, NodeObserveResult>()
   const detector = options.detector ?? DEFAULT_DETECTOR
-  await forEachLimited(watched, concurrency, async (node) => {
+  // Names of one machine reached the same way (address, user, runtime, sudo) see the same
+  // containers and answer the same heartbeat: one observation serves them all, with all
+  // their health checks (a lab of 200 names on one host is one round trip, not 200).
+  await forEachLimited(sameMachineGroups(watched), concurrency, async (group) => {
+    const node = group[0]!
     const client = clientOf(node)
     const deadline = heartbeatDeadline(node.heartbeatLatencies, detector)
     // A node that already missed a heartbeat gets less time to connect (twice its deadline, at least 3 s):
     // a crashed host's dead connection would otherwise hold its second miss for the whole ceiling.
     const connectTimeoutMs = node.state === 'suspect' ? Math.min(detector.ceilingMs, Math.max(2 * deadline.deadlineMs, 3_000)) : detector.ceilingMs
     const observe: ObserveOptions = {patient: true, connectTimeoutMs, heartbeatTimeoutMs: deadline.deadlineMs, deadlineBasis: describeBasis(deadline), ...options.observe}
-    results.set(node.id, await observeNode(client.transport, client.runtime, clusterSelector(cluster), probesByNode.get(node.id) ?? [], observe))
+    const result = await observeNode(client.transport, client.runtime, clusterSelector(cluster), group.flatMap((n) => probesByNode.get(n.id) ?? []), observe)
+    for (const n of group) results.set(n.id, result)
   })
 
   // 2. Heartbeats: node states.

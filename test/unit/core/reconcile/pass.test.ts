@@ -15,7 +15,7 @@ import {writeSetting} from '../../../../src/core/state/settings.js'
 import {renderPass} from '../../../../src/ui/presenters/pass.js'
 import {Store} from '../../../../src/core/state/store.js'
 import {containerName} from '../../../../src/runtime/index.js'
-import {FakePodmanNode} from '../../../helpers/fake-transport.js'
+import {FakePodmanNode, isObservation} from '../../../helpers/fake-transport.js'
 import {makeTempDir} from '../../../helpers/tmp.js'
 import {aNode} from '../../ui/dashboard/fixtures.js'
 
@@ -204,5 +204,26 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     }
     expect(new Set(live().map((t) => t.nodeName)).size).to.equal(1)
     expect(live().map((t) => t.state)).to.deep.equal(['running', 'running'])
+  })
+
+  it('many names for one host are observed in one round trip per pass, and each sees its own tasks', async () => {
+    const lab = new FakePodmanNode('root@lab:22')
+    nodes.set('lab', lab)
+    store.write(() => {
+      for (let i = 0; i < 20; i++) insertNode(store, aNode(`lab-${i}`, {stateSince: T0, usage: null, inventoriedAt: T0, createdAt: T0, lastSeenAt: T0, address: {host: 'lab', port: null, user: 'root'}, resolvedAddress: 'root@lab:22'}))
+      updateNodeAdminState(store, 'node-n1', 'cordoned', T0)
+      updateNodeAdminState(store, 'node-n2', 'cordoned', T0)
+    })
+    addJob({name: 'web', instances: 20, constraints: ['hostname:UNIQUE']})
+    const observations = () => lab.transport.calls.filter((c) => isObservation(c.argv)).length
+    const first = await runPass(ctx, {seed: 3})
+    expect(first.unobserved).to.deep.equal([])
+    expect(observations()).to.equal(1)
+    expect(new Set(live().map((t) => t.nodeName)).size).to.equal(20)
+    clock.advance(1_000)
+    const second = await runPass(ctx, {seed: 3})
+    expect(observations()).to.equal(2)
+    expect(second.unchanged).to.equal(true)
+    expect(live().map((t) => t.state)).to.deep.equal(Array.from({length: 20}, () => 'running'))
   })
 })
