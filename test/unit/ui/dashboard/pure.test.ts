@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {nodeFindings} from '../../../../src/ui/dashboard/findings.js'
-import {bar, fit, layoutColumns, portsText, windowStart} from '../../../../src/ui/dashboard/format.js'
+import {bar, contentWidth, fit, layoutColumns, portsText, windowStart} from '../../../../src/ui/dashboard/format.js'
 import {clusterSummary, matches, nodeRows, taskRows} from '../../../../src/ui/dashboard/selectors.js'
 import {aCluster, aNode, Gi} from './fixtures.js'
 
@@ -23,6 +23,13 @@ describe('ui/dashboard: pure helpers', () => {
     const cols = [{header: 'A', min: 4, grow: 1}, {header: 'B', min: 6}, {header: 'C', min: 4, grow: 3}]
     expect(layoutColumns(cols, 30)).to.deep.equal([7, 6, 15])
     expect(layoutColumns(cols, 12)).to.deep.equal([4, 6, 0])
+  })
+
+  it('contentWidth fits the longest value, within its bounds', () => {
+    expect(contentWidth(['a', 'abcdefghij', 'abc'], 4, 30)).to.equal(10)
+    expect(contentWidth(['a'], 4, 30)).to.equal(4)
+    expect(contentWidth(['x'.repeat(50)], 4, 30)).to.equal(30)
+    expect(contentWidth([], 4, 30)).to.equal(4)
   })
 
   it('windowStart keeps the selected row visible', () => {
