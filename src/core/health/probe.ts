@@ -6,8 +6,9 @@
  * without smartctl, nvidia-smi, dmesg rights or even `timeout` answers with empty
  * sections, never an error. Pure: it only builds argv (the parser is parse.ts).
  *
- * Arguments: $1 the kernel log to read instead of `dmesg` ('' for dmesg: the testbed
- * feeds a file of its own, never the machine's /dev/kmsg), $2 the SMART cache file
+ * Arguments: $1 the kernel log to read instead of `dmesg` ('' for dmesg, unless the
+ * node's environment names one in CLUSTERCTL_KERNEL_LOG: the testbed feeds a file of its
+ * own that way, never the machine's /dev/kmsg), $2 the SMART cache file
  * ('' for none), $3 the runtime (podman | containerd | ''), then the paths whose
  * filesystems are watched (/, the runtime's store, volume roots).
  *
@@ -30,6 +31,7 @@ export const KERNEL_PATTERN = 'out of memory|oom-kill|killed process|remounting 
 const SCRIPT = String.raw`
 export LC_ALL=C
 KLOG=$1; SMART=$2; RT=$3; shift 3
+[ -n "$KLOG" ] || KLOG=$CLUSTERCTL_KERNEL_LOG
 have() { command -v "$1" >/dev/null 2>&1; }
 t() { if have timeout; then timeout -s KILL "$@"; else shift; "$@"; fi; }
 s() { printf '\n@@@clusterctl:%s\n' "$1"; }

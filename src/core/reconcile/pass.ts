@@ -19,6 +19,10 @@ import type {PortRange} from '../scheduler/types.js'
 import {appendEvent} from '../state/events.js'
 import {clusterId as readClusterId, insertTask, listJobs, listTasks, listTasksForReconcile, nodeIdsOfJobs, recentFailures, type TaskPatch, updateTask} from '../state/jobs.js'
 import {listNodes, updateNodeAdminState, updateNodeHeartbeat} from '../state/nodes.js'
+import {recentSamples, recordSample, replaceConditions} from '../state/health.js'
+import {conditionEvent, DEFAULT_HEALTH, type HealthSettings, isProbeDue, judgeProbe, probeArgsFor} from '../health/judge.js'
+import {parseHealthProbe} from '../health/parse.js'
+import {healthProbeScript} from '../health/probe.js'
 import {orphanSightings, pruneOrphanSightings, recordOrphanSighting} from '../state/orphans.js'
 import type {Store} from '../state/store.js'
 import {type BackoffSettings, diff, type NodeObservation} from './diff.js'
@@ -55,6 +59,8 @@ export interface PassOptions {
   orphanGraceMs?: number
   /** Failures of an instance on a node count for this long (avoiding that node). Default 10 min. */
   failureWindowMs?: number
+  /** The health probe (docs/health.md): how often, thresholds, trend; false: none. */
+  health?: HealthSettings | false
   /**
    * Only these jobs (ids): the pass acts on their tasks alone (no moves, no orphans, other
    * jobs' pending work untouched; their tasks still hold their resources and ports).
@@ -63,6 +69,9 @@ export interface PassOptions {
    */
   jobs?: readonly string[]
 }
+
+/** The health probe's share of an observation (all of it runs beside the container listing). */
+const HEALTH_PROBE_TIMEOUT_MS = 6_000
 
 export async function runPass(ctx: ServiceContext, options: PassOptions = {}): Promise<PassReport> {
   const {store} = ctx
@@ -113,13 +122,16 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const probesByNode = healthProbes(watched, tasks.filter(inScope), jobsById, now)
   const results = new Map<string, NodeObserveResult>()
   const detector = options.detector ?? DEFAULT_DETECTOR
+  const health = options.health === false ? null : options.health ?? DEFAULT_HEALTH
   await forEachLimited(watched, concurrency, async (node) => {
     const client = clientOf(node)
     const deadline = heartbeatDeadline(node.heartbeatLatencies, detector)
     // A node that already missed a heartbeat gets less time to connect (twice its deadline, at least 3 s):
     // a crashed host's dead connection would otherwise hold its second miss for the whole ceiling.
     const connectTimeoutMs = node.state === 'suspect' ? Math.min(detector.ceilingMs, Math.max(2 * deadline.deadlineMs, 3_000)) : detector.ceilingMs
-    const observe: ObserveOptions = {patient: true, connectTimeoutMs, heartbeatTimeoutMs: deadline.deadlineMs, deadlineBasis: describeBasis(deadline), ...options.observe}
+    // The health probe rides along every 30 s (not every pass), in the same round trip.
+    const healthProbe = health && isProbeDue(node, now, health.intervalMs) ? {...healthProbeScript(probeArgsFor(node)), timeoutMs: HEALTH_PROBE_TIMEOUT_MS} : null
+    const observe: ObserveOptions = {patient: true, connectTimeoutMs, heartbeatTimeoutMs: deadline.deadlineMs, deadlineBasis: describeBasis(deadline), healthProbe, ...options.observe}
     results.set(node.id, await observeNode(client.transport, client.runtime, clusterSelector(cluster), probesByNode.get(node.id) ?? [], observe))
   })
 
@@ -143,6 +155,24 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
     for (const t of report.nodes) appendEvent(store, {type: `node.${t.to}`, subjectKind: 'node', subject: t.node, message: `${t.from} -> ${t.to}: ${t.reason}`, data: {from: t.from, to: t.to}})
   })
+
+  // 2b. Health probes that answered: samples, conditions (and their events).
+  if (health) {
+    const probedAt = ctx.clock.now()
+    nodes = nodes.map((node) => {
+      const output = results.get(node.id)?.healthProbe
+      if (output == null) return node
+      const judged = judgeProbe(node.conditions, store.read(() => recentSamples(store, node.id)), parseHealthProbe(output, probedAt), health)
+      for (const change of judged.changes) (report.conditions ??= []).push({node: node.name, kind: change.kind, type: change.condition.type, severity: change.condition.severity, message: change.condition.message})
+      record(() => {
+        recordSample(store, node.id, judged.sample)
+        replaceConditions(store, node.id, judged.conditions)
+        for (const change of judged.changes) appendEvent(store, {subjectKind: 'node', subject: node.name, ...conditionEvent(node.name, change)})
+      })
+      return {...node, conditions: judged.conditions, healthProbedAt: probedAt}
+    })
+  }
+
   const nodesById = new Map(nodes.map((n) => [n.id, n]))
 
   // 3. Health check results.

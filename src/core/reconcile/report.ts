@@ -33,6 +33,8 @@ export interface PassReport {
   backoff: Array<{job: string; instance: number; until: number; why: string}>
   /** Runs of scheduled and dependent jobs: what happened to them this pass (or would, dry-run). */
   runs?: RunEvent[]
+  /** Node conditions the health probe raised, changed or cleared this pass (docs/health.md). */
+  conditions?: Array<{node: string; kind: 'raised' | 'changed' | 'cleared'; type: string; severity: string; message: string}>
   /** True when the pass changed nothing. */
   unchanged: boolean
   /** Set when a running daemon did the work: the command recorded the change and this is the daemon's first pass that started after it. */

@@ -59,6 +59,8 @@ export function aNode(name: string, init: Partial<Node> = {}): Node {
     inventoriedAt: NOW - 3_600_000,
     createdAt: NOW - 3_600_000,
     lastSeenAt: NOW - 2000,
+    conditions: [],
+    healthProbedAt: null,
     ...init,
   }
 }
