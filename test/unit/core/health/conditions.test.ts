@@ -6,31 +6,12 @@ import path from 'node:path'
 import {adviceFor, blocksWork, findingsOf, nextConditions, recommendsDrain} from '../../../../src/core/health/conditions.js'
 import {parseHealthProbe} from '../../../../src/core/health/parse.js'
 import type {Finding, HealthSample, NodeCondition} from '../../../../src/core/model/health.js'
+import {aSample} from './fixtures.js'
 
 const fixture = (name: string): string => fs.readFileSync(path.join(import.meta.dirname, '../../../fixtures/health', name), 'utf8')
 const Mi = 1024 ** 2
 const Gi = 1024 ** 3
 
-export function aSample(init: Partial<HealthSample> = {}): HealthSample {
-  return {
-    at: 0,
-    uptimeSeconds: 1000,
-    memory: {totalBytes: 8 * Gi, availableBytes: 4 * Gi},
-    psi: {memory: null, io: null, cpu: null},
-    oomKills: 0,
-    filesystems: [{path: '/', mount: '/', fsType: 'ext4', sizeBytes: 100 * Gi, freeBytes: 50 * Gi, inodes: 1000, inodesFree: 900, readOnly: false}],
-    kernel: [],
-    edac: [],
-    temperatures: [],
-    raid: [],
-    smart: [],
-    gpus: [],
-    clock: {synchronized: true, offsetMs: 1},
-    runtime: {ok: true, detail: null},
-    limits: {conntrack: null, pids: [100, 32768], files: null},
-    ...init,
-  }
-}
 
 const types = (fs: readonly Finding[]): string[] => fs.map((f) => `${f.type}:${f.severity}:${f.reason}`).sort()
 

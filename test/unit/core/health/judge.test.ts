@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {conditionEvent, isProbeDue, judgeProbe, probeArgsFor, runtimeStoreOf} from '../../../../src/core/health/judge.js'
 import type {HealthSample} from '../../../../src/core/model/health.js'
 import {aNode} from '../../ui/dashboard/fixtures.js'
-import {aSample} from './conditions.test.js'
+import {aSample} from './fixtures.js'
 
 const Gi = 1024 ** 3
 

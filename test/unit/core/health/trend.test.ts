@@ -3,7 +3,7 @@ import fc from 'fast-check'
 
 import {fitLine, predictFill, trendFindings} from '../../../../src/core/health/trend.js'
 import type {HealthSample} from '../../../../src/core/model/health.js'
-import {aSample} from './conditions.test.js'
+import {aSample} from './fixtures.js'
 
 const Gi = 1024 ** 3
 const MIN = 60_000

@@ -52,6 +52,14 @@ describe('ui/dashboard: pure helpers', () => {
     const noRuntime = aNode('x')
     noRuntime.inventory = {...noRuntime.inventory, runtimes: {...noRuntime.inventory.runtimes, podman: {version: '4', usable: false, problem: 'cannot connect'}}}
     expect(nodeFindings(noRuntime).map((f) => f.text)).to.deep.equal(['podman not usable: cannot connect'])
+    const sick = aNode('sick', {conditions: [
+      {type: 'SMARTFailing', severity: 'critical', reason: 'HealthCheckFailed', message: '/dev/sda: SMART overall-health self-assessment FAILED', since: 0, lastSeen: 0},
+      {type: 'DiskPressure', severity: 'warning', reason: 'LowDiskSpace', message: '/ 4% free (4Gi of 100Gi)', since: 0, lastSeen: 0},
+    ]})
+    expect(nodeFindings(sick)).to.deep.equal([
+      {severity: 'error', text: 'SMARTFailing: /dev/sda: SMART overall-health self-assessment FAILED'},
+      {severity: 'warn', text: 'DiskPressure: / 4% free (4Gi of 100Gi)'},
+    ])
   })
 
   it('clusterSummary counts nodes by state and what placed tasks hold against what nodes can give', () => {
