@@ -22,6 +22,7 @@ On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its 
     tui: Flags.boolean({description: 'On a terminal, show the dashboard with the daemon in it (q stops the daemon); --no-tui prints plain log lines, as on a pipe.', default: true, allowNo: true}),
     'down-after': Flags.string({description: 'Silence after which a node that keeps missing heartbeats is down and its tasks are replaced elsewhere.', default: '4s'}),
     'heartbeat-timeout': Flags.string({description: 'The shortest heartbeat deadline (the floor): each node\'s own deadline comes from its recent heartbeat latencies (phi accrual), never below this.', default: '1500ms'}),
+    'auto-drain': Flags.boolean({description: 'Cordon a node with a critical health condition and drain it make-before-break, one node at a time, when what-if says the rest of the cluster can hold its work (else it is only cordoned, and the event says why). See docs/health.md.', default: false}),
     'heartbeat-ceiling': Flags.string({description: 'The longest heartbeat deadline, however slow a node has been; also the deadline of a node without latency history, and the connect timeout of an observation.', default: '6s'}),
   }
 
@@ -37,7 +38,7 @@ On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its 
     process.once('SIGTERM', stop)
     try {
       const ctx = await this.services({ssh: true})
-      const passOptions = {heartbeat: {downAfterMs, missesToDown: 2}, detector: {...DEFAULT_DETECTOR, floorMs: heartbeatTimeoutMs, ceilingMs: heartbeatCeilingMs}}
+      const passOptions = {heartbeat: {downAfterMs, missesToDown: 2}, detector: {...DEFAULT_DETECTOR, floorMs: heartbeatTimeoutMs, ceilingMs: heartbeatCeilingMs}, autoDrain: this.flags['auto-drain']}
       if (wantsDashboard(this.flags.tui, process.stdin, process.stdout)) {
         await runDaemonWithDashboard(ctx, {intervalMs, passOptions, passLines: passLogLines, controller, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr})
         return

@@ -20,6 +20,7 @@ import {appendEvent} from '../state/events.js'
 import {clusterId as readClusterId, insertTask, listJobs, listTasks, listTasksForReconcile, nodeIdsOfJobs, recentFailures, type TaskPatch, updateTask} from '../state/jobs.js'
 import {listNodes, updateNodeAdminState, updateNodeHeartbeat} from '../state/nodes.js'
 import {recentSamples, recordSample, replaceConditions} from '../state/health.js'
+import {planAutoDrain} from './auto-drain.js'
 import {conditionEvent, DEFAULT_HEALTH, type HealthSettings, isProbeDue, judgeProbe, probeArgsFor} from '../health/judge.js'
 import {parseHealthProbe} from '../health/parse.js'
 import {healthProbeScript} from '../health/probe.js'
@@ -61,6 +62,8 @@ export interface PassOptions {
   failureWindowMs?: number
   /** The health probe (docs/health.md): how often, thresholds, trend; false: none. */
   health?: HealthSettings | false
+  /** `daemon --auto-drain`: cordon and drain (when what-if says it fits) a node with a critical condition, one at a time. */
+  autoDrain?: boolean
   /**
    * Only these jobs (ids): the pass acts on their tasks alone (no moves, no orphans, other
    * jobs' pending work untouched; their tasks still hold their resources and ports).
@@ -171,6 +174,21 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
       })
       return {...node, conditions: judged.conditions, healthProbedAt: probedAt}
     })
+  }
+
+  // 2c. Guarded auto-drain (opt-in): one decision per pass at most, recorded as an event.
+  if (options.autoDrain && !options.jobs) {
+    const decision = planAutoDrain({nodes, jobs, tasks, seed})
+    const target = decision ? nodes.find((n) => n.name === decision.node) : undefined
+    if (decision && target) {
+      const adminState = decision.kind === 'drain' ? ('draining' as const) : ('cordoned' as const)
+      record(() => {
+        updateNodeAdminState(store, target.id, adminState, now)
+        appendEvent(store, {type: `node.auto-${decision.kind}`, subjectKind: 'node', subject: target.name, message: decision.why, data: {node: target.name}})
+      })
+      report.autoDrain = decision
+      nodes = nodes.map((n) => (n.id === target.id ? {...n, adminState, state: n.state === 'ready' || n.state === 'cordoned' ? adminState : n.state} : n))
+    }
   }
 
   const nodesById = new Map(nodes.map((n) => [n.id, n]))
