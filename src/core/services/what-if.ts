@@ -1,6 +1,6 @@
 /** `clusterctl what-if`: the cluster's capacity to lose nodes, from the state file (no node is contacted). */
 import type {ServiceContext} from '../context.js'
-import {UserError} from '../errors.js'
+import {FailedError, UserError} from '../errors.js'
 import {whatIf, type WhatIfResult} from '../reconcile/what-if.js'
 import {listJobs, listTasks} from '../state/jobs.js'
 import {listNodes} from '../state/nodes.js'
@@ -25,4 +25,15 @@ export function whatIfDown(ctx: Pick<ServiceContext, 'store'>, names: readonly s
 export function whatIfEachNode(ctx: Pick<ServiceContext, 'store'>): WhatIfResult[] {
   const state = read(ctx)
   return state.nodes.map((n) => whatIf({...state, down: [n.name], seed: SEED}))
+}
+
+/** `node drain` without --force: refused (exit 1, nothing changed) when what-if says the node's work would not fit elsewhere. */
+export function assertDrainFits(ctx: Pick<ServiceContext, 'store'>, name: string): void {
+  const r = whatIfDown(ctx, [name])
+  if (r.fits) return
+  const u = r.unplaced[0]!
+  throw new FailedError(`Draining ${name} would leave ${r.unplaced.length} task(s) with nowhere to go (${u.job}.${u.instance}: ${u.reason}).`, {
+    code: 'would-not-fit',
+    hint: `Run \`clusterctl what-if --down ${name}\` for the details, or \`clusterctl node drain ${name} --force\` to drain anyway (those tasks keep running there until a replacement can be placed).`,
+  })
 }
