@@ -133,7 +133,8 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     // a crashed host's dead connection would otherwise hold its second miss for the whole ceiling.
     const connectTimeoutMs = node.state === 'suspect' ? Math.min(detector.ceilingMs, Math.max(2 * deadline.deadlineMs, 3_000)) : detector.ceilingMs
     // The health probe rides along every 30 s (not every pass), in the same round trip.
-    const healthProbe = health && isProbeDue(node, now, health.intervalMs) ? {...healthProbeScript(probeArgsFor(node)), timeoutMs: HEALTH_PROBE_TIMEOUT_MS} : null
+    // The runtime's own check is left out: the observation's container listing is that check (its answer is the sample's).
+    const healthProbe = health && isProbeDue(node, now, health.intervalMs) ? {...healthProbeScript({...probeArgsFor(node), runtime: null}), timeoutMs: HEALTH_PROBE_TIMEOUT_MS} : null
     const observe: ObserveOptions = {patient: true, connectTimeoutMs, heartbeatTimeoutMs: deadline.deadlineMs, deadlineBasis: describeBasis(deadline), healthProbe, ...options.observe}
     results.set(node.id, await observeNode(client.transport, client.runtime, clusterSelector(cluster), probesByNode.get(node.id) ?? [], observe))
   })
@@ -163,9 +164,11 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   if (health) {
     const probedAt = ctx.clock.now()
     nodes = nodes.map((node) => {
-      const output = results.get(node.id)?.healthProbe
+      const result = results.get(node.id)
+      const output = result?.healthProbe
       if (output == null) return node
-      const judged = judgeProbe(node.conditions, store.read(() => recentSamples(store, node.id)), parseHealthProbe(output, probedAt), health)
+      const sample = {...parseHealthProbe(output, probedAt), runtime: {ok: result!.observation.ok, detail: result!.observation.error ?? null}}
+      const judged = judgeProbe(node.conditions, store.read(() => recentSamples(store, node.id)), sample, health)
       for (const change of judged.changes) (report.conditions ??= []).push({node: node.name, kind: change.kind, type: change.condition.type, severity: change.condition.severity, message: change.condition.message})
       record(() => {
         recordSample(store, node.id, judged.sample)
