@@ -185,6 +185,8 @@ function buildCluster(): Cluster {
     inventoriedAt: now,
     createdAt: now,
     lastSeenAt: now,
+    conditions: [],
+    healthProbedAt: null,
   }))
   const jobs: Job[] = Array.from({length: JOBS}, (_, j) => {
     const spec = validateJobSpec({name: `svc-${String(j).padStart(3, '0')}`, image: 'localhost/app:1', cpus: 0.5, mem: '1Gi', instances: INSTANCES}, 'bench')

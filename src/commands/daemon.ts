@@ -20,6 +20,7 @@ On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its 
     interval: Flags.string({description: 'Time between the starts of two passes, e.g. 2s or 500ms.', default: '2s'}),
     tui: Flags.boolean({description: 'On a terminal, show the dashboard with the daemon in it (q stops the daemon); --no-tui prints plain log lines, as on a pipe.', default: true, allowNo: true}),
     ...livenessFlags(true),
+    'auto-drain': Flags.boolean({description: 'Cordon a node with a critical health condition and drain it make-before-break, one node at a time, when what-if says the rest of the cluster can hold its work (else it is only cordoned, and the event says why). See docs/health.md.', default: false}),
   }
 
   public async run(): Promise<void> {
@@ -31,7 +32,7 @@ On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its 
     process.once('SIGTERM', stop)
     try {
       const ctx = await this.services({ssh: true})
-      const passOptions = liveness
+      const passOptions = {...liveness, autoDrain: this.flags['auto-drain']}
       if (wantsDashboard(this.flags.tui, process.stdin, process.stdout)) {
         await runDaemonWithDashboard(ctx, {intervalMs, passOptions, passLines: passLogLines, controller, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr})
         return

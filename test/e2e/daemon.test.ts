@@ -94,7 +94,12 @@ describe('e2e: daemon and controller lease', function () {
     const target = nodes[0]!
     const pinned = await cli.run(['run', 'pinned', '--image', getTestbed().image, '--mem', '16Mi', '--constraint', `hostname:IS:${target}`, '--', 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'])
     expect(pinned.exitCode, pinned.stdout + pinned.stderr).to.equal(0)
-    const drain = startCli(cli, ['node', 'drain', target, '--timeout', '120s'])
+    // What-if says its task has nowhere to go: without --force the drain is refused, nothing changed.
+    const refused = await cli.run(['node', 'drain', target])
+    expect(refused.exitCode, refused.stdout + refused.stderr).to.equal(1)
+    expect(refused.stderr).to.match(new RegExp(`Draining ${target.replace(/\./g, '\\.')} would leave 1 task\\(s\\) with nowhere to go \\(pinned\\.0: 0/\\d+ nodes fit`))
+    expect((await cli.run(['nodes', '--json'])).json<Array<{name: string; adminState: string}>>().find((n) => n.name === target)!.adminState).to.equal('ready')
+    const drain = startCli(cli, ['node', 'drain', target, '--timeout', '120s', '--force'])
     procs.push(drain)
     const said = await drain.waitFor(/pinned\.0: its replacement cannot be placed: 0\/\d+ nodes fit/, 30_000)
     expect(said).to.match(/hostname/)
@@ -109,7 +114,7 @@ describe('e2e: daemon and controller lease', function () {
     expect((await cli.run(['schedule'])).exitCode).to.equal(0)
 
     // The same with --cancel: the node stays cordoned, nothing stays pending.
-    expect((await cli.run(['node', 'drain', target, '--no-wait'])).exitCode).to.equal(0)
+    expect((await cli.run(['node', 'drain', target, '--no-wait', '--force'])).exitCode).to.equal(0)
     const stuck = await cli.run(['schedule'])
     expect(stuck.exitCode, stuck.stdout).to.equal(4)
     const cancel = await cli.run(['node', 'drain', target, '--cancel', '--json'])

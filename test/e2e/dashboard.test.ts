@@ -234,4 +234,39 @@ describe('e2e: dashboard in a real terminal (tmux)', function () {
     const pass = await cli.run(['schedule'])
     expect(pass.exitCode, pass.stderr + pass.stdout).to.equal(0)
   })
+
+  it('a scheduled job\'s detail shows its schedule, next times with their UTC offset, and its runs as they happen', async () => {
+    if (daemon) {
+      daemon.kill('SIGTERM')
+      await daemon
+    }
+
+    term.kill()
+    const made = await cli.run(['run', 'tick', '--image', 'localhost/clusterctl-test:latest', '--schedule', '@daily', '--mem', '16Mi', '--no-start', '--', 'sh', '-c', 'echo tick'])
+    expect(made.exitCode, made.stderr + made.stdout).to.equal(0)
+    daemon = execa(process.execPath, [BIN, 'daemon', '--interval', '500ms'], {env: {HOME: cli.home, CLUSTERCTL_DB: cli.db, NO_COLOR: '1', SSH_AUTH_SOCK: ''}, reject: false})
+    const command = `env -u CI -u CONTINUOUS_INTEGRATION HOME=${quote(cli.home)} CLUSTERCTL_DB=${quote(cli.db)} NO_COLOR=1 SSH_AUTH_SOCK= ${quote(process.execPath)} ${quote(BIN)} dashboard --refresh 500ms`
+    term.start(command, 120, 30)
+    await term.waitFor('the jobs view with tick', (s) => /\[1 Summary\]/.test(s))
+    term.send('3')
+    term.send('/')
+    term.send('tick', true)
+    term.send('Enter')
+    await term.waitFor('tick selected', (s) => /^> tick\s/m.test(s))
+    term.send('Enter')
+    let screen = await term.waitFor('the detail of tick, no runs yet', (s) => /Job tick\s+batch/.test(s) && s.includes('no runs yet'))
+    expect(screen).to.include('schedule @daily (UTC)')
+    expect(screen).to.match(/next runs \d{4}-\d\d-\d\dT00:00:00\+00:00, /)
+    // A run started from another process shows up, and ends succeeded with exit code 0.
+    const trigger = await cli.run(['trigger', 'tick'])
+    expect(trigger.exitCode, trigger.stderr + trigger.stdout).to.equal(0)
+    screen = await term.waitFor('the run of tick, succeeded', (s) => /^ {2}tick@\d{8}T\d{6}(\.\d+)?Z\s+manual\s+succeeded\s+0\s+\d{4}-\S+Z\s+\d{4}-\S+Z\s+\S+/m.test(s), 60_000)
+    expect(screen).to.match(/Runs \(newest 1; clusterctl runs tick for all\)/)
+    fs.writeFileSync(path.join(captureDir(cli.home), 'scheduled-job.txt'), screen)
+    // The same run as `clusterctl runs` records it.
+    const runs = (await cli.run(['runs', 'tick', '--json'])).json<Array<{id: string; state: string; exitCode: number | null}>>()
+    expect(runs.map((r) => [r.state, r.exitCode])).to.deep.equal([['succeeded', 0]])
+    expect(screen).to.include(runs[0]!.id)
+    term.send('q')
+  })
 })

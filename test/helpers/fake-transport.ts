@@ -46,6 +46,10 @@ export class FakePodmanNode {
   down = false
   /** A start of a container by this name fails (the image is missing...). */
   failStarts = new Set<string>()
+  /** What the node's health probe prints (core/health/probe.ts), when an observation carries it. */
+  healthProbe = ''
+  /** Observations that carried the health probe. */
+  probed = 0
   readonly transport: FakeTransport
 
   constructor(target: string) {
@@ -61,7 +65,9 @@ export class FakePodmanNode {
     if (this.down) throw new UnreachableError(this.transport.target, `${this.transport.target} did not answer within 10s`, {code: 'timeout'})
     if (isObservation(argv)) {
       const listing = JSON.stringify([...this.containers.values()].map(psEntry))
-      return {stdout: [`${MARK} heartbeat 1`, `${MARK} usage 0.5 1000000`, `${MARK} list-begin`, listing, `${MARK} list-end 0`, ''].join('\n')}
+      const probe = argv[2]!.includes(`${MARK} probe-begin`) ? [`${MARK} probe-begin`, this.healthProbe, `${MARK} probe-end`] : []
+      if (probe.length > 0) this.probed++
+      return {stdout: [`${MARK} heartbeat 1`, `${MARK} usage 0.5 1000000`, ...probe, `${MARK} list-begin`, listing, `${MARK} list-end 0`, ''].join('\n')}
     }
 
     if (argv[0] === 'sh' && argv[3] === 'clusterctl-start') {

@@ -93,7 +93,7 @@ export interface TestbedHost {
   dir: string
   runtimes: Runtime[]
   hostKeyPath: string
-  /** CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, CONTAINERD_ADDRESS, CONTAINERD_NAMESPACE (those of its runtimes; empty for a bare host). */
+  /** CLUSTERCTL_KERNEL_LOG (the health probe's kernel log), and CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, CONTAINERD_ADDRESS, CONTAINERD_NAMESPACE (those of its runtimes). */
   env: Record<string, string>
   /** Login shell start-up (ms): root's ~/.bashrc sleeps this long plus up to `jitterMs`. */
   shell?: {delayMs: number; jitterMs: number}
@@ -758,7 +758,9 @@ function makeHost(baseDir: string, spec: HostSpec, ip: string): TestbedHost {
   const runtimes = [...(spec.runtimes ?? ALL_RUNTIMES)]
   for (const r of runtimes) if (!ALL_RUNTIMES.includes(r)) throw new TestbedError(`unknown runtime ${String(r)} for host ${spec.name}: use podman or containerd`)
   const dir = path.join(baseDir, 'hosts', spec.name)
-  const env: Record<string, string> = {}
+  // The kernel log the health probe reads instead of dmesg: a file the tests may write to
+  // (never the machine's /dev/kmsg). docs/health.md.
+  const env: Record<string, string> = {CLUSTERCTL_KERNEL_LOG: path.join(baseDir, 'hosts', spec.name, 'kmsg.log')}
   if (runtimes.includes('podman')) {
     env.CONTAINERS_CONF = path.join(dir, 'containers.conf')
     env.CONTAINERS_STORAGE_CONF = path.join(dir, 'storage.conf')

@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {durationFlag} from '../../cli/flag-parsers.js'
 import {cancelDrain, type DrainItem, drainItemState, drainNode, startDrain} from '../../core/services/nodes.js'
+import {assertDrainFits} from '../../core/services/what-if.js'
 import {nodeToJson, type NodeJson} from '../../ui/presenters/nodes.js'
 
 /** A replacement that cannot be placed is said again this often while the drain waits. */
@@ -10,13 +11,14 @@ const REPEAT_MS = 30_000
 
 export default class NodeDrain extends BaseCommand<typeof NodeDrain> {
   static override summary = 'Cordon a node, then move its tasks to other nodes, make-before-break, and wait until it is empty.'
-  static override description = `Each task gets a replacement on another node; the old task stops only once its replacement runs (and passes its health check, when the job has one), so a service never drops below its instance count. Passes run here under the controller lease, or, while a daemon runs, the daemon's passes do the work and this command waits for them. A replacement that cannot be placed is reported at once with the reason (and again every 30 s while it lasts). When the node is empty it stays cordoned: \`node uncordon\` returns it to service. Exit 1 when it is not empty within --timeout (the drain goes on), or when the drain is given up meanwhile. --cancel gives it up: the node stays cordoned and the replacements not yet placed are cancelled (\`node uncordon\` does the same and returns the node to service).`
+  static override description = `Each task gets a replacement on another node; the old task stops only once its replacement runs (and passes its health check, when the job has one), so a service never drops below its instance count. Passes run here under the controller lease, or, while a daemon runs, the daemon's passes do the work and this command waits for them. A replacement that cannot be placed is reported at once with the reason (and again every 30 s while it lasts). When the node is empty it stays cordoned: \`node uncordon\` returns it to service. Without --force, a drain is refused (exit 1, nothing changed) when \`clusterctl what-if --down NODE\` says some of its tasks would not fit elsewhere. Exit 1 when it is not empty within --timeout (the drain goes on), or when the drain is given up meanwhile. --cancel gives it up: the node stays cordoned and the replacements not yet placed are cancelled (\`node uncordon\` does the same and returns the node to service).`
   static override examples = ['<%= config.bin %> node drain web-1', '<%= config.bin %> node drain web-1 --no-wait', '<%= config.bin %> node drain web-1 --cancel']
   static override args = {name: Args.string({description: 'Node name.', required: true})}
   static override flags = {
     timeout: Flags.string({description: 'How long to wait for the node to empty.', default: '5m'}),
     'no-wait': Flags.boolean({description: 'Mark the node draining and return at once; the controller moves its tasks.'}),
     cancel: Flags.boolean({description: 'Give up a drain: the node stays cordoned, replacements not yet placed are cancelled.', exclusive: ['no-wait']}),
+    force: Flags.boolean({description: 'Drain even when what-if says some of its tasks would not fit elsewhere (they keep running there until a replacement can be placed).'}),
   }
 
   public async run(): Promise<{node: NodeJson; drained: boolean; elapsedMs: number; cancelled?: Array<{job: string; instance: number; taskId: string}>}> {
@@ -31,6 +33,9 @@ export default class NodeDrain extends BaseCommand<typeof NodeDrain> {
 
       return {node: nodeToJson(node), drained: false, elapsedMs: 0, cancelled: cancelled.map((t) => ({job: t.jobName, instance: t.instance, taskId: t.id}))}
     }
+
+    // What-if first: a drain whose work has nowhere to go needs --force (nothing is changed without it).
+    if (!this.flags.force) assertDrainFits(await this.services(), this.args.name)
 
     if (this.flags['no-wait']) {
       const {node} = startDrain(await this.services(), this.args.name)

@@ -1,3 +1,4 @@
+import type {NodeCondition} from './health.js'
 import type {Inventory} from './inventory.js'
 import {type Resources, subtractResources} from './resources.js'
 
@@ -77,6 +78,10 @@ export interface Node {
   inventoriedAt: number
   createdAt: number
   lastSeenAt: number | null
+  /** What the health probe found (docs/health.md), worst first. */
+  conditions: NodeCondition[]
+  /** When the health probe last answered (null: never). */
+  healthProbedAt: number | null
 }
 
 export function isLocal(address: NodeAddress): boolean {

@@ -50,3 +50,23 @@ export function runStamp(ms: number): string {
 export function runId(jobName: string, scheduledAt: number, attempt = 1): string {
   return `${jobName}@${runStamp(scheduledAt)}${attempt > 1 ? `#${attempt}` : ''}`
 }
+
+/** What jobs, inspect and the dashboard show of a scheduled or dependent job. */
+export interface ScheduleView {
+  schedule: string | null
+  timezone: string
+  /** The next firings, local time with its UTC offset (`2026-03-08T03:00:00-04:00`). */
+  next: string[]
+  parents: string[]
+  children: string[]
+  suspended: boolean
+  lastRun: Run | null
+}
+
+/** A scheduled or dependent job's schedule view and its newest runs (the dashboard's job detail). */
+export interface JobRuns {
+  job: string
+  schedule: ScheduleView
+  /** Newest first. */
+  runs: Run[]
+}

@@ -8,6 +8,7 @@
  *   MARK heartbeat NODE_TIME_NS
  *   MARK usage LOAD1 MEM_AVAILABLE_KB
  *   MARK health INDEX EXIT_CODE             (one per probe, in completion order)
+ *   MARK probe-begin / <health probe> / MARK probe-end   (when the node's health probe is due)
  *   MARK list-begin / <runtime listing> / MARK list-end EXIT_CODE
  * The listing is captured first and printed after every probe finished, so probe
  * lines can never land inside it.
@@ -25,7 +26,14 @@ export interface HealthProbe {
   timeoutMs: number
 }
 
-export function observeArgv(listArgv: readonly string[], probes: readonly HealthProbe[]): string[] {
+/** The node's health probe (core/health/probe.ts), when due: its script and positional arguments, and how long it may take. */
+export interface NodeHealthProbe {
+  script: string
+  args: readonly string[]
+  timeoutMs: number
+}
+
+export function observeArgv(listArgv: readonly string[], probes: readonly HealthProbe[], healthProbe: NodeHealthProbe | null = null): string[] {
   const lines = [
     `echo "${MARK} heartbeat $(date +%s%N 2>/dev/null)"`,
     `echo "${MARK} usage $(cut -d' ' -f1 /proc/loadavg 2>/dev/null) $(awk '/^MemAvailable:/ {print $2; exit}' /proc/meminfo 2>/dev/null)"`,
@@ -34,7 +42,19 @@ export function observeArgv(listArgv: readonly string[], probes: readonly Health
     const seconds = Math.max(1, Math.ceil(probe.timeoutMs / 1000))
     lines.push(`( timeout -s KILL ${seconds} ${toShellCommand(probe.argv)} </dev/null >/dev/null 2>&1; echo "${MARK} health ${i} $?" ) &`)
   })
-  lines.push(`list=$(${toShellCommand(listArgv)}); rc=$?`, 'wait', `printf '%s\\n' "${MARK} list-begin" "$list" "${MARK} list-end $rc"`)
+  // The health probe runs beside the listing, into a file of its own (its output must not land inside
+  // the listing), bounded as a whole; whatever it wrote is printed before the listing.
+  if (healthProbe) {
+    const seconds = Math.max(1, Math.ceil(healthProbe.timeoutMs / 1000))
+    lines.push(
+      `hp=$(mktemp 2>/dev/null) || hp=/tmp/clusterctl-health.$$`,
+      `( if command -v timeout >/dev/null 2>&1; then timeout -s KILL ${seconds} ${toShellCommand(['sh', '-c', healthProbe.script, 'clusterctl-health', ...healthProbe.args])}; else ${toShellCommand(['sh', '-c', healthProbe.script, 'clusterctl-health', ...healthProbe.args])}; fi </dev/null >"$hp" 2>/dev/null ) &`,
+    )
+  }
+
+  lines.push(`list=$(${toShellCommand(listArgv)}); rc=$?`, 'wait')
+  if (healthProbe) lines.push(`echo "${MARK} probe-begin"; cat "$hp" 2>/dev/null; rm -f "$hp"; echo; echo "${MARK} probe-end"`)
+  lines.push(`printf '%s\\n' "${MARK} list-begin" "$list" "${MARK} list-end $rc"`)
   return ['sh', '-c', lines.join('\n')]
 }
 
@@ -45,6 +65,8 @@ export interface ParsedObservation {
   health: Map<number, number>
   /** The runtime listing and its exit code; null when the output stopped before it. */
   listing: {stdout: string; code: number} | null
+  /** The health probe's output, when it was sent and its output arrived whole. */
+  healthProbe: string | null
 }
 
 export function hasHeartbeat(stdout: string): boolean {
@@ -52,14 +74,17 @@ export function hasHeartbeat(stdout: string): boolean {
 }
 
 export function parseObservation(stdout: string): ParsedObservation {
-  const out: ParsedObservation = {heartbeat: false, usage: null, health: new Map(), listing: null}
+  const out: ParsedObservation = {heartbeat: false, usage: null, health: new Map(), listing: null, healthProbe: null}
   const lines = stdout.split('\n')
   let listStart = -1
+  let probeStart = -1
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
     if (!line.startsWith(MARK)) continue
     const [, kind, a, b] = line.split(' ')
     if (kind === 'heartbeat') out.heartbeat = true
+    else if (kind === 'probe-begin') probeStart = i
+    else if (kind === 'probe-end' && probeStart >= 0) out.healthProbe = lines.slice(probeStart + 1, i).join('\n')
     else if (kind === 'usage') out.usage = {load1: numberOrNull(a), memAvailableBytes: kb(b)}
     else if (kind === 'health' && a !== undefined && b !== undefined) out.health.set(Number(a), Number(b))
     else if (kind === 'list-begin') listStart = i

@@ -26,7 +26,7 @@ import type {Transport} from '../transport.js'
 import type {ContainerRuntime} from '../../runtime/types.js'
 import type {NodeObservation} from './diff.js'
 import type {HeartbeatOutcome} from './heartbeat.js'
-import {describeProbeExit, hasHeartbeat, type HealthProbe, observeArgv, parseObservation} from './observation.js'
+import {describeProbeExit, hasHeartbeat, type HealthProbe, type NodeHealthProbe, observeArgv, parseObservation} from './observation.js'
 
 export interface ObserveOptions {
   /** No heartbeat line this long after the command was sent: a missed heartbeat. Default 1 500 ms (the pass passes the detector's deadline). */
@@ -41,6 +41,8 @@ export interface ObserveOptions {
   stallToleranceMs?: number
   /** One-shot commands: any answer within `timeoutMs` counts; connecting is bounded by the pool's own timeout. */
   patient?: boolean
+  /** The node's health probe, when due: it runs in the same round trip. */
+  healthProbe?: NodeHealthProbe | null
 }
 
 export interface NodeObserveResult {
@@ -48,6 +50,8 @@ export interface NodeObserveResult {
   observation: NodeObservation
   /** By task id. */
   probes: Map<string, {passed: boolean; message: string}>
+  /** The health probe's output, when it was sent and came back. */
+  healthProbe?: string | null
 }
 
 /** Errors that mean the host answered but would not let us in: unreachable rather than down. */
@@ -88,7 +92,7 @@ export async function observeNode(transport: Transport, runtime: ContainerRuntim
 
   const results = new Map<string, {passed: boolean; message: string}>()
   try {
-    const result = await transport.exec(observeArgv(runtime.listArgv(selector), probes), {
+    const result = await transport.exec(observeArgv(runtime.listArgv(selector), probes, options.healthProbe ?? null), {
       timeoutMs,
       signal: abort.signal,
       onSent,
@@ -106,14 +110,15 @@ export async function observeNode(transport: Transport, runtime: ContainerRuntim
     }
 
     const outcome: HeartbeatOutcome = {kind: 'answered', usage: parsed.usage, latencyMs}
+    const healthProbe = parsed.healthProbe
     if (!parsed.listing || parsed.listing.code !== 0) {
       const why = stderrTail(result.stderr, {lines: 2, separator: ' ', max: Infinity}) || (parsed.listing ? `exit ${parsed.listing.code}` : `the observation ended early (exit ${result.code ?? result.signal})`)
-      return {outcome, observation: {ok: false, complete: false, containers: [], error: `${runtime.name} did not list its containers: ${why}`}, probes: results}
+      return {outcome, observation: {ok: false, complete: false, containers: [], error: `${runtime.name} did not list its containers: ${why}`}, probes: results, healthProbe}
     }
 
     const list = runtime.parseList(parsed.listing.stdout)
-    if (!list.complete) return {outcome, observation: {ok: false, complete: false, containers: [], error: `the ${runtime.name} listing was incomplete or not understood`}, probes: results}
-    return {outcome, observation: {ok: true, complete: true, containers: list.containers}, probes: results}
+    if (!list.complete) return {outcome, observation: {ok: false, complete: false, containers: [], error: `the ${runtime.name} listing was incomplete or not understood`}, probes: results, healthProbe}
+    return {outcome, observation: {ok: true, complete: true, containers: list.containers}, probes: results, healthProbe}
   } catch (error) {
     const message = (error as Error).message
     if (heard) {

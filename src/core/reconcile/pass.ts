@@ -20,6 +20,11 @@ import {appendEvent} from '../state/events.js'
 import {clusterId as readClusterId, insertTask, listJobs, listTasks, listTasksForReconcile, nodeIdsOfJobs, recentFailures, type TaskPatch, updateTask} from '../state/jobs.js'
 import {listNodes, updateNodeAdminState, updateNodeHeartbeat} from '../state/nodes.js'
 import {readSettings, type Settings} from '../state/settings.js'
+import {recentSamples, recordSample, replaceConditions} from '../state/health.js'
+import {planAutoDrain} from './auto-drain.js'
+import {conditionEvent, DEFAULT_HEALTH, type HealthSettings, isProbeDue, judgeProbe, probeArgsFor} from '../health/judge.js'
+import {parseHealthProbe} from '../health/parse.js'
+import {healthProbeScript} from '../health/probe.js'
 import {orphanSightings, pruneOrphanSightings, recordOrphanSighting} from '../state/orphans.js'
 import type {Store} from '../state/store.js'
 import {type BackoffSettings, diff, type NodeObservation} from './diff.js'
@@ -56,6 +61,10 @@ export interface PassOptions {
   orphanGraceMs?: number
   /** Failures of an instance on a node count for this long (avoiding that node). Default 10 min. */
   failureWindowMs?: number
+  /** The health probe (docs/health.md): how often, thresholds, trend; false: none. */
+  health?: HealthSettings | false
+  /** `daemon --auto-drain`: cordon and drain (when what-if says it fits) a node with a critical condition, one at a time. */
+  autoDrain?: boolean
   /**
    * Only these jobs (ids): the pass acts on their tasks alone (no moves, no orphans, other
    * jobs' pending work untouched; their tasks still hold their resources and ports).
@@ -82,6 +91,9 @@ function movesOf(moves: MoveSettings | false | undefined, settings: Settings): M
   if (moves === false) return false
   return {...(moves ?? DEFAULT_MOVES), consolidate: moves?.consolidate ?? settings.consolidate}
 }
+
+/** The health probe's share of an observation (all of it runs beside the container listing). */
+const HEALTH_PROBE_TIMEOUT_MS = 6_000
 
 export async function runPass(ctx: ServiceContext, options: PassOptions = {}): Promise<PassReport> {
   const {store} = ctx
@@ -133,6 +145,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const probesByNode = healthProbes(watched, tasks.filter(inScope), jobsById, now)
   const results = new Map<string, NodeObserveResult>()
   const detector = options.detector ?? DEFAULT_DETECTOR
+  const health = options.health === false ? null : options.health ?? DEFAULT_HEALTH
   // Names of one machine reached the same way (address, user, runtime, sudo) see the same
   // containers and answer the same heartbeat: one observation serves them all, with all
   // their health checks (a lab of 200 names on one host is one round trip, not 200).
@@ -143,7 +156,10 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     // A node that already missed a heartbeat gets less time to connect (twice its deadline, at least 3 s):
     // a crashed host's dead connection would otherwise hold its second miss for the whole ceiling.
     const connectTimeoutMs = node.state === 'suspect' ? Math.min(detector.ceilingMs, Math.max(2 * deadline.deadlineMs, 3_000)) : detector.ceilingMs
-    const observe: ObserveOptions = {patient: true, connectTimeoutMs, heartbeatTimeoutMs: deadline.deadlineMs, deadlineBasis: describeBasis(deadline), ...options.observe}
+    // The health probe rides along every 30 s (not every pass), in the same round trip (one per machine).
+    // The runtime's own check is left out: the observation's container listing is that check (its answer is the sample's).
+    const healthProbe = health && isProbeDue(node, now, health.intervalMs) ? {...healthProbeScript({...probeArgsFor(node), runtime: null}), timeoutMs: HEALTH_PROBE_TIMEOUT_MS} : null
+    const observe: ObserveOptions = {patient: true, connectTimeoutMs, heartbeatTimeoutMs: deadline.deadlineMs, deadlineBasis: describeBasis(deadline), healthProbe, ...options.observe}
     const result = await observeNode(client.transport, client.runtime, clusterSelector(cluster), group.flatMap((n) => probesByNode.get(n.id) ?? []), observe)
     for (const n of group) results.set(n.id, result)
   })
@@ -168,6 +184,41 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
     for (const t of report.nodes) appendEvent(store, {type: `node.${t.to}`, subjectKind: 'node', subject: t.node, message: `${t.from} -> ${t.to}: ${t.reason}`, data: {from: t.from, to: t.to}})
   })
+
+  // 2b. Health probes that answered: samples, conditions (and their events).
+  if (health) {
+    const probedAt = ctx.clock.now()
+    nodes = nodes.map((node) => {
+      const result = results.get(node.id)
+      const output = result?.healthProbe
+      if (output == null) return node
+      const sample = {...parseHealthProbe(output, probedAt), runtime: {ok: result!.observation.ok, detail: result!.observation.error ?? null}}
+      const judged = judgeProbe(node.conditions, store.read(() => recentSamples(store, node.id)), sample, health)
+      for (const change of judged.changes) (report.conditions ??= []).push({node: node.name, kind: change.kind, type: change.condition.type, severity: change.condition.severity, message: change.condition.message})
+      record(() => {
+        recordSample(store, node.id, judged.sample)
+        replaceConditions(store, node.id, judged.conditions)
+        for (const change of judged.changes) appendEvent(store, {subjectKind: 'node', subject: node.name, ...conditionEvent(node.name, change)})
+      })
+      return {...node, conditions: judged.conditions, healthProbedAt: probedAt}
+    })
+  }
+
+  // 2c. Guarded auto-drain (opt-in): one decision per pass at most, recorded as an event.
+  if (options.autoDrain && !options.jobs) {
+    const decision = planAutoDrain({nodes, jobs, tasks, seed})
+    const target = decision ? nodes.find((n) => n.name === decision.node) : undefined
+    if (decision && target) {
+      const adminState = decision.kind === 'drain' ? ('draining' as const) : ('cordoned' as const)
+      record(() => {
+        updateNodeAdminState(store, target.id, adminState, now)
+        appendEvent(store, {type: `node.auto-${decision.kind}`, subjectKind: 'node', subject: target.name, message: decision.why, data: {node: target.name}})
+      })
+      report.autoDrain = decision
+      nodes = nodes.map((n) => (n.id === target.id ? {...n, adminState, state: n.state === 'ready' || n.state === 'cordoned' ? adminState : n.state} : n))
+    }
+  }
+
   const nodesById = new Map(nodes.map((n) => [n.id, n]))
 
   // 3. Health check results.

@@ -16,6 +16,7 @@ import {type HostPortBinding, isLive, type Job, type Task} from '../model/task.j
 import {planConsolidation} from '../scheduler/consolidate.js'
 import {schedule} from '../scheduler/schedule.js'
 import type {Plan, PortRange, SchedNode, Snapshot, TaskRequest} from '../scheduler/types.js'
+import {blocksWork} from '../health/conditions.js'
 import {avoidedNodes, type BackoffSettings, type Buckets, type DiffInput, type NodeObservation, supersededBecause} from './diff.js'
 import {isCheckDue, isReady} from './health.js'
 import {type MoveSettings, planMoves} from './moves.js'
@@ -320,8 +321,15 @@ export function snapshotOf(nodes: readonly Node[], placedTasks: readonly Task[],
     allocated: allocated.get(n.id) ?? ZERO_RESOURCES,
     usedPorts: [...(ports.get(n.id) ?? []), ...(held?.get(n.id) ?? [])],
     host: machineOf(n),
+    ...blockedByOf(n),
   }))
   return {nodes: schedNodes, placed: constrainingTasks(placedTasks, jobsById, replacing).map((t) => ({taskId: t.id, jobId: t.jobId, nodeId: t.nodeId!}))}
+}
+
+/** The first condition that keeps new work off the node (docs/health.md), for the scheduler. */
+function blockedByOf(n: Node): {blockedBy?: string} {
+  const c = n.conditions.find(blocksWork)
+  return c ? {blockedBy: c.type} : {}
 }
 
 /**

@@ -35,6 +35,10 @@ export interface PassReport {
   runs?: RunEvent[]
   /** The plan's totals: tasks placed this pass, tasks left pending, nodes that hold live tasks once it is applied. */
   totals?: {placed: number; pending: number; nodesUsed: number}
+  /** Node conditions the health probe raised, changed or cleared this pass (docs/health.md). */
+  conditions?: Array<{node: string; kind: 'raised' | 'changed' | 'cleared'; type: string; severity: string; message: string}>
+  /** `daemon --auto-drain`'s decision this pass: a node drained, or only cordoned, and why. */
+  autoDrain?: {kind: 'drain' | 'cordon'; node: string; why: string}
   /** True when the pass changed nothing. */
   unchanged: boolean
   /** Set when a running daemon did the work: the command recorded the change and this is the daemon's first pass that started after it. */

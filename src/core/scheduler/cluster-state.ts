@@ -13,6 +13,8 @@ import type {NodeState, ScheduleOptions, Snapshot, Strategy, TaskRequest} from '
 
 /** Each node state's code: its place in NODE_STATES (ready = 0). */
 export const STATE_CODE = Object.fromEntries(NODE_STATES.map((state, i) => [state, i])) as Readonly<Record<NodeState, number>>
+/** The code of a ready node that a health condition keeps new work off (`blockedBy`): after every state's. */
+export const CONDITION_CODE = NODE_STATES.length
 
 export interface ResolvedOptions {
   seed: number
@@ -225,8 +227,9 @@ export class ClusterState {
       const node = nodes[i]!
       if (this.index.has(node.id)) throw new BugError(`snapshot lists node id ${node.id} twice`)
       this.index.set(node.id, i)
-      const code = STATE_CODE[node.state]
-      if (code === undefined) throw new BugError(`node ${node.name} has unknown state ${String(node.state)}`)
+      const stated = STATE_CODE[node.state]
+      if (stated === undefined) throw new BugError(`node ${node.name} has unknown state ${String(node.state)}`)
+      const code = stated === 0 && node.blockedBy !== undefined ? CONDITION_CODE : stated
       this.stateCode[i] = code
       const a = node.allocatable
       const u = node.allocated

@@ -75,8 +75,16 @@ class StateRejection implements RejectionKind {
   }
 }
 
-/** One rejection per state but `ready`, in STATE_CODE order (code 1 = the first). */
-const STATE_REJECTIONS: readonly RejectionKind[] = NODE_STATES.filter((s) => s !== 'ready').map((s) => new StateRejection(s))
+/** A ready node that a health condition keeps new work off (CONDITION_CODE). */
+class ConditionRejection implements RejectionKind {
+  readonly reason: ReasonCode = 'node-condition'
+  text(_maxFree: number, oneNode?: boolean): string {
+    return oneNode ? 'has a health condition (clusterctl node doctor)' : 'with a health condition (clusterctl node doctor)'
+  }
+}
+
+/** One rejection per state but `ready`, in STATE_CODE order (code 1 = the first), then the health condition's (CONDITION_CODE). */
+const STATE_REJECTIONS: readonly RejectionKind[] = [...NODE_STATES.filter((s) => s !== 'ready').map((s) => new StateRejection(s)), new ConditionRejection()]
 
 class NodeStateCheck implements CompiledFilter {
   readonly name = 'node-state'

@@ -32,6 +32,12 @@ export interface SchedNode {
    * port space: a port given to a task on one is taken on all. Absent: a space of its own.
    */
   host?: string
+  /**
+   * A condition of the node's health that keeps new work off it (docs/health.md:
+   * DiskPressure, MemoryPressure, any critical condition...): a ready node with one is
+   * refused as `node-condition`. Absent: none.
+   */
+  blockedBy?: string
 }
 
 /** A task that already runs (or is starting) somewhere: it counts toward its job's constraints. */
@@ -99,6 +105,7 @@ export type ReasonCode =
   | 'node-suspect'
   | 'node-down'
   | 'node-unreachable'
+  | 'node-condition'
   | 'insufficient-cpu'
   | 'insufficient-mem'
   | 'insufficient-disk'

@@ -9,16 +9,22 @@ import {stripVTControlCharacters} from 'node:util'
 
 import type {ClusterEvent} from '../model/event.js'
 import type {Node} from '../model/node.js'
+import type {JobRuns} from '../model/run.js'
 import type {Job, Task} from '../model/task.js'
 import {listEvents} from '../state/events.js'
 import {listJobs, listTasks} from '../state/jobs.js'
 import {listNodes} from '../state/nodes.js'
+import {listRuns} from '../state/runs.js'
 import type {ServiceContext} from '../context.js'
 import {scaleJob, stopTask, taskLogs} from './jobs.js'
 import {setSchedulable, startDrain} from './nodes.js'
+import {scheduleViews} from './runs.js'
 
 /** Events handed to a dashboard that has none yet; later reads bring only newer ones. */
 export const FIRST_EVENTS = 300
+
+/** Runs a job's detail shows (the newest). */
+export const DETAIL_RUNS = 20
 
 export interface ClusterSnapshot {
   at: number
@@ -26,25 +32,38 @@ export interface ClusterSnapshot {
   jobs: Job[]
   tasks: Task[]
   events: ClusterEvent[]
+  /** The runs of the job asked for (the one whose detail is open), when it is run-driven. */
+  jobRuns: JobRuns | null
 }
 
-/** Nodes, jobs, live tasks and the events after `afterEventId`, in one read transaction. */
-export function clusterSnapshot(ctx: Pick<ServiceContext, 'store' | 'clock'>, afterEventId = 0): ClusterSnapshot {
+/** What a snapshot reads beyond the lists: the job whose detail is open. */
+export interface SnapshotFocus {
+  job?: string
+}
+
+/** Nodes, jobs, live tasks, the events after `afterEventId` and the focused job's runs, in one read transaction. */
+export function clusterSnapshot(ctx: Pick<ServiceContext, 'store' | 'clock'>, afterEventId = 0, focus: SnapshotFocus = {}): ClusterSnapshot {
   const {store} = ctx
-  return store.read(() => ({
-    at: ctx.clock.now(),
-    nodes: listNodes(store),
-    jobs: listJobs(store),
-    tasks: listTasks(store, {live: true}),
-    events: listEvents(store, {afterId: afterEventId, limit: afterEventId === 0 ? FIRST_EVENTS : 1000}),
-  }))
+  return store.read(() => {
+    const jobs = listJobs(store)
+    const focused = focus.job === undefined ? undefined : jobs.find((j) => j.name === focus.job)
+    const schedule = focused?.spec.runPolicy ? scheduleViews(ctx, 3, new Set([focused.id])).get(focused.id) : undefined
+    return {
+      at: ctx.clock.now(),
+      nodes: listNodes(store),
+      jobs,
+      tasks: listTasks(store, {live: true}),
+      events: listEvents(store, {afterId: afterEventId, limit: afterEventId === 0 ? FIRST_EVENTS : 1000}),
+      jobRuns: focused && schedule ? {job: focused.name, schedule, runs: listRuns(store, {jobId: focused.id, limit: DETAIL_RUNS})} : null,
+    }
+  })
 }
 
 /** The dashboard's source (src/ui/dashboard/types.ts `DashboardSource`), over the services. */
 export function dashboardSource(ctx: ServiceContext, label: string) {
   return {
     label,
-    snapshot: (afterEventId: number) => clusterSnapshot(ctx, afterEventId),
+    snapshot: (afterEventId: number, focus?: SnapshotFocus) => clusterSnapshot(ctx, afterEventId, focus),
     setSchedulable: (node: string, schedulable: boolean) => ({changed: setSchedulable(ctx, node, schedulable).changed}),
     drain: (node: string) => ({changed: startDrain(ctx, node).changed}),
     stopTask: (taskId: string) => ({changed: stopTask(ctx, taskId).changed}),

@@ -132,6 +132,8 @@ export async function addNode(request: AddNodeRequest, ctx: ServiceContext): Pro
     inventoriedAt: now,
     createdAt: now,
     lastSeenAt: now,
+    conditions: [],
+    healthProbedAt: null,
   }
 
   ctx.store.write(() => {

@@ -2,7 +2,7 @@
 import {FailedError, UserError} from '../errors.js'
 import type {ServiceContext} from '../context.js'
 import {isRunDriven} from '../model/job.js'
-import {type Run, runId} from '../model/run.js'
+import {type Run, runId, type ScheduleView} from '../model/run.js'
 import type {Job} from '../model/task.js'
 import type {PassOptions} from '../reconcile/pass.js'
 import type {PassReport} from '../reconcile/report.js'
@@ -16,25 +16,15 @@ import {listJobs, setJobSpec} from '../state/jobs.js'
 import {insertRun, lastRuns, listCursors, listRuns} from '../state/runs.js'
 import {getJob, graphJobOf} from './jobs.js'
 
-/** What jobs and inspect show of a scheduled or dependent job. */
-export interface ScheduleView {
-  schedule: string | null
-  timezone: string
-  /** The next firings, local time with its UTC offset (`2026-03-08T03:00:00-04:00`). */
-  next: string[]
-  parents: string[]
-  children: string[]
-  suspended: boolean
-  lastRun: Run | null
-}
+export type {ScheduleView} from '../model/run.js'
 
 function runDriven(job: Job): NonNullable<Job['spec']['runPolicy']> {
   if (!job.spec.runPolicy) throw new UserError(`Job ${job.name} has no schedule and no parents: it is not a scheduled job.`, {hint: `Give it a schedule with \`clusterctl apply -f FILE\` (schedule: "..."), or run it with \`clusterctl scale ${job.name} 1\`.`})
   return job.spec.runPolicy
 }
 
-/** The schedule view of every run-driven job (by job id), for listings. */
-export function scheduleViews(ctx: Pick<ServiceContext, 'store' | 'clock'>, count = 3): Map<string, ScheduleView> {
+/** The schedule view of every run-driven job (by job id), for listings; `only`: of these job ids alone. */
+export function scheduleViews(ctx: Pick<ServiceContext, 'store' | 'clock'>, count = 3, only?: ReadonlySet<string>): Map<string, ScheduleView> {
   const {store} = ctx
   const now = ctx.clock.now()
   return store.read(() => {
@@ -44,7 +34,7 @@ export function scheduleViews(ctx: Pick<ServiceContext, 'store' | 'clock'>, coun
     const out = new Map<string, ScheduleView>()
     for (const job of jobs) {
       const policy = job.spec.runPolicy
-      if (!policy) continue
+      if (!policy || (only && !only.has(job.id))) continue
       const cursor = cursors.get(job.id)
       const anchor = cursor && cursor.key === cursorKey(policy) ? cursor.anchor : job.updatedAt
       const schedule = scheduleOf(policy, anchor)

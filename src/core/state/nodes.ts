@@ -1,6 +1,8 @@
+import type {NodeCondition} from '../model/health.js'
 import type {Inventory} from '../model/inventory.js'
 import type {AdminState, HeartbeatPatch, HostKey, Node, NodeState, NodeUsage, RuntimeName} from '../model/node.js'
 import type {Resources} from '../model/resources.js'
+import {listConditions} from './health.js'
 import type {Store} from './store.js'
 
 interface NodeRow {
@@ -37,9 +39,10 @@ interface NodeRow {
   inventoried_at: number
   created_at: number
   last_seen_at: number | null
+  health_probed_at: number | null
 }
 
-function toNode(row: NodeRow): Node {
+function toNode(row: NodeRow, conditions: NodeCondition[]): Node {
   const hostKey: HostKey | null =
     row.host_key_fingerprint && row.host_key_algorithm && row.host_key
       ? {algorithm: row.host_key_algorithm, fingerprint: row.host_key_fingerprint, key: row.host_key}
@@ -68,6 +71,8 @@ function toNode(row: NodeRow): Node {
     inventoriedAt: row.inventoried_at,
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
+    conditions,
+    healthProbedAt: row.health_probed_at,
   }
 }
 
@@ -117,12 +122,13 @@ export function insertNode(store: Store, node: Node): void {
 }
 
 export function listNodes(store: Store): Node[] {
-  return (store.stmt(`SELECT * FROM nodes ORDER BY name`).all() as NodeRow[]).map(toNode)
+  const conditions = listConditions(store)
+  return (store.stmt(`SELECT * FROM nodes ORDER BY name`).all() as NodeRow[]).map((row) => toNode(row, conditions.get(row.id) ?? []))
 }
 
 export function findNode(store: Store, name: string): Node | undefined {
   const row = store.stmt(`SELECT * FROM nodes WHERE name = ?`).get(name) as NodeRow | undefined
-  return row ? toNode(row) : undefined
+  return row ? toNode(row, listConditions(store, row.id).get(row.id) ?? []) : undefined
 }
 
 export function deleteNode(store: Store, id: string): boolean {

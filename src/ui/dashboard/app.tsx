@@ -95,7 +95,9 @@ export function App({source, mode, refreshMs, bus, onQuit, initialLog = [], logT
 
   const refresh = useCallback(() => {
     try {
-      dispatch({type: 'snapshot', snapshot: source.snapshot(stateRef.current.lastEventId)})
+      const {detail, lastEventId} = stateRef.current
+      // An open job detail also reads that job's schedule and runs.
+      dispatch({type: 'snapshot', snapshot: source.snapshot(lastEventId, detail?.kind === 'job' ? {job: detail.name} : {})})
     } catch (error) {
       dispatch({type: 'effect-done', status: {text: `cannot read the state file: ${errorText(error)}`, tone: 'error'}})
     }

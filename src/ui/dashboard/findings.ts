@@ -1,7 +1,7 @@
 /**
  * What is worth a look on a node, from what the state file knows: heartbeat
- * failures, load above its CPU threads, little memory left, an unusable runtime.
- * Pure; `node doctor` (hardware findings) is not here yet.
+ * failures, the health probe's conditions (docs/health.md: worst first), load above
+ * its CPU threads, little memory left, an unusable runtime. Pure.
  */
 import type {Node} from '../../core/model/node.js'
 import {formatBytes} from '../../core/model/resources.js'
@@ -19,6 +19,7 @@ export function nodeFindings(node: Node): Finding[] {
   const out: Finding[] = []
   if (node.heartbeatError) out.push({severity: 'error', text: `heartbeat: ${node.heartbeatError}`})
   if (node.missedHeartbeats > 0) out.push({severity: node.missedHeartbeats > 1 ? 'error' : 'warn', text: `missed ${node.missedHeartbeats} heartbeat${node.missedHeartbeats === 1 ? '' : 's'}`})
+  for (const c of node.conditions) out.push({severity: c.severity === 'critical' ? 'error' : 'warn', text: `${c.type}: ${c.message}`})
   const runtime = node.inventory.runtimes[node.runtime]
   if (runtime && !runtime.usable) out.push({severity: 'error', text: `${node.runtime} not usable${runtime.problem ? `: ${runtime.problem}` : ''}`})
   const threads = node.inventory.cpu.threads ?? node.capacity.cpuMilli / 1000

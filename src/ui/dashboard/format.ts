@@ -78,7 +78,7 @@ export function layoutColumns(columns: readonly ColumnSpec[], total: number): nu
 
 /** A column's minimum width that shows its longest value whole, between `min` and `max`. */
 export function contentWidth(values: readonly string[], min: number, max: number): number {
-  return Math.max(min, Math.min(max, ...values.map((v) => v.length)))
+  return Math.max(min, Math.min(max, Math.max(0, ...values.map((v) => v.length))))
 }
 
 /** `31002->8080` per published port, `-` for none. */

@@ -406,7 +406,11 @@ function onCommand(state: DashboardState, key: KeyPress): DashboardState {
 function openDetail(state: DashboardState): DashboardState {
   const key = selectedKey(state)
   if (key === null) return state
-  const open = (detail: Detail, selected: string | null = null): DashboardState => ({...state, detail, selected: {...state.selected, detail: selected}})
+  // A job's detail reads that job's schedule and runs too: read again now rather than at the next tick.
+  const open = (detail: Detail, selected: string | null = null): DashboardState => {
+    const next = {...state, detail, selected: {...state.selected, detail: selected}}
+    return detail.kind === 'job' ? emit(next, {kind: 'refresh'}) : next
+  }
   if (state.detail) {
     // Enter on a task of a job or node detail: that task's job.
     const task = findTaskById(state.snapshot, key)

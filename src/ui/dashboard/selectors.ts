@@ -42,7 +42,7 @@ export interface ClusterSummary {
   pending: string[]
 }
 
-const EMPTY: DashboardSnapshot = {at: 0, nodes: [], jobs: [], tasks: [], events: []}
+const EMPTY: DashboardSnapshot = {at: 0, nodes: [], jobs: [], tasks: [], events: [], jobRuns: null}
 
 /** Case-insensitive match of every word of the filter somewhere in the text. */
 export function matches(filter: string, text: string): boolean {

@@ -6,6 +6,12 @@
 import type {ClusterEvent} from '../../core/model/event.js'
 import type {Node} from '../../core/model/node.js'
 import type {Job, Task} from '../../core/model/task.js'
+import type {JobRuns} from '../../core/model/run.js'
+
+/** What a snapshot reads beyond the lists: the job whose detail is open. */
+export interface SnapshotFocus {
+  job?: string
+}
 
 /** One consistent read of the state file. */
 export interface DashboardSnapshot {
@@ -17,6 +23,8 @@ export interface DashboardSnapshot {
   tasks: Task[]
   /** Events newer than the id asked for, oldest first. */
   events: ClusterEvent[]
+  /** The schedule and newest runs of the job whose detail is open (asked for by `focus`), when it is scheduled or dependent. */
+  jobRuns: JobRuns | null
 }
 
 /** Outcome of a scale, as the status line tells it. */
@@ -36,7 +44,8 @@ export interface ScaleOutcome {
 export interface DashboardSource {
   /** Where the state lives, for the header. */
   readonly label: string
-  snapshot(afterEventId: number): DashboardSnapshot
+  /** One read; `focus.job`: also that job's schedule and runs. */
+  snapshot(afterEventId: number, focus?: SnapshotFocus): DashboardSnapshot
   setSchedulable(node: string, schedulable: boolean): {changed: boolean}
   drain(node: string): {changed: boolean}
   scale(job: string, instances: number): Promise<ScaleOutcome>

@@ -7,6 +7,7 @@ import {type HeartbeatDeadline, describeDeadline, heartbeatDeadline, secondsText
 import {formatBytes, formatCpu, type Resources, resourcesToJson, type ResourcesJson} from '../../core/model/resources.js'
 import {paint} from '../style.js'
 import {renderFields, renderTable} from '../table.js'
+import {type ConditionJson, conditionsCell, conditionToJson, renderConditions} from './health.js'
 
 export interface NodeJson {
   id: string
@@ -33,6 +34,10 @@ export interface NodeJson {
   createdAt: string
   inventoriedAt: string
   lastSeenAt: string | null
+  /** What the health probe found, worst first (docs/health.md). */
+  conditions: ConditionJson[]
+  /** When the health probe last answered. */
+  healthProbedAt: string | null
   inventory?: Inventory
 }
 
@@ -67,6 +72,8 @@ export function nodeToJson(node: Node, options: {inventory?: boolean} = {}): Nod
     createdAt: iso(node.createdAt),
     inventoriedAt: iso(node.inventoriedAt),
     lastSeenAt: node.lastSeenAt === null ? null : iso(node.lastSeenAt),
+    conditions: node.conditions.map(conditionToJson),
+    healthProbedAt: node.healthProbedAt === null ? null : iso(node.healthProbedAt),
     ...(options.inventory ? {inventory: node.inventory} : {}),
   }
 }
@@ -90,10 +97,10 @@ function labelsText(labels: Readonly<Record<string, string>>): string {
 export function renderNodesTable(nodes: Node[], now: number, color: boolean): string {
   if (nodes.length === 0) return 'No nodes yet. Add one with `clusterctl add-node [USER@]HOST`.'
   return renderTable(
-    ['NAME', 'STATE', 'ADDRESS', 'RUNTIME', 'CPUS', 'MEM', 'DISK', 'GPUS', 'LABELS', 'SEEN', 'LATENCY'],
+    ['NAME', 'STATE', 'ADDRESS', 'RUNTIME', 'CPUS', 'MEM', 'DISK', 'GPUS', 'LABELS', 'SEEN', 'LATENCY', 'CONDITIONS'],
     nodes.map((n) => {
       const a = allocatableOf(n)
-      return [n.name, paint.nodeState(n.state, color), n.resolvedAddress, n.runtime, formatCpu(a.cpuMilli), formatBytes(a.memBytes), formatBytes(a.diskBytes), String(a.gpus), labelsText(n.labels), ago(n.lastSeenAt, now), latencyText(n)]
+      return [n.name, paint.nodeState(n.state, color), n.resolvedAddress, n.runtime, formatCpu(a.cpuMilli), formatBytes(a.memBytes), formatBytes(a.diskBytes), String(a.gpus), labelsText(n.labels), ago(n.lastSeenAt, now), latencyText(n), conditionsCell(n, color)]
     }),
   )
 }
@@ -130,7 +137,11 @@ export function renderNodeDetail(node: Node, now: number, color: boolean): strin
       ['Added', `${new Date(node.createdAt).toISOString()} (${ago(node.createdAt, now)} ago)`],
       ['Last seen', node.lastSeenAt === null ? 'never' : `${ago(node.lastSeenAt, now)} ago`],
       ['Heartbeat', heartbeatText(node)],
+      ['Health probe', node.healthProbedAt === null ? 'not yet' : `${ago(node.healthProbedAt, now)} ago (\`clusterctl node doctor ${node.name}\` probes now)`],
     ]),
+    '',
+    paint.bold('Conditions', color),
+    renderConditions(node.conditions, now, color),
     '',
     renderInventory(node, now, color),
   ].join('\n')

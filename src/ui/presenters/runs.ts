@@ -34,12 +34,36 @@ export function scheduleToJson(v: ScheduleView): ScheduleJson {
   return {...v, lastRun: v.lastRun ? runToJson(v.lastRun) : null}
 }
 
+/** The columns of a run, as `runs` prints them (the dashboard's job view picks its own order of the same). */
+export const RUN_COLUMNS = ['RUN', 'TRIGGER', 'SCHEDULED', 'START', 'END', 'NODE', 'EXIT', 'STATE', 'ATTEMPT', 'REASON'] as const
+export type RunColumn = (typeof RUN_COLUMNS)[number]
+
+const runTime = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z'))
+
+/** One run as text, column by column (times in UTC, ISO 8601). */
+export function runCells(r: Run): Record<RunColumn, string> {
+  return {
+    RUN: r.id,
+    TRIGGER: r.trigger,
+    SCHEDULED: runTime(r.scheduledAt),
+    START: runTime(r.startedAt),
+    END: runTime(r.endedAt),
+    NODE: r.node ?? '-',
+    EXIT: r.exitCode === null ? '-' : String(r.exitCode),
+    STATE: r.state,
+    ATTEMPT: String(r.attempt),
+    REASON: r.reason ?? (r.retryAt ? `retry at ${runTime(r.retryAt)}` : ''),
+  }
+}
+
 export function renderRunsTable(runs: readonly Run[]): string {
   if (runs.length === 0) return 'No runs yet.'
-  const time = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z'))
   return renderTable(
-    ['RUN', 'TRIGGER', 'SCHEDULED', 'START', 'END', 'NODE', 'EXIT', 'STATE', 'ATTEMPT', 'REASON'],
-    runs.map((r) => [r.id, r.trigger, time(r.scheduledAt), time(r.startedAt), time(r.endedAt), r.node ?? '-', r.exitCode === null ? '-' : String(r.exitCode), r.state, String(r.attempt), r.reason ?? (r.retryAt ? `retry at ${time(r.retryAt)}` : '')]),
+    [...RUN_COLUMNS],
+    runs.map((r) => {
+      const cells = runCells(r)
+      return RUN_COLUMNS.map((c) => cells[c])
+    }),
   )
 }
 

@@ -49,6 +49,8 @@ function node(name: string, runtime: RuntimeName): Node {
     inventoriedAt: 0,
     createdAt: 0,
     lastSeenAt: null,
+    conditions: [],
+    healthProbedAt: null,
   }
 }
 

@@ -3,13 +3,15 @@ import {Box, Text} from 'ink'
 
 import {allocatableOf, type Node} from '../../../core/model/node.js'
 import {formatBytes, formatCpu, type Resources} from '../../../core/model/resources.js'
+import type {JobRuns, Run} from '../../../core/model/run.js'
 import type {Job, Task} from '../../../core/model/task.js'
 import {nodeFindings} from '../findings.js'
 import {ago, heartbeatText} from '../../presenters/nodes.js'
+import {type RunColumn, runCells, scheduleFields} from '../../presenters/runs.js'
 import {type ColumnSpec, contentWidth, fit} from '../format.js'
 import type {LogEntry} from '../selectors.js'
 import {Table, type TableRow} from './table.js'
-import {colorOf, nodeStateTone, useColor} from './theme.js'
+import {colorOf, nodeStateTone, type Tone, useColor} from './theme.js'
 import {Meter, type Size, taskCellColumns, taskCells} from './views.js'
 
 const clock = (at: number): string => new Date(at).toTimeString().slice(0, 8)
@@ -58,24 +60,70 @@ export function specLines(job: Job): string[] {
   ]
 }
 
+/** The runs table of a job's detail: `clusterctl runs`' cells, what matters first (state and exit before the times). */
+const RUN_VIEW: ReadonlyArray<{column: RunColumn; min: number; grow?: number; align?: 'right'}> = [
+  {column: 'RUN', min: 6},
+  {column: 'TRIGGER', min: 8},
+  {column: 'STATE', min: 9},
+  {column: 'EXIT', min: 4, align: 'right'},
+  {column: 'START', min: 20},
+  {column: 'END', min: 20},
+  {column: 'NODE', min: 6},
+  {column: 'REASON', min: 6, grow: 1},
+]
+
+function runTone(r: Run): Tone | undefined {
+  if (r.state === 'failed') return 'bad'
+  if (r.state === 'succeeded') return 'ok'
+  if (r.state === 'skipped') return 'muted'
+  return 'warn'
+}
+
+export function runColumns(runs: readonly Run[]): ColumnSpec[] {
+  const cells = runs.map(runCells)
+  // As wide as their longest value (a manual run's times carry milliseconds), within bounds.
+  const widest = (column: RunColumn, min: number, max: number): number => contentWidth(cells.map((c) => c[column]), min, max)
+  return RUN_VIEW.map((c) => ({header: c.column, min: c.column === 'RUN' ? widest('RUN', c.min, 36) : c.column === 'NODE' ? widest('NODE', c.min, 24) : c.column === 'START' || c.column === 'END' ? widest(c.column, c.min, 24) : c.min, ...(c.grow ? {grow: c.grow} : {}), ...(c.align ? {align: c.align} : {})}))
+}
+
+export function runTableRows(runs: readonly Run[]): TableRow[] {
+  return runs.map((r) => {
+    const cells = runCells(r)
+    return {key: r.id, cells: RUN_VIEW.map(({column}) => ({text: cells[column], ...(column === 'STATE' ? {tone: runTone(r)} : column === 'EXIT' && r.exitCode !== null && r.exitCode !== 0 ? {tone: 'bad' as const} : {})}))}
+  })
+}
+
+/** What a scheduled or dependent job's detail adds: schedule, next times (with UTC offsets), parents, children (as `inspect JOB` prints them). */
+export function scheduleLines(runs: JobRuns): string[] {
+  return scheduleFields(runs.schedule)
+    .filter(([label]) => label !== 'Last run')
+    .map(([label, value]) => `${label.toLowerCase()} ${value}`)
+}
+
 export interface JobDetailProps extends Size {
   name: string
   job: Job | undefined
   tasks: readonly Task[]
+  /** The job's schedule and runs; null while not read yet, or for a job that is neither scheduled nor dependent. */
+  runs: JobRuns | null
   events: readonly LogEntry[]
   selected: number
   now: number
 }
 
-export function JobDetail({name, job, tasks, events, selected, now, width, height}: JobDetailProps) {
+export function JobDetail({name, job, tasks, runs, events, selected, now, width, height}: JobDetailProps) {
   const color = useColor()
   if (!job) return <Text>{`Job ${name} is gone (removed). esc goes back.`}</Text>
   const running = tasks.filter((t) => t.state === 'running').length
   const pending = tasks.filter((t) => t.state === 'pending')
-  const spec = specLines(job)
+  const runDriven = job.spec.runPolicy !== undefined
+  const mine = runs !== null && runs.job === job.name ? runs : null
+  const spec = [...specLines(job), ...(mine ? scheduleLines(mine) : runDriven ? ['schedule reading...'] : [])]
   const top = 1 + spec.length + 1
-  const tableHeight = Math.min(tasks.length + 1, Math.max(3, Math.floor((height - top) / 2)))
-  const pendingShown = pending.slice(0, Math.max(0, Math.min(3, height - top - tableHeight - 3)))
+  // At least the header and one line (an instance, or the note that there is none).
+  const tableHeight = Math.min(Math.max(1, tasks.length) + 1, Math.max(runDriven ? 2 : 3, Math.floor((height - top) / (runDriven ? 3 : 2))))
+  const runsHeight = runDriven ? Math.min(Math.max(1, mine?.runs.length ?? 0) + 2, Math.max(3, Math.floor((height - top - tableHeight) / 2))) : 0
+  const pendingShown = pending.slice(0, Math.max(0, Math.min(3, height - top - tableHeight - runsHeight - 3)))
   const pendingHeight = pendingShown.length > 0 ? pendingShown.length + 2 : 0
   return (
     <Box flexDirection="column" width={width} height={height}>
@@ -90,6 +138,12 @@ export function JobDetail({name, job, tasks, events, selected, now, width, heigh
       ))}
       <Text> </Text>
       <Table columns={instanceColumns(tasks)} rows={instanceRows(tasks, now)} width={width} height={tableHeight} selected={selected} empty="no live instances" />
+      {runDriven ? (
+        <Box flexDirection="column" height={runsHeight}>
+          <Text bold wrap="truncate">{`Runs${mine && mine.runs.length > 0 ? ` (newest ${Math.min(mine.runs.length, runsHeight - 2)}; clusterctl runs ${job.name} for all)` : ''}`}</Text>
+          <Table columns={runColumns(mine?.runs ?? [])} rows={runTableRows(mine?.runs ?? [])} width={width} height={runsHeight - 1} selected={-1} empty={mine ? 'no runs yet' : 'reading...'} />
+        </Box>
+      ) : null}
       {pendingShown.length > 0 ? (
         <Box flexDirection="column">
           <Text> </Text>
@@ -100,7 +154,7 @@ export function JobDetail({name, job, tasks, events, selected, now, width, heigh
         </Box>
       ) : null}
       <Text> </Text>
-      <EventLines entries={events} height={height - top - tableHeight - pendingHeight - 1} />
+      <EventLines entries={events} height={height - top - tableHeight - runsHeight - pendingHeight - 1} />
     </Box>
   )
 }

@@ -6,6 +6,9 @@ import {applyCheckResult, isCheckDue, isReady} from '../../../../src/core/reconc
 import {DEFAULT_HEARTBEAT, discountClusterWideSilence, type HeartbeatOutcome, judgeHeartbeat} from '../../../../src/core/reconcile/heartbeat.js'
 import {planMoves} from '../../../../src/core/reconcile/moves.js'
 import {MARK, observeArgv, parseObservation, probeArgv} from '../../../../src/core/reconcile/observation.js'
+import {parseHealthProbe} from '../../../../src/core/health/parse.js'
+import {healthProbeScript} from '../../../../src/core/health/probe.js'
+import {execFileSync} from 'node:child_process'
 import type {Node} from '../../../../src/core/model/node.js'
 import {runtimeFor} from '../../../../src/runtime/index.js'
 import type {SchedNode, Snapshot, TaskRequest} from '../../../../src/core/scheduler/types.js'
@@ -105,6 +108,22 @@ describe('core/reconcile/observation', () => {
     expect(parsed.usage).to.deep.equal({load1: 0.42, memAvailableBytes: 2048 * 1024})
     expect([...parsed.health]).to.deep.equal([[0, 7]])
     expect(parsed.listing).to.deep.equal({stdout: '[{"x": 1}]\n', code: 0})
+  })
+
+  it('carries the health probe when due: it runs beside the listing, its output comes back whole before the listing (run by sh here)', () => {
+    const hp = {...healthProbeScript({paths: ['/'], runtime: null, smartCache: null}), timeoutMs: 6_000}
+    const argv = observeArgv(['echo', '[{"listing": true}]'], [{taskId: 't1', argv: ['true'], timeoutMs: 2_000}], hp)
+    const parsed = parseObservation(execFileSync(argv[0]!, argv.slice(1), {encoding: 'utf8', timeout: 30_000}))
+    expect(parsed.heartbeat).to.equal(true)
+    expect([...parsed.health]).to.deep.equal([[0, 0]])
+    expect(parsed.listing).to.deep.equal({stdout: '[{"listing": true}]', code: 0})
+    const sample = parseHealthProbe(parsed.healthProbe!, 1)
+    expect(sample.filesystems.map((f) => f.path)).to.deep.equal(['/'])
+    expect(sample.memory.totalBytes).to.be.greaterThan(0)
+    // Not due: no probe in the script, none parsed.
+    const plain = observeArgv(['echo', '[]'], [])
+    expect(plain[2]).not.to.include('clusterctl-health')
+    expect(parseObservation(execFileSync(plain[0]!, plain.slice(1), {encoding: 'utf8'})).healthProbe).to.equal(null)
   })
 
   it('an observation cut short has no listing', () => {

@@ -69,6 +69,45 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     expect(second.unchanged).to.equal(true)
   })
 
+  it('health: the probe rides along every 30 s; a read-only store keeps new work off its node; a critical condition is drained by --auto-drain when the work fits', async () => {
+    const ro = ['', '@@@clusterctl:df', '/var/lib/containers/storage /dev/sdb 1000000 10 999990 1% /var/lib/containers', '@@@clusterctl:mounts', '/ ext4 rw', '/var/lib/containers xfs ro,relatime', '@@@clusterctl:end'].join('\n')
+    nodes.get('n1')!.healthProbe = ro
+    await runPass(ctx, {seed: 1})
+    expect(nodes.get('n1')!.probed).to.equal(1)
+    expect(findNode(store, 'n1')!.conditions.map((c) => `${c.type} ${c.reason}`)).to.deep.equal(['ReadOnlyFilesystem MountedReadOnly'])
+    expect(findNode(store, 'n2')!.conditions).to.deep.equal([])
+    expect(listEvents(store, {}).some((e) => e.type === 'node.condition.raised' && e.subject === 'n1')).to.equal(true)
+    // Not due again within 30 s; due after.
+    clock.advance(10_000)
+    addJob({name: 'web', instances: 2})
+    const placed = await runPass(ctx, {seed: 1})
+    expect(nodes.get('n1')!.probed).to.equal(1)
+    expect(live().map((t) => t.nodeName)).to.deep.equal(['n2', 'n2'])
+    expect(placed.pending).to.deep.equal([])
+    clock.advance(20_000)
+    await runPass(ctx, {seed: 1})
+    expect(nodes.get('n1')!.probed).to.equal(2)
+
+    // A GPU fell off the bus on n2 (critical): --auto-drain moves its work to n1 once the store is writable again... but it is
+    // still read-only (n1 takes no new work), so what-if says it would not fit: n2 is only cordoned, with the reason.
+    nodes.get('n2')!.healthProbe = ['', '@@@clusterctl:uptime', '1000.0 1.0', '@@@clusterctl:kernel', '[999.000000] NVRM: Xid (PCI:0000:3b:00): 79, pid=1, GPU has fallen off the bus.', '@@@clusterctl:end'].join('\n')
+    clock.advance(30_000)
+    const cordon = await runPass(ctx, {seed: 1, autoDrain: true})
+    expect(cordon.autoDrain).to.deep.include({kind: 'cordon', node: 'n2'})
+    expect(cordon.autoDrain!.why).to.match(/not drained: what-if says 2 task\(s\) would not fit elsewhere/)
+    expect(findNode(store, 'n2')!.adminState).to.equal('cordoned')
+    // n1's store is writable again (the condition clears after 5 min without it): then n2 is drained.
+    nodes.get('n1')!.healthProbe = ''
+    clock.advance(6 * 60_000)
+    const drain = await runPass(ctx, {seed: 1, autoDrain: true})
+    expect(findNode(store, 'n1')!.conditions).to.deep.equal([])
+    expect(drain.autoDrain).to.deep.include({kind: 'drain', node: 'n2'})
+    // Make-before-break in the same pass on these instant fake nodes: the replacements run on n1, n2 is empty and stays cordoned.
+    expect(live().map((t) => t.nodeName)).to.deep.equal(['n1', 'n1'])
+    expect(findNode(store, 'n2')!.adminState).to.equal('cordoned')
+    expect(listEvents(store, {}).filter((e) => e.type.startsWith('node.auto-')).map((e) => e.type)).to.deep.equal(['node.auto-cordon', 'node.auto-drain'])
+  })
+
   it('two names for one host (the lab set-up): distinct host ports, and neither takes the other\'s container for an orphan', async () => {
     // lab-a and lab-b are one machine: one address, one podman, one set of containers
     const lab = new FakePodmanNode('root@lab:22')

@@ -32,6 +32,7 @@ export interface NodeInit {
   allocated?: Resources
   usedPorts?: number[]
   host?: string
+  blockedBy?: string
 }
 
 export function node(name: string, init: NodeInit = {}): SchedNode {
@@ -44,6 +45,7 @@ export function node(name: string, init: NodeInit = {}): SchedNode {
     allocated: init.allocated ?? res(0, 0),
     usedPorts: init.usedPorts ?? [],
     ...(init.host === undefined ? {} : {host: init.host}),
+    ...(init.blockedBy === undefined ? {} : {blockedBy: init.blockedBy}),
   }
 }
 
@@ -150,6 +152,7 @@ export function planProblems(snapshot: Snapshot, work: readonly TaskRequest[], p
       continue
     }
     if (n.state !== 'ready') problems.push(`${t.taskId} placed on ${n.name}, which is ${n.state}`)
+    if (n.blockedBy !== undefined) problems.push(`${t.taskId} placed on ${n.name}, which has the condition ${n.blockedBy}`)
     const u = used.get(n.id) ?? res(0, 0)
     const after = res(u.cpuMilli + t.resources.cpuMilli, u.memBytes + t.resources.memBytes, u.diskBytes + t.resources.diskBytes, u.gpus + t.resources.gpus)
     used.set(n.id, after)
@@ -238,6 +241,7 @@ export function referenceSummary(
     let reason: string | undefined
     let free: number | undefined
     if (n.state !== 'ready') reason = `node-${n.state}`
+    else if (n.blockedBy !== undefined) reason = 'node-condition'
     for (const c of reason === undefined ? t.constraints : []) {
       const v = fieldValue(n, c.field)
       if (v === undefined && c.operator !== 'UNLIKE') reason = 'constraint-missing-field'
@@ -288,6 +292,8 @@ export const arbNode = (i: number) =>
       usedPorts: fc.subarray([31000, 31001, 31002, 30000]),
       // Some nodes share a machine (several names for one address): one port space.
       host: fc.option(fc.constantFrom('m1', 'm2'), {nil: undefined, freq: 2}),
+      // Now and then a health condition keeps new work off the node (docs/health.md).
+      blockedBy: fc.constantFrom<string | undefined>(undefined, undefined, undefined, undefined, undefined, 'DiskPressure', 'SMARTFailing'),
     })
     .map(
       (r): SchedNode =>
@@ -299,6 +305,7 @@ export const arbNode = (i: number) =>
           allocated: res(r.usedCpu * 600, Math.min(r.usedMem, r.mem) * 512 * Mi, 0, 0),
           usedPorts: r.usedPorts,
           ...(r.host === undefined ? {} : {host: r.host}),
+          ...(r.blockedBy === undefined ? {} : {blockedBy: r.blockedBy}),
         }),
     )
 

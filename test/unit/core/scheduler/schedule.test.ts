@@ -48,6 +48,15 @@ describe('core/scheduler schedule', () => {
       expect(p.pending[0]!.details[0]).to.deep.include({reason: 'insufficient-mem', count: 2, need: 2 * Gi, maxFree: 1.5 * Gi})
     })
 
+    it('a ready node with a blocking health condition takes no new work, and says so (node-condition)', () => {
+      const s = snap([node('a', {blockedBy: 'DiskPressure'}), node('b', {allocated: res(0, 7 * Gi)}), node('c')])
+      const p = plan(s, [task('t', {resources: res(500, 2 * Gi)}), task('u', {resources: res(500, 2 * Gi)})])
+      expect(p.placements.map((x) => x.nodeId)).to.deep.equal(['id-c', 'id-c'])
+      const q = plan(snap([node('a', {blockedBy: 'DiskPressure'}), node('b', {state: 'cordoned', blockedBy: 'SMARTFailing'})]), [task('t')])
+      expect(q.pending[0]!.reason).to.equal('0/2 nodes fit: 1 cordoned, 1 with a health condition (clusterctl node doctor)')
+      expect(q.pending[0]!.counts).to.deep.equal({'node-cordoned': 1, 'node-condition': 1})
+    })
+
     it('names every node state, cpus, gpus, disk and ports', () => {
       const s = snap([
         node('d', {state: 'draining'}),

@@ -122,6 +122,22 @@ describe('core/state/migrations', () => {
     for (const table of ['runs', 'run_cursors', 'parent_successes']) expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).to.deep.equal({n: 0})
   })
 
+  it('0009 adds node conditions (one per node and type, a known severity) and health samples (JSON), gone with their node', () => {
+    migrate(db, MIGRATIONS, 8)
+    db.prepare(`INSERT INTO nodes (id, name, host, resolved_address, runtime, state, cap_cpu_milli, cap_mem_bytes, cap_disk_bytes, cap_gpus, inventory, inventoried_at, created_at) VALUES ('n1', 'h1', 'h1', 'root@h1:22', 'podman', 'ready', 1000, 1, 0, 0, '{}', 0, 0)`).run()
+    migrate(db, MIGRATIONS, 9)
+    expect(db.prepare(`SELECT health_probed_at FROM nodes`).get()).to.deep.equal({health_probed_at: null})
+    const insert = db.prepare(`INSERT INTO node_conditions (node_id, type, severity, reason, message, since, last_seen) VALUES ('n1', ?, ?, 'LowDiskSpace', '/ 5% free', 1, 1)`)
+    insert.run('DiskPressure', 'warning')
+    expect(() => insert.run('DiskPressure', 'warning')).to.throw(/UNIQUE/)
+    expect(() => insert.run('MemoryPressure', 'fatal')).to.throw(/CHECK/)
+    db.prepare(`INSERT INTO health_samples (node_id, at, sample) VALUES ('n1', 1, '{}')`).run()
+    expect(() => db.prepare(`INSERT INTO health_samples (node_id, at, sample) VALUES ('n1', 2, 'not json')`).run()).to.throw(/CHECK/)
+    db.pragma('foreign_keys = ON')
+    db.prepare(`DELETE FROM nodes`).run()
+    for (const table of ['node_conditions', 'health_samples']) expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).to.deep.equal({n: 0})
+  })
+
   it('is idempotent: migrating twice changes nothing', () => {
     migrate(db)
     const schema = db.prepare(`SELECT sql FROM sqlite_schema ORDER BY name`).all()

@@ -7,7 +7,7 @@ import {Dashboard} from '../../../../src/ui/dashboard/components/dashboard.js'
 import {ColorContext} from '../../../../src/ui/dashboard/components/theme.js'
 import {type Action, type DashboardState, initialState, reduce} from '../../../../src/ui/dashboard/reducer.js'
 import type {DashboardSource} from '../../../../src/ui/dashboard/types.js'
-import {aCluster, aNode} from './fixtures.js'
+import {aCluster, aNode, aScheduledCluster} from './fixtures.js'
 
 const ESC = '\u001B'
 const COLOUR = new RegExp(`${ESC}\\[(3[0-9]|9[0-7])m`)
@@ -88,6 +88,38 @@ describe('ui/dashboard components (ink-testing-library)', () => {
     expect(out).to.include('Recent events')
     expect(out).to.include('job.created')
     expectFits(out, 80, 23)
+  })
+
+  it('the detail of a scheduled job: schedule, next times with their UTC offsets, parents, its runs (id, trigger, state, exit code, times)', () => {
+    const opened = reduce(initialState(), {type: 'snapshot', snapshot: aScheduledCluster()})
+    const s = [key('3'), key('j'), {type: 'key', key: {input: '\r', return: true}} as Action].reduce(reduce, opened)
+    expect(s.detail).to.deep.equal({kind: 'job', name: 'tick'})
+    const out = frame(s, {width: 120, height: 30})
+    expect(out).to.match(/Job tick\s+batch, active/)
+    expect(out).to.include('schedule */10 * * * * (America/New_York)')
+    expect(out).to.include('next runs 2026-01-01T07:10:00-05:00, 2026-01-01T07:20:00-05:00, 2026-01-01T07:30:00-05:00')
+    expect(out).to.include('parents extract')
+    expect(out).to.match(/Runs \(newest 3; clusterctl runs tick for all\)/)
+    expect(out).to.match(/RUN\s+TRIGGER\s+STATE\s+EXIT\s+START\s+END\s+NODE/)
+    expect(out).to.match(/tick@20260101T115900\.768Z\s+manual\s+running\s+-\s+2026-01-01T11:59:01\.768Z\s+-\s+h1/)
+    expect(out).to.match(/tick@20260101T115000Z\s+schedule\s+failed\s+3\s+2026-01-01T11:50:01Z\s+2026-01-01T11:50:05Z\s+h2\s+exited with/)
+    expect(out).to.match(/tick@20260101T114000Z\s+schedule\s+succeeded\s+0\s/)
+    expectFits(out, 120, 30)
+    // 80x24: still the id, trigger, state and exit code of every run; the times that fit.
+    const small = frame(s)
+    expect(small).to.match(/tick@20260101T115000Z\s+schedule\s+failed\s+3\s+2026-01-01T11:50:01Z/)
+    expect(small).to.include('next runs 2026-01-01T07:10:00-05:00')
+    expectFits(small, 80, 23)
+  })
+
+  it('the detail of a scheduled job before its runs are read; a plain job has no runs section', () => {
+    const snapshot = {...aScheduledCluster(), jobRuns: null}
+    const s = [key('3'), key('j'), {type: 'key', key: {input: '\r', return: true}} as Action].reduce(reduce, reduce(initialState(), {type: 'snapshot', snapshot}))
+    const out = frame(s)
+    expect(out).to.include('schedule reading...')
+    expect(out).to.match(/Runs\s*\n\s+RUN\s+TRIGGER\s+STATE\s+EXIT\s+START\s+END\s+NODE\s*\n\s+reading\.\.\./)
+    expect(out).to.include('reading...')
+    expect(frame(state(key('3'), key('j'), {type: 'key', key: {input: '\r', return: true}}))).not.to.match(/^Runs/m)
   })
 
   it('filter, confirmation and scale prompts show on the status line', () => {
@@ -188,6 +220,27 @@ describe('ui/dashboard components (ink-testing-library)', () => {
       expect(app.lastFrame()).to.include('Logs of web.0')
       await press('q')
       await until(() => quit === 1, 'onQuit called')
+      app.unmount()
+    })
+
+    it('an open job detail reads the runs of that job: at once on enter, and on every refresh after', async () => {
+      const {source} = fakeSource()
+      const focus: Array<string | undefined> = []
+      source.snapshot = (_after, f) => {
+        focus.push(f?.job)
+        return f?.job === 'tick' ? aScheduledCluster() : {...aScheduledCluster(), jobRuns: null}
+      }
+
+      const app = render(<App source={source} mode="attached" refreshMs={60_000} bus={noBus} onQuit={() => {}} />)
+      await until(() => (app.lastFrame() ?? '').includes('Nodes     3'), 'the first snapshot is shown')
+      expect(focus).to.deep.equal([undefined])
+      app.stdin.write('3')
+      await sleep(15)
+      app.stdin.write('j')
+      await sleep(15)
+      app.stdin.write('\r')
+      await until(() => (app.lastFrame() ?? '').includes('tick@20260101T115000Z'), 'the runs of tick')
+      expect(focus).to.deep.equal([undefined, 'tick'])
       app.unmount()
     })
 

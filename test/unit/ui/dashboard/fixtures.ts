@@ -3,6 +3,7 @@ import type {ClusterEvent} from '../../../../src/core/model/event.js'
 import type {Inventory} from '../../../../src/core/model/inventory.js'
 import type {JobSpec} from '../../../../src/core/model/job.js'
 import type {Node} from '../../../../src/core/model/node.js'
+import type {JobRuns, Run} from '../../../../src/core/model/run.js'
 import type {Job, Task} from '../../../../src/core/model/task.js'
 import type {DashboardSnapshot} from '../../../../src/ui/dashboard/types.js'
 
@@ -58,6 +59,8 @@ export function aNode(name: string, init: Partial<Node> = {}): Node {
     inventoriedAt: NOW - 3_600_000,
     createdAt: NOW - 3_600_000,
     lastSeenAt: NOW - 2000,
+    conditions: [],
+    healthProbedAt: null,
     ...init,
   }
 }
@@ -132,5 +135,21 @@ export function aCluster(): DashboardSnapshot {
     jobs: [web, db],
     tasks: [aTask(web, 0, 'h1'), aTask(web, 1, 'h2'), aTask(web, 2, null), aTask(db, 0, 'h1')],
     events: [anEvent('node.added', 'node', 'h1', 'added root@h1:22'), anEvent('job.created', 'job', 'web', 'created: service'), anEvent('node.cordoned', 'node', 'h3', 'cordoned: takes no new work; running tasks stay')],
+    jobRuns: null,
   }
+}
+
+/** `tick`, a batch job every 10 minutes in New York, with one finished run, one failed and one running. */
+export function aScheduledCluster(): DashboardSnapshot {
+  const base = aCluster()
+  const plain = aJob('tick', {kind: 'batch', instances: 0})
+  const tick: Job = {...plain, spec: {...plain.spec, kind: 'batch', ports: [], runPolicy: {schedule: '*/10 * * * *', timezone: 'America/New_York', after: ['extract'], retries: 2, deadlineMs: null, concurrency: 'forbid', catchUp: 'last', startingDeadlineMs: null, suspend: false}}}
+  const run = (at: number, init: Partial<Run>): Run => ({id: `tick@${new Date(at).toISOString().replace(/[-:]/g, '').replace('.000Z', 'Z')}`, jobId: tick.id, jobName: 'tick', trigger: 'schedule', scheduledAt: at, attempt: 1, state: 'succeeded', taskId: null, node: 'h1', exitCode: 0, reason: null, createdAt: at, startedAt: at + 1000, endedAt: at + 5000, retryAt: null, ...init})
+  const runs = [
+    run(NOW - 60_000 + 768, {trigger: 'manual', state: 'running', exitCode: null, endedAt: null}),
+    run(NOW - 600_000, {state: 'failed', exitCode: 3, node: 'h2', reason: 'exited with code 3'}),
+    run(NOW - 1_200_000, {}),
+  ]
+  const jobRuns: JobRuns = {job: 'tick', schedule: {schedule: '*/10 * * * *', timezone: 'America/New_York', next: ['2026-01-01T07:10:00-05:00', '2026-01-01T07:20:00-05:00', '2026-01-01T07:30:00-05:00'], parents: ['extract'], children: [], suspended: false, lastRun: runs[0]!}, runs}
+  return {...base, jobs: [...base.jobs, tick], tasks: [...base.tasks, aTask(tick, 0, 'h1', {id: 'task-tick-run'})], jobRuns}
 }

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {nodeFindings} from '../../../../src/ui/dashboard/findings.js'
-import {bar, fit, layoutColumns, portsText, windowStart} from '../../../../src/ui/dashboard/format.js'
+import {bar, contentWidth, fit, layoutColumns, portsText, windowStart} from '../../../../src/ui/dashboard/format.js'
 import {clusterSummary, matches, nodeRows, taskRows} from '../../../../src/ui/dashboard/selectors.js'
 import {aCluster, aNode, Gi} from './fixtures.js'
 
@@ -25,6 +25,13 @@ describe('ui/dashboard: pure helpers', () => {
     expect(layoutColumns(cols, 12)).to.deep.equal([4, 6, 0])
   })
 
+  it('contentWidth fits the longest value, within its bounds', () => {
+    expect(contentWidth(['a', 'abcdefghij', 'abc'], 4, 30)).to.equal(10)
+    expect(contentWidth(['a'], 4, 30)).to.equal(4)
+    expect(contentWidth(['x'.repeat(50)], 4, 30)).to.equal(30)
+    expect(contentWidth([], 4, 30)).to.equal(4)
+  })
+
   it('windowStart keeps the selected row visible', () => {
     expect(windowStart(0, 100, 10)).to.equal(0)
     expect(windowStart(50, 100, 10)).to.equal(45)
@@ -45,6 +52,14 @@ describe('ui/dashboard: pure helpers', () => {
     const noRuntime = aNode('x')
     noRuntime.inventory = {...noRuntime.inventory, runtimes: {...noRuntime.inventory.runtimes, podman: {version: '4', usable: false, problem: 'cannot connect'}}}
     expect(nodeFindings(noRuntime).map((f) => f.text)).to.deep.equal(['podman not usable: cannot connect'])
+    const sick = aNode('sick', {conditions: [
+      {type: 'SMARTFailing', severity: 'critical', reason: 'HealthCheckFailed', message: '/dev/sda: SMART overall-health self-assessment FAILED', since: 0, lastSeen: 0},
+      {type: 'DiskPressure', severity: 'warning', reason: 'LowDiskSpace', message: '/ 4% free (4Gi of 100Gi)', since: 0, lastSeen: 0},
+    ]})
+    expect(nodeFindings(sick)).to.deep.equal([
+      {severity: 'error', text: 'SMARTFailing: /dev/sda: SMART overall-health self-assessment FAILED'},
+      {severity: 'warn', text: 'DiskPressure: / 4% free (4Gi of 100Gi)'},
+    ])
   })
 
   it('clusterSummary counts nodes by state and what placed tasks hold against what nodes can give', () => {
