@@ -59,6 +59,8 @@ function improve(state: ClusterState, search: NodeSearch, snapshot: Snapshot, wo
     at.push(p)
   }
   const {freed} = improvePlacement(state, search, movables, emptyAtStart, workBudget(placements.length))
+  // Nothing saved: the search put every task back where the greedy step had it; its placements stand (host ports included).
+  if (freed === 0) return 0
   for (let j = 0; j < movables.length; j++) {
     const x = movables[j]!
     const pl = placements[at[j]!]!

@@ -87,7 +87,7 @@ class LocalSearch {
   private readonly nodeLoad: Float64Array
   /** Nodes empty at the start that also hold something that cannot move: never emptied. */
   private readonly fixed = new Set<number>()
-  /** Moves of the current round, to undo it: task, and the node it left (-1: it was placed). */
+  /** Every move kept so far, to undo a round or the whole search: task, and the node it left (-1: it was placed). */
   private journal: Array<[number, number]> = []
   private work = 0
   private readonly rng: Rng
@@ -137,7 +137,7 @@ class LocalSearch {
       if (open.length < 2 || stale > MAX_STALE) break
       this.work += ROUND_WORK
       if (width > open.length || width > MAX_WIDTH) width = 2
-      this.journal = []
+      const mark = this.journal.length
       // The least filled nodes; past the first rounds, the least filled one and others drawn at random (seeded).
       const victims = new Set(open.slice(0, width))
       if (stale > MAX_WIDTH) {
@@ -163,11 +163,13 @@ class LocalSearch {
         }
         best = now
       } else {
-        this.undo()
+        this.undo(mark)
         width++
         stale++
       }
     }
+    // No node saved: back to the greedy plan exactly (as many nodes but different ones would only move tasks for nothing).
+    if (best === first) this.undo(0)
     return {work: this.work, freed: first - best}
   }
 
@@ -311,8 +313,8 @@ class LocalSearch {
     this.journal.push([k, -1])
   }
 
-  /** Undoes the journal back to `mark` (default: the whole round). */
-  private undo(mark = 0): void {
+  /** Undoes the journal back to `mark`. */
+  private undo(mark: number): void {
     const entries = this.journal.splice(mark)
     for (let e = entries.length - 1; e >= 0; e--) {
       const [k, from] = entries[e]!

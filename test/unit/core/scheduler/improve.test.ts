@@ -29,6 +29,13 @@ describe('core/scheduler local improvement', () => {
     expect(newNodesUsed(snapshot, improved)).to.equal(2)
   })
 
+  it('changes nothing when it saves no node: 6 2 5 1 5 6 4 7 needs 4 nodes either way, and keeps the greedy plan', () => {
+    // Here the search finds swaps that fill some nodes without emptying one: they are undone.
+    const snapshot = {nodes: bins(5, 10_000), placed: []}
+    const work = items([6000, 2000, 5000, 1000, 5000, 6000, 4000, 7000])
+    expect(schedule(snapshot, work, {seed: 1})).to.deep.equal(schedule(snapshot, work, {seed: 1, improve: false}))
+  })
+
   it('moves only what may move: spread and UNIQUE tasks stay where the greedy step put them', () => {
     const snapshot = {nodes: bins(4, 10_000), placed: []}
     const work = [
@@ -53,7 +60,7 @@ describe('core/scheduler local improvement', () => {
     for (const p of plan.placements) expect(['id-n2', 'id-n3']).to.include(p.nodeId)
   })
 
-  it('never uses more new nodes than the greedy step, places as many tasks, and gives valid plans', () => {
+  it('never uses more new nodes than the greedy step, places as many tasks, gives valid plans, and changes nothing unless it saves a node', () => {
     fc.assert(
       fc.property(arbCase, (c) => {
         const greedy = schedule(c.snapshot, c.work, {seed: c.seed, portRange: c.portRange, improve: false})
@@ -61,6 +68,8 @@ describe('core/scheduler local improvement', () => {
         expect(planProblems(c.snapshot, c.work, improved, c.portRange)).to.deep.equal([])
         expect(improved.placements.length).to.be.at.least(greedy.placements.length)
         if (improved.placements.length === greedy.placements.length) expect(newNodesUsed(c.snapshot, improved)).to.be.at.most(newNodesUsed(c.snapshot, greedy))
+        // A search that saves no node leaves the greedy plan exactly as it was (nodes, ports, pending reasons).
+        if (newNodesUsed(c.snapshot, improved) === newNodesUsed(c.snapshot, greedy)) expect(improved).to.deep.equal(greedy)
       }),
       {numRuns: 300},
     )
