@@ -158,7 +158,8 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     const connectTimeoutMs = node.state === 'suspect' ? Math.min(detector.ceilingMs, Math.max(2 * deadline.deadlineMs, 3_000)) : detector.ceilingMs
     // The health probe rides along every 30 s (not every pass), in the same round trip (one per machine).
     // The runtime's own check is left out: the observation's container listing is that check (its answer is the sample's).
-    const healthProbe = health && isProbeDue(node, now, health.intervalMs) ? {...healthProbeScript({...probeArgsFor(node), runtime: null}), timeoutMs: HEALTH_PROBE_TIMEOUT_MS} : null
+    // Due when any name of the machine is due (a name added since the last probe is probed at once).
+    const healthProbe = health && group.some((n) => isProbeDue(n, now, health.intervalMs)) ? {...healthProbeScript({...probeArgsFor(node), runtime: null}), timeoutMs: HEALTH_PROBE_TIMEOUT_MS} : null
     const observe: ObserveOptions = {patient: true, connectTimeoutMs, heartbeatTimeoutMs: deadline.deadlineMs, deadlineBasis: describeBasis(deadline), healthProbe, ...options.observe}
     const result = await observeNode(client.transport, client.runtime, clusterSelector(cluster), group.flatMap((n) => probesByNode.get(n.id) ?? []), observe)
     for (const n of group) results.set(n.id, result)

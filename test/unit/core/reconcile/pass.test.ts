@@ -84,9 +84,16 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     expect(nodes.get('n1')!.probed).to.equal(1)
     expect(live().map((t) => t.nodeName)).to.deep.equal(['n2', 'n2'])
     expect(placed.pending).to.deep.equal([])
-    clock.advance(20_000)
+    // A second name for n1's machine (one observation per machine): never probed, so the machine's probe is sent at once.
+    store.write(() => insertNode(store, aNode('n1b', {stateSince: T0, usage: null, inventoriedAt: T0, createdAt: T0, lastSeenAt: T0, address: {host: 'n1', port: null, user: 'root'}, resolvedAddress: 'root@n1:22'})))
+    clock.advance(1_000)
     await runPass(ctx, {seed: 1})
     expect(nodes.get('n1')!.probed).to.equal(2)
+    expect(findNode(store, 'n1b')!.conditions.map((c) => c.type)).to.deep.equal(['ReadOnlyFilesystem'])
+    store.write(() => store.db.prepare(`DELETE FROM nodes WHERE name = 'n1b'`).run())
+    clock.advance(30_000)
+    await runPass(ctx, {seed: 1})
+    expect(nodes.get('n1')!.probed).to.equal(3)
 
     // A GPU fell off the bus on n2 (critical): --auto-drain moves its work to n1 once the store is writable again... but it is
     // still read-only (n1 takes no new work), so what-if says it would not fit: n2 is only cordoned, with the reason.
