@@ -7,11 +7,10 @@
  * probed, in the observation's round trip.
  */
 import {expect} from 'chai'
-import {execa} from 'execa'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import type {TestbedHost} from '../testbed/testbed.js'
+import {sshRun, type TestbedHost} from '../testbed/testbed.js'
 import {CliSandbox} from './cli.js'
 import {getTestbed} from './fixture.js'
 
@@ -32,7 +31,7 @@ describe('e2e: node health (probe, conditions, node doctor)', function () {
   this.timeout(300_000)
   let cli: CliSandbox
   let hosts: TestbedHost[]
-  const mounted: string[] = []
+  const mounted: Array<{host: string; dir: string}> = []
   const fed: string[] = []
 
   const store = (h: TestbedHost): string => path.join(h.dir, 'podman', 'root')
@@ -48,7 +47,7 @@ describe('e2e: node health (probe, conditions, node doctor)', function () {
   })
 
   after(async () => {
-    for (const m of mounted.reverse()) await execa('umount', [m], {reject: false})
+    for (const m of mounted.reverse()) await sshRun(getTestbed(), m.host, `umount ${m.dir}`)
     for (const f of fed) fs.rmSync(f, {force: true})
     if (cli) {
       for (let i = 0; i < 40; i++) {
@@ -78,10 +77,10 @@ describe('e2e: node health (probe, conditions, node doctor)', function () {
   it('a runtime store remounted read-only raises ReadOnlyFilesystem: shown in doctor, nodes and inspect, and no new work lands there', async () => {
     const [h1] = hosts
     const dir = store(h1!)
-    // A real fault on the host: its store becomes a read-only mount (a bind mount of itself).
-    await execa('mount', ['--bind', dir, dir])
-    mounted.push(dir)
-    await execa('mount', ['-o', 'remount,ro,bind', dir])
+    // A real fault on the host, in its own mount namespace: its store becomes a read-only mount (a bind mount of itself).
+    const ro = await sshRun(getTestbed(), h1!.name, `mount --bind ${dir} ${dir} && mount -o remount,ro,bind ${dir} && touch ${dir}/probe-write-test; echo "touch=$?"`)
+    mounted.push({host: h1!.name, dir})
+    expect(ro.stdout + ro.stderr).to.match(/Read-only file system/)
     const r = await cli.run(['node', 'doctor', h1!.ip, '--json'])
     expect(r.exitCode, r.stdout).to.be.oneOf([1, 2])
     const cond = r.json<Doctor>().nodes[0]!.conditions.find((c) => c.type === 'ReadOnlyFilesystem')
