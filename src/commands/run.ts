@@ -50,6 +50,8 @@ export default class Run extends BaseCommand<typeof Run> {
     deadline: Flags.string({description: 'Kill a run that takes longer than this (e.g. 30m); it is not retried.'}),
     concurrency: Flags.string({description: 'A firing while a run is going: forbid (wait for it; the default), allow, or replace it.', options: ['forbid', 'allow', 'replace']}),
     runtime: Flags.string({description: 'Run only on nodes with this runtime.', options: ['podman', 'containerd']}),
+    team: Flags.string({description: 'The team the job belongs to (default `default`): teams share the cluster by weighted dominant resource fairness, within their quotas (`clusterctl teams`).'}),
+    priority: Flags.integer({description: 'Priority 1-100 (default 50): higher is placed first within its team.', min: 1, max: 100}),
     label: Flags.string({description: 'Container label k=v (repeatable).', multiple: true}),
     init: Flags.boolean({description: 'Run a small init (catatonit or tini on the node) as PID 1 so signals reach the command and stops are quick; --no-init runs the command as PID 1.', default: true, allowNo: true}),
     'no-start': Flags.boolean({description: 'Only record the job; the next `clusterctl schedule` places it.'}),

@@ -27,6 +27,7 @@ import {parseHealthProbe} from '../health/parse.js'
 import {healthProbeScript} from '../health/probe.js'
 import {orphanSightings, pruneOrphanSightings, recordOrphanSighting} from '../state/orphans.js'
 import type {Store} from '../state/store.js'
+import {listTeams} from '../state/teams.js'
 import {type BackoffSettings, diff, type NodeObservation} from './diff.js'
 import {applyCheckResult} from './health.js'
 import {DEFAULT_DETECTOR, type DetectorSettings, describeBasis, heartbeatDeadline} from './detector.js'
@@ -110,6 +111,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     failures: recentFailures(store, now - (options.failureWindowMs ?? DEFAULT_FAILURE_WINDOW_MS)),
     sightings: orphanSightings(store),
     settings: readSettings(store),
+    teams: listTeams(store),
   }))
   const {jobs, cluster} = loaded
   let {nodes, tasks} = loaded
@@ -299,6 +301,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     recentFailures: loaded.failures,
     held,
     seed,
+    teams: loaded.teams,
     ...(options.backoff ? {backoff: options.backoff} : {}),
     ...(options.portRange ? {portRange: options.portRange} : {}),
   })

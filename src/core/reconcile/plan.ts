@@ -14,6 +14,8 @@ import type {Constraint} from '../model/placement.js'
 import {addResources, type Resources, ZERO_RESOURCES} from '../model/resources.js'
 import {type HostPortBinding, isLive, type Job, type Task} from '../model/task.js'
 import {planConsolidation} from '../scheduler/consolidate.js'
+import {type Team, teamAllocations} from '../model/team.js'
+import type {TeamShare} from '../scheduler/order.js'
 import {schedule} from '../scheduler/schedule.js'
 import type {Plan, PortRange, SchedNode, Snapshot, TaskRequest} from '../scheduler/types.js'
 import {blocksWork} from '../health/conditions.js'
@@ -198,6 +200,8 @@ export interface PlacementInput {
   backoff?: BackoffSettings
   seed: number
   portRange?: PortRange
+  /** Teams with a weight or a quota (others have weight 1, no quota). */
+  teams?: readonly Team[]
 }
 
 export interface Placed {
@@ -211,8 +215,21 @@ export function planPlacements(input: PlacementInput): {plan: Plan; placed: Plac
   const {pending, jobsById} = input
   const pendingById = new Map(pending.map((t) => [t.id, t]))
   const requests = pending.map((t) => requestOf(t, jobsById.get(t.jobId)!, [...(input.pins.has(t.id) ? [input.pins.get(t.id)!] : []), ...avoidConstraint(avoidedNodes(input.recentFailures, t.jobId, t.instance, input.backoff))]))
-  const plan = pending.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(input.schedulable, input.holding, jobsById, input.held, [...input.holding, ...pending]), requests, {seed: input.seed, ...(input.portRange ? {portRange: input.portRange} : {})})
+  // A task on its way out (old spec, moved, drained) leaves its share to its replacement: a team at its quota can still roll out.
+  const teams = teamSharesOf(input.teams ?? [], constrainingTasks(input.holding, jobsById, [...input.holding, ...pending]), jobsById)
+  const plan = pending.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(input.schedulable, input.holding, jobsById, input.held, [...input.holding, ...pending]), requests, {seed: input.seed, teams, ...(input.portRange ? {portRange: input.portRange} : {})})
   return {plan, placed: placementsOf(plan, pendingById, jobsById), pendingById}
+}
+
+/** Each team's weight, quota and what its placed tasks hold: the scheduler's DRF order and quota check (scheduler/order.ts). */
+export function teamSharesOf(teams: readonly Team[], holding: readonly Task[], jobsById: ReadonlyMap<string, Job>): TeamShare[] {
+  const allocations = teamAllocations(holding, jobsById)
+  const defined = new Map(teams.map((t) => [t.name, t]))
+  return [...new Set([...defined.keys(), ...allocations.keys()])].map((name) => {
+    const t = defined.get(name)
+    const a = allocations.get(name)
+    return {name, weight: t?.weight ?? 1, ...(t && Object.keys(t.quota).length > 0 ? {quota: t.quota} : {}), allocated: a?.allocated ?? ZERO_RESOURCES, running: a?.running ?? 0}
+  })
 }
 
 export interface Start {
@@ -357,6 +374,8 @@ export function requestOf(task: Task, job: Job, extra: readonly Constraint[] = [
     constraints,
     preferences: job.spec.preferences,
     ...(job.spec.strategy ? {strategy: job.spec.strategy} : {}),
+    ...(job.spec.team ? {team: job.spec.team} : {}),
+    ...(job.spec.priority ? {priority: job.spec.priority} : {}),
   }
 }
 

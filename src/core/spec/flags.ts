@@ -32,6 +32,8 @@ export interface RunFlags {
   deadline?: string
   concurrency?: string
   init?: boolean
+  team?: string
+  priority?: number
 }
 
 function pairs(values: string[] | undefined, flag: string): Record<string, string> | undefined {
@@ -75,6 +77,8 @@ export function parseSpecFlags(f: RunFlags): JobSpec {
     ...(f.deadline === undefined ? {} : {deadline: f.deadline}),
     ...(f.concurrency === undefined ? {} : {concurrency: f.concurrency}),
     ...(f.init === false ? {init: false} : {}),
+    ...(f.team === undefined ? {} : {team: f.team}),
+    ...(f.priority === undefined ? {} : {priority: f.priority}),
     ...(f['health-http'] ? {healthCheck: {http: f['health-http']}} : {}),
     ...(f['health-tcp'] ? {healthCheck: {tcp: f['health-tcp']}} : {}),
     ...(f['health-cmd'] ? {healthCheck: {cmd: f['health-cmd']}} : {}),

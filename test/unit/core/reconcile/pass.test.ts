@@ -7,6 +7,7 @@ import type {ServiceContext} from '../../../../src/core/context.js'
 import {containerSpecHash, type JobSpec} from '../../../../src/core/model/job.js'
 import type {Job} from '../../../../src/core/model/task.js'
 import {runPass} from '../../../../src/core/reconcile/pass.js'
+import {setTeam, teamViews} from '../../../../src/core/services/teams.js'
 import {validateJobSpec} from '../../../../src/core/spec/validate.js'
 import {listEvents} from '../../../../src/core/state/events.js'
 import {clusterId, insertJob, insertTask, listTasks, updateJob} from '../../../../src/core/state/jobs.js'
@@ -106,6 +107,25 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     expect(live().map((t) => t.nodeName)).to.deep.equal(['n1', 'n1'])
     expect(findNode(store, 'n2')!.adminState).to.equal('cordoned')
     expect(listEvents(store, {}).filter((e) => e.type.startsWith('node.auto-')).map((e) => e.type)).to.deep.equal(['node.auto-cordon', 'node.auto-drain'])
+  })
+
+  it('teams: work beyond a quota stays pending with the reason; the scarce cluster goes to the team with the lower dominant share', async () => {
+    setTeam(ctx, 'data', {quota: {cpuMilli: 1000}})
+    addJob({name: 'etl', team: 'data', instances: 3})
+    const first = await runPass(ctx, {seed: 1})
+    expect(first.pending.map((p) => p.reason)).to.deep.equal(['team data over quota: cpus 1/1'])
+    expect(live().filter((t) => t.state === 'running')).to.have.length(2)
+    const view = teamViews(ctx).find((v) => v.team.name === 'data')!
+    expect([view.running, view.pending, view.allocated.cpuMilli]).to.deep.equal([2, 1, 1000])
+    expect(listEvents(store, {}).map((e) => e.message)).to.include('etl.2: team data over quota: cpus 1/1')
+    // The cluster has 8 cpus; data holds 1 (1/8), web holds none: of the next two 3-cpu tasks, web's goes first.
+    setTeam(ctx, 'data', {quota: null})
+    addJob({name: 'web', instances: 1, cpus: 3, mem: '64Mi'})
+    addJob({name: 'big', team: 'data', instances: 2, cpus: 3, mem: '64Mi'})
+    clock.advance(1000)
+    const second = await runPass(ctx, {seed: 1})
+    expect(second.pending.map((p) => `${p.job}.${p.instance}`)).to.deep.equal(['big.1'])
+    expect(second.actions.filter((a) => a.kind === 'place').map((a) => a.job).sort()).to.deep.equal(['big', 'etl', 'web'])
   })
 
   it('two names for one host (the lab set-up): distinct host ports, and neither takes the other\'s container for an orphan', async () => {
