@@ -417,9 +417,9 @@ function validatePreferences(value: unknown, p: Problems): Preference[] {
 /** `10s`, `500ms`, `2m`, `1h`, or a number of seconds. */
 export function parseDurationMs(value: unknown, field: string): number {
   if (typeof value === 'number' && value >= 0) return Math.round(value * 1000)
-  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value) : null
+  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value) : null
   if (!m) throw new UserError(`${field}: expected a duration like 10s, 500ms or 2m, got ${describe(value)}`)
-  const factor = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+  const factor = {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd']
   return Math.round(Number(m[1]) * factor)
 }
 

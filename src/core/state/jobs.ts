@@ -175,15 +175,28 @@ export function recentFailures(store: Store, since: number): Map<string, Map<str
   return out
 }
 
-/** Live tasks, plus the latest ended task of each instance (restarts and batch completions count from it). */
+/**
+ * Live tasks, plus the latest ended task of each desired instance of an active job that
+ * has no live task of the current spec (restarts and batch completions count from it; an
+ * instance with one needs none: if that task ends in this pass, it is the latest). Reads
+ * live rows only: two index seeks per instance, never the history behind (docs/history.md).
+ */
 export function listTasksForReconcile(store: Store): Task[] {
   const rows = store
     .stmt(
-      `${TASK_SELECT}
-       WHERE t.state IN ${LIVE}
-          OR (t.state IN ('finished', 'failed', 'lost') AND t.created_at = (
-                SELECT max(u.created_at) FROM tasks u WHERE u.job_id = t.job_id AND u.instance = t.instance AND u.state IN ('finished', 'failed', 'lost')))
-       ORDER BY t.created_at`,
+      `${TASK_SELECT} WHERE t.state IN ${LIVE}
+       UNION ALL
+       SELECT * FROM (
+         WITH RECURSIVE want (job_id, instance, n, spec_hash) AS (
+           SELECT id, 0, instances, spec_hash FROM jobs WHERE state = 'active' AND instances > 0
+           UNION ALL SELECT job_id, instance + 1, n, spec_hash FROM want WHERE instance + 1 < n)
+         SELECT t.*, j.name AS job_name, n.name AS node_name
+         FROM want w CROSS JOIN tasks t ON t.id = (
+                SELECT u.id FROM tasks u WHERE u.job_id = w.job_id AND u.instance = w.instance AND u.state IN ('finished', 'failed', 'lost')
+                ORDER BY u.created_at DESC LIMIT 1)
+         JOIN jobs j ON j.id = t.job_id LEFT JOIN nodes n ON n.id = t.node_id
+         WHERE NOT EXISTS (SELECT 1 FROM tasks l WHERE l.job_id = w.job_id AND l.instance = w.instance AND l.state IN ${LIVE} AND l.desired = 'run' AND l.spec_hash = w.spec_hash))
+       ORDER BY created_at`,
     )
     .all() as TaskRow[]
   return rows.map(toTask)
