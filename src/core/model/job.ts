@@ -101,6 +101,8 @@ export interface JobSpec {
   team?: string
   /** 1..100, higher is placed first within its team; absent: 50. */
   priority?: number
+  /** `never`: the job's pending tasks never preempt lower-priority ones; absent: they may. */
+  preemption?: 'never'
 }
 
 /** Whether runs (schedule, parents, trigger) rather than the instance count drive the job's tasks. */

@@ -34,6 +34,7 @@ export interface RunFlags {
   init?: boolean
   team?: string
   priority?: number
+  preemption?: string
 }
 
 function pairs(values: string[] | undefined, flag: string): Record<string, string> | undefined {
@@ -79,6 +80,7 @@ export function parseSpecFlags(f: RunFlags): JobSpec {
     ...(f.init === false ? {init: false} : {}),
     ...(f.team === undefined ? {} : {team: f.team}),
     ...(f.priority === undefined ? {} : {priority: f.priority}),
+    ...(f.preemption === undefined ? {} : {preemption: f.preemption}),
     ...(f['health-http'] ? {healthCheck: {http: f['health-http']}} : {}),
     ...(f['health-tcp'] ? {healthCheck: {tcp: f['health-tcp']}} : {}),
     ...(f['health-cmd'] ? {healthCheck: {cmd: f['health-cmd']}} : {}),

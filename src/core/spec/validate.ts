@@ -19,7 +19,7 @@ const KNOWN_KEYS = new Set([
   'name', 'kind', 'image', 'command', 'args', 'env', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'ports', 'volumes',
   'constraints', 'preferences', 'prefer', 'healthCheck', 'restart', 'labels', 'strategy', 'runtime', 'upgrade',
   ...RUN_KEYS(),
-  'init', 'team', 'priority',
+  'init', 'team', 'priority', 'preemption',
 ])
 
 /** The fields of scheduled and dependent jobs (docs/scheduled-jobs.md). */
@@ -138,6 +138,7 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
   const team = doc.team === undefined || doc.team === null ? DEFAULT_TEAM : typeof doc.team === 'string' ? doc.team : (p.add('team', `must be a team name like data, got ${describe(doc.team)}`), DEFAULT_TEAM)
   const teamProblem = teamNameProblem(team)
   if (teamProblem) p.add('team', teamProblem)
+  if (doc.preemption !== undefined && doc.preemption !== null && doc.preemption !== 'never' && doc.preemption !== 'allow') p.add('preemption', `must be never or allow (the default), got ${describe(doc.preemption)}`)
   const priority = doc.priority === undefined || doc.priority === null ? DEFAULT_PRIORITY : wholeNumber(doc.priority, 'priority', p, 1, 100)
 
   if (p.list.length > 0) {
@@ -168,6 +169,7 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
     // Defaults are left out, so specs stored before teams and priorities compare equal.
     ...(team === DEFAULT_TEAM ? {} : {team}),
     ...(priority === DEFAULT_PRIORITY || priority === undefined ? {} : {priority}),
+    ...(doc.preemption === 'never' ? {preemption: 'never' as const} : {}),
   }
 }
 

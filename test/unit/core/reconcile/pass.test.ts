@@ -128,6 +128,32 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     expect(second.actions.filter((a) => a.kind === 'place').map((a) => a.job).sort()).to.deep.equal(['big', 'etl', 'web'])
   })
 
+  it('preemption: after the delay, a pending task stops lower-priority tasks on one node and takes their place', async () => {
+    // n1 and n2 have 4 cpus each: 8 low-priority batch tasks of 1 cpu fill them.
+    addJob({name: 'low', kind: 'batch', instances: 8, cpus: 1, mem: '64Mi', priority: 20})
+    await runPass(ctx, {seed: 1})
+    addJob({name: 'opt-out', instances: 1, cpus: 2, mem: '64Mi', priority: 90, preemption: 'never'})
+    addJob({name: 'high', instances: 1, cpus: 2, mem: '64Mi', priority: 80})
+    clock.advance(1000)
+    const early = await runPass(ctx, {seed: 1})
+    expect(early.pending.map((p) => p.job).sort()).to.deep.equal(['high', 'opt-out'])
+    expect(early.actions.filter((a) => a.kind === 'preempt')).to.deep.equal([])
+    clock.advance(180_000)
+    const dry = await runPass(ctx, {seed: 1, dryRun: true})
+    expect(dry.actions.filter((a) => a.kind === 'preempt').map((a) => a.detail)).to.deep.equal(['preempted by high.0 (priority 80)', 'preempted by high.0 (priority 80)'])
+    expect(live().filter((t) => t.jobName === 'low' && t.state === 'running')).to.have.length(8)
+    const pass = await runPass(ctx, {seed: 1})
+    const victims = pass.actions.filter((a) => a.kind === 'preempt')
+    expect(victims).to.have.length(2)
+    expect(new Set(victims.map((a) => a.node)).size).to.equal(1)
+    expect(pass.pending.map((p) => p.job)).to.deep.equal(['opt-out'])
+    const high = live().find((t) => t.jobName === 'high')!
+    expect([high.state, high.nodeName]).to.deep.equal(['running', victims[0]!.node])
+    expect(listTasks(store, {}).filter((t) => t.state === 'killed').map((t) => t.reason)).to.deep.equal(['preempted by high.0 (priority 80)', 'preempted by high.0 (priority 80)'])
+    const event = listEvents(store, {}).find((e) => e.type === 'task.preempts')!
+    expect(event.message).to.match(/^high\.0: preempts low\.\d \(priority 20\), low\.\d \(priority 20\) on n\d/)
+  })
+
   it('two names for one host (the lab set-up): distinct host ports, and neither takes the other\'s container for an orphan', async () => {
     // lab-a and lab-b are one machine: one address, one podman, one set of containers
     const lab = new FakePodmanNode('root@lab:22')
