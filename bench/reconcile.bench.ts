@@ -98,7 +98,7 @@ export async function run(): Promise<BenchSection> {
 // In memory: 1,000 nodes, 10,000 tasks
 
 /** Answers the observation command with its node's canned output; anything else is an error (and counted). */
-class CannedNode extends FakeTransport {
+export class CannedNode extends FakeTransport {
   unexpected = 0
   constructor(target: string, stdout: string) {
     const chunk = Buffer.from(stdout)
@@ -147,7 +147,7 @@ function podmanEntry(name: string, labels: Record<string, string>, image: string
   }
 }
 
-interface Cluster {
+export interface Cluster {
   dir: string
   store: Store
   ctx: ServiceContext
@@ -155,15 +155,23 @@ interface Cluster {
   observed: Map<string, NodeObservation>
 }
 
-function buildCluster(): Cluster {
+/** The shape of a built cluster: instance i of job j runs on node (j * instances + i) mod nodes. */
+export interface ClusterSize {
+  nodes: number
+  jobs: number
+  instances: number
+}
+
+export function buildCluster(size: ClusterSize = {nodes: NODES, jobs: JOBS, instances: INSTANCES}): Cluster {
+  const {nodes: NODES, jobs: JOBS, instances: INSTANCES} = size
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clusterctl-bench-reconcile-'))
   const store = Store.open(path.join(dir, 'state.db'), systemClock)
   const cluster = clusterId(store)
   const now = systemClock.now()
   const inventory = parseInventory(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'probe', 'debian12-vm.txt'), 'utf8'), {sentAt: now, receivedAt: now + 10})
   const nodes: Node[] = Array.from({length: NODES}, (_, i) => ({
-    id: `node-${String(i).padStart(4, '0')}`,
-    name: `n${String(i).padStart(4, '0')}`,
+    id: `node-${String(i).padStart(5, '0')}`,
+    name: `n${String(i).padStart(5, '0')}`,
     address: {host: `10.${(i >> 8) & 255}.${i & 255}.10`, port: null, user: 'root'},
     resolvedAddress: `root@10.${(i >> 8) & 255}.${i & 255}.10:22`,
     keyPath: null,

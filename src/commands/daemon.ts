@@ -21,6 +21,7 @@ On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its 
     tui: Flags.boolean({description: 'On a terminal, show the dashboard with the daemon in it (q stops the daemon); --no-tui prints plain log lines, as on a pipe.', default: true, allowNo: true}),
     ...livenessFlags(true),
     'auto-drain': Flags.boolean({description: 'Cordon a node with a critical health condition and drain it make-before-break, one node at a time, when what-if says the rest of the cluster can hold its work (else it is only cordoned, and the event says why). See docs/health.md.', default: false}),
+    'preemption-delay': Flags.string({description: 'How long a task must be pending before it may preempt running tasks of a priority at least 10 lower.', default: '3m'}),
   }
 
   public async run(): Promise<void> {
@@ -32,7 +33,8 @@ On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its 
     process.once('SIGTERM', stop)
     try {
       const ctx = await this.services({ssh: true})
-      const passOptions = {...liveness, autoDrain: this.flags['auto-drain']}
+      const preemptionDelayMs = durationFlag('--preemption-delay', this.flags['preemption-delay'], '3m or 30s')
+      const passOptions = {...liveness, autoDrain: this.flags['auto-drain'], preemptionDelayMs}
       if (wantsDashboard(this.flags.tui, process.stdin, process.stdout)) {
         await runDaemonWithDashboard(ctx, {intervalMs, passOptions, passLines: passLogLines, controller, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr})
         return

@@ -5,6 +5,7 @@ import {livenessFlags, livenessOptions} from '../cli/liveness-flags.js'
 import {converge} from '../core/reconcile/controller.js'
 import type {PassReport} from '../core/reconcile/report.js'
 import {exitCodeOfPass} from '../cli/job-command.js'
+import {durationFlag} from '../cli/flag-parsers.js'
 import {renderPass} from '../ui/presenters/pass.js'
 
 export default class Schedule extends BaseCommand<typeof Schedule> {
@@ -14,6 +15,7 @@ export default class Schedule extends BaseCommand<typeof Schedule> {
   static override flags = {
     'dry-run': Flags.boolean({description: 'Only print the plan; change nothing.'}),
     ...livenessFlags(false),
+    'preemption-delay': Flags.string({description: 'How long a task must be pending before it may preempt running tasks of a priority at least 10 lower (default 3m); --dry-run shows the preemptions planned.'}),
     seed: Flags.integer({description: 'Seed of the scheduler\'s tie-breaks (default: from the time). Every pass reports its seed (`--json`: "seed"; events of placements: data.seed): `--dry-run --seed N` replays that placement.'}),
   }
 
@@ -21,7 +23,8 @@ export default class Schedule extends BaseCommand<typeof Schedule> {
     // With any liveness flag the pass judges nodes as the daemon does (deadlines, not patience).
     const judged = this.flags['down-after'] !== undefined || this.flags['heartbeat-timeout'] !== undefined || this.flags['heartbeat-ceiling'] !== undefined
     const liveness = judged ? {...livenessOptions(this.flags), observe: {patient: false}} : {}
-    const pass = await converge(await this.services({ssh: true}), {dryRun: this.flags['dry-run'], leaveToDaemon: false, ...liveness, ...(this.flags.seed === undefined ? {} : {seed: this.flags.seed})})
+    const delay = this.flags['preemption-delay']
+    const pass = await converge(await this.services({ssh: true}), {dryRun: this.flags['dry-run'], leaveToDaemon: false, ...liveness, ...(this.flags.seed === undefined ? {} : {seed: this.flags.seed}), ...(delay === undefined ? {} : {preemptionDelayMs: durationFlag('--preemption-delay', delay, '3m or 30s')})})
     process.exitCode = exitCodeOfPass(pass)
     if (!this.jsonEnabled()) this.log(renderPass(pass, this.interactive))
     return pass

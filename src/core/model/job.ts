@@ -97,6 +97,12 @@ export interface JobSpec {
    * ignores SIGTERM as PID 1 (busybox sleep, httpd) still stops at once.
    */
   init?: false
+  /** The team the job belongs to (docs/teams.md); absent: `default`. */
+  team?: string
+  /** 1..100, higher is placed first within its team; absent: 50. */
+  priority?: number
+  /** `never`: the job's pending tasks never preempt lower-priority ones; absent: they may. */
+  preemption?: 'never'
 }
 
 /** Whether runs (schedule, parents, trigger) rather than the instance count drive the job's tasks. */

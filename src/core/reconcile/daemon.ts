@@ -5,6 +5,7 @@
  * is released. It never prints: lines go to `log`.
  */
 import type {ServiceContext} from '../context.js'
+import {collectGarbage, readRetention} from '../state/history.js'
 import {acquireLease, describeHolder, keepLease, releaseLease} from '../state/lease.js'
 import {holderGone, holderOf, recordDaemonPass} from './controller.js'
 import {sleep} from '../async.js'
@@ -21,7 +22,11 @@ export interface DaemonOptions {
   passOptions?: PassOptions
   /** Called after every completed pass (the dashboard will listen here). */
   onPass?: (pass: PassReport) => void
+  /** How often old history is deleted (docs/history.md), with the saved settings; default 1 h, 0: never. */
+  gcIntervalMs?: number
 }
+
+export const DEFAULT_GC_INTERVAL_MS = 3_600_000
 
 export function leaseTtlFor(intervalMs: number): number {
   return Math.max(3 * intervalMs, 15_000)
@@ -34,6 +39,8 @@ export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Pr
   let standbyReported = ''
   let lastPending = ''
   let lastUnobserved = ''
+  let lastGcAt = -Infinity
+  const gcEvery = options.gcIntervalMs ?? DEFAULT_GC_INTERVAL_MS
   options.log(`daemon started (pid ${me.pid} on ${me.hostname}), a pass every ${options.intervalMs / 1000}s`)
   try {
     while (!options.signal.aborted) {
@@ -70,6 +77,11 @@ export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Pr
         if (unobserved !== lastUnobserved) for (const line of unobserved.split('\n').filter(Boolean)) options.log(`unreachable ${line}`)
         lastUnobserved = unobserved
         options.onPass?.(pass)
+        if (gcEvery > 0 && ctx.clock.now() - lastGcAt >= gcEvery) {
+          lastGcAt = ctx.clock.now()
+          const gone = collectGarbage(ctx.store, lastGcAt, readRetention(ctx.store))
+          if (gone.events + gone.tasks + gone.runs > 0) options.log(`history: deleted ${gone.events} events, ${gone.tasks} ended tasks, ${gone.runs} ended runs`)
+        }
       } catch (error) {
         options.log(`pass failed: ${(error as Error).message}`)
       } finally {

@@ -27,6 +27,7 @@ import {parseHealthProbe} from '../health/parse.js'
 import {healthProbeScript} from '../health/probe.js'
 import {orphanSightings, pruneOrphanSightings, recordOrphanSighting} from '../state/orphans.js'
 import type {Store} from '../state/store.js'
+import {listTeams} from '../state/teams.js'
 import {type BackoffSettings, diff, type NodeObservation} from './diff.js'
 import {applyCheckResult} from './health.js'
 import {DEFAULT_DETECTOR, type DetectorSettings, describeBasis, heartbeatDeadline} from './detector.js'
@@ -34,7 +35,8 @@ import {DEFAULT_HEARTBEAT, discountClusterWideSilence, type HeartbeatOutcome, ty
 import {DEFAULT_MOVES, type MoveSettings} from './moves.js'
 import {type NodeObserveResult, type ObserveOptions, observeNode} from './observe.js'
 import {heldPorts} from './ports.js'
-import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, healthProbes, isDrainDone, passSeed, planNewTasks, planPlacements, leftoversOfStoppedJobs, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
+import {priorityOf} from './preempt.js'
+import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, healthProbes, isDrainDone, passSeed, planNewTasks, planPlacements, planPreemptions, leftoversOfStoppedJobs, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
 import {emptyReport, isUnchanged, type PassReport, taskAction as action} from './report.js'
 
 export interface PassOptions {
@@ -72,6 +74,8 @@ export interface PassOptions {
    * observed. What a command that changed those jobs runs; the daemon's passes cover all.
    */
   jobs?: readonly string[]
+  /** How long a task must be pending before it may preempt lower-priority tasks (default 3 min; preempt.ts). */
+  preemptionDelayMs?: number
 }
 
 /** Watched nodes grouped by how they are reached: one group per machine, address, user, runtime and sudo. */
@@ -110,6 +114,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     failures: recentFailures(store, now - (options.failureWindowMs ?? DEFAULT_FAILURE_WINDOW_MS)),
     sightings: orphanSightings(store),
     settings: readSettings(store),
+    teams: listTeams(store),
   }))
   const {jobs, cluster} = loaded
   let {nodes, tasks} = loaded
@@ -300,6 +305,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     recentFailures: loaded.failures,
     held,
     seed,
+    teams: loaded.teams,
     ...(options.backoff ? {backoff: options.backoff} : {}),
     ...(options.portRange ? {portRange: options.portRange} : {}),
   })
@@ -318,9 +324,27 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
       }
     }
   })
+  // 7b. Preemptions (a full pass only): tasks pending for the delay stop lower-priority ones on one node and take their place.
+  const preemptions = only ? [] : planPreemptions({plan, placed, pendingById, schedulable, holding, jobsById, held, seed, now, ...(options.portRange ? {portRange: options.portRange} : {}), ...(options.preemptionDelayMs === undefined ? {} : {delayMs: options.preemptionDelayMs})})
+  const preempting = new Set(preemptions.map((p) => p.preemptor.id))
+  record(() => {
+    for (const p of preemptions) {
+      const node = nodesById.get(p.nodeId)!.name
+      updateTask(store, p.preemptor.id, {state: 'staging', nodeId: p.nodeId, hostPorts: p.hostPorts, reason: null, reasonData: null}, now)
+      taskEvent(store, p.preemptor, 'task.preempts', `preempts ${p.victims.map((v) => `${v.jobName}.${v.instance} (priority ${priorityOf(jobsById.get(v.jobId)!)})`).join(', ')} on ${node} (priority ${priorityOf(jobsById.get(p.preemptor.jobId)!)}, pending since ${new Date(p.preemptor.createdAt).toISOString()})`, {node, victims: p.victims.map((v) => v.id)})
+    }
+  })
   for (const p of plan.pending) {
+    if (preempting.has(p.taskId)) continue
     const task = pendingById.get(p.taskId)!
     report.pending.push({job: task.jobName, instance: task.instance, taskId: task.id, reason: p.reason, counts: p.counts as Record<string, number>})
+  }
+
+  for (const p of preemptions) {
+    const node = nodesById.get(p.nodeId)!.name
+    const by = `${p.preemptor.jobName}.${p.preemptor.instance} (priority ${priorityOf(jobsById.get(p.preemptor.jobId)!)})`
+    for (const v of p.victims) report.actions.push(action('preempt', v.jobName, v, node, `preempted by ${by}`, true))
+    report.actions.push(action('place', p.preemptor.jobName, p.preemptor, node, `after preempting ${p.victims.length}; ports ${p.hostPorts.map((h) => h.hostPort).join(',') || '-'}`))
   }
 
   for (const p of placed) report.actions.push(action('place', p.task.jobName, p.task, nodesById.get(p.node)?.name ?? null, `ports ${p.hostPorts.map((h) => h.hostPort).join(',') || '-'}`))
@@ -340,6 +364,28 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     report.unchanged = isUnchanged(report)
     return report
   }
+
+  // Victims stop before their preemptor starts (their room is what it needs); a failed stop puts it back to pending.
+  await forEachLimited(preemptions, concurrency, async (p) => {
+    const node = nodesById.get(p.nodeId)!
+    const reason = `preempted by ${p.preemptor.jobName}.${p.preemptor.instance} (priority ${priorityOf(jobsById.get(p.preemptor.jobId)!)})`
+    const failures: string[] = []
+    for (const victim of p.victims) {
+      try {
+        if (victim.containerName) await clientOf(node).stop(victim.containerName, options.stopGraceSeconds ?? 10)
+        store.write(() => {
+          updateTask(store, victim.id, {state: 'killed', desired: 'stop', finishedAt: ctx.clock.now(), reason}, ctx.clock.now())
+          taskEvent(store, victim, 'task.killed', `stopped: ${reason}`)
+        })
+      } catch (error) {
+        failures.push(`${victim.jobName}.${victim.instance}: ${(error as Error).message}`)
+        store.write(() => updateTask(store, victim.id, {desired: 'stop', reason}, ctx.clock.now()))
+      }
+    }
+
+    if (failures.length === 0) starts.push({task: {...p.preemptor, nodeId: p.nodeId, nodeName: node.name}, nodeId: p.nodeId, hostPorts: p.hostPorts})
+    else store.write(() => updateTask(store, p.preemptor.id, {state: 'pending', nodeId: null, hostPorts: [], reason: `preemption on ${node.name} waits: stopping ${failures.join('; ')}`}, ctx.clock.now()))
+  })
 
   const startedOk: Task[] = []
   await forEachLimited(starts, concurrency, async ({task, nodeId, hostPorts}) => {

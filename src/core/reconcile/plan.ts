@@ -11,9 +11,12 @@ import {containerName, LABELS, runtimeFor, taskLabels} from '../../runtime/index
 import type {ContainerRuntime, ContainerSpec, ObservedContainer} from '../../runtime/types.js'
 import {allocatableOf, machineOf, type Node, publicHostOf} from '../model/node.js'
 import type {Constraint} from '../model/placement.js'
-import {addResources, type Resources, ZERO_RESOURCES} from '../model/resources.js'
+import {addResources, type Resources, subtractResources, ZERO_RESOURCES} from '../model/resources.js'
 import {type HostPortBinding, isLive, type Job, type Task} from '../model/task.js'
 import {planConsolidation} from '../scheduler/consolidate.js'
+import {type Team, teamAllocations} from '../model/team.js'
+import {chooseVictims, DEFAULT_PREEMPTION_DELAY_MS, disruptionBudgets, priorityOf} from './preempt.js'
+import type {TeamShare} from '../scheduler/order.js'
 import {schedule} from '../scheduler/schedule.js'
 import type {Plan, PortRange, SchedNode, Snapshot, TaskRequest} from '../scheduler/types.js'
 import {blocksWork} from '../health/conditions.js'
@@ -198,6 +201,8 @@ export interface PlacementInput {
   backoff?: BackoffSettings
   seed: number
   portRange?: PortRange
+  /** Teams with a weight or a quota (others have weight 1, no quota). */
+  teams?: readonly Team[]
 }
 
 export interface Placed {
@@ -211,8 +216,92 @@ export function planPlacements(input: PlacementInput): {plan: Plan; placed: Plac
   const {pending, jobsById} = input
   const pendingById = new Map(pending.map((t) => [t.id, t]))
   const requests = pending.map((t) => requestOf(t, jobsById.get(t.jobId)!, [...(input.pins.has(t.id) ? [input.pins.get(t.id)!] : []), ...avoidConstraint(avoidedNodes(input.recentFailures, t.jobId, t.instance, input.backoff))]))
-  const plan = pending.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(input.schedulable, input.holding, jobsById, input.held, [...input.holding, ...pending]), requests, {seed: input.seed, ...(input.portRange ? {portRange: input.portRange} : {})})
+  // A task on its way out (old spec, moved, drained) leaves its share to its replacement: a team at its quota can still roll out.
+  const teams = teamSharesOf(input.teams ?? [], constrainingTasks(input.holding, jobsById, [...input.holding, ...pending]), jobsById)
+  const plan = pending.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(input.schedulable, input.holding, jobsById, input.held, [...input.holding, ...pending]), requests, {seed: input.seed, teams, ...(input.portRange ? {portRange: input.portRange} : {})})
   return {plan, placed: placementsOf(plan, pendingById, jobsById), pendingById}
+}
+
+/** Each team's weight, quota and what its placed tasks hold: the scheduler's DRF order and quota check (scheduler/order.ts). */
+export function teamSharesOf(teams: readonly Team[], holding: readonly Task[], jobsById: ReadonlyMap<string, Job>): TeamShare[] {
+  const allocations = teamAllocations(holding, jobsById)
+  const defined = new Map(teams.map((t) => [t.name, t]))
+  return [...new Set([...defined.keys(), ...allocations.keys()])].map((name) => {
+    const t = defined.get(name)
+    const a = allocations.get(name)
+    return {name, weight: t?.weight ?? 1, ...(t && Object.keys(t.quota).length > 0 ? {quota: t.quota} : {}), allocated: a?.allocated ?? ZERO_RESOURCES, running: a?.running ?? 0}
+  })
+}
+
+export interface PreemptionInput {
+  plan: Plan
+  placed: readonly Placed[]
+  pendingById: ReadonlyMap<string, Task>
+  schedulable: readonly Node[]
+  holding: readonly Task[]
+  jobsById: ReadonlyMap<string, Job>
+  held?: ReadonlyMap<string, readonly number[]>
+  seed: number
+  portRange?: PortRange
+  now: number
+  /** How long a task must have been pending before it may preempt (default 3 min). */
+  delayMs?: number
+}
+
+export interface Preemption {
+  preemptor: Task
+  nodeId: string
+  hostPorts: HostPortBinding[]
+  victims: Task[]
+}
+
+/**
+ * Step 7b: preemptions (preempt.ts). Each task pending for the delay, highest priority
+ * first, may stop lower-priority running tasks on one node; the scheduler confirms it then
+ * fits there (constraints, ports). Victims are running tasks only, never a preemptor of
+ * this pass, and each service's disruption budget holds.
+ */
+export function planPreemptions(input: PreemptionInput): Preemption[] {
+  const {jobsById, now} = input
+  const delay = input.delayMs ?? DEFAULT_PREEMPTION_DELAY_MS
+  const candidates = input.plan.pending
+    .filter((p) => !p.details.some((d) => d.reason === 'team-over-quota'))
+    .map((p) => input.pendingById.get(p.taskId)!)
+    .filter((t) => jobsById.get(t.jobId)?.spec.preemption !== 'never' && now - t.createdAt >= delay)
+    .sort((a, b) => priorityOf(jobsById.get(b.jobId)!) - priorityOf(jobsById.get(a.jobId)!) || a.createdAt - b.createdAt)
+  if (candidates.length === 0) return []
+  let occupying: Task[] = [...input.holding, ...input.placed.map((p) => ({...p.task, nodeId: p.node, hostPorts: p.hostPorts}))]
+  let running = input.holding.filter((t) => t.state === 'running' && t.desired === 'run' && t.nodeId !== null && jobsById.has(t.jobId))
+  const budgets = disruptionBudgets(jobsById.values(), input.holding)
+  const byId = new Map(input.holding.map((t) => [t.id, t]))
+  const out: Preemption[] = []
+  for (const task of candidates) {
+    const job = jobsById.get(task.jobId)!
+    const snapshot = snapshotOf(input.schedulable, occupying, jobsById, input.held)
+    const nodes = snapshot.nodes.filter((n) => n.state === 'ready').map((n) => ({id: n.id, name: n.name, free: subtractResources(n.allocatable, n.allocated)}))
+    const victimsOf = running.map((t) => ({taskId: t.id, jobId: t.jobId, nodeId: t.nodeId!, priority: priorityOf(jobsById.get(t.jobId)!), resources: jobsById.get(t.jobId)!.spec.resources}))
+    let placement: Plan['placements'][number] | undefined
+    const choice = chooseVictims(job.spec.resources, priorityOf(job), nodes, victimsOf, budgets, (c) => {
+      const gone = new Set(c.victims.map((v) => v.taskId))
+      const node = snapshot.nodes.find((n) => n.id === c.nodeId)!
+      const trial = schedule(snapshotOf(input.schedulable, occupying.filter((t) => !gone.has(t.id)), jobsById, input.held), [requestOf(task, job, [{field: 'hostname', operator: 'IS', value: node.name}])], {seed: input.seed, ...(input.portRange ? {portRange: input.portRange} : {})})
+      placement = trial.placements[0]
+      return placement !== undefined
+    })
+    if (!choice || !placement) continue
+    const gone = new Set(choice.victims.map((v) => v.taskId))
+    const hostPorts = job.spec.ports.map((port, i) => ({containerPort: port.containerPort, hostPort: placement!.hostPorts[i]!, protocol: port.protocol}))
+    out.push({preemptor: task, nodeId: choice.nodeId, hostPorts, victims: choice.victims.map((v) => byId.get(v.taskId)!)})
+    for (const v of choice.victims) {
+      const b = budgets.get(v.jobId)
+      if (b !== undefined) budgets.set(v.jobId, b - 1)
+    }
+
+    occupying = [...occupying.filter((t) => !gone.has(t.id)), {...task, nodeId: choice.nodeId, hostPorts}]
+    running = running.filter((t) => !gone.has(t.id))
+  }
+
+  return out
 }
 
 export interface Start {
@@ -357,6 +446,8 @@ export function requestOf(task: Task, job: Job, extra: readonly Constraint[] = [
     constraints,
     preferences: job.spec.preferences,
     ...(job.spec.strategy ? {strategy: job.spec.strategy} : {}),
+    ...(job.spec.team ? {team: job.spec.team} : {}),
+    ...(job.spec.priority ? {priority: job.spec.priority} : {}),
   }
 }
 

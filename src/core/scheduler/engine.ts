@@ -12,6 +12,7 @@ import type {Movable} from './improve.js'
 import {improvePlacement, isMovable, workBudget} from './improve.js'
 import type {NodeSearch} from './search.js'
 import {IndexedSearch, NaiveSearch} from './search.js'
+import {clusterTotal, WorkOrder} from './order.js'
 import type {RejectionSummary} from './summary.js'
 import {summarize} from './summary.js'
 import type {PendingTask, Placement, Plan, ScheduleOptions, Snapshot, TaskRequest} from './types.js'
@@ -82,13 +83,10 @@ export function runSchedule(snapshot: Snapshot, work: readonly TaskRequest[], op
     if (seen.has(t.taskId)) throw new BugError(`work lists task ${t.taskId} twice`)
     seen.add(t.taskId)
   }
-  const order = Array.from(work, (_, i) => i)
-  if (state.options.order === 'largest-first') {
-    // Stable: equal sizes keep the order of `work`, so a job's instances stay together
-    // and share one compiled shape.
-    const size = Float64Array.from(work, (t) => requestSize(state, t))
-    order.sort((a, b) => size[b]! - size[a]!)
-  }
+  // Weighted DRF between teams, then priority, then largest first (stable: equal keys keep the
+  // order of `work`, so a job's instances stay together and share one compiled shape).
+  const size = state.options.order === 'largest-first' ? Float64Array.from(work, (t) => requestSize(state, t)) : undefined
+  const order = new WorkOrder(work, {total: clusterTotal(snapshot.nodes), ...(options.teams ? {teams: options.teams} : {}), ...(size ? {size: (i: number) => size[i]!} : {})})
   /** Compiled shapes of the tasks that are pending (for retries and summaries). */
   const compiledPending = new Map<number, CompiledTask>()
 
@@ -127,7 +125,7 @@ export function runSchedule(snapshot: Snapshot, work: readonly TaskRequest[], op
     return true
   }
 
-  for (const idx of order) attempt(idx, compiler.compile(work[idx]!))
+  for (let idx = order.next(); idx !== undefined; idx = order.next()) order.settle(idx, attempt(idx, compiler.compile(work[idx]!)))
   // A GROUP_BY task refused earlier may fit once its job has placed elsewhere: retry until nothing moves.
   for (let progress = true; progress; ) {
     progress = false
@@ -146,8 +144,14 @@ export function runSchedule(snapshot: Snapshot, work: readonly TaskRequest[], op
   const summaries = new Map<string, RejectionSummary>()
   const pendingOut: PendingTask[] = []
   for (let idx = 0; idx < work.length; idx++) {
-    if (!pending.has(idx)) continue
     const task = work[idx]!
+    const quota = order.refused.get(idx)
+    if (quota !== undefined) {
+      pendingOut.push({taskId: task.taskId, jobId: task.jobId, reason: quota.reason, counts: {}, details: [{reason: 'team-over-quota', count: 0, text: quota.reason, team: quota.team, need: quota.need, maxFree: Math.max(0, quota.quota - quota.used)}]})
+      continue
+    }
+
+    if (!pending.has(idx)) continue
     const q = compiledPending.get(idx)!
     let s = summaries.get(q.feasibilityKey)
     if (s === undefined) {

@@ -7,6 +7,7 @@
 import type {NodeState} from '../model/node.js'
 import type {Constraint, Preference, Strategy} from '../model/placement.js'
 import type {Resources} from '../model/resources.js'
+import type {TeamShare} from './order.js'
 
 export type {NodeState} from '../model/node.js'
 export {NODE_STATES} from '../model/node.js'
@@ -58,6 +59,10 @@ export interface TaskRequest {
   preferences: readonly Preference[]
   /** Per-job choice; defaults to the cluster default (`defaultStrategy`, itself `binpack`). */
   strategy?: Strategy
+  /** The job's team (default `default`): pending work is offered in weighted DRF order between teams (order.ts). */
+  team?: string
+  /** 1..100 (default 50): within a team, higher first. */
+  priority?: number
 }
 
 export interface Snapshot {
@@ -96,6 +101,11 @@ export interface ScheduleOptions {
    * Its work is proportional to the batch; false gives the greedy plan alone.
    */
   improve?: boolean
+  /**
+   * The teams' weights, quotas and what they hold already (order.ts). Teams of the work
+   * that are not listed have weight 1, no quota and nothing allocated.
+   */
+  teams?: readonly TeamShare[]
 }
 
 /** Why a node cannot take a task. Stable strings for `--json`. */
@@ -119,6 +129,7 @@ export type ReasonCode =
   | 'constraint-unlike'
   | 'constraint-max-per'
   | 'constraint-is'
+  | 'team-over-quota'
 
 /** One line of a pending task's summary: how many nodes refused it for one reason. */
 export interface RejectionDetail {
@@ -132,6 +143,8 @@ export interface RejectionDetail {
   maxFree?: number
   /** For constraint reasons: the constraint as the user wrote it, e.g. `rack:MAX_PER:2`. */
   constraint?: string
+  /** For `team-over-quota`: the team. */
+  team?: string
 }
 
 export interface Placement {
@@ -148,7 +161,10 @@ export interface PendingTask {
   jobId: string
   /** e.g. `0/3 nodes fit: 2 insufficient mem (need 2Gi, max free 1.5Gi), 1 cordoned` */
   reason: string
-  /** Nodes per reason code; the counts add up to the number of nodes in the snapshot. */
+  /**
+   * Nodes per reason code; the counts add up to the number of nodes in the snapshot.
+   * Empty for a task over its team's quota (never offered to a node): its one detail says why.
+   */
   counts: Partial<Record<ReasonCode, number>>
   details: RejectionDetail[]
 }

@@ -118,7 +118,7 @@ function changesBetween(job: Job, spec: JobSpec, specHash: string): string[] {
   if (job.specHash !== specHash) what.push('containers (image, command, env, resources, ports, volumes, labels or health check)')
   if (job.instances !== spec.instances) what.push(`instances ${job.instances} -> ${spec.instances}`)
   if (job.state !== 'active') what.push('started again')
-  const placement = (s: JobSpec) => JSON.stringify([s.constraints, s.preferences, s.strategy, s.runtime, s.restart, s.upgrade, s.kind])
+  const placement = (s: JobSpec) => JSON.stringify([s.constraints, s.preferences, s.strategy, s.runtime, s.restart, s.upgrade, s.kind, s.team ?? null, s.priority ?? null, s.preemption ?? null])
   if (placement(job.spec) !== placement(spec)) what.push('placement or policy')
   if (JSON.stringify(job.spec.runPolicy ?? null) !== JSON.stringify(spec.runPolicy ?? null)) what.push('schedule, parents or run policy')
   return what

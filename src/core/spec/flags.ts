@@ -32,6 +32,9 @@ export interface RunFlags {
   deadline?: string
   concurrency?: string
   init?: boolean
+  team?: string
+  priority?: number
+  preemption?: string
 }
 
 function pairs(values: string[] | undefined, flag: string): Record<string, string> | undefined {
@@ -75,6 +78,9 @@ export function parseSpecFlags(f: RunFlags): JobSpec {
     ...(f.deadline === undefined ? {} : {deadline: f.deadline}),
     ...(f.concurrency === undefined ? {} : {concurrency: f.concurrency}),
     ...(f.init === false ? {init: false} : {}),
+    ...(f.team === undefined ? {} : {team: f.team}),
+    ...(f.priority === undefined ? {} : {priority: f.priority}),
+    ...(f.preemption === undefined ? {} : {preemption: f.preemption}),
     ...(f['health-http'] ? {healthCheck: {http: f['health-http']}} : {}),
     ...(f['health-tcp'] ? {healthCheck: {tcp: f['health-tcp']}} : {}),
     ...(f['health-cmd'] ? {healthCheck: {cmd: f['health-cmd']}} : {}),

@@ -6,6 +6,7 @@
 import {UserError} from '../errors.js'
 import {type HealthCheckSpec, type JobKind, type JobSpec, type PortSpec, type RestartPolicy, RUN_DEFAULTS, type RunPolicy, type VolumeSpec} from '../model/job.js'
 import {RUNTIMES, type RuntimeName} from '../model/node.js'
+import {DEFAULT_PRIORITY, DEFAULT_TEAM, teamNameProblem} from '../model/team.js'
 import {imageReferenceProblem} from '../model/image.js'
 import {formatBytes, formatCpu, parseBytes, parseCpuMilli} from '../model/resources.js'
 import {parseSchedule} from '../schedule/next.js'
@@ -18,7 +19,7 @@ const KNOWN_KEYS = new Set([
   'name', 'kind', 'image', 'command', 'args', 'env', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'ports', 'volumes',
   'constraints', 'preferences', 'prefer', 'healthCheck', 'restart', 'labels', 'strategy', 'runtime', 'upgrade',
   ...RUN_KEYS(),
-  'init',
+  'init', 'team', 'priority', 'preemption',
 ])
 
 /** The fields of scheduled and dependent jobs (docs/scheduled-jobs.md). */
@@ -134,6 +135,11 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
   if (runtime !== null && !RUNTIMES.includes(runtime)) p.add('runtime', `must be podman or containerd, got ${describe(doc.runtime)}`)
   const upgrade = validateUpgrade(doc.upgrade, p)
   if (doc.init !== undefined && typeof doc.init !== 'boolean') p.add('init', `must be true or false, got ${describe(doc.init)}`)
+  const team = doc.team === undefined || doc.team === null ? DEFAULT_TEAM : typeof doc.team === 'string' ? doc.team : (p.add('team', `must be a team name like data, got ${describe(doc.team)}`), DEFAULT_TEAM)
+  const teamProblem = teamNameProblem(team)
+  if (teamProblem) p.add('team', teamProblem)
+  if (doc.preemption !== undefined && doc.preemption !== null && doc.preemption !== 'never' && doc.preemption !== 'allow') p.add('preemption', `must be never or allow (the default), got ${describe(doc.preemption)}`)
+  const priority = doc.priority === undefined || doc.priority === null ? DEFAULT_PRIORITY : wholeNumber(doc.priority, 'priority', p, 1, 100)
 
   if (p.list.length > 0) {
     const head = p.list.length === 1 ? `${p.prefix}: ${p.list[0]}.` : `${p.prefix} has ${p.list.length} problems:\n  ${p.list.join('\n  ')}`
@@ -160,6 +166,10 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
     upgrade,
     ...(runPolicy ? {runPolicy} : {}),
     ...(doc.init === false ? {init: false as const} : {}),
+    // Defaults are left out, so specs stored before teams and priorities compare equal.
+    ...(team === DEFAULT_TEAM ? {} : {team}),
+    ...(priority === DEFAULT_PRIORITY || priority === undefined ? {} : {priority}),
+    ...(doc.preemption === 'never' ? {preemption: 'never' as const} : {}),
   }
 }
 
@@ -409,9 +419,9 @@ function validatePreferences(value: unknown, p: Problems): Preference[] {
 /** `10s`, `500ms`, `2m`, `1h`, or a number of seconds. */
 export function parseDurationMs(value: unknown, field: string): number {
   if (typeof value === 'number' && value >= 0) return Math.round(value * 1000)
-  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value) : null
+  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value) : null
   if (!m) throw new UserError(`${field}: expected a duration like 10s, 500ms or 2m, got ${describe(value)}`)
-  const factor = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+  const factor = {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd']
   return Math.round(Number(m[1]) * factor)
 }
 

@@ -13,6 +13,7 @@ export const ACTION_VERBS: Readonly<Record<PassActionKind, string>> = {
   move: 'moving',
   health: 'health',
   'remove-orphan': 'removed orphan',
+  preempt: 'preempted',
 }
 
 /** The same in the plan's words (`schedule --dry-run`: "would ..."). */
@@ -26,6 +27,7 @@ export const PLAN_VERBS: Readonly<Record<PassActionKind, string>> = {
   move: 'move',
   health: 'health',
   'remove-orphan': 'remove orphan',
+  preempt: 'preempt',
 }
 
 export function renderPass(pass: PassReport, color: boolean): string {

@@ -7,6 +7,7 @@ import type {ServiceContext} from '../../../../src/core/context.js'
 import {containerSpecHash, type JobSpec} from '../../../../src/core/model/job.js'
 import type {Job} from '../../../../src/core/model/task.js'
 import {runPass} from '../../../../src/core/reconcile/pass.js'
+import {setTeam, teamViews} from '../../../../src/core/services/teams.js'
 import {validateJobSpec} from '../../../../src/core/spec/validate.js'
 import {listEvents} from '../../../../src/core/state/events.js'
 import {clusterId, insertJob, insertTask, listTasks, updateJob} from '../../../../src/core/state/jobs.js'
@@ -113,6 +114,51 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     expect(live().map((t) => t.nodeName)).to.deep.equal(['n1', 'n1'])
     expect(findNode(store, 'n2')!.adminState).to.equal('cordoned')
     expect(listEvents(store, {}).filter((e) => e.type.startsWith('node.auto-')).map((e) => e.type)).to.deep.equal(['node.auto-cordon', 'node.auto-drain'])
+  })
+
+  it('teams: work beyond a quota stays pending with the reason; the scarce cluster goes to the team with the lower dominant share', async () => {
+    setTeam(ctx, 'data', {quota: {cpuMilli: 1000}})
+    addJob({name: 'etl', team: 'data', instances: 3})
+    const first = await runPass(ctx, {seed: 1})
+    expect(first.pending.map((p) => p.reason)).to.deep.equal(['team data over quota: cpus 1/1'])
+    expect(live().filter((t) => t.state === 'running')).to.have.length(2)
+    const view = teamViews(ctx).find((v) => v.team.name === 'data')!
+    expect([view.running, view.pending, view.allocated.cpuMilli]).to.deep.equal([2, 1, 1000])
+    expect(listEvents(store, {}).map((e) => e.message)).to.include('etl.2: team data over quota: cpus 1/1')
+    // The cluster has 8 cpus; data holds 1 (1/8), web holds none: of the next two 3-cpu tasks, web's goes first.
+    setTeam(ctx, 'data', {quota: null})
+    addJob({name: 'web', instances: 1, cpus: 3, mem: '64Mi'})
+    addJob({name: 'big', team: 'data', instances: 2, cpus: 3, mem: '64Mi'})
+    clock.advance(1000)
+    const second = await runPass(ctx, {seed: 1})
+    expect(second.pending.map((p) => `${p.job}.${p.instance}`)).to.deep.equal(['big.1'])
+    expect(second.actions.filter((a) => a.kind === 'place').map((a) => a.job).sort()).to.deep.equal(['big', 'etl', 'web'])
+  })
+
+  it('preemption: after the delay, a pending task stops lower-priority tasks on one node and takes their place', async () => {
+    // n1 and n2 have 4 cpus each: 8 low-priority batch tasks of 1 cpu fill them.
+    addJob({name: 'low', kind: 'batch', instances: 8, cpus: 1, mem: '64Mi', priority: 20})
+    await runPass(ctx, {seed: 1})
+    addJob({name: 'opt-out', instances: 1, cpus: 2, mem: '64Mi', priority: 90, preemption: 'never'})
+    addJob({name: 'high', instances: 1, cpus: 2, mem: '64Mi', priority: 80})
+    clock.advance(1000)
+    const early = await runPass(ctx, {seed: 1})
+    expect(early.pending.map((p) => p.job).sort()).to.deep.equal(['high', 'opt-out'])
+    expect(early.actions.filter((a) => a.kind === 'preempt')).to.deep.equal([])
+    clock.advance(180_000)
+    const dry = await runPass(ctx, {seed: 1, dryRun: true})
+    expect(dry.actions.filter((a) => a.kind === 'preempt').map((a) => a.detail)).to.deep.equal(['preempted by high.0 (priority 80)', 'preempted by high.0 (priority 80)'])
+    expect(live().filter((t) => t.jobName === 'low' && t.state === 'running')).to.have.length(8)
+    const pass = await runPass(ctx, {seed: 1})
+    const victims = pass.actions.filter((a) => a.kind === 'preempt')
+    expect(victims).to.have.length(2)
+    expect(new Set(victims.map((a) => a.node)).size).to.equal(1)
+    expect(pass.pending.map((p) => p.job)).to.deep.equal(['opt-out'])
+    const high = live().find((t) => t.jobName === 'high')!
+    expect([high.state, high.nodeName]).to.deep.equal(['running', victims[0]!.node])
+    expect(listTasks(store, {}).filter((t) => t.state === 'killed').map((t) => t.reason)).to.deep.equal(['preempted by high.0 (priority 80)', 'preempted by high.0 (priority 80)'])
+    const event = listEvents(store, {}).find((e) => e.type === 'task.preempts')!
+    expect(event.message).to.match(/^high\.0: preempts low\.\d \(priority 20\), low\.\d \(priority 20\) on n\d/)
   })
 
   it('two names for one host (the lab set-up): distinct host ports, and neither takes the other\'s container for an orphan', async () => {

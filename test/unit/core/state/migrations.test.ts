@@ -138,6 +138,27 @@ describe('core/state/migrations', () => {
     for (const table of ['node_conditions', 'health_samples']) expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).to.deep.equal({n: 0})
   })
 
+  it('0010 adds teams: a positive weight and optional quotas', () => {
+    migrate(db, MIGRATIONS, 9)
+    migrate(db, MIGRATIONS, 10)
+    const insert = db.prepare(`INSERT INTO teams (name, weight, quota_cpu_milli, quota_mem_bytes, quota_disk_bytes, quota_gpus, created_at, updated_at) VALUES (?, ?, ?, NULL, NULL, NULL, 0, 0)`)
+    insert.run('data', 2, 12_000)
+    insert.run('web', 0.5, null)
+    expect(() => insert.run('data', 1, null)).to.throw(/UNIQUE|PRIMARY/)
+    expect(() => insert.run('ml', 0, null)).to.throw(/CHECK/)
+    expect(() => insert.run('ml', 1, -1)).to.throw(/CHECK/)
+    expect(db.prepare(`SELECT name, weight, quota_cpu_milli FROM teams ORDER BY name`).all()).to.deep.equal([{name: 'data', weight: 2, quota_cpu_milli: 12_000}, {name: 'web', weight: 0.5, quota_cpu_milli: null}])
+  })
+
+  it('0011 adds the indexes that keep the reconcile read and retention off the history', () => {
+    migrate(db, MIGRATIONS, 10)
+    migrate(db, MIGRATIONS, 11)
+    const names = (db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN ('tasks_ended', 'tasks_failed', 'tasks_done', 'runs_ended', 'tasks_live_instance') ORDER BY name`).all() as Array<{name: string}>).map((r) => r.name)
+    expect(names).to.deep.equal(['runs_ended', 'tasks_done', 'tasks_ended', 'tasks_failed', 'tasks_live_instance'])
+    const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE job_id = 'j' AND instance = 0 AND state IN ('finished', 'failed', 'lost') ORDER BY created_at DESC LIMIT 1`).all() as Array<{detail: string}>
+    expect(plan.map((p) => p.detail).join('; ')).to.match(/USING INDEX tasks_ended/)
+  })
+
   it('is idempotent: migrating twice changes nothing', () => {
     migrate(db)
     const schema = db.prepare(`SELECT sql FROM sqlite_schema ORDER BY name`).all()
