@@ -9,6 +9,7 @@ import * as m0006 from './0006-failure-watch.js'
 import * as m0007 from './0007-heartbeat-latency.js'
 import * as m0008 from './0008-runs.js'
 import * as m0009 from './0009-health.js'
+import * as m0010 from './0010-deployments.js'
 
 export interface Migration {
   version: number
@@ -16,4 +17,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a released migration never changes. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009]
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010]
