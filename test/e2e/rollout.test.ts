@@ -39,7 +39,8 @@ interface Sample {
 /**
  * Samples, on each host, the spec hashes of the job's running containers every 100 ms
  * (one ssh session per host, so the 1 s login shell is paid once), until stopped. The
- * hosts share one clock: the totals over time are the per-host latest samples summed.
+ * hosts share one clock: the totals over time sum, per host, the containers of the
+ * samples on both sides of each time.
  */
 function watchContainers(tb: Testbed, job: string): {stop(): Promise<Array<{at: number; total: number; byHash: Map<string, number>}>>} {
   const flag = `/tmp/cctl-watch-${process.pid}-${Date.now()}`
@@ -57,9 +58,24 @@ function watchContainers(tb: Testbed, job: string): {stop(): Promise<Array<{at: 
       for (const h of hosts) await sshRun(tb, h, `rm -f ${flag}`)
       const times = [...new Set(series.flatMap((s) => s.map((x) => x.at)))].sort((a, b) => a - b)
       const start = Math.max(...series.map((s) => s[0]?.at ?? Infinity))
-      return times.filter((t) => t >= start).map((t) => {
+      const end = Math.min(...series.map((s) => s.at(-1)?.at ?? -Infinity))
+      const counts = (hashes: readonly string[]): Map<string, number> => {
+        const m = new Map<string, number>()
+        for (const h of hashes) m.set(h, (m.get(h) ?? 0) + 1)
+        return m
+      }
+
+      // A host's containers at time t: those in both its samples around t (a container seen
+      // before and after t surely existed at t). Summing each host's latest sample alone would
+      // count a container stopped on one host and its replacement started on another as both.
+      return times.filter((t) => t >= start && t <= end).map((t) => {
         const byHash = new Map<string, number>()
-        for (const s of series) for (const h of [...s].reverse().find((x) => x.at <= t)?.hashes ?? []) byHash.set(h, (byHash.get(h) ?? 0) + 1)
+        for (const s of series) {
+          const before = counts([...s].reverse().find((x) => x.at <= t)?.hashes ?? [])
+          const after = counts(s.find((x) => x.at >= t)?.hashes ?? [])
+          for (const [h, n] of before) byHash.set(h, (byHash.get(h) ?? 0) + Math.min(n, after.get(h) ?? 0))
+        }
+
         return {at: t, total: [...byHash.values()].reduce((a, b) => a + b, 0), byHash}
       })
     },

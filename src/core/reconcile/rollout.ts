@@ -52,7 +52,9 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   const gone = new Set(buckets.unreachable.map((t) => t.id))
   const stopping = new Set(buckets.stop.map((s) => s.task.id))
   const live = input.tasks.filter((t) => t.jobId === job.id && isLive(t.state) && !ended.has(t.id) && !gone.has(t.id) && t.state !== 'unreachable')
-  const available = (t: Task): boolean => isAvailable(t, job.spec, now)
+  // minHealthyTime proves a new instance; an old one serves as long as it is ready (a young old task is no spare)
+  const oldSpec = {...job.spec, upgrade: {...job.spec.upgrade, minHealthyTimeMs: 0}}
+  const available = (t: Task): boolean => isAvailable(t, t.specHash === job.specHash ? job.spec : oldSpec, now)
   const availableInstances = new Set(live.filter((t) => t.instance < n && !stopping.has(t.id) && available(t)).map((t) => t.instance))
   let existing = live.length + buckets.place.filter((p) => p.jobId === job.id).length
   let stopBudget = availableInstances.size - (n - maxUnavailable)

@@ -50,6 +50,15 @@ describe('core/reconcile/rollout', () => {
     expect(second.stop.map((s) => s.task.id)).to.deep.equal([sick.id])
   })
 
+  it('an old task counts as available as soon as it is ready: minHealthyTime proves new tasks only (a restart right after a run stopped old ones early)', () => {
+    const job = aJob(2, {minHealthyTime: '10s'})
+    const young = [0, 1].map((i) => aTask(job, i, {specHash: 'old', startedAt: NOW - 1_000}))
+    const plan = planRollout({job, tasks: young, buckets: buckets({roll: young.map(roll)}), now: NOW})
+    expect(plan.stop).to.deep.equal([])
+    expect(plan.place).to.have.length(1)
+    expect(plan.bounds.available).to.equal(2)
+  })
+
   it('a paused deployment holds every roll', () => {
     const job = aJob(2)
     const old = [0, 1].map((i) => aTask(job, i, {specHash: 'old'}))
