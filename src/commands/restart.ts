@@ -7,8 +7,8 @@ import {exitCodeOfPass, waitFlags, waitMsOf} from '../cli/job-command.js'
 import {renderPass} from '../ui/presenters/pass.js'
 
 export default class Restart extends BaseCommand<typeof Restart> {
-  static override summary = 'Replace every instance of a job with a fresh container, make-before-break.'
-  static override description = 'Each new container is started before the old one of its instance is stopped, so the job never drops below its running instances (given room on the nodes for one extra container per instance).'
+  static override summary = 'Replace every instance of a job with a fresh container: a rolling deployment, make-before-break.'
+  static override description = 'A new deployment (version) of the job with the same spec, rolled out within its upgrade bounds (default: one extra instance at a time; each new container is available for minHealthyTime before the old one of its instance stops). This command runs its first pass; the daemon, or `clusterctl rollout status JOB`, drives the rest (docs/deployments.md).'
   static override examples = ['<%= config.bin %> restart web']
   static override flags = {...waitFlags}
   static override args = {job: Args.string({description: 'Job name.', required: true})}

@@ -54,6 +54,8 @@ describe('e2e: placement (ports on shared hosts and in make-before-break, constr
       if (round > 0) {
         const restart = await cli.run(['restart', 'g', '--json'])
         expect(restart.exitCode, `restart ${round}: ${said(restart)}`).to.equal(0)
+        const rolled = await cli.run(['rollout', 'status', 'g'])
+        expect(rolled.exitCode, `rollout ${round}: ${said(rolled)}`).to.equal(0)
       }
 
       const tasks = await running('g')
@@ -93,6 +95,8 @@ describe('e2e: placement (ports on shared hosts and in make-before-break, constr
     const before = await running('u')
     const restart = await cli.run(['restart', 'u'])
     expect(restart.exitCode, said(restart)).to.equal(0)
+    const rolled = await cli.run(['rollout', 'status', 'u'])
+    expect(rolled.exitCode, said(rolled)).to.equal(0)
     const after = await running('u')
     expect(after.map((t) => t.node).sort()).to.deep.equal(full.map((x) => x.ip).sort())
     expect(after.map((t) => t.id)).not.to.include.members(before.map((t) => t.id))

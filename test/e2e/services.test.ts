@@ -124,19 +124,24 @@ for (const runtime of ['podman', 'containerd'] as const) {
       expect(more.json<{tasks: TaskJson[]}>().tasks[0]!.node).not.to.equal(pack.json<{tasks: TaskJson[]}>().tasks[0]!.node)
     })
 
-    it('restart replaces every instance make-before-break', async () => {
+    it('restart is a rolling deployment: the first pass starts one extra instance and stops none; rollout status drives it to the end', async () => {
       expect((await cli.run(['run', 'svc', '--image', tb.image, '--instances', '2', '--mem', '32Mi', '--', ...SLEEPER])).exitCode).to.equal(0)
       const before = (await cli.run(['ps', 'svc', '--json'])).json<TaskJson[]>()
       const restart = await cli.run(['restart', 'svc', '--json'])
       expect(restart.exitCode, restart.stderr).to.equal(0)
       const actions = restart.json<{pass: PassJson}>().pass.actions
-      // every new container started before any old one was stopped
-      const firstStop = actions.findIndex((a) => a.kind === 'stop')
-      expect(actions.slice(0, firstStop).filter((a) => a.kind === 'start' && a.ok)).to.have.length(2)
+      // maxSurge 1, maxUnavailable 0 (the defaults): one new container beside the old ones, no old one stopped yet
+      expect(actions.filter((a) => a.kind === 'start' && a.ok)).to.have.length(1)
+      expect(actions.filter((a) => a.kind === 'stop')).to.deep.equal([])
+      const status = await cli.run(['rollout', 'status', 'svc'])
+      expect(status.exitCode, status.stdout + status.stderr).to.equal(0)
+      expect(status.stdout).to.include('version 2 succeeded')
       const after = (await cli.run(['ps', 'svc', '--json'])).json<TaskJson[]>()
       expect(after.map((t) => [t.instance, t.state])).to.deep.equal([[0, 'running'], [1, 'running']])
       expect(after.map((t) => t.id)).not.to.include.members(before.map((t) => t.id))
       expect((await clusterContainers(tb, [runtime])).length).to.equal(2)
+      const history = (await cli.run(['rollout', 'history', 'svc', '--json'])).json<Array<{version: number; cause: string; state: string}>>()
+      expect(history.map((d) => `${d.version}:${d.cause}:${d.state}`)).to.deep.equal(['2:restart:succeeded', '1:create:succeeded'])
     })
 
     it('logs prints a task\'s output; inspect shows the job and its events', async () => {
@@ -227,6 +232,8 @@ for (const runtime of ['podman', 'containerd'] as const) {
       fs.writeFileSync(file, spec('two'))
       const changed = await cli.run(['apply', '-f', file, '--json'])
       expect(changed.exitCode, changed.stderr).to.equal(0)
+      const rolled = await cli.run(['rollout', 'status', 'web'])
+      expect(rolled.exitCode, rolled.stdout + rolled.stderr).to.equal(0)
       const after = (await cli.run(['ps', 'web', '--json'])).json<TaskJson[]>()
       expect(after.map((t) => t.instance)).to.deep.equal([0, 1])
       expect(after.map((t) => t.id)).not.to.include.members(before.map((t) => t.id))

@@ -4,7 +4,7 @@
  * manifests, with a report that names every field as translated, approximated (why) or
  * dropped (why). No I/O: the command writes the files.
  */
-import type {JobSpec} from '../model/job.js'
+import {type JobSpec, rolloutBounds} from '../model/job.js'
 import type {Constraint} from '../model/placement.js'
 import {DEFAULT_PRIORITY, DEFAULT_TEAM} from '../model/team.js'
 import {formatConstraint} from '../scheduler/constraints.js'
@@ -140,8 +140,10 @@ function toNomad(spec: JobSpec, notes: Notes, options: ExportOptions): Record<st
   }
   notes.approx('restart', 'Nomad restarts within an interval (10 min here) then fails or waits; back-off is a fixed delay')
   if (spec.kind === 'service') {
-    group.Update = {MaxParallel: Math.max(1, Math.round(spec.instances * (1 - spec.upgrade.minimumHealthCapacity))), Canary: 0}
-    notes.approx('upgrade', 'minimumHealthCapacity becomes max_parallel; maximumOverCapacity has no equivalent')
+    const u = spec.upgrade
+    const bounds = rolloutBounds(u, spec.instances)
+    group.Update = {MaxParallel: Math.max(1, bounds.maxUnavailable), Canary: u.canary, AutoPromote: u.autoPromoteMs !== null, AutoRevert: u.autoRollback, MinHealthyTime: u.minHealthyTimeMs * 1e6, HealthyDeadline: u.healthyDeadlineMs * 1e6, ProgressDeadline: u.progressDeadlineMs * 1e6}
+    notes.approx('upgrade', 'maxUnavailable becomes max_parallel (Nomad stops an old allocation before its replacement starts); maxSurge, maxFailedInstances and the autoPromote delay have no equivalent')
   }
 
   const job: Record<string, unknown> = {ID: spec.name, Name: spec.name, Type: spec.kind, Datacenters: ['*'], Priority: spec.priority ?? DEFAULT_PRIORITY, TaskGroups: [group]}
@@ -255,10 +257,10 @@ function toKubernetes(spec: JobSpec, notes: Notes): Array<Record<string, unknown
   }
   const meta = {name, labels}
   if (spec.kind === 'service') {
-    docs.push({apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta, spec: {replicas: spec.instances, selector: {matchLabels: labels}, template: pod, strategy: {type: 'RollingUpdate', rollingUpdate: {maxUnavailable: `${Math.round((1 - spec.upgrade.minimumHealthCapacity) * 100)}%`, maxSurge: `${Math.round(spec.upgrade.maximumOverCapacity * 100)}%`}}}})
+    docs.push({apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta, spec: {replicas: spec.instances, selector: {matchLabels: labels}, template: pod, strategy: {type: 'RollingUpdate', rollingUpdate: {maxUnavailable: spec.upgrade.maxUnavailable, maxSurge: spec.upgrade.maxSurge}}, minReadySeconds: Math.round(spec.upgrade.minHealthyTimeMs / 1000), progressDeadlineSeconds: Math.round(spec.upgrade.progressDeadlineMs / 1000)}})
     notes.ok('upgrade')
     notes.approx('restart', 'a Deployment always restarts its pods (back-off by the kubelet)')
-    docs.push({apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta, spec: {minAvailable: `${Math.round(spec.upgrade.minimumHealthCapacity * 100)}%`, selector: {matchLabels: labels}}})
+    docs.push({apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta, spec: {maxUnavailable: rolloutBounds(spec.upgrade, spec.instances).maxUnavailable, selector: {matchLabels: labels}}})
     if (spec.ports.length) {
       docs.push({apiVersion: 'v1', kind: 'Service', metadata: meta, spec: {selector: labels, ports: (container.ports as Array<{name: string; containerPort: number; protocol: string}>).map((p) => ({name: p.name, port: p.containerPort, targetPort: p.containerPort, protocol: p.protocol}))}})
     }

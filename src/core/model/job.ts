@@ -32,11 +32,87 @@ export interface HealthCheckSpec {
   maxConsecutiveFailures: number
 }
 
-export interface UpgradeStrategy {
-  /** Fraction of instances (0..1) that must stay healthy during a rollout (Marathon). */
-  minimumHealthCapacity: number
-  /** Fraction of extra instances (0..1) a rollout may start above the target (Marathon). */
-  maximumOverCapacity: number
+/** A count of instances, or a percentage of the desired count (`25%`). */
+export type IntOrPercent = number | string
+
+/**
+ * How a changed spec rolls out (docs/deployments.md). At every moment at least
+ * N - maxUnavailable instances are available and at most N + maxSurge exist
+ * (Kubernetes rounding: maxUnavailable's percentage rounds down, maxSurge's up).
+ */
+export interface UpgradePolicy {
+  maxUnavailable: IntOrPercent
+  maxSurge: IntOrPercent
+  /** A new instance counts as available once it has been ready this long. */
+  minHealthyTimeMs: number
+  /** A new instance that is not available this long after it was created counts as failed. */
+  healthyDeadlineMs: number
+  /** A deployment that makes no progress (no instance becomes available) this long fails. */
+  progressDeadlineMs: number
+  /** New instances that may fail before the deployment fails. */
+  maxFailedInstances: number
+  /** A failed deployment rolls back to the last stable version (else it stays paused). */
+  autoRollback: boolean
+  /**
+   * New instances started beside the old ones first (none of the old ones stops); the
+   * rollout waits for `clusterctl rollout promote`, or for autoPromote. N: blue/green.
+   */
+  canary: number
+  /** Canaries all available this long promote the rollout by themselves; null: only by hand. */
+  autoPromoteMs: number | null
+}
+
+export const UPGRADE_DEFAULTS: Readonly<UpgradePolicy> = Object.freeze({
+  maxUnavailable: 0,
+  maxSurge: 1,
+  minHealthyTimeMs: 10_000,
+  healthyDeadlineMs: 5 * 60_000,
+  progressDeadlineMs: 10 * 60_000,
+  maxFailedInstances: 0,
+  autoRollback: true,
+  canary: 0,
+  autoPromoteMs: null,
+})
+
+/** An IntOrPercent as a count for `n` instances: a percentage rounds up (`up`) or down. */
+export function resolveIntOrPercent(value: IntOrPercent, n: number, up: boolean): number {
+  if (typeof value === 'number') return value
+  const pct = Number(value.slice(0, -1))
+  const exact = (n * pct) / 100
+  // 1e-9: 3 x 33.333...% is 1, not 0.99999 rounded down
+  return up ? Math.ceil(exact - 1e-9) : Math.floor(exact + 1e-9)
+}
+
+/**
+ * The bounds of a rollout of `n` instances (Kubernetes: maxSurge rounds up,
+ * maxUnavailable down; both 0 would never move, so maxUnavailable becomes 1).
+ */
+export function rolloutBounds(upgrade: Pick<UpgradePolicy, 'maxUnavailable' | 'maxSurge'>, n: number): {maxUnavailable: number; maxSurge: number} {
+  const maxSurge = resolveIntOrPercent(upgrade.maxSurge, n, true)
+  let maxUnavailable = Math.min(n, resolveIntOrPercent(upgrade.maxUnavailable, n, false))
+  if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1
+  return {maxUnavailable, maxSurge}
+}
+
+/**
+ * Marathon's upgradeStrategy for `n` instances, exactly: maxUnavailable =
+ * n - ceil(n x minimumHealthCapacity), maxSurge = floor(n x maximumOverCapacity); when
+ * both are 0 Marathon silently starts one extra: maxSurge 1, with `adjusted` set.
+ */
+export function fromMarathonCapacity(n: number, minimumHealthCapacity: number, maximumOverCapacity: number): {maxUnavailable: number; maxSurge: number; adjusted: boolean} {
+  const maxUnavailable = n - Math.ceil(n * minimumHealthCapacity - 1e-9)
+  const maxSurge = Math.floor(n * maximumOverCapacity + 1e-9)
+  if (maxUnavailable === 0 && maxSurge === 0) return {maxUnavailable: 0, maxSurge: 1, adjusted: n > 0}
+  return {maxUnavailable, maxSurge, adjusted: false}
+}
+
+/**
+ * A stored spec's upgrade policy: specs recorded before deployments carried Marathon's
+ * fractions, never enforced; they read as the defaults.
+ */
+export function upgradeOf(spec: Pick<JobSpec, 'upgrade'>): UpgradePolicy {
+  const u = spec.upgrade as Partial<UpgradePolicy> | undefined
+  return u && u.maxSurge !== undefined ? {...UPGRADE_DEFAULTS, ...u} : {...UPGRADE_DEFAULTS}
 }
 
 export type Concurrency = 'forbid' | 'allow' | 'replace'
@@ -82,13 +158,18 @@ export interface JobSpec {
   constraints: Constraint[]
   preferences: Preference[]
   healthCheck: HealthCheckSpec | null
+  /**
+   * Whether an instance is ready to serve: it gates rollouts (and later traffic) but never
+   * kills (Marathon's readinessChecks). Absent: ready once running and healthy.
+   */
+  readinessCheck?: HealthCheckSpec
   restart: {policy: RestartPolicy; maxRetries: number}
   labels: Record<string, string>
   /** Placement strategy; null uses the cluster default (binpack). */
   strategy: Strategy | null
   /** Run only on nodes with this runtime; null: any. */
   runtime: RuntimeName | null
-  upgrade: UpgradeStrategy
+  upgrade: UpgradePolicy
   /** Scheduled or dependent batch job; absent for a plain job. */
   runPolicy?: RunPolicy
   /**

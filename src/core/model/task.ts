@@ -34,6 +34,16 @@ export interface Task {
   healthFailures: number
   healthCheckedAt: number | null
   healthMessage: string | null
+  /**
+   * Since when it has been ready (running and passing its health check): minHealthyTime
+   * counts from here. Null: not ready; absent or null on a ready task recorded before
+   * deployments: ready long enough.
+   */
+  readyAt?: number | null
+  /** The job's readiness check (absent: not recorded): since when it passes, and when it last ran. */
+  readiness?: 'ready' | 'not-ready' | 'unknown'
+  readinessAt?: number | null
+  readinessCheckedAt?: number | null
   /** The task this one replaces in a make-before-break move (better node, drain); it stops once this one runs (healthy). */
   replaces: string | null
   containerName: string | null

@@ -7,7 +7,7 @@ import {isRunDriven} from '../model/job.js'
 import type {AdminState, NodeState} from '../model/node.js'
 import type {Job, Task} from '../model/task.js'
 import {isLive} from '../model/task.js'
-import {isReady} from './health.js'
+import {isAvailable, isReady} from './health.js'
 import {isGivenUp} from './heartbeat.js'
 import type {ObservedContainer} from '../../runtime/types.js'
 
@@ -36,6 +36,8 @@ export interface DiffInput {
   recentFailures?: ReadonlyMap<string, ReadonlyMap<string, number>>
   now: number
   backoff?: BackoffSettings
+  /** Jobs whose rollout waits in its canary phase: their old tasks stay beside the canaries (rollout.ts). */
+  canaryJobs?: ReadonlySet<string>
 }
 
 export interface BackoffSettings {
@@ -67,6 +69,12 @@ export interface NewTask {
 export interface Buckets {
   /** Tasks to create (pending), one per missing instance, plus moves off draining nodes. */
   place: NewTask[]
+  /**
+   * Instances that still run an older spec and have no task of the current one: the
+   * rollout planner (rollout.ts) decides which get their new task now, within the
+   * deployment's bounds, and which old tasks stop first.
+   */
+  roll: Array<NewTask & {old: Task[]}>
   /** Instances whose replacement waits for its restart back-off to pass. */
   backoff: Array<{jobId: string; instance: number; until: number; why: string}>
   /** Placed tasks whose container must be started: staging ones, or ones whose start was lost. */
@@ -95,7 +103,7 @@ export interface Buckets {
 const RANK = {running: 0, returned: 1, starting: 2, staging: 3, unreachable: 4, pending: 5} as const
 
 export function diff(input: DiffInput): Buckets {
-  const out: Buckets = {place: [], backoff: [], start: [], adopt: [], ended: [], unreachable: [], stop: [], orphans: [], ignore: []}
+  const out: Buckets = {place: [], roll: [], backoff: [], start: [], adopt: [], ended: [], unreachable: [], stop: [], orphans: [], ignore: []}
   const backoff = input.backoff ?? DEFAULT_BACKOFF
   const jobsById = new Map(input.jobs.map((j) => [j.id, j]))
   const liveAfterObservation: Task[] = []
@@ -251,14 +259,16 @@ export function diff(input: DiffInput): Buckets {
 
         const ended = endedByInstance.get(`${job.id}/${instance}`) ?? []
         const decision = replacementFor(job, instance, ended, input, backoff)
+        const old = stale.filter((t) => !givenUp.has(t.id))
         if (decision && 'until' in decision) out.backoff.push(decision)
+        else if (decision && old.length > 0) out.roll.push({...decision, why: `rollout: replaces ${old[0]!.id.slice(0, 8)} (an older spec)`, old})
         else if (decision) out.place.push(decision)
       } else {
         for (const extra of serving.slice(1)) out.stop.push({task: extra, reason: adoptable.has(extra.id) ? 'surplus: its instance was replaced while its node was unreachable' : `duplicate of instance ${instance}`})
         const keeperRuns = keeper.state === 'running' || adoptable.has(keeper.id)
         // A task on a lost node whose instance runs elsewhere: stop it when (if) its node answers again.
         if (keeperRuns) for (const lost of current.filter((t) => givenUp.has(t.id) && t.desired !== 'stop')) out.stop.push({task: lost, reason: 'surplus: its instance was replaced while its node was unreachable'})
-        if (isReady(keeper, check) || (adoptable.has(keeper.id) && check === null)) for (const old of stale) out.stop.push({task: old, reason: supersededBecause(old, keeper, null)!})
+        if ((isAvailable(keeper, job.spec, input.now) || (adoptable.has(keeper.id) && check === null)) && !input.canaryJobs?.has(job.id)) for (const old of stale) out.stop.push({task: old, reason: supersededBecause(old, keeper, null)!})
         const container = adoptable.get(keeper.id)
         if (container) out.adopt.push({task: keeper, container})
         else if (!handled.has(keeper)) out.ignore.push(keeper)

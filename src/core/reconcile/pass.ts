@@ -11,13 +11,13 @@
  */
 import {clusterSelector, LABELS, RuntimeClient, runtimeFor} from '../../runtime/index.js'
 import {machineOf, type Node} from '../model/node.js'
-import {isLive, type Task} from '../model/task.js'
+import {isLive, type Job, type Task} from '../model/task.js'
 import {forEachLimited} from '../async.js'
 import {fireRuns} from './runs.js'
 import {connectSpecOf, type ServiceContext} from '../context.js'
 import type {PortRange} from '../scheduler/types.js'
 import {appendEvent} from '../state/events.js'
-import {clusterId as readClusterId, insertTask, listJobs, listTasks, listTasksForReconcile, nodeIdsOfJobs, recentFailures, type TaskPatch, updateTask} from '../state/jobs.js'
+import {clusterId as readClusterId, insertTask, listJobs, listTasks, listTasksForReconcile, nodeIdsOfJobs, recentFailures, type TaskPatch, updateJob, updateTask} from '../state/jobs.js'
 import {listNodes, updateNodeAdminState, updateNodeHeartbeat} from '../state/nodes.js'
 import {readSettings, type Settings} from '../state/settings.js'
 import {recentSamples, recordSample, replaceConditions} from '../state/health.js'
@@ -29,15 +29,18 @@ import {orphanSightings, pruneOrphanSightings, recordOrphanSighting} from '../st
 import type {Store} from '../state/store.js'
 import {listTeams} from '../state/teams.js'
 import {type BackoffSettings, diff, type NodeObservation} from './diff.js'
-import {applyCheckResult} from './health.js'
+import {applyCheckResult, applyReadinessResult} from './health.js'
 import {DEFAULT_DETECTOR, type DetectorSettings, describeBasis, heartbeatDeadline} from './detector.js'
 import {DEFAULT_HEARTBEAT, discountClusterWideSilence, type HeartbeatOutcome, type HeartbeatSettings, judgeHeartbeat} from './heartbeat.js'
 import {DEFAULT_MOVES, type MoveSettings} from './moves.js'
 import {type NodeObserveResult, type ObserveOptions, observeNode} from './observe.js'
 import {heldPorts} from './ports.js'
 import {priorityOf} from './preempt.js'
-import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, healthProbes, isDrainDone, passSeed, planNewTasks, planPlacements, planPreemptions, leftoversOfStoppedJobs, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
+import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, healthProbes, isDrainDone, leftoversOfStoppedJobs, passSeed, planNewTasks, planPlacements, planPreemptions, readinessKey, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
 import {emptyReport, isUnchanged, type PassReport, taskAction as action} from './report.js'
+import {afterFailure, judgeDeployment, planRollouts} from './rollout.js'
+import {deploymentFailures, lastStable, openDeployments, startDeployment, updateDeployment} from '../state/deployments.js'
+import {type Deployment, inCanaryPhase} from '../model/deployment.js'
 
 export interface PassOptions {
   dryRun?: boolean
@@ -115,6 +118,8 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     sightings: orphanSightings(store),
     settings: readSettings(store),
     teams: listTeams(store),
+    deployments: openDeployments(store),
+    deploymentFailures: deploymentFailures(store),
   }))
   const {jobs, cluster} = loaded
   let {nodes, tasks} = loaded
@@ -230,22 +235,30 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   // 3. Health check results.
   const healthChanges: Array<{task: Task; patch: TaskPatch; from: Task['health']}> = []
   tasks = tasks.map((task) => {
-    const result = task.nodeId ? results.get(task.nodeId)?.probes.get(task.id) : undefined
-    const check = jobsById.get(task.jobId)?.spec.healthCheck
-    if (!result || !check) return task
-    const update = applyCheckResult(task, check, result.passed, result.message, now)
+    const probes = task.nodeId ? results.get(task.nodeId)?.probes : undefined
+    const spec = jobsById.get(task.jobId)?.spec
+    const result = probes?.get(task.id)
+    const readiness = probes?.get(readinessKey(task.id))
+    if (!spec || (!result && !readiness)) return task
+    const update: TaskPatch = result && spec.healthCheck ? applyCheckResult(task, spec.healthCheck, result.passed, result.message, now) : {}
+    if (readiness && spec.readinessCheck) Object.assign(update, applyReadinessResult(task, readiness.passed, now))
     healthChanges.push({task, patch: update, from: task.health})
     return {...task, ...update}
   })
   record(() => {
     for (const {task, patch, from} of healthChanges) {
       updateTask(store, task.id, patch, now)
-      if (patch.health !== from) taskEvent(store, task, `task.${patch.health}`, `health check ${patch.healthMessage}`)
+      if (patch.readiness !== undefined && patch.readiness !== (task.readiness ?? 'unknown')) taskEvent(store, task, `task.${patch.readiness}`, `readiness check: ${patch.readiness}`)
+      if (patch.health !== undefined && patch.health !== from) taskEvent(store, task, `task.${patch.health}`, `health check ${patch.healthMessage}`)
     }
   })
-  for (const {task, patch, from} of healthChanges) if (patch.health !== from) report.actions.push(action('health', task.jobName, task, task.nodeName, `${from} -> ${patch.health}: ${patch.healthMessage}`))
+  for (const {task, patch, from} of healthChanges) if (patch.health !== undefined && patch.health !== from) report.actions.push(action('health', task.jobName, task, task.nodeName, `${from} -> ${patch.health}: ${patch.healthMessage}`))
 
   // 4. Diff.
+  const canaryJobs = new Set(jobs.filter((j) => {
+    const dep = loaded.deployments.get(j.id)
+    return dep !== undefined && dep.specHash === j.specHash && inCanaryPhase(dep, j.spec.upgrade)
+  }).map((j) => j.id))
   const buckets = diff({
     jobs: only ? jobs.filter((j) => only.has(j.id)) : jobs,
     tasks: only ? tasks.filter(inScope) : tasks,
@@ -254,6 +267,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     recentFailures: loaded.failures,
     now,
     ...(options.backoff ? {backoff: options.backoff} : {}),
+    canaryJobs,
   })
   const jobName = (jobId: string): string => jobsById.get(jobId)?.name ?? jobId
 
@@ -279,6 +293,15 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   for (const e of buckets.ended) report.actions.push(action('end', jobName(e.task.jobId), e.task, e.task.nodeName, `${e.state}: ${e.reason}`))
   for (const t of buckets.unreachable) report.actions.push(action('unreachable', t.jobName, t, t.nodeName, `node ${nodesById.get(t.nodeId ?? '')?.state ?? 'unreachable'}: replacing it elsewhere`))
   for (const b of buckets.backoff) report.backoff.push({job: jobName(b.jobId), instance: b.instance, until: b.until, why: b.why})
+
+  // 5b. Rollouts (rollout.ts): each open deployment judged on what was observed and its outcome recorded (a
+  // failure rolls the job back or pauses it); then which instances on an older spec get their new task now, and
+  // which old tasks stop first.
+  const changed = judgeRollouts(ctx, {jobs: jobs.filter((j) => only === null || only.has(j.id)), tasks, deployments: loaded.deployments, failures: loaded.deploymentFailures, now, report, dryRun})
+  const rolling = jobs.filter((j) => (only === null || only.has(j.id)) && !changed.rolledBack.has(j.id))
+  const rollout = planRollouts(rolling, tasks, {...buckets, roll: buckets.roll.filter((r) => !changed.rolledBack.has(r.jobId))}, new Map([...loaded.deployments, ...changed.paused]), now)
+  buckets.place.push(...rollout.place)
+  buckets.stop.push(...rollout.stop)
 
   // 6. New tasks: missing instances, drain moves, and moves to better nodes when all is quiet.
   const carried = carryOver(tasks, buckets)
@@ -365,6 +388,45 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     return report
   }
 
+  const stopOne = async (stop: (typeof stops)[number]): Promise<void> => {
+    const {task, reason} = stop
+    const ended = stop.ended === true
+    const node = task.nodeId ? nodesById.get(task.nodeId) : undefined
+    // A node that did not answer this pass: keep the wish (desired=stop); the stop happens when it answers.
+    if (node && stopWaitsForNode(task, node, observed)) {
+      if (task.desired !== 'stop') {
+        store.write(() => {
+          updateTask(store, task.id, {desired: 'stop', reason}, ctx.clock.now())
+          taskEvent(store, task, 'task.stop-requested', `${reason}; it stops when ${node.name} answers again`)
+        })
+        report.actions.push(action('stop', task.jobName, task, node.name, `${reason} (when ${node.name} answers again)`, true))
+      }
+
+      return
+    }
+
+    try {
+      if (node && task.containerName && task.state !== 'pending') await clientOf(node).stop(task.containerName, options.stopGraceSeconds ?? 10)
+      store.write(() => {
+        if (ended) updateTask(store, task.id, {desired: 'stop'}, ctx.clock.now())
+        else {
+          updateTask(store, task.id, {state: 'killed', desired: 'stop', finishedAt: ctx.clock.now(), reason}, ctx.clock.now())
+          taskEvent(store, task, 'task.killed', `stopped: ${reason}`)
+        }
+      })
+      report.actions.push(action('stop', task.jobName, task, task.nodeName, reason, true))
+    } catch (error) {
+      // Keep it live with desired=stop: the next pass tries again.
+      if (!ended) store.write(() => updateTask(store, task.id, {desired: 'stop', reason}, ctx.clock.now()))
+      report.actions.push(action('stop', task.jobName, task, task.nodeName, `stop failed: ${(error as Error).message}`, false))
+    }
+  }
+
+  // The containers of ended (unhealthy) tasks go first: a replacement never runs beside the container it replaces,
+  // so a job never has more containers than its rollout bound allows. The other stops come after the starts
+  // (make-before-break).
+  await forEachLimited(stops.filter((s) => s.ended), concurrency, stopOne)
+
   // Victims stop before their preemptor starts (their room is what it needs); a failed stop puts it back to pending.
   await forEachLimited(preemptions, concurrency, async (p) => {
     const node = nodesById.get(p.nodeId)!
@@ -412,41 +474,9 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   })
 
   // Make-before-break in this same pass: what a task that now runs supersedes stops too.
-  stops.push(...sameInstanceStops(startedOk, holding, new Set(stops.map((s) => s.task.id)), jobsById, nodesById))
+  stops.push(...sameInstanceStops(startedOk, holding, new Set(stops.map((s) => s.task.id)), jobsById, nodesById, ctx.clock.now(), canaryJobs))
 
-  await forEachLimited(stops, concurrency, async (stop) => {
-    const {task, reason} = stop
-    const ended = stop.ended === true
-    const node = task.nodeId ? nodesById.get(task.nodeId) : undefined
-    // A node that did not answer this pass: keep the wish (desired=stop); the stop happens when it answers.
-    if (node && stopWaitsForNode(task, node, observed)) {
-      if (task.desired !== 'stop') {
-        store.write(() => {
-          updateTask(store, task.id, {desired: 'stop', reason}, ctx.clock.now())
-          taskEvent(store, task, 'task.stop-requested', `${reason}; it stops when ${node.name} answers again`)
-        })
-        report.actions.push(action('stop', task.jobName, task, node.name, `${reason} (when ${node.name} answers again)`, true))
-      }
-
-      return
-    }
-
-    try {
-      if (node && task.containerName && task.state !== 'pending') await clientOf(node).stop(task.containerName, options.stopGraceSeconds ?? 10)
-      store.write(() => {
-        if (ended) updateTask(store, task.id, {desired: 'stop'}, ctx.clock.now())
-        else {
-          updateTask(store, task.id, {state: 'killed', desired: 'stop', finishedAt: ctx.clock.now(), reason}, ctx.clock.now())
-          taskEvent(store, task, 'task.killed', `stopped: ${reason}`)
-        }
-      })
-      report.actions.push(action('stop', task.jobName, task, task.nodeName, reason, true))
-    } catch (error) {
-      // Keep it live with desired=stop: the next pass tries again.
-      if (!ended) store.write(() => updateTask(store, task.id, {desired: 'stop', reason}, ctx.clock.now()))
-      report.actions.push(action('stop', task.jobName, task, task.nodeName, `stop failed: ${(error as Error).message}`, false))
-    }
-  })
+  await forEachLimited(stops.filter((s) => !s.ended), concurrency, stopOne)
 
   // Orphans: removed once nothing has owned them for the grace period.
   const ripe = only ? leftovers : ripeOrphans(orphanCandidates, loaded.sightings, now, grace)
@@ -476,6 +506,81 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
   report.unchanged = isUnchanged(report)
   return report
+}
+
+/**
+ * Each open deployment judged (rollout.ts judgeDeployment) and the result recorded: its
+ * progress, its success, or its failure, which rolls the job back to the last stable
+ * version (a new deployment, `rollback`) or pauses it for the operator.
+ */
+function judgeRollouts(ctx: ServiceContext, input: {jobs: readonly Job[]; tasks: readonly Task[]; deployments: ReadonlyMap<string, Deployment>; failures: ReadonlyMap<string, number>; now: number; report: PassReport; dryRun: boolean}): {rolledBack: Set<string>; paused: Map<string, Deployment>} {
+  const {store} = ctx
+  const {now, report} = input
+  const changed = {rolledBack: new Set<string>(), paused: new Map<string, Deployment>()}
+  const tasksOf = new Map<string, Task[]>()
+  for (const t of input.tasks) {
+    if (!input.deployments.has(t.jobId)) continue
+    const list = tasksOf.get(t.jobId)
+    if (list) list.push(t)
+    else tasksOf.set(t.jobId, [t])
+  }
+
+  for (const job of input.jobs) {
+    const dep = input.deployments.get(job.id)
+    if (!dep || dep.specHash !== job.specHash) continue
+    const judged = judgeDeployment(dep, job, tasksOf.get(job.id) ?? [], input.failures.get(dep.id) ?? 0, now)
+    const say = (state: string, message: string): void => {
+      report.rollouts = [...(report.rollouts ?? []), {job: job.name, version: dep.version, state, message}]
+    }
+
+    if (!judged.outcome) {
+      if (judged.promote) {
+        say('promoted', `its ${job.spec.upgrade.canary} canar${job.spec.upgrade.canary === 1 ? 'y was' : 'ies were'} available for ${(job.spec.upgrade.autoPromoteMs ?? 0) / 1000}s (autoPromote)`)
+        if (!input.dryRun) {
+          store.write(() => {
+            updateDeployment(store, dep.id, {promoted: true, progressAt: now}, now)
+            appendEvent(store, {type: 'deployment.promoted', subjectKind: 'job', subject: job.name, message: `version ${dep.version} promoted (autoPromote)`, data: {version: dep.version}})
+          })
+        }
+      } else if (judged.available !== dep.available && !input.dryRun) store.write(() => updateDeployment(store, dep.id, {available: judged.available, progressAt: judged.progressAt}, now))
+      continue
+    }
+
+    const {state, reason} = judged.outcome
+    if (state === 'succeeded') {
+      say('succeeded', reason)
+      if (!input.dryRun) {
+        store.write(() => {
+          updateDeployment(store, dep.id, {state: 'succeeded', reason, available: judged.available, progressAt: judged.progressAt, endedAt: now}, now)
+          appendEvent(store, {type: 'deployment.succeeded', subjectKind: 'job', subject: job.name, message: `version ${dep.version} rolled out: ${reason}`, data: {version: dep.version}})
+        })
+      }
+
+      continue
+    }
+
+    const stable = store.read(() => lastStable(store, job.id, dep.specHash))
+    const next = afterFailure(job.spec.upgrade, stable?.version ?? null)
+    say(next.action === 'rollback' ? 'failed' : 'paused', next.action === 'rollback' ? `${reason}; rolling back to version ${next.to}` : `${reason}; paused (${next.why})`)
+    if (next.action === 'rollback') changed.rolledBack.add(job.id)
+    else changed.paused.set(job.id, {...dep, state: 'paused'})
+    if (input.dryRun) continue
+    store.write(() => {
+      if (next.action === 'pause') {
+        updateDeployment(store, dep.id, {state: 'paused', reason: `failed: ${reason}; paused (${next.why})`, available: judged.available}, now)
+        appendEvent(store, {type: 'deployment.failed', subjectKind: 'job', subject: job.name, message: `version ${dep.version} failed: ${reason}; paused (${next.why}): \`clusterctl rollout undo ${job.name}\` or \`rollout resume ${job.name}\``, data: {version: dep.version}})
+        return
+      }
+
+      updateDeployment(store, dep.id, {state: 'failed', reason, rolledBackTo: next.to, available: judged.available, endedAt: now}, now)
+      const back = {...job, spec: stable!.spec, specHash: stable!.specHash, generation: stable!.generation}
+      updateJob(store, back, now)
+      const rolled = startDeployment(store, back, 'rollback', {id: ctx.newId(), now})
+      appendEvent(store, {type: 'deployment.failed', subjectKind: 'job', subject: job.name, message: `version ${dep.version} failed: ${reason}; rolling back to version ${next.to} (as version ${rolled.version})`, data: {version: dep.version, rollbackTo: next.to}})
+    })
+  }
+
+  return changed
 }
 
 /** The nodes that hold a live task of these tasks' jobs. */

@@ -12,6 +12,7 @@ import type {ContainerRuntime, ContainerSpec, ObservedContainer} from '../../run
 import {allocatableOf, machineOf, type Node, publicHostOf} from '../model/node.js'
 import type {Constraint} from '../model/placement.js'
 import {addResources, type Resources, subtractResources, ZERO_RESOURCES} from '../model/resources.js'
+import type {HealthCheckSpec} from '../model/job.js'
 import {type HostPortBinding, isLive, type Job, type Task} from '../model/task.js'
 import {planConsolidation} from '../scheduler/consolidate.js'
 import {type Team, teamAllocations} from '../model/team.js'
@@ -21,7 +22,7 @@ import {schedule} from '../scheduler/schedule.js'
 import type {Plan, PortRange, SchedNode, Snapshot, TaskRequest} from '../scheduler/types.js'
 import {blocksWork} from '../health/conditions.js'
 import {avoidedNodes, type BackoffSettings, type Buckets, type DiffInput, type NodeObservation, supersededBecause} from './diff.js'
-import {isCheckDue, isReady} from './health.js'
+import {isAvailable, isCheckDue, isReadinessDue, isReady} from './health.js'
 import {type MoveSettings, planMoves} from './moves.js'
 import {type HealthProbe, probeArgv} from './observation.js'
 
@@ -33,23 +34,31 @@ export function passSeed(seed: number | undefined, now: number): number {
   return seed ?? now % 2_147_483_647
 }
 
-/** The health checks due this pass, per node. */
+/** Readiness probes are keyed `TASK_ID#ready` among a node's probe results. */
+export const readinessKey = (taskId: string): string => `${taskId}#ready`
+
+/** The health and readiness checks due this pass, per node. */
 export function healthProbes(nodes: readonly Node[], tasks: readonly Task[], jobsById: ReadonlyMap<string, Job>, now: number): Map<string, HealthProbe[]> {
   const runtimes = new Map<string, ContainerRuntime>()
   const out = new Map<string, HealthProbe[]>()
   const nodesById = new Map(nodes.map((n) => [n.id, n]))
-  for (const task of tasks) {
-    const check = jobsById.get(task.jobId)?.spec.healthCheck ?? null
-    const node = task.nodeId ? nodesById.get(task.nodeId) : undefined
-    if (!node || !task.containerName || task.desired === 'stop' || !isCheckDue(task, check, now)) continue
+  const probe = (task: Task, node: Node, check: HealthCheckSpec, key: string): void => {
     const runtime = runtimes.get(node.runtime) ?? runtimeFor(node.runtime)
     runtimes.set(node.runtime, runtime)
-    const port = check!.port === null ? task.hostPorts[0] : task.hostPorts.find((h) => h.containerPort === check!.port) ?? task.hostPorts[0]
-    const argv = probeArgv(check!, {host: publicHostOf(node), hostPort: port?.hostPort ?? null, containerName: task.containerName, runtime, execId: `hc-${task.id.slice(0, 8)}-${now}`})
-    if (!argv) continue
+    const port = check.port === null ? task.hostPorts[0] : task.hostPorts.find((h) => h.containerPort === check.port) ?? task.hostPorts[0]
+    const argv = probeArgv(check, {host: publicHostOf(node), hostPort: port?.hostPort ?? null, containerName: task.containerName!, runtime, execId: `${key === task.id ? 'hc' : 'rc'}-${task.id.slice(0, 8)}-${now}`})
+    if (!argv) return
     const list = out.get(node.id) ?? []
-    list.push({taskId: task.id, argv, timeoutMs: check!.timeoutMs})
+    list.push({taskId: key, argv, timeoutMs: check.timeoutMs})
     out.set(node.id, list)
+  }
+
+  for (const task of tasks) {
+    const spec = jobsById.get(task.jobId)?.spec
+    const node = task.nodeId ? nodesById.get(task.nodeId) : undefined
+    if (!spec || !node || !task.containerName || task.desired === 'stop') continue
+    if (spec.healthCheck && isCheckDue(task, spec.healthCheck, now)) probe(task, node, spec.healthCheck, task.id)
+    if (spec.readinessCheck && isReadinessDue(task, spec.readinessCheck, now)) probe(task, node, spec.readinessCheck, readinessKey(task.id))
   }
 
   return out
@@ -78,8 +87,8 @@ export function schedulableNodes(nodes: readonly Node[], observed: ReadonlyMap<s
 }
 
 /** Moves wait for a quiet cluster: nothing to place, backing off or unreachable, every live task running and no move in flight. */
-export function isQuiet(buckets: Pick<Buckets, 'place' | 'backoff' | 'unreachable'>, stillLive: readonly Task[]): boolean {
-  return buckets.place.length === 0 && buckets.backoff.length === 0 && buckets.unreachable.length === 0 && !stillLive.some((t) => t.state !== 'running' || (t.replaces !== null && stillLive.some((o) => o.id === t.replaces)))
+export function isQuiet(buckets: Pick<Buckets, 'place' | 'backoff' | 'unreachable'> & Partial<Pick<Buckets, 'roll'>>, stillLive: readonly Task[]): boolean {
+  return buckets.place.length === 0 && (buckets.roll ?? []).length === 0 && buckets.backoff.length === 0 && buckets.unreachable.length === 0 && !stillLive.some((t) => t.state !== 'running' || (t.replaces !== null && stillLive.some((o) => o.id === t.replaces)))
 }
 
 /** A new pending task of one instance, with its deterministic container name. */
@@ -114,7 +123,7 @@ export function pendingTask(job: Job, instance: number, restarts: number, replac
 }
 
 export interface NewTasksInput {
-  buckets: Pick<Buckets, 'place' | 'backoff' | 'unreachable'>
+  buckets: Pick<Buckets, 'place' | 'backoff' | 'unreachable'> & Partial<Pick<Buckets, 'roll'>>
   carried: CarriedOver
   jobsById: ReadonlyMap<string, Job>
   /** Nodes after this pass's heartbeats. */
@@ -332,18 +341,23 @@ export function stopsOf(buckets: Pick<Buckets, 'stop' | 'ended'>): Stop[] {
 
 /**
  * Make-before-break in the same pass: a task that now runs (and has no health check
- * to pass first) lets the task it supersedes stop at once: an old-spec task, or a
- * move's origin. The rule is diff's `supersededBecause`.
+ * to pass first) lets the task it supersedes stop at once: a move's origin, or an
+ * old-spec task when the job's minHealthyTime is 0 (else the rollout waits for it:
+ * isAvailable). The rule is diff's `supersededBecause`.
  */
-export function sameInstanceStops(startedOk: readonly Task[], holding: readonly Task[], alreadyStopping: ReadonlySet<string>, jobsById: ReadonlyMap<string, Job>, nodesById: ReadonlyMap<string, Node>): Stop[] {
+export function sameInstanceStops(startedOk: readonly Task[], holding: readonly Task[], alreadyStopping: ReadonlySet<string>, jobsById: ReadonlyMap<string, Job>, nodesById: ReadonlyMap<string, Node>, now: number, canaryJobs: ReadonlySet<string> = new Set()): Stop[] {
   const stopping = new Set(alreadyStopping)
   const out: Stop[] = []
   for (const fresh of startedOk) {
-    if (!isReady(fresh, jobsById.get(fresh.jobId)?.spec.healthCheck ?? null)) continue
+    const job = jobsById.get(fresh.jobId)
+    const check = job?.spec.healthCheck ?? null
+    if (!isReady(fresh, check)) continue
     for (const old of holding) {
       if (old.jobId !== fresh.jobId || old.instance !== fresh.instance || stopping.has(old.id) || old.id === fresh.id) continue
       const reason = supersededBecause(old, fresh, nodesById.get(fresh.nodeId ?? '')?.name ?? null)
-      if (old.state === 'running' && reason) {
+      // an old-spec task waits for its replacement's minHealthyTime, and stays beside a canary until the promote
+      const gated = old.id !== fresh.replaces && (!(job && isAvailable(fresh, job.spec, now)) || canaryJobs.has(fresh.jobId))
+      if (old.state === 'running' && reason && !gated) {
         out.push({task: old, reason})
         stopping.add(old.id)
       }

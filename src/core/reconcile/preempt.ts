@@ -8,6 +8,7 @@
  * not preempt. The scheduler then checks the preemptor fits that node once the victims
  * are gone (constraints, ports), so a preemption is never wasted.
  */
+import {rolloutBounds} from '../model/job.js'
 import type {Job, Task} from '../model/task.js'
 import {DEFAULT_PRIORITY} from '../model/team.js'
 import {addResources, fitsWithin, type Resources, subtractResources, ZERO_RESOURCES} from '../model/resources.js'
@@ -97,7 +98,7 @@ export const priorityOf = (job: Pick<Job, 'spec'>): number => job.spec.priority 
 
 /**
  * What each service may lose now: the instances its upgrade strategy lets be unavailable
- * (`instances - ceil(instances x minimumHealthCapacity)`, the rollout's rule) minus those
+ * (the rollout's maxUnavailable, rolloutBounds) minus those
  * already not running. Batch jobs have no budget (absent).
  */
 export function disruptionBudgets(jobs: Iterable<Job>, running: readonly Pick<Task, 'jobId' | 'state'>[]): Map<string, number> {
@@ -107,7 +108,7 @@ export function disruptionBudgets(jobs: Iterable<Job>, running: readonly Pick<Ta
   for (const job of jobs) {
     if (job.kind !== 'service') continue
     const n = job.instances
-    const allowed = n - Math.ceil(n * job.spec.upgrade.minimumHealthCapacity - 1e-9)
+    const allowed = rolloutBounds(job.spec.upgrade, n).maxUnavailable
     out.set(job.id, Math.max(0, allowed - Math.max(0, n - (up.get(job.id) ?? 0))))
   }
 

@@ -39,6 +39,8 @@ export interface PassReport {
   conditions?: Array<{node: string; kind: 'raised' | 'changed' | 'cleared'; type: string; severity: string; message: string}>
   /** `daemon --auto-drain`'s decision this pass: a node drained, or only cordoned, and why. */
   autoDrain?: {kind: 'drain' | 'cordon'; node: string; why: string}
+  /** Deployments that progressed, ended or rolled back this pass. */
+  rollouts?: Array<{job: string; version: number; state: string; message: string}>
   /** True when the pass changed nothing. */
   unchanged: boolean
   /** Set when a running daemon did the work: the command recorded the change and this is the daemon's first pass that started after it. */
@@ -55,6 +57,6 @@ export function taskAction(kind: PassActionKind, job: string, task: Pick<Task, '
 }
 
 /** Whether the pass changed nothing: no action, no node state change. */
-export function isUnchanged(report: Pick<PassReport, 'actions' | 'nodes' | 'runs'>): boolean {
-  return report.actions.length === 0 && report.nodes.length === 0 && (report.runs ?? []).length === 0
+export function isUnchanged(report: Pick<PassReport, 'actions' | 'nodes' | 'runs' | 'rollouts'>): boolean {
+  return report.actions.length === 0 && report.nodes.length === 0 && (report.runs ?? []).length === 0 && (report.rollouts ?? []).length === 0
 }

@@ -4,8 +4,9 @@
  * the same `requestOf`, the same snapshot with what every other task holds); the answer
  * says, per task, where it would go or why it could not (the scheduler's own reasons),
  * and per service how many instances keep running through the loss against its health
- * bound (Marathon's minimumHealthCapacity).
+ * bound (N - upgrade.maxUnavailable).
  */
+import {rolloutBounds} from '../model/job.js'
 import type {Node} from '../model/node.js'
 import type {Job, Task} from '../model/task.js'
 import {schedule} from '../scheduler/index.js'
@@ -33,7 +34,7 @@ export interface WhatIfService {
   instances: number
   /** Instances still running the moment the nodes die (before any replacement). */
   runningAfterLoss: number
-  /** The job's bound: minimumHealthCapacity x instances, rounded up. */
+  /** The job's bound: instances - upgrade.maxUnavailable (docs/deployments.md). */
   minHealthy: number
   ok: boolean
 }
@@ -79,7 +80,8 @@ export function whatIf(input: {nodes: readonly Node[]; jobs: readonly Job[]; tas
     .filter((j) => j.kind === 'service' && j.state === 'active' && touched.has(j.id))
     .map((j) => {
       const runningAfterLoss = survivors.filter((t) => t.jobId === j.id && t.state === 'running' && t.desired === 'run').length
-      const minHealthy = Math.ceil(j.spec.upgrade.minimumHealthCapacity * j.instances)
+      // the job's own floor: N - maxUnavailable (docs/deployments.md)
+      const minHealthy = j.instances - rolloutBounds(j.spec.upgrade, j.instances).maxUnavailable
       return {job: j.name, instances: j.instances, runningAfterLoss, minHealthy, ok: runningAfterLoss >= minHealthy}
     })
   return {down: [...input.down], fits: unplaced.length === 0, moves, unplaced, services}

@@ -1,6 +1,9 @@
 /** Jobs and tasks: what run/apply/scale/stop/rm/ps/inspect/logs/schedule do. */
 import {FailedError, NotFoundError, UserError} from '../errors.js'
-import {containerSpecHash, isRunDriven, type JobSpec} from '../model/job.js'
+import {containerSpecHash, isRunDriven, type JobSpec, rolloutBounds} from '../model/job.js'
+import {type RolloutStep, rolloutSteps} from '../reconcile/rollout.js'
+import type {DeploymentCause} from '../model/deployment.js'
+import {startDeployment} from '../state/deployments.js'
 import {isLive, type Job, type JobCounts, jobStatus, type JobStatus, NO_TASKS, type Task} from '../model/task.js'
 import {RuntimeClient, runtimeFor} from '../../runtime/index.js'
 import {converge, type ConvergeOptions} from '../reconcile/controller.js'
@@ -71,29 +74,43 @@ export async function runJob(ctx: ServiceContext, spec: JobSpec, options: {noSta
     checkDependencies(store, [spec])
     insertJob(store, job)
     appendEvent(store, {type: 'job.created', subjectKind: 'job', subject: job.name, message: `created: ${describeSpec(spec)}`, data: {specHash: job.specHash}})
+    deploy(ctx, job, 'create', now)
   })
   const pass = options.noStart ? null : await converge(ctx, options)
   return {job, pass, tasks: listTasks(store, {jobId: job.id, live: true})}
 }
 
 export interface ApplyResult {
-  jobs: Array<{name: string; change: 'created' | 'updated' | 'unchanged'; what: string[]}>
+  /** `rollout`: the steps of the rolling update a new version takes (rolloutSteps). */
+  jobs: Array<{name: string; change: 'created' | 'updated' | 'unchanged'; what: string[]; rollout?: RolloutStep[]}>
   pass: PassReport | null
 }
 
 /** Creates or updates jobs from specs; unchanged specs change nothing. Then one pass. */
-export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options: {noStart?: boolean} & ConvergeOptions = {}): Promise<ApplyResult> {
+/**
+ * Creates or updates jobs from specs; unchanged specs change nothing. Then one pass.
+ * With `dryRun` nothing is recorded and no pass runs: the result says what would change,
+ * and for a new version the rollout's steps (rolloutSteps, the pass's own planner).
+ */
+export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options: {noStart?: boolean; cause?: 'apply' | 'import'} & ConvergeOptions = {}): Promise<ApplyResult> {
   const {store} = ctx
   const now = ctx.clock.now()
+  const dry = options.dryRun === true
   const result: ApplyResult = {jobs: [], pass: null}
-  store.write(() => {
+  const inTransaction = (fn: () => void): void => (dry ? store.read(fn) : store.write(fn))
+  inTransaction(() => {
     checkDependencies(store, specs)
     for (const spec of specs) {
       const existing = findJob(store, spec.name)
       const specHash = containerSpecHash(spec, existing?.generation ?? 0)
       if (!existing) {
-        insertJob(store, {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash, instances: spec.instances, generation: 0, state: 'active', createdAt: now, updatedAt: now})
-        appendEvent(store, {type: 'job.created', subjectKind: 'job', subject: spec.name, message: `created: ${describeSpec(spec)}`, data: {specHash}})
+        const job: Job = {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash, instances: spec.instances, generation: 0, state: 'active', createdAt: now, updatedAt: now}
+        if (!dry) {
+          insertJob(store, job)
+          appendEvent(store, {type: 'job.created', subjectKind: 'job', subject: spec.name, message: `created: ${describeSpec(spec)}`, data: {specHash}})
+          deploy(ctx, job, options.cause === 'import' ? 'import' : 'create', now)
+        }
+
         result.jobs.push({name: spec.name, change: 'created', what: []})
         continue
       }
@@ -104,12 +121,18 @@ export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options:
         continue
       }
 
-      updateJob(store, {id: existing.id, kind: spec.kind, spec, specHash, instances: spec.instances, generation: existing.generation, state: 'active'}, now)
-      appendEvent(store, {type: 'job.updated', subjectKind: 'job', subject: spec.name, message: `updated: ${what.join(', ')}`, data: {specHash, what}})
-      result.jobs.push({name: spec.name, change: 'updated', what})
+      const job = {...existing, kind: spec.kind, spec, specHash, instances: spec.instances, state: 'active' as const}
+      const rolls = specHash !== existing.specHash && existing.state === 'active' && !isRunDriven(spec)
+      if (!dry) {
+        updateJob(store, job, now)
+        appendEvent(store, {type: 'job.updated', subjectKind: 'job', subject: spec.name, message: `updated: ${what.join(', ')}`, data: {specHash, what}})
+        if (specHash !== existing.specHash) deploy(ctx, job, options.cause ?? 'apply', now)
+      }
+
+      result.jobs.push({name: spec.name, change: 'updated', what, ...(rolls ? {rollout: rolloutSteps(job)} : {})})
     }
   })
-  if (!options.noStart) result.pass = await converge(ctx, options)
+  if (!options.noStart && !dry) result.pass = await converge(ctx, options)
   return result
 }
 
@@ -118,8 +141,8 @@ function changesBetween(job: Job, spec: JobSpec, specHash: string): string[] {
   if (job.specHash !== specHash) what.push('containers (image, command, env, resources, ports, volumes, labels or health check)')
   if (job.instances !== spec.instances) what.push(`instances ${job.instances} -> ${spec.instances}`)
   if (job.state !== 'active') what.push('started again')
-  const placement = (s: JobSpec) => JSON.stringify([s.constraints, s.preferences, s.strategy, s.runtime, s.restart, s.upgrade, s.kind, s.team ?? null, s.priority ?? null, s.preemption ?? null])
-  if (placement(job.spec) !== placement(spec)) what.push('placement or policy')
+  const placement = (s: JobSpec) => JSON.stringify([s.constraints, s.preferences, s.strategy, s.runtime, s.restart, s.upgrade, s.kind, s.team ?? null, s.priority ?? null, s.preemption ?? null, s.readinessCheck ?? null])
+  if (placement(job.spec) !== placement(spec)) what.push('placement, upgrade, readiness or policy')
   if (JSON.stringify(job.spec.runPolicy ?? null) !== JSON.stringify(spec.runPolicy ?? null)) what.push('schedule, parents or run policy')
   return what
 }
@@ -193,6 +216,7 @@ export async function restartJob(ctx: ServiceContext, name: string, options: Con
     const next = {...j, generation, specHash: containerSpecHash(j.spec, generation)}
     updateJob(store, next, ctx.clock.now())
     appendEvent(store, {type: 'job.restarted', subjectKind: 'job', subject: name, message: `restart ${generation}: every instance is replaced`, data: {generation}})
+    deploy(ctx, next, 'restart', ctx.clock.now())
     return next
   })
   return {job, pass: await converge(ctx, {...options, jobs: [job.id]})}
@@ -411,6 +435,14 @@ export async function taskLogs(
   return {task, code: r.code}
 }
 
+
+/** A new version of the job's containers (inside the caller's transaction), with its event: the reconcile pass rolls it out. */
+function deploy(ctx: Pick<ServiceContext, 'store' | 'newId'>, job: Job, cause: DeploymentCause, now: number): void {
+  const d = startDeployment(ctx.store, job, cause, {id: ctx.newId(), now})
+  if (cause === 'create') return
+  const {maxUnavailable, maxSurge} = rolloutBounds(job.spec.upgrade, job.instances)
+  appendEvent(ctx.store, {type: 'deployment.started', subjectKind: 'job', subject: job.name, message: `version ${d.version} (${cause}): rolling out ${job.instances} instance${job.instances === 1 ? '' : 's'}, at most ${maxUnavailable} unavailable and ${maxSurge} extra`, data: {version: d.version, cause}})
+}
 
 function describeSpec(spec: JobSpec): string {
   return `${spec.kind} ${spec.image}, ${spec.instances} x (cpus ${spec.resources.cpuMilli / 1000}, mem ${Math.round(spec.resources.memBytes / 1024 ** 2)}Mi)`

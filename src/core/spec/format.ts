@@ -1,8 +1,8 @@
 /**
  * Which format a spec document is written in: clusterctl's own, Marathon's or
  * Chronos's. The one place that tells them apart; parse.ts asks it for every
- * document; Chronos jobs go to the import (chronos.ts), Marathon apps are refused
- * in one sentence instead of a list of "unknown field" problems.
+ * document; Chronos jobs go to their import (chronos.ts), Marathon apps and groups to
+ * theirs (marathon.ts).
  */
 import {UserError} from '../errors.js'
 
@@ -29,9 +29,11 @@ export function isChronosJob(value: unknown): boolean {
   return (typeof value.schedule === 'string' && ISO_REPEATING.test(value.schedule)) || CHRONOS_FIELDS.some((f) => f in value)
 }
 
-/** A Marathon app (`id` with `cmd` or `container`) or group (`apps`). */
+/** A Marathon app (`id` with `cmd`, `args` or `container`; or `{app: ...}` as the API returns it) or group (`apps`, `groups`). */
 export function isMarathonApp(value: unknown): boolean {
-  return isObject(value) && ('apps' in value || ('id' in value && ('cmd' in value || 'container' in value)))
+  if (!isObject(value)) return false
+  if ('apps' in value || 'groups' in value || (isObject(value.app) && 'id' in value.app)) return true
+  return 'id' in value && ('cmd' in value || 'args' in value || 'container' in value)
 }
 
 function formatOfOne(value: unknown): SpecFormat {
@@ -57,9 +59,7 @@ export function detectFormat(value: unknown): SpecFormat {
   return 'clusterctl'
 }
 
-/** The one-sentence refusal of a format this version does not read. */
-export function unsupportedFormat(format: Exclude<SpecFormat, 'clusterctl'>, where: string): UserError {
-  const what = format === 'chronos' ? 'is a Chronos job file' : 'looks like a Marathon app or group'
-  const planned = format === 'chronos' ? ' (Chronos import is planned)' : ''
-  return new UserError(`${where} ${what}; this version reads only clusterctl's own format${planned}: write the job as in docs/spec.md.`, {code: 'invalid-spec'})
+/** A document that mixes formats (a Marathon app beside clusterctl jobs): refused in one sentence. */
+export function mixedFormats(where: string): UserError {
+  return new UserError(`${where} mixes Marathon apps with other jobs; put each format in its own file or document.`, {code: 'invalid-spec'})
 }

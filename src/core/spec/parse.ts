@@ -4,7 +4,8 @@ import {parseAllDocuments} from 'yaml'
 import {UserError} from '../errors.js'
 import type {JobSpec} from '../model/job.js'
 import {chronosToSpec, type ChronosOptions} from './chronos.js'
-import {detectFormat, documentItems, unsupportedFormat} from './format.js'
+import {detectFormat, documentItems, isMarathonApp, mixedFormats} from './format.js'
+import {marathonApps, marathonToSpec} from './marathon.js'
 import {jsonSyntaxError} from './json-syntax.js'
 import {validateJobSpec} from './validate.js'
 
@@ -22,6 +23,7 @@ export interface ParseOptions extends ChronosOptions {
 
 export function parseSpecText(text: string, source: string, options: ParseOptions = {}): JobSpec[] {
   const warned = new Map<string, {message: string; jobs: string[]}>()
+  const marathonWarnings = new Set<string>()
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text
   if (/\.json$/i.test(source)) {
     const e = jsonSyntaxError(body)
@@ -42,7 +44,14 @@ export function parseSpecText(text: string, source: string, options: ParseOption
     const value = doc.toJS({maxAliasCount: 100}) as unknown
     if (value === null || value === undefined) continue
     const format = detectFormat(value)
-    if (format === 'marathon') throw unsupportedFormat(format, where)
+    if (format === 'marathon') {
+      // Marathon: one app, a list of apps, {app}, or a group with nested groups; warnings by path
+      const apps = marathonApps(value, (path, message) => marathonWarnings.add(`${where}: ${path}: ${message}`))
+      if (Array.isArray(value) && value.some((v) => !isMarathonApp(v))) throw mixedFormats(where)
+      for (const a of apps) raws.push({value: marathonToSpec(a, where, options, (path, message) => marathonWarnings.add(`${where}: ${path}: ${message}`)), where: a.path ? `${where} ${a.path}` : where})
+      continue
+    }
+
     const {items, listed} = documentItems(value)
     items.forEach((v, j) => {
       const at = listed === 'list' ? `${where} [${j}]` : listed === 'jobs' ? `${where} jobs[${j}]` : where
@@ -59,7 +68,8 @@ export function parseSpecText(text: string, source: string, options: ParseOption
   }
 
   if (raws.length === 0) throw new UserError(`${source} holds no job spec.`, {code: 'invalid-spec'})
-  const specs = raws.map((r) => validateJobSpec(r.value, r.where))
+  const specs = raws.map((r) => validateJobSpec(r.value, r.where, options.warn ? {warn: options.warn} : {}))
+  for (const message of marathonWarnings) options.warn?.(`${message}.`)
   for (const {message, jobs} of warned.values()) options.warn?.(`${source}: ${message} (${jobs.length === 1 ? `job ${jobs[0]}` : `${jobs.length} jobs: ${jobs.slice(0, 5).join(', ')}${jobs.length > 5 ? ', ...' : ''}`}).`)
   const names = new Set<string>()
   for (const spec of specs) {

@@ -4,7 +4,7 @@
  * of a document are reported at once, in one error.
  */
 import {UserError} from '../errors.js'
-import {type HealthCheckSpec, type JobKind, type JobSpec, type PortSpec, type RestartPolicy, RUN_DEFAULTS, type RunPolicy, type VolumeSpec} from '../model/job.js'
+import {fromMarathonCapacity, type HealthCheckSpec, type JobKind, type JobSpec, type PortSpec, type RestartPolicy, RUN_DEFAULTS, type RunPolicy, UPGRADE_DEFAULTS, type UpgradePolicy, type VolumeSpec} from '../model/job.js'
 import {RUNTIMES, type RuntimeName} from '../model/node.js'
 import {DEFAULT_PRIORITY, DEFAULT_TEAM, teamNameProblem} from '../model/team.js'
 import {imageReferenceProblem} from '../model/image.js'
@@ -17,7 +17,7 @@ import type {Constraint, ConstraintOperator, Preference} from '../model/placemen
 export const JOB_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 const KNOWN_KEYS = new Set([
   'name', 'kind', 'image', 'command', 'args', 'env', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'ports', 'volumes',
-  'constraints', 'preferences', 'prefer', 'healthCheck', 'restart', 'labels', 'strategy', 'runtime', 'upgrade',
+  'constraints', 'preferences', 'prefer', 'healthCheck', 'readinessCheck', 'restart', 'labels', 'strategy', 'runtime', 'upgrade',
   ...RUN_KEYS(),
   'init', 'team', 'priority', 'preemption',
 ])
@@ -77,7 +77,7 @@ const NUL_PROBLEM = 'contains a NUL byte, which no command line or environment c
 const describe = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v))
 
 /** Validates one document of the own format. `where` names it in messages (a file and document number). */
-export function validateJobSpec(raw: unknown, where: string): JobSpec {
+export function validateJobSpec(raw: unknown, where: string, options: {warn?: (message: string) => void} = {}): JobSpec {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError(`${where}: a job spec must be a mapping with at least name and image, got ${describe(raw)}.`)
   }
@@ -126,6 +126,8 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
   const constraints = validateConstraints(doc.constraints, p)
   const preferences = validatePreferences(doc.preferences ?? doc.prefer, p)
   const healthCheck = validateHealthCheck(doc.healthCheck, ports, p)
+  // gates rollouts (and later traffic) but never kills: no grace period or failure count
+  const readinessCheck = validateHealthCheck(doc.readinessCheck, ports, p, 'readinessCheck')
   const restart = runPolicy ? {policy: 'never' as const, maxRetries: 0} : validateRestart(doc.restart, kind, p)
   if (runPolicy && doc.restart !== undefined) p.add('restart', 'a scheduled or dependent job retries by `retries` (back-off 10 s doubling); leave restart out')
 
@@ -133,7 +135,7 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
   if (strategy !== null && strategy !== 'binpack' && strategy !== 'spread') p.add('strategy', `must be binpack or spread, got ${describe(doc.strategy)}`)
   const runtime = (doc.runtime ?? null) as RuntimeName | null
   if (runtime !== null && !RUNTIMES.includes(runtime)) p.add('runtime', `must be podman or containerd, got ${describe(doc.runtime)}`)
-  const upgrade = validateUpgrade(doc.upgrade, p)
+  const upgrade = validateUpgrade(doc.upgrade, instances, volumes, p, (m) => options.warn?.(`${p.prefix}: ${m}`))
   if (doc.init !== undefined && typeof doc.init !== 'boolean') p.add('init', `must be true or false, got ${describe(doc.init)}`)
   const team = doc.team === undefined || doc.team === null ? DEFAULT_TEAM : typeof doc.team === 'string' ? doc.team : (p.add('team', `must be a team name like data, got ${describe(doc.team)}`), DEFAULT_TEAM)
   const teamProblem = teamNameProblem(team)
@@ -159,6 +161,7 @@ export function validateJobSpec(raw: unknown, where: string): JobSpec {
     constraints,
     preferences,
     healthCheck,
+    ...(readinessCheck ? {readinessCheck} : {}),
     restart,
     labels,
     strategy: strategy as JobSpec['strategy'],
@@ -425,17 +428,17 @@ export function parseDurationMs(value: unknown, field: string): number {
   return Math.round(Number(m[1]) * factor)
 }
 
-function validateHealthCheck(value: unknown, ports: PortSpec[], p: Problems): HealthCheckSpec | null {
+function validateHealthCheck(value: unknown, ports: PortSpec[], p: Problems, field: 'healthCheck' | 'readinessCheck' = 'healthCheck'): HealthCheckSpec | null {
   if (value === undefined || value === null) return null
   if (typeof value !== 'object' || Array.isArray(value)) {
-    p.add('healthCheck', `must be a mapping like {http: "8080/healthz"}, got ${describe(value)}`)
+    p.add(field, `must be a mapping like {http: "8080/healthz"}, got ${describe(value)}`)
     return null
   }
 
   const o = value as Record<string, unknown>
   const kinds = (['http', 'tcp', 'cmd'] as const).filter((k) => o[k] !== undefined)
   if (kinds.length !== 1) {
-    p.add('healthCheck', 'give exactly one of http: "PORT[/PATH]", tcp: PORT or cmd: "COMMAND"')
+    p.add(field, 'give exactly one of http: "PORT[/PATH]", tcp: PORT or cmd: "COMMAND"')
     return null
   }
 
@@ -445,21 +448,21 @@ function validateHealthCheck(value: unknown, ports: PortSpec[], p: Problems): He
     port: null,
     path: null,
     command: null,
-    gracePeriodMs: p.attempt('healthCheck.gracePeriod', () => (o.gracePeriod === undefined ? DEFAULTS.gracePeriodMs : parseDurationMs(o.gracePeriod, 'value'))) ?? 0,
-    intervalMs: p.attempt('healthCheck.interval', () => (o.interval === undefined ? DEFAULTS.intervalMs : parseDurationMs(o.interval, 'value'))) ?? 0,
-    timeoutMs: p.attempt('healthCheck.timeout', () => (o.timeout === undefined ? DEFAULTS.timeoutMs : parseDurationMs(o.timeout, 'value'))) ?? 0,
-    maxConsecutiveFailures: o.maxConsecutiveFailures === undefined ? DEFAULTS.maxConsecutiveFailures : (wholeNumber(o.maxConsecutiveFailures, 'healthCheck.maxConsecutiveFailures', p, 1) ?? 1),
+    gracePeriodMs: p.attempt(`${field}.gracePeriod`, () => (o.gracePeriod === undefined ? DEFAULTS.gracePeriodMs : parseDurationMs(o.gracePeriod, 'value'))) ?? 0,
+    intervalMs: p.attempt(`${field}.interval`, () => (o.interval === undefined ? DEFAULTS.intervalMs : parseDurationMs(o.interval, 'value'))) ?? 0,
+    timeoutMs: p.attempt(`${field}.timeout`, () => (o.timeout === undefined ? DEFAULTS.timeoutMs : parseDurationMs(o.timeout, 'value'))) ?? 0,
+    maxConsecutiveFailures: o.maxConsecutiveFailures === undefined ? DEFAULTS.maxConsecutiveFailures : (wholeNumber(o.maxConsecutiveFailures, `${field}.maxConsecutiveFailures`, p, 1) ?? 1),
   }
   if (type === 'cmd') {
-    if (typeof o.cmd !== 'string' || o.cmd.trim() === '') p.add('healthCheck.cmd', 'must be a command string, run with sh -c inside the container')
+    if (typeof o.cmd !== 'string' || o.cmd.trim() === '') p.add(`${field}.cmd`, 'must be a command string, run with sh -c inside the container')
     else check.command = o.cmd
   } else {
     const m = /^\s*(\d+)(\/.*)?\s*$/.exec(String(o[type]))
-    if (!m) p.add(`healthCheck.${type}`, `expected PORT${type === 'http' ? '[/PATH]' : ''}, got ${describe(o[type])}`)
+    if (!m) p.add(`${field}.${type}`, `expected PORT${type === 'http' ? '[/PATH]' : ''}, got ${describe(o[type])}`)
     else {
       check.port = Number(m[1])
       check.path = type === 'http' ? (m[2] ?? '/') : null
-      if (!ports.some((port) => port.containerPort === check.port)) p.add(`healthCheck.${type}`, `port ${check.port} is not among the job's ports; add it to ports`)
+      if (!ports.some((port) => port.containerPort === check.port)) p.add(`${field}.${type}`, `port ${check.port} is not among the job's ports; add it to ports`)
     }
   }
 
@@ -481,19 +484,79 @@ function validateRestart(value: unknown, kind: JobKind, p: Problems): JobSpec['r
   return {policy, maxRetries}
 }
 
-function validateUpgrade(value: unknown, p: Problems): JobSpec['upgrade'] {
-  const out = {minimumHealthCapacity: 1, maximumOverCapacity: 1}
+const UPGRADE_KEYS = ['maxUnavailable', 'maxSurge', 'minHealthyTime', 'healthyDeadline', 'progressDeadline', 'maxFailedInstances', 'autoRollback', 'canary', 'autoPromote', 'minimumHealthCapacity', 'maximumOverCapacity'] as const
+
+/**
+ * `upgrade` (docs/deployments.md). A single instance with a host volume defaults to
+ * stop-then-start (maxSurge 0, maxUnavailable 1): two containers must not share its
+ * data. Marathon's fractions (minimumHealthCapacity, maximumOverCapacity) are read
+ * for `instances`, exactly as Marathon does (fromMarathonCapacity).
+ */
+function validateUpgrade(value: unknown, instances: number | undefined, volumes: readonly VolumeSpec[], p: Problems, warn?: (message: string) => void): UpgradePolicy {
+  const stopFirst = instances === 1 && volumes.length > 0
+  const out: UpgradePolicy = {...UPGRADE_DEFAULTS, ...(stopFirst ? {maxSurge: 0, maxUnavailable: 1} : {})}
   if (value === undefined || value === null) return out
   if (typeof value !== 'object' || Array.isArray(value)) {
-    p.add('upgrade', `must be {minimumHealthCapacity, maximumOverCapacity}, got ${describe(value)}`)
+    p.add('upgrade', `must be a mapping like {maxUnavailable: 1, maxSurge: 0}, got ${describe(value)}`)
     return out
   }
 
-  for (const key of ['minimumHealthCapacity', 'maximumOverCapacity'] as const) {
-    const v = (value as Record<string, unknown>)[key]
-    if (v === undefined) continue
-    if (typeof v !== 'number' || v < 0 || v > 1) p.add(`upgrade.${key}`, `must be a number from 0 to 1, got ${describe(v)}`)
-    else out[key] = v
+  const o = value as Record<string, unknown>
+  for (const key of Object.keys(o)) if (!(UPGRADE_KEYS as readonly string[]).includes(key)) p.add(`upgrade.${key}`, `unknown field; the fields are ${UPGRADE_KEYS.join(', ')}`)
+  const count = (key: 'maxUnavailable' | 'maxSurge'): void => {
+    const v = o[key]
+    if (v === undefined) return
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0) out[key] = v
+    else if (typeof v === 'string' && /^\d+(\.\d+)?%$/.test(v.trim()) && Number(v.trim().slice(0, -1)) <= 100) out[key] = v.trim()
+    else if (typeof v === 'string' && /^\d+$/.test(v.trim())) out[key] = Number(v)
+    else p.add(`upgrade.${key}`, `must be a whole number >= 0 or a percentage like 25%, got ${describe(v)}`)
+  }
+
+  count('maxUnavailable')
+  count('maxSurge')
+  const legacy = o.minimumHealthCapacity !== undefined || o.maximumOverCapacity !== undefined
+  if (legacy) {
+    const fraction = (key: string, fallback: number): number => {
+      const v = o[key]
+      if (v === undefined) return fallback
+      if (typeof v !== 'number' || v < 0 || v > 1) p.add(`upgrade.${key}`, `must be a number from 0 to 1, got ${describe(v)}`)
+      return typeof v === 'number' ? v : fallback
+    }
+
+    if (o.maxUnavailable !== undefined || o.maxSurge !== undefined) p.add('upgrade', 'give maxUnavailable/maxSurge or Marathon\'s minimumHealthCapacity/maximumOverCapacity, not both')
+    const mapped = fromMarathonCapacity(instances ?? 1, fraction('minimumHealthCapacity', 1), fraction('maximumOverCapacity', 1))
+    out.maxUnavailable = mapped.maxUnavailable
+    out.maxSurge = mapped.maxSurge
+    if (mapped.adjusted) warn?.('upgrade: minimumHealthCapacity 1 with maximumOverCapacity 0 cannot move; maxSurge 1 is used (as Marathon does)')
+  } else if (o.maxUnavailable !== undefined && o.maxSurge !== undefined && out.maxUnavailable === 0 && out.maxSurge === 0) {
+    p.add('upgrade', 'maxUnavailable and maxSurge cannot both be 0: the rollout could never replace an instance')
+  }
+
+  const duration = (key: 'minHealthyTime' | 'healthyDeadline' | 'progressDeadline', field: 'minHealthyTimeMs' | 'healthyDeadlineMs' | 'progressDeadlineMs', min: number): void => {
+    if (o[key] === undefined) return
+    const ms = p.attempt(`upgrade.${key}`, () => parseDurationMs(o[key], 'value'))
+    if (ms !== undefined && ms < min) p.add(`upgrade.${key}`, `must be at least ${min / 1000}s, got ${describe(o[key])}`)
+    else if (ms !== undefined) out[field] = ms
+  }
+
+  duration('minHealthyTime', 'minHealthyTimeMs', 0)
+  duration('healthyDeadline', 'healthyDeadlineMs', 1000)
+  duration('progressDeadline', 'progressDeadlineMs', 1000)
+  if (o.maxFailedInstances !== undefined) out.maxFailedInstances = wholeNumber(o.maxFailedInstances, 'upgrade.maxFailedInstances', p, 0) ?? 0
+  if (o.canary !== undefined) {
+    const k = wholeNumber(o.canary, 'upgrade.canary', p, 0)
+    if (k !== undefined && instances !== undefined && k > instances) p.add('upgrade.canary', `must be at most instances (${instances}; canary: ${instances} is blue/green), got ${k}`)
+    else if (k !== undefined) out.canary = k
+  }
+
+  if (o.autoPromote !== undefined && o.autoPromote !== null) {
+    const ms = p.attempt('upgrade.autoPromote', () => parseDurationMs(o.autoPromote, 'value'))
+    if (ms !== undefined) out.autoPromoteMs = ms
+  }
+
+  if (o.autoRollback !== undefined) {
+    if (typeof o.autoRollback !== 'boolean') p.add('upgrade.autoRollback', `must be true or false, got ${describe(o.autoRollback)}`)
+    else out.autoRollback = o.autoRollback
   }
 
   return out

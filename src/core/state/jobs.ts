@@ -1,4 +1,4 @@
-import type {JobSpec} from '../model/job.js'
+import {type JobSpec, upgradeOf} from '../model/job.js'
 import {type HostPortBinding, type Job, type JobCounts, NO_TASKS, type Task, type TaskHealth, type TaskState} from '../model/task.js'
 import type {Store} from './store.js'
 
@@ -28,6 +28,10 @@ interface TaskRow {
   health_failures: number
   health_checked_at: number | null
   health_message: string | null
+  ready_at: number | null
+  readiness: 'ready' | 'not-ready' | 'unknown'
+  readiness_at: number | null
+  readiness_checked_at: number | null
   replaces: string | null
   container_name: string | null
   host_ports: string
@@ -46,7 +50,7 @@ const toJob = (r: JobRow): Job => ({
   id: r.id,
   name: r.name,
   kind: r.kind,
-  spec: JSON.parse(r.spec) as JobSpec,
+  spec: specOf(r.spec),
   specHash: r.spec_hash,
   instances: r.instances,
   generation: r.generation,
@@ -54,6 +58,12 @@ const toJob = (r: JobRow): Job => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 })
+
+/** A stored spec, with an upgrade policy recorded before deployments read as today's (upgradeOf). */
+export function specOf(text: string): JobSpec {
+  const spec = JSON.parse(text) as JobSpec
+  return {...spec, upgrade: upgradeOf(spec)}
+}
 
 /** A task from its row's columns, read through `get` (an object row, or an array row and its column positions). */
 function taskOf(get: <K extends keyof TaskRow>(column: K) => TaskRow[K]): Task {
@@ -72,6 +82,10 @@ function taskOf(get: <K extends keyof TaskRow>(column: K) => TaskRow[K]): Task {
   healthFailures: get('health_failures'),
   healthCheckedAt: get('health_checked_at'),
   healthMessage: get('health_message'),
+  readyAt: get('ready_at'),
+  readiness: get('readiness'),
+  readinessAt: get('readiness_at'),
+  readinessCheckedAt: get('readiness_checked_at'),
   replaces: get('replaces'),
   containerName: get('container_name'),
   hostPorts: hostPorts === '[]' ? [] : (JSON.parse(hostPorts) as HostPortBinding[]),
@@ -252,7 +266,7 @@ export function insertTask(store: Store, task: Omit<Task, 'jobName' | 'nodeName'
     .run({...task, hostPorts: JSON.stringify(task.hostPorts), reasonData: task.reasonData === null ? null : JSON.stringify(task.reasonData)})
 }
 
-export type TaskPatch = Partial<Pick<Task, 'nodeId' | 'state' | 'desired' | 'health' | 'healthFailures' | 'healthCheckedAt' | 'healthMessage' | 'replaces' | 'containerName' | 'hostPorts' | 'specHash' | 'reason' | 'reasonData' | 'restarts' | 'exitCode' | 'startedAt' | 'finishedAt'>>
+export type TaskPatch = Partial<Pick<Task, 'nodeId' | 'state' | 'desired' | 'health' | 'healthFailures' | 'healthCheckedAt' | 'healthMessage' | 'readyAt' | 'readiness' | 'readinessAt' | 'readinessCheckedAt' | 'replaces' | 'containerName' | 'hostPorts' | 'specHash' | 'reason' | 'reasonData' | 'restarts' | 'exitCode' | 'startedAt' | 'finishedAt'>>
 
 export function updateTask(store: Store, id: string, patch: TaskPatch, at: number): void {
   const columns: Record<keyof TaskPatch, string> = {
@@ -263,6 +277,10 @@ export function updateTask(store: Store, id: string, patch: TaskPatch, at: numbe
     healthFailures: 'health_failures',
     healthCheckedAt: 'health_checked_at',
     healthMessage: 'health_message',
+    readyAt: 'ready_at',
+    readiness: 'readiness',
+    readinessAt: 'readiness_at',
+    readinessCheckedAt: 'readiness_checked_at',
     replaces: 'replaces',
     containerName: 'container_name',
     hostPorts: 'host_ports',

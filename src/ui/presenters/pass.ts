@@ -43,6 +43,7 @@ export function renderPass(pass: PassReport, color: boolean): string {
   if (pass.autoDrain) lines.push(`${paint.warn(`auto-${pass.autoDrain.kind}`, color)}  node ${pass.autoDrain.node}: ${pass.autoDrain.why}`)
   for (const c of pass.conditions ?? []) lines.push(`${c.kind === 'cleared' ? 'cleared' : c.severity === 'critical' ? paint.error('critical', color) : paint.warn(c.severity, color)}  node ${c.node}: ${conditionText(c)}`)
   for (const r of pass.runs ?? []) lines.push(`${pass.dryRun ? 'would: ' : ''}${r.type.padEnd(14)} ${(r.run ?? r.job).padEnd(20)} ${r.message}`)
+  for (const r of pass.rollouts ?? []) lines.push(`${`rollout ${r.state}`.padEnd(14)} ${`${r.job} v${r.version}`.padEnd(20)} ${r.message}`)
   for (const b of pass.backoff) lines.push(`${paint.warn('back-off', color)}       ${`${b.job}.${b.instance}`.padEnd(20)} restarts after ${new Date(b.until).toISOString()}: ${b.why}`)
   for (const p of pass.pending) lines.push(`${paint.warn('pending', color)}        ${`${p.job}.${p.instance}`.padEnd(20)} ${p.reason}`)
   for (const u of pass.unobserved) lines.push(`${paint.warn('unreachable', color)}    node ${u.node}: ${u.error}`)
@@ -58,7 +59,8 @@ export function passLogLines(pass: PassReport): string[] {
   const nodes = pass.nodes.map((n) => `node ${n.node}: ${n.from} -> ${n.to} (${n.reason})`)
   const conditions = [...(pass.conditions ?? []).map((c) => `node ${c.node}: ${conditionText(c)}`), ...(pass.autoDrain ? [`node ${pass.autoDrain.node}: auto-${pass.autoDrain.kind}: ${pass.autoDrain.why}`] : [])]
   const runs = (pass.runs ?? []).map((r) => `${r.type} ${r.run ?? r.job}: ${r.message}`)
-  return [...nodes, ...conditions, ...runs, ...pass.actions.map((a) => `${ACTION_VERBS[a.kind]} ${a.job}${a.instance === null ? '' : `.${a.instance}`}${a.node ? ` on ${a.node}` : ''}: ${a.detail}${a.ok ? '' : ' (FAILED)'}`)]
+  const rollouts = (pass.rollouts ?? []).map((r) => `rollout ${r.job} v${r.version} ${r.state}: ${r.message}`)
+  return [...nodes, ...conditions, ...runs, ...rollouts, ...pass.actions.map((a) => `${ACTION_VERBS[a.kind]} ${a.job}${a.instance === null ? '' : `.${a.instance}`}${a.node ? ` on ${a.node}` : ''}: ${a.detail}${a.ok ? '' : ' (FAILED)'}`)]
 }
 
 /** A condition change in a line: `DiskPressure raised (warning): /var/lib/containers 4% free ...`. */

@@ -11,6 +11,7 @@ import * as m0008 from './0008-runs.js'
 import * as m0009 from './0009-health.js'
 import * as m0010 from './0010-teams.js'
 import * as m0011 from './0011-history-indexes.js'
+import * as m0012 from './0012-deployments.js'
 
 export interface Migration {
   version: number
@@ -18,4 +19,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a released migration never changes. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011]
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011, m0012]

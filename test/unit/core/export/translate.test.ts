@@ -104,7 +104,8 @@ describe('core/export (Nomad and Kubernetes)', () => {
     expect(deployment.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).to.equal('kubernetes.io/hostname')
     expect(deployment.spec.template.spec.containers[0].livenessProbe.httpGet).to.deep.equal({path: '/healthz', port: 8080})
     expect((out.jobs[1]!.documents[1] as Doc).spec).to.deep.include({schedule: '30 2 * * *', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid'})
-    expect((out.jobs[0]!.documents[2] as Doc).spec.minAvailable).to.equal('50%')
+    expect((out.jobs[0]!.documents[2] as Doc).spec.maxUnavailable).to.equal(1) // Marathon's minimumHealthCapacity 0.5 of 3: 1 may be down
+    expect(deployment.spec.strategy.rollingUpdate).to.deep.equal({maxUnavailable: 1, maxSurge: 3})
   })
 
   it('Nomad: job JSON in the API shape, podman driver, cpu in MHz, periodic for cron schedules; all well-formed', () => {

@@ -137,14 +137,18 @@ describe('core/reconcile/diff', () => {
     expect(summary(diff({jobs: [{...job, state: 'stopped'}], tasks: [t0, t1], observed: obs, now: NOW})).stop).to.deep.equal([`${t0.id}:job web stopped`, `${t1.id}:job web stopped`])
   })
 
-  it('a new spec: the new task is placed while the old keeps running; the old stops once the new runs (make-before-break)', () => {
+  it('a new spec: the instance rolls (the rollout planner paces it) while the old keeps running; the old stops once the new has been ready for minHealthyTime (make-before-break)', () => {
     const job = aJob({instances: 1})
     const old = aTask(job, {specHash: 'old-hash'})
     const first = diff({jobs: [job], tasks: [old], observed: observed({n1: [container(old)]}), now: NOW})
-    expect(summary(first)).to.deep.include({place: ['0:0'], stop: []})
-    const fresh = aTask(job, {nodeId: 'n2'})
-    const second = diff({jobs: [job], tasks: [old, fresh], observed: observed({n1: [container(old)], n2: [container(fresh)]}), now: NOW})
+    expect(summary(first)).to.deep.include({place: [], stop: []})
+    expect(first.roll.map((r) => [r.instance, r.old.map((t) => t.id)])).to.deep.equal([[0, [old.id]]])
+    const fresh = aTask(job, {nodeId: 'n2', startedAt: NOW - 9_000})
+    const young = diff({jobs: [job], tasks: [old, fresh], observed: observed({n1: [container(old)], n2: [container(fresh)]}), now: NOW})
+    expect(summary(young)).to.deep.include({place: [], stop: []})
+    const second = diff({jobs: [job], tasks: [old, fresh], observed: observed({n1: [container(old)], n2: [container(fresh)]}), now: NOW + 1_000})
     expect(summary(second)).to.deep.include({place: [], stop: [`${old.id}:replaced by the new spec`]})
+    expect(second.roll).to.deep.equal([])
   })
 
   it('stops duplicates of an instance, keeping the running one', () => {

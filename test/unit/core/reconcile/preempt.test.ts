@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 import fc from 'fast-check'
 
+import {UPGRADE_DEFAULTS} from '../../../../src/core/model/job.js'
 import {fitsWithin, type Resources} from '../../../../src/core/model/resources.js'
 import {chooseVictims, disruptionBudgets, type PreemptNode, PRIORITY_GAP, type VictimCandidate, victimsOnNode} from '../../../../src/core/reconcile/preempt.js'
 import {aJob} from '../../ui/dashboard/fixtures.js'
@@ -39,9 +40,9 @@ describe('core/reconcile/preempt (victim selection)', () => {
     expect(chooseVictims(res(2000), 90, nodes, running, new Map(), () => false)).to.equal(null)
   })
 
-  it('budgets: instances minus ceil(instances x minimumHealthCapacity), minus those not running; batch jobs have none', () => {
+  it('budgets: the rollout\'s maxUnavailable, minus those not running; batch jobs have none', () => {
     const web = aJob('web', {instances: 4})
-    web.spec.upgrade = {minimumHealthCapacity: 0.5, maximumOverCapacity: 1}
+    web.spec.upgrade = {...UPGRADE_DEFAULTS, maxUnavailable: '50%'}
     const strict = aJob('api', {instances: 3})
     const batch = {...aJob('etl', {instances: 2}), kind: 'batch' as const}
     const running = [...['web', 'web', 'web'].map((j) => ({jobId: `job-${j}`, state: 'running' as const})), {jobId: 'job-api', state: 'running' as const}]

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {UserError} from '../../../../src/core/errors.js'
-import {containerSpecHash} from '../../../../src/core/model/job.js'
+import {containerSpecHash, UPGRADE_DEFAULTS} from '../../../../src/core/model/job.js'
 import {parseSpecText} from '../../../../src/core/spec/parse.js'
 import {instancesProblem, parseDurationMs, validateJobSpec} from '../../../../src/core/spec/validate.js'
 
@@ -22,7 +22,7 @@ describe('core/spec', () => {
     expect(spec).to.deep.include({name: 'web', kind: 'service', image: 'localhost/app:1', command: null, instances: 1, strategy: null, runtime: null, healthCheck: null})
     expect(spec.resources).to.deep.equal({cpuMilli: 100, memBytes: 128 * 1024 * 1024, diskBytes: 0, gpus: 0})
     expect(spec.restart).to.deep.equal({policy: 'always', maxRetries: 0})
-    expect(spec.upgrade).to.deep.equal({minimumHealthCapacity: 1, maximumOverCapacity: 1})
+    expect(spec.upgrade).to.deep.equal(UPGRADE_DEFAULTS)
   })
 
   it('reads every field of the own format', () => {
@@ -64,7 +64,8 @@ upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2}
     expect(spec!.constraints).to.deep.equal([{field: 'hostname', operator: 'UNIQUE'}, {field: 'zone', operator: 'LIKE', value: 'eu-.*'}])
     expect(spec!.preferences).to.deep.equal([{field: 'disk', value: 'ssd', weight: 3}])
     expect(spec!.healthCheck).to.deep.equal({type: 'http', port: 8080, path: '/healthz', command: null, gracePeriodMs: 20_000, intervalMs: 5000, timeoutMs: 1000, maxConsecutiveFailures: 2})
-    expect(spec!.upgrade).to.deep.equal({minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2})
+    // Marathon's fractions for 3 instances: 3 - ceil(1.5) unavailable, floor(0.6) surge
+    expect(spec!.upgrade).to.deep.equal({...UPGRADE_DEFAULTS, maxUnavailable: 1, maxSurge: 0})
   })
 
   it('names the field and the fix', () => {
@@ -148,7 +149,7 @@ upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2}
     expect(() => parseSpecText('name: a\nimage: i\n---\nname: a\nimage: j\n', 'f.yaml')).to.throw(UserError, /defines job a twice/)
     expect(() => parseSpecText('name: a\n  image: [', 'f.yaml')).to.throw(UserError, /^f.yaml:\d+:\d+: not valid YAML or JSON/)
     expect(() => parseSpecText('', 'f.yaml')).to.throw(UserError, /holds no job spec/)
-    expect(() => parseSpecText('{"id": "/web", "cmd": "x"}', 'm.json')).to.throw(UserError, /looks like a Marathon app/)
+    expect(() => parseSpecText('{"id": "/web", "cmd": "x"}', 'm.json')).to.throw(UserError, /has no container image/)
   })
 
   it('parses durations', () => {

@@ -159,6 +159,21 @@ describe('core/state/migrations', () => {
     expect(plan.map((p) => p.detail).join('; ')).to.match(/USING INDEX tasks_ended/)
   })
 
+  it('0012 adds deployments (one version per job once), gone with their job, and ready_at on tasks', () => {
+    migrate(db, MIGRATIONS, 11)
+    db.prepare(`INSERT INTO jobs (id, name, kind, spec, spec_hash, instances, state, created_at, updated_at) VALUES ('j1', 'web', 'service', '{}', 'h', 1, 'active', 0, 0)`).run()
+    db.prepare(`INSERT INTO tasks (id, job_id, instance, state, spec_hash, created_at, updated_at) VALUES ('t1', 'j1', 0, 'running', 'h', 0, 0)`).run()
+    migrate(db, MIGRATIONS, 12)
+    expect(db.prepare(`SELECT ready_at FROM tasks`).get()).to.deep.equal({ready_at: null})
+    const insert = db.prepare(`INSERT INTO deployments (id, job_id, version, cause, spec, spec_hash, generation, state, progress_at, counted_from, created_at, updated_at) VALUES (?, 'j1', ?, 'apply', '{}', 'h', 0, ?, 0, 0, 0, 0)`)
+    insert.run('d1', 1, 'succeeded')
+    expect(() => insert.run('d2', 1, 'running')).to.throw(/UNIQUE/)
+    expect(() => insert.run('d3', 2, 'exploded')).to.throw(/CHECK/)
+    db.pragma('foreign_keys = ON')
+    db.prepare(`DELETE FROM jobs`).run()
+    expect(db.prepare(`SELECT count(*) AS n FROM deployments`).get()).to.deep.equal({n: 0})
+  })
+
   it('is idempotent: migrating twice changes nothing', () => {
     migrate(db)
     const schema = db.prepare(`SELECT sql FROM sqlite_schema ORDER BY name`).all()

@@ -1,7 +1,7 @@
 /** Builders of plain model objects and snapshots for the dashboard's tests. */
 import type {ClusterEvent} from '../../../../src/core/model/event.js'
 import type {Inventory} from '../../../../src/core/model/inventory.js'
-import type {JobSpec} from '../../../../src/core/model/job.js'
+import {type JobSpec, UPGRADE_DEFAULTS} from '../../../../src/core/model/job.js'
 import type {Node} from '../../../../src/core/model/node.js'
 import type {JobRuns, Run} from '../../../../src/core/model/run.js'
 import type {Job, Task} from '../../../../src/core/model/task.js'
@@ -84,7 +84,7 @@ export function aJob(name: string, init: Partial<Job> & {cpuMilli?: number; memB
     labels: {},
     strategy: null,
     runtime: null,
-    upgrade: {minimumHealthCapacity: 1, maximumOverCapacity: 1},
+    upgrade: {...UPGRADE_DEFAULTS},
   }
   return {id: `job-${name}`, name, kind: 'service', spec, specHash: 'hash', instances: spec.instances, generation: 0, state: 'active', createdAt: NOW - 600_000, updatedAt: NOW - 600_000, ...rest}
 }

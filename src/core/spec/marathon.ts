@@ -1,0 +1,306 @@
+/**
+ * Marathon app and group JSON into clusterctl's own spec documents (then validated like
+ * any other), the Chronos import's sibling (chronos.ts): every field is mapped, ignored
+ * quietly (the fields of an API response, and settings left at Marathon's default), or
+ * warned about by its path (`apps[2].acceptedResourceRoles`); nothing is dropped
+ * silently. docs/marathon.md lists what happens to each field.
+ */
+import {UserError} from '../errors.js'
+import type {ChronosOptions} from './chronos.js'
+import {JOB_NAME} from './validate.js'
+
+/** Fields of an API response (GET /v2/apps, /v2/groups): state, not configuration. */
+const RESPONSE_FIELDS = new Set([
+  'version', 'versionInfo', 'tasks', 'tasksStaged', 'tasksRunning', 'tasksHealthy', 'tasksUnhealthy', 'deployments',
+  'lastTaskFailure', 'taskStats', 'readinessCheckResults', 'queue', 'overdue',
+])
+
+/** App fields read here; the rest are warned about unless left at their default (DEFAULTS). */
+const MAPPED = new Set([
+  'id', 'cmd', 'args', 'container', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'env', 'labels', 'constraints', 'ports',
+  'portDefinitions', 'requirePorts', 'healthChecks', 'check', 'readinessChecks', 'upgradeStrategy', 'dependencies',
+  'backoffSeconds', 'backoffFactor', 'maxLaunchDelaySeconds', 'unreachableStrategy', 'killSelection', 'networks',
+])
+
+/**
+ * Settings whose value here is what clusterctl does anyway (or that change nothing for
+ * it): no warning. Any other value of them is warned about.
+ */
+const DEFAULTS: Record<string, (v: unknown) => boolean> = {
+  executor: (v) => v === '' || v === '//cmd',
+  acceptedResourceRoles: (v) => Array.isArray(v) && v.every((r) => r === '*'),
+  uris: empty,
+  fetch: empty,
+  storeUrls: empty,
+  secrets: (v) => empty(v) || (typeof v === 'object' && Object.keys(v as object).length === 0),
+  user: () => false,
+  taskKillGracePeriodSeconds: () => false,
+  residency: () => false,
+  ipAddress: () => false,
+  role: (v) => v === '*',
+  tty: (v) => v === false,
+  maxLaunchDelaySeconds: () => true,
+}
+
+function empty(v: unknown): boolean {
+  return v === null || v === undefined || v === '' || v === false || (Array.isArray(v) && v.length === 0)
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined)
+
+/**
+ * A Marathon id as a job name: the path's segments joined with '-' (`/product/service-a`
+ * -> `product-service-a`), lower case, other characters as '-'.
+ */
+export function marathonName(id: string): string {
+  return id.split('/').filter(Boolean).join('-').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '')
+}
+
+export interface MarathonApp {
+  app: Record<string, unknown>
+  /** Where it is in the document: `apps[2]`, `groups[0].apps[1]`, or '' for a single app. */
+  path: string
+  /** Its absolute id (relative ids in a group are resolved against the group's). */
+  id: string
+}
+
+/** The apps of a Marathon document: one app, a list of apps, `{app}`, or a group with nested groups. */
+export function marathonApps(value: unknown, warn: (path: string, message: string) => void): MarathonApp[] {
+  const out: MarathonApp[] = []
+  const resolve = (id: unknown, parent: string): string => {
+    const text = typeof id === 'string' ? id.trim() : ''
+    if (text.startsWith('/')) return text
+    return `${parent.replace(/\/+$/, '')}/${text}`
+  }
+
+  const group = (g: Record<string, unknown>, path: string, parent: string): void => {
+    const id = g.id === undefined ? parent : resolve(g.id, parent)
+    const at = (p: string): string => (path ? `${path}.${p}` : p)
+    for (const key of Object.keys(g)) {
+      if (['id', 'apps', 'groups', 'dependencies', 'enforceRole', ...RESPONSE_FIELDS].includes(key)) continue
+      if (key === 'pods' && empty(g.pods)) continue
+      warn(at(key), key === 'pods' ? 'pods are not supported, ignored' : 'not supported, ignored')
+    }
+
+    if (!empty(g.dependencies)) warn(at('dependencies'), 'group dependencies (start order) are not enforced, ignored')
+    if (Array.isArray(g.apps)) g.apps.forEach((a, i) => out.push({app: isObject(a) ? a : {}, path: at(`apps[${i}]`), id: resolve(isObject(a) ? a.id : undefined, id)}))
+    if (Array.isArray(g.groups)) g.groups.forEach((sub, i) => isObject(sub) && group(sub, at(`groups[${i}]`), id))
+  }
+
+  if (Array.isArray(value)) value.forEach((a, i) => out.push({app: isObject(a) ? a : {}, path: `[${i}]`, id: resolve(isObject(a) ? a.id : undefined, '')}))
+  else if (isObject(value) && isObject(value.app) && !('apps' in value)) out.push({app: value.app, path: 'app', id: resolve(value.app.id, '')})
+  else if (isObject(value) && ('apps' in value || 'groups' in value)) group(value, '', '/')
+  else if (isObject(value)) out.push({app: value, path: '', id: resolve(value.id, '')})
+  return out
+}
+
+const PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TCP', 'COMMAND', 'MESOS_HTTP', 'MESOS_HTTPS', 'MESOS_TCP'])
+
+/**
+ * One Marathon app -> a raw clusterctl document. `warn` receives each unsupported field
+ * by its path; bad values are left for the validator to name.
+ */
+export function marathonToSpec(entry: MarathonApp, where: string, options: ChronosOptions, warn: (path: string, message: string) => void): Record<string, unknown> {
+  const {app, path, id} = entry
+  const at = (p: string): string => (path ? `${path}.${p}` : p)
+  const name = marathonName(id)
+  if (!JOB_NAME.test(name)) throw new UserError(`${where}: ${path ? `${path}.` : ''}id ${JSON.stringify(app.id ?? null)} cannot be made a job name (lower-case letters, digits and '-').`, {code: 'invalid-spec'})
+  for (const [key, value] of Object.entries(app)) {
+    if (MAPPED.has(key) || RESPONSE_FIELDS.has(key) || value === null) continue
+    const isDefault = DEFAULTS[key]
+    if (isDefault?.(value)) continue
+    warn(at(key), 'not supported, ignored')
+  }
+
+  const out: Record<string, unknown> = {name, kind: 'service', labels: {'marathon.id': id}}
+  if (typeof app.cmd === 'string' && app.cmd.trim() !== '') out.command = app.cmd
+  if (Array.isArray(app.args) && app.args.length > 0) {
+    if (out.command !== undefined) throw new UserError(`${where}: ${at('cmd')} and ${at('args')}: give one of them (Marathon refuses both too).`, {code: 'invalid-spec'})
+    out.command = app.args.map(String)
+  }
+
+  // container: DOCKER, MESOS (with a docker image) or missing
+  const container = isObject(app.container) ? app.container : {}
+  const docker = isObject(container.docker) ? container.docker : {}
+  const type = typeof container.type === 'string' ? container.type.toUpperCase() : 'DOCKER'
+  if (type !== 'DOCKER' && type !== 'MESOS') throw new UserError(`${where}: ${at('container.type')} must be DOCKER or MESOS, got ${JSON.stringify(container.type)}.`, {code: 'invalid-spec'})
+  for (const [key, value] of Object.entries(container)) {
+    if (['type', 'docker', 'volumes', 'portMappings'].includes(key) || value === null) continue
+    warn(at(`container.${key}`), 'not supported, ignored')
+  }
+
+  for (const [key, value] of Object.entries(docker)) {
+    if (['image', 'network', 'portMappings'].includes(key) || empty(value) || (key === 'pullConfig' && isObject(value) && Object.keys(value).length === 0)) continue
+    warn(at(`container.docker.${key}`), key === 'forcePullImage' ? 'not supported, ignored (images are loaded with `clusterctl image push`, or pulled when missing)' : 'not supported, ignored')
+  }
+
+  if (docker.network === 'HOST') warn(at('container.docker.network'), 'HOST networking is not supported: the container gets bridge networking (podman) with its ports published')
+  else if (docker.network !== undefined && docker.network !== null && docker.network !== 'BRIDGE' && docker.network !== 'USER') warn(at('container.docker.network'), `${String(docker.network)} is not supported, ignored`)
+  if (docker.image !== undefined && docker.image !== null) out.image = docker.image
+  else if (options.defaultImage) out.image = options.defaultImage
+  else throw new UserError(`${where}: ${path ? `${path} ` : ''}(${name}) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.`, {code: 'invalid-spec', hint: 'Give an image its command runs in with `clusterctl apply -f FILE --default-image IMAGE`, or add "container": {"docker": {"image": "IMAGE"}}.'})
+
+  // volumes: host paths; persistent and external ones wait for the volumes issue
+  if (Array.isArray(container.volumes)) {
+    const volumes: unknown[] = []
+    container.volumes.forEach((v, i) => {
+      if (!isObject(v)) return
+      if (v.persistent !== undefined || v.external !== undefined || typeof v.hostPath !== 'string') {
+        warn(at(`container.volumes[${i}]`), `${v.persistent !== undefined ? 'persistent' : v.external !== undefined ? 'external' : 'this'} volume is not supported yet (host paths are), ignored`)
+        return
+      }
+
+      if (!v.hostPath.startsWith('/')) {
+        warn(at(`container.volumes[${i}].hostPath`), `${JSON.stringify(v.hostPath)} is relative to a Mesos sandbox, which clusterctl has not: ignored`)
+        return
+      }
+
+      volumes.push({source: v.hostPath, target: v.containerPath, readOnly: String(v.mode ?? 'RW').toUpperCase() === 'RO'})
+    })
+    if (volumes.length > 0) out.volumes = volumes
+  }
+
+  // ports: portMappings (container or container.docker), else portDefinitions, else ports
+  const mappings = Array.isArray(container.portMappings) ? {list: container.portMappings, field: 'container.portMappings'} : Array.isArray(docker.portMappings) ? {list: docker.portMappings, field: 'container.docker.portMappings'} : null
+  const ports: Array<{containerPort: number; protocol: string; name?: string}> = []
+  const protocolOf = (p: unknown, field: string): string => {
+    const list = String(p ?? 'tcp').toLowerCase().split(',')
+    if (list.length > 1) warn(at(field), `protocol ${String(p)}: one protocol per port here, ${list[0]} is used`)
+    return list[0] === 'udp' ? 'udp' : 'tcp'
+  }
+
+  if (mappings) {
+    mappings.list.forEach((m, i) => {
+      if (!isObject(m)) return
+      const hostPort = num(m.hostPort) ?? 0
+      if (hostPort !== 0) warn(at(`${mappings.field}[${i}].hostPort`), `fixed host port ${hostPort} is not supported: the scheduler picks one (as $PORT${i})`)
+      if ((num(m.servicePort) ?? 0) !== 0) warn(at(`${mappings.field}[${i}].servicePort`), 'service ports (marathon-lb) are not supported yet, ignored')
+      if (!empty(m.labels) && !(isObject(m.labels) && Object.keys(m.labels).length === 0)) warn(at(`${mappings.field}[${i}].labels`), 'not supported, ignored')
+      ports.push({containerPort: num(m.containerPort) ?? 0, protocol: protocolOf(m.protocol, `${mappings.field}[${i}].protocol`), ...(typeof m.name === 'string' ? {name: m.name} : {})})
+    })
+  } else {
+    const defs = Array.isArray(app.portDefinitions) ? app.portDefinitions.map((d) => (isObject(d) ? d : {})) : Array.isArray(app.ports) ? app.ports.map((p) => ({port: p})) : []
+    const field = Array.isArray(app.portDefinitions) ? 'portDefinitions' : 'ports'
+    defs.forEach((d, i) => {
+      const port = num(d.port) ?? 0
+      if (app.requirePorts === true && port !== 0) warn(at(`${field}[${i}]`), `requirePorts with port ${port}: fixed host ports are not supported; the app gets $PORT${i} (a port the scheduler picks)`)
+      if (!empty(d.labels) && !(isObject(d.labels) && Object.keys(d.labels).length === 0)) warn(at(`${field}[${i}].labels`), 'not supported, ignored')
+      ports.push({containerPort: 0, protocol: protocolOf(d.protocol, `${field}[${i}].protocol`), ...(typeof d.name === 'string' ? {name: d.name} : {})})
+    })
+  }
+
+  if (app.requirePorts === true && !mappings && ports.length === 0) warn(at('requirePorts'), 'not supported, ignored')
+
+  for (const [key, unit] of [['cpus', ''], ['mem', 'Mi'], ['disk', 'Mi'], ['gpus', ''], ['instances', '']] as const) {
+    const v = app[key]
+    if (v === undefined || v === null) continue
+    const n = num(v)
+    out[key] = n === undefined ? v : unit ? `${Math.ceil(n)}${unit}` : n
+  }
+
+  if (isObject(app.env)) {
+    const env: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(app.env)) {
+      if (isObject(v)) warn(at(`env.${k}`), 'secret references are not supported, ignored')
+      else env[k] = v === null ? '' : String(v)
+    }
+
+    out.env = env
+  }
+
+  if (isObject(app.labels)) out.labels = {...Object.fromEntries(Object.entries(app.labels).map(([k, v]) => [k, String(v)])), 'marathon.id': id}
+  if (Array.isArray(app.constraints) && app.constraints.length > 0) out.constraints = app.constraints.map((c) => (Array.isArray(c) ? c.map(String) : typeof c === 'string' ? c.split(':') : c))
+
+  const health = healthCheckOf(app, ports, at, warn)
+  if (health) out.healthCheck = health
+  const readiness = readinessCheckOf(app, ports, at, warn)
+  if (readiness) out.readinessCheck = readiness
+  if (ports.length > 0) out.ports = ports
+  if (isObject(app.upgradeStrategy)) {
+    const u = app.upgradeStrategy
+    out.upgrade = {...(u.minimumHealthCapacity === undefined ? {} : {minimumHealthCapacity: num(u.minimumHealthCapacity) ?? u.minimumHealthCapacity}), ...(u.maximumOverCapacity === undefined ? {} : {maximumOverCapacity: num(u.maximumOverCapacity) ?? u.maximumOverCapacity})}
+  }
+
+  if (!empty(app.dependencies)) warn(at('dependencies'), 'start order is not enforced yet: the app starts with the others')
+  const backoff = num(app.backoffSeconds)
+  const factor = num(app.backoffFactor)
+  if ((backoff !== undefined && backoff !== 1) || (factor !== undefined && factor !== 1.15)) warn(at(backoff !== undefined && backoff !== 1 ? 'backoffSeconds' : 'backoffFactor'), 'per-app restart back-off is not supported: restarts back off 1 s, doubling up to 60 s')
+  if (app.killSelection !== undefined && app.killSelection !== 'YOUNGEST_FIRST') warn(at('killSelection'), `${String(app.killSelection)} is not supported: scaling down stops the highest instance numbers`)
+  const unreachable = app.unreachableStrategy
+  if (unreachable !== undefined && !(isObject(unreachable) && (num(unreachable.inactiveAfterSeconds) ?? 0) === 0)) warn(at('unreachableStrategy'), 'not supported: tasks on a node that is down are replaced at once (docs/failure-handling.md)')
+  if (Array.isArray(app.networks) && app.networks.some((n) => isObject(n) && n.mode !== 'container/bridge' && n.mode !== 'container')) warn(at('networks'), 'host networking is not supported: the container gets bridge networking (podman) with its ports published')
+  return out
+}
+
+/** The first health check (Marathon's `healthChecks`, or the Mesos `check`); more are warned about. */
+function healthCheckOf(app: Record<string, unknown>, ports: Array<{containerPort: number; protocol: string; name?: string}>, at: (p: string) => string, warn: (path: string, message: string) => void): Record<string, unknown> | undefined {
+  const list = Array.isArray(app.healthChecks) ? app.healthChecks.filter(isObject) : []
+  if (list.length > 1) warn(at('healthChecks'), `${list.length} health checks: only the first is used`)
+  const hc = list[0]
+  if (hc) {
+    const protocol = String(hc.protocol ?? 'HTTP').toUpperCase()
+    if (!PROTOCOLS.has(protocol)) throw new UserError(`${at('healthChecks[0].protocol')}: ${JSON.stringify(hc.protocol)} is not a Marathon protocol (${[...PROTOCOLS].join(', ')}).`, {code: 'invalid-spec'})
+    const timing = timingOf(hc)
+    if (protocol === 'COMMAND') {
+      const command = isObject(hc.command) ? hc.command.value : undefined
+      return {cmd: command, ...timing}
+    }
+
+    const port = portOf(hc, ports, at('healthChecks[0]'), warn)
+    if (protocol.endsWith('HTTPS')) {
+      warn(at('healthChecks[0].protocol'), `${protocol}: HTTPS checks are made as TCP connects to the port`)
+      return {tcp: port, ...timing}
+    }
+
+    return protocol.endsWith('TCP') ? {tcp: port, ...timing} : {http: `${port}${typeof hc.path === 'string' ? (hc.path.startsWith('/') ? hc.path : `/${hc.path}`) : '/'}`, ...timing}
+  }
+
+  if (!isObject(app.check)) return undefined
+  const c = app.check
+  const timing = {interval: `${num(c.intervalSeconds) ?? 60}s`, timeout: `${num(c.timeoutSeconds) ?? 20}s`, gracePeriod: `${num(c.delaySeconds) ?? 15}s`}
+  if (isObject(c.exec) && isObject(c.exec.command)) return {cmd: c.exec.command.shell ?? (Array.isArray(c.exec.command.argv) ? c.exec.command.argv.join(' ') : undefined), ...timing}
+  const probe = isObject(c.http) ? c.http : isObject(c.tcp) ? c.tcp : undefined
+  if (!probe) return undefined
+  const port = portOf(probe, ports, at('check'), warn)
+  return isObject(c.http) ? {http: `${port}${typeof probe.path === 'string' ? probe.path : '/'}`, ...timing} : {tcp: port, ...timing}
+}
+
+/** Marathon's seconds as durations; maxConsecutiveFailures 0 (never kill) as a count no check reaches. */
+function timingOf(hc: Record<string, unknown>): Record<string, unknown> {
+  const failures = num(hc.maxConsecutiveFailures) ?? 3
+  return {gracePeriod: `${num(hc.gracePeriodSeconds) ?? 300}s`, interval: `${num(hc.intervalSeconds) ?? 60}s`, timeout: `${num(hc.timeoutSeconds) ?? 20}s`, maxConsecutiveFailures: failures === 0 ? 1_000_000 : failures}
+}
+
+/** The container port a check probes: `port`, else the port at `portIndex` (0 by default) or named `portName`. */
+function portOf(check: Record<string, unknown>, ports: Array<{containerPort: number; protocol: string; name?: string}>, where: string, warn: (path: string, message: string) => void): number {
+  const fixed = num(check.port)
+  if (fixed !== undefined) {
+    if (!ports.some((p) => p.containerPort === fixed)) {
+      ports.push({containerPort: fixed, protocol: 'tcp'})
+      warn(`${where}.port`, `container port ${fixed} is added to the ports (published on a host port the scheduler picks)`)
+    }
+
+    return fixed
+  }
+
+  const byName = typeof check.portName === 'string' ? ports.find((p) => p.name === check.portName) : undefined
+  const port = byName ?? ports[num(check.portIndex) ?? 0]
+  if (!port) warn(`${where}.portIndex`, 'names no port of the app: the check probes port 0')
+  return port?.containerPort ?? 0
+}
+
+/** The first readiness check (http, on the named port); more, and status codes other than 200, are warned about. */
+function readinessCheckOf(app: Record<string, unknown>, ports: Array<{containerPort: number; protocol: string; name?: string}>, at: (p: string) => string, warn: (path: string, message: string) => void): Record<string, unknown> | undefined {
+  const list = Array.isArray(app.readinessChecks) ? app.readinessChecks.filter(isObject) : []
+  if (list.length > 1) warn(at('readinessChecks'), `${list.length} readiness checks: only the first is used`)
+  const rc = list[0]
+  if (!rc) return undefined
+  const codes = Array.isArray(rc.httpStatusCodesForReady) ? rc.httpStatusCodesForReady : [200]
+  if (codes.some((c) => num(c) === undefined || num(c)! < 200 || num(c)! > 399)) warn(at('readinessChecks[0].httpStatusCodesForReady'), 'any 2xx or 3xx status counts as ready here')
+  const port = portOf(rc, ports, at('readinessChecks[0]'), warn)
+  const protocol = String(rc.protocol ?? 'HTTP').toUpperCase()
+  if (protocol === 'HTTPS') warn(at('readinessChecks[0].protocol'), 'HTTPS: the readiness check is made as a TCP connect to the port')
+  const timing = {interval: `${num(rc.intervalSeconds) ?? 30}s`, timeout: `${num(rc.timeoutSeconds) ?? 10}s`}
+  return protocol === 'HTTPS' ? {tcp: port, ...timing} : {http: `${port}${typeof rc.path === 'string' ? rc.path : '/'}`, ...timing}
+}

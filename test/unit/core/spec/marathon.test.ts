@@ -1,0 +1,101 @@
+import {expect} from 'chai'
+import fs from 'node:fs'
+
+import {UserError} from '../../../../src/core/errors.js'
+import {UPGRADE_DEFAULTS} from '../../../../src/core/model/job.js'
+import {marathonName} from '../../../../src/core/spec/marathon.js'
+import {parseSpecText} from '../../../../src/core/spec/parse.js'
+
+const fixture = (name: string): string => fs.readFileSync(new URL(`../../../fixtures/marathon/${name}`, import.meta.url), 'utf8')
+
+function parse(text: string, source: string, defaultImage?: string): {specs: ReturnType<typeof parseSpecText>; warnings: string[]} {
+  const warnings: string[] = []
+  const specs = parseSpecText(text, source, {...(defaultImage ? {defaultImage} : {}), warn: (m) => warnings.push(m)})
+  return {specs, warnings}
+}
+
+describe('core/spec Marathon import', () => {
+  it('ids become job names: the path joined with -', () => {
+    expect(marathonName('/product/service-a')).to.equal('product-service-a')
+    expect(marathonName('/Shop/Web_1')).to.equal('shop-web-1')
+    expect(marathonName('simple')).to.equal('simple')
+  })
+
+  it('an app: DOCKER BRIDGE portMappings, numeric strings, host volume, HTTP check by portIndex, constraints, upgradeStrategy exactly; defaults quiet, the rest warned by path', () => {
+    const {specs, warnings} = parse(fixture('web-bridge.json'), 'web.json')
+    const [web] = specs
+    expect(web).to.deep.include({name: 'shop-web', kind: 'service', image: 'localhost/shop-web:2.1', command: null, instances: 4})
+    expect(web!.resources).to.deep.include({cpuMilli: 250, memBytes: 128 * 1024 ** 2})
+    expect(web!.ports).to.deep.equal([{containerPort: 8080, protocol: 'tcp', name: 'http'}])
+    expect(web!.volumes).to.deep.equal([{source: '/srv/shop/conf', target: '/etc/shop', readOnly: true}])
+    expect(web!.env).to.deep.equal({LOG_LEVEL: 'info', WORKERS: '4'})
+    expect(web!.labels).to.deep.equal({HAPROXY_GROUP: 'external', team: 'shop', 'marathon.id': '/shop/web'})
+    expect(web!.constraints).to.deep.equal([{field: 'hostname', operator: 'UNIQUE'}, {field: 'rack', operator: 'GROUP_BY', value: '3'}])
+    expect(web!.healthCheck).to.deep.equal({type: 'http', port: 8080, path: '/health', command: null, gracePeriodMs: 60_000, intervalMs: 10_000, timeoutMs: 5000, maxConsecutiveFailures: 3})
+    // N=4: maxUnavailable = 4 - ceil(4 x 0.5) = 2, maxSurge = floor(4 x 0.2) = 0
+    expect(web!.upgrade).to.deep.equal({...UPGRADE_DEFAULTS, maxUnavailable: 2, maxSurge: 0})
+    expect(warnings).to.deep.equal([
+      'web.json: acceptedResourceRoles: not supported, ignored.',
+      'web.json: container.docker.forcePullImage: not supported, ignored (images are loaded with `clusterctl image push`, or pulled when missing).',
+      'web.json: container.docker.portMappings[0].servicePort: service ports (marathon-lb) are not supported yet, ignored.',
+    ])
+  })
+
+  it('a group: nested groups, relative ids resolved, ports/portDefinitions/args, MESOS container; a command-only app needs --default-image; dependencies warned', () => {
+    expect(() => parse(fixture('group-nested.json'), 'product.json')).to.throw(UserError, /groups\[0\]\.apps\[0\] \(product-service-service-a\) has no container image/)
+    const {specs, warnings} = parse(fixture('group-nested.json'), 'product.json', 'localhost/tools:1')
+    expect(specs.map((s) => [s.name, s.image, s.instances])).to.deep.equal([
+      ['product-database', 'localhost/redis:7', 1],
+      ['product-service-service-a', 'localhost/tools:1', 2],
+      ['product-service-service-b', 'localhost/service-b:1', 1],
+    ])
+    expect(specs[0]!.ports).to.deep.equal([{containerPort: 0, protocol: 'tcp', name: null}])
+    expect(specs[1]!.ports).to.deep.equal([{containerPort: 0, protocol: 'tcp', name: 'api'}])
+    expect(specs[2]!.command).to.deep.equal(['--listen', '0.0.0.0:8000'])
+    expect(specs[2]!.ports).to.deep.equal([{containerPort: 8000, protocol: 'tcp', name: null}])
+    expect(warnings).to.deep.equal([
+      'product.json: groups[0].dependencies: group dependencies (start order) are not enforced, ignored.',
+      'product.json: groups[0].apps[0].dependencies: start order is not enforced yet: the app starts with the others.',
+    ])
+  })
+
+  it('an API response (GET /v2/apps): version, versionInfo, tasks and counters ignored quietly, nulls as absent', () => {
+    const {specs, warnings} = parse(fixture('app-list-response.json'), 'apps.json')
+    expect(specs.map((s) => [s.name, s.image, s.instances])).to.deep.equal([['tools-sleeper', 'busybox', 2]])
+    // minimumHealthCapacity 1, maximumOverCapacity 1 for 2 instances: no instance down, 2 extra
+    expect(specs[0]!.upgrade).to.deep.include({maxUnavailable: 0, maxSurge: 2})
+    expect(warnings).to.deep.equal([])
+  })
+
+  it('readiness checks on a named port, COMMAND checks (maxConsecutiveFailures 0: never kills), 1/0 upgrade becomes maxSurge 1 with a warning, every unsupported setting warned', () => {
+    const {specs, warnings} = parse(fixture('readiness-command.json'), 'api.json')
+    const [api] = specs
+    expect(api!.readinessCheck).to.deep.include({type: 'http', port: 0, path: '/ready', intervalMs: 5000, timeoutMs: 2000})
+    expect(api!.healthCheck).to.deep.include({type: 'cmd', command: 'test -f /tmp/alive', maxConsecutiveFailures: 1_000_000})
+    expect(api!.upgrade).to.deep.include({maxUnavailable: 0, maxSurge: 1})
+    expect(api!.env).to.deep.equal({})
+    expect(warnings.map((w) => w.replace(/^api\.json(?: \(job api\))?: /, '').split(':')[0])).to.have.members([
+      'upgrade', 'taskKillGracePeriodSeconds', 'secrets', 'portDefinitions[0]', 'portDefinitions[0].labels', 'env.DB_PASSWORD', 'backoffSeconds', 'killSelection', 'unreachableStrategy',
+    ])
+  })
+
+  it('refuses a file that is not valid JSON with its line and column, cmd with args, an unknown health protocol, a mixed list; nothing from a file with an error', () => {
+    expect(() => parse(fixture('trailing-comma.json'), 'broken.json')).to.throw(UserError, 'broken.json:5:1: not valid JSON: trailing comma before }.')
+    expect(() => parse('{"id": "/a", "cmd": "x", "args": ["y"], "container": {"docker": {"image": "i"}}}', 'a.json')).to.throw(UserError, /cmd and args: give one of them/)
+    expect(() => parse('{"id": "/a", "container": {"docker": {"image": "i"}}, "healthChecks": [{"protocol": "SMTP"}]}', 'a.json')).to.throw(UserError, /healthChecks\[0\]\.protocol: "SMTP" is not a Marathon protocol/)
+    expect(() => parse('[{"id": "/a", "container": {"docker": {"image": "i"}}}, {"name": "b", "image": "i"}]', 'a.json')).to.throw(UserError, /mixes Marathon apps with other jobs/)
+    expect(() => parse('{"apps": [{"id": "/a", "container": {"docker": {"image": "i"}}}, {"id": "/b", "container": {"docker": {"image": "i"}}, "instances": -1}]}', 'g.json')).to.throw(UserError, /instances: must be >= 0/)
+    expect(() => parse('{"apps": [{"id": "/a-b", "container": {"docker": {"image": "i"}}}, {"id": "/a/b", "container": {"docker": {"image": "i"}}}]}', 'g.json')).to.throw(UserError, /defines job a-b twice/)
+  })
+
+  it('persistent and external volumes, relative host paths and HOST networking are warned about, a check on a fixed port adds it', () => {
+    const {specs, warnings} = parse(
+      JSON.stringify({id: '/db', container: {type: 'DOCKER', docker: {image: 'localhost/pg:16', network: 'HOST'}, volumes: [{containerPath: 'data', mode: 'RW', persistent: {size: 100}}, {containerPath: '/x', hostPath: 'x', mode: 'RW'}, {containerPath: '/e', external: {name: 'e'}}]}, healthChecks: [{protocol: 'MESOS_TCP', port: 5432}]}),
+      'db.json',
+    )
+    expect(specs[0]!.ports).to.deep.equal([{containerPort: 5432, protocol: 'tcp', name: null}])
+    expect(specs[0]!.healthCheck).to.deep.include({type: 'tcp', port: 5432})
+    expect(specs[0]!.volumes).to.deep.equal([])
+    expect(warnings.map((w) => w.split(': ')[1])).to.deep.equal(['container.docker.network', 'container.volumes[0]', 'container.volumes[1].hostPath', 'container.volumes[2]', 'healthChecks[0].port'])
+  })
+})
