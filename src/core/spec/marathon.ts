@@ -95,6 +95,28 @@ export function marathonApps(value: unknown, warn: (path: string, message: strin
   return out
 }
 
+/**
+ * The fields of a health or readiness check read here (true), or quiet at the value given
+ * (Marathon's default, or one that changes nothing here); any other value, or field, is warned about.
+ */
+const HEALTH_CHECK_FIELDS: Record<string, true | ((v: unknown) => boolean)> = {
+  protocol: true, path: true, port: true, portIndex: true, portName: true, command: true, gracePeriodSeconds: true, intervalSeconds: true,
+  timeoutSeconds: true, maxConsecutiveFailures: true, ignoreHttp1xx: (v) => v === false, delaySeconds: (v) => num(v) === 15, ipProtocol: (v) => v === 'IPv4',
+}
+
+const READINESS_CHECK_FIELDS: Record<string, true | ((v: unknown) => boolean)> = {
+  name: true, protocol: true, path: true, port: true, portIndex: true, portName: true, intervalSeconds: true, timeoutSeconds: true, httpStatusCodesForReady: true,
+  preserveLastResponse: (v) => v === false,
+}
+
+function warnUnread(check: Record<string, unknown>, fields: Record<string, true | ((v: unknown) => boolean)>, where: string, warn: (path: string, message: string) => void): void {
+  for (const [key, value] of Object.entries(check)) {
+    const read = fields[key]
+    if (value === null || read === true || read?.(value)) continue
+    warn(`${where}.${key}`, 'not supported, ignored')
+  }
+}
+
 const PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TCP', 'COMMAND', 'MESOS_HTTP', 'MESOS_HTTPS', 'MESOS_TCP'])
 
 /**
@@ -180,7 +202,9 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
       ports.push({containerPort: num(m.containerPort) ?? 0, protocol: protocolOf(m.protocol, `${mappings.field}[${i}].protocol`), ...(typeof m.name === 'string' ? {name: m.name} : {})})
     })
   } else {
-    const defs = Array.isArray(app.portDefinitions) ? app.portDefinitions.map((d) => (isObject(d) ? d : {})) : Array.isArray(app.ports) ? app.ports.map((p) => ({port: p})) : []
+    // an app on host networking that names no ports gets one, $PORT0 named default, as Marathon gives it
+    const hostNetworking = (docker.network === undefined || docker.network === null || docker.network === 'HOST') && !(Array.isArray(app.networks) && app.networks.some((n) => isObject(n) && n.mode !== undefined && n.mode !== 'host'))
+    const defs = Array.isArray(app.portDefinitions) ? app.portDefinitions.map((d) => (isObject(d) ? d : {})) : Array.isArray(app.ports) ? app.ports.map((p) => ({port: p})) : hostNetworking && app.portDefinitions === undefined && app.ports === undefined ? [{port: 0, name: 'default'}] : []
     const field = Array.isArray(app.portDefinitions) ? 'portDefinitions' : 'ports'
     defs.forEach((d, i) => {
       const port = num(d.port) ?? 0
@@ -239,6 +263,7 @@ function healthCheckOf(app: Record<string, unknown>, ports: Array<{containerPort
   if (list.length > 1) warn(at('healthChecks'), `${list.length} health checks: only the first is used`)
   const hc = list[0]
   if (hc) {
+    warnUnread(hc, HEALTH_CHECK_FIELDS, at('healthChecks[0]'), warn)
     const protocol = String(hc.protocol ?? 'HTTP').toUpperCase()
     if (!PROTOCOLS.has(protocol)) throw new UserError(`${at('healthChecks[0].protocol')}: ${JSON.stringify(hc.protocol)} is not a Marathon protocol (${[...PROTOCOLS].join(', ')}).`, {code: 'invalid-spec'})
     const timing = timingOf(hc)
@@ -258,7 +283,8 @@ function healthCheckOf(app: Record<string, unknown>, ports: Array<{containerPort
 
   if (!isObject(app.check)) return undefined
   const c = app.check
-  const timing = {interval: `${num(c.intervalSeconds) ?? 60}s`, timeout: `${num(c.timeoutSeconds) ?? 20}s`, gracePeriod: `${num(c.delaySeconds) ?? 15}s`}
+  // a Mesos check only reports, it never kills the task: a failure count no check reaches
+  const timing = {interval: `${num(c.intervalSeconds) ?? 60}s`, timeout: `${num(c.timeoutSeconds) ?? 20}s`, gracePeriod: `${num(c.delaySeconds) ?? 15}s`, maxConsecutiveFailures: 1_000_000}
   if (isObject(c.exec) && isObject(c.exec.command)) return {cmd: c.exec.command.shell ?? (Array.isArray(c.exec.command.argv) ? c.exec.command.argv.join(' ') : undefined), ...timing}
   const probe = isObject(c.http) ? c.http : isObject(c.tcp) ? c.tcp : undefined
   if (!probe) return undefined
@@ -296,6 +322,7 @@ function readinessCheckOf(app: Record<string, unknown>, ports: Array<{containerP
   if (list.length > 1) warn(at('readinessChecks'), `${list.length} readiness checks: only the first is used`)
   const rc = list[0]
   if (!rc) return undefined
+  warnUnread(rc, READINESS_CHECK_FIELDS, at('readinessChecks[0]'), warn)
   const codes = Array.isArray(rc.httpStatusCodesForReady) ? rc.httpStatusCodesForReady : [200]
   if (codes.some((c) => num(c) === undefined || num(c)! < 200 || num(c)! > 399)) warn(at('readinessChecks[0].httpStatusCodesForReady'), 'any 2xx or 3xx status counts as ready here')
   const port = portOf(rc, ports, at('readinessChecks[0]'), warn)

@@ -93,9 +93,31 @@ describe('core/spec Marathon import', () => {
       JSON.stringify({id: '/db', container: {type: 'DOCKER', docker: {image: 'localhost/pg:16', network: 'HOST'}, volumes: [{containerPath: 'data', mode: 'RW', persistent: {size: 100}}, {containerPath: '/x', hostPath: 'x', mode: 'RW'}, {containerPath: '/e', external: {name: 'e'}}]}, healthChecks: [{protocol: 'MESOS_TCP', port: 5432}]}),
       'db.json',
     )
-    expect(specs[0]!.ports).to.deep.equal([{containerPort: 5432, protocol: 'tcp', name: null}])
+    // host networking and no port fields: one port, $PORT0, as Marathon gives; the check's fixed port is added beside it
+    expect(specs[0]!.ports).to.deep.equal([{containerPort: 0, protocol: 'tcp', name: 'default'}, {containerPort: 5432, protocol: 'tcp', name: null}])
     expect(specs[0]!.healthCheck).to.deep.include({type: 'tcp', port: 5432})
     expect(specs[0]!.volumes).to.deep.equal([])
     expect(warnings.map((w) => w.split(': ')[1])).to.deep.equal(['container.docker.network', 'container.volumes[0]', 'container.volumes[1].hostPath', 'container.volumes[2]', 'healthChecks[0].port'])
+  })
+
+  it('an app on host networking with no port fields gets one port, $PORT0 named default, as Marathon gives (a check by portIndex 0 probes it); not on BRIDGE', () => {
+    const host = parse('{"id": "/fib", "container": {"type": "DOCKER", "docker": {"image": "localhost/fib:1", "network": "HOST"}}, "healthChecks": [{"protocol": "HTTP", "portIndex": 0, "path": "/"}]}', 'fib.json')
+    expect(host.specs[0]!.ports).to.deep.equal([{containerPort: 0, protocol: 'tcp', name: 'default'}])
+    expect(host.specs[0]!.healthCheck).to.deep.include({type: 'http', port: 0, path: '/'})
+    const command = parse('{"id": "/web", "cmd": "python3 -m http.server $PORT0"}', 'web.json', 'localhost/tools:1')
+    expect(command.specs[0]!.ports).to.deep.equal([{containerPort: 0, protocol: 'tcp', name: 'default'}])
+    const bridge = parse('{"id": "/w", "container": {"docker": {"image": "localhost/w:1", "network": "BRIDGE"}}}', 'w.json')
+    expect(bridge.specs[0]!.ports).to.deep.equal([])
+  })
+
+  it('health and readiness check fields not read are warned about unless at their default; a Mesos check never kills', () => {
+    const {specs, warnings} = parse(
+      JSON.stringify({id: '/a', container: {docker: {image: 'localhost/a:1', network: 'BRIDGE', portMappings: [{containerPort: 80, name: 'http'}]}}, healthChecks: [{protocol: 'HTTP', portIndex: 0, ignoreHttp1xx: true, delaySeconds: 15, ipProtocol: 'IPv6'}], readinessChecks: [{name: 'r', portName: 'http', path: '/', preserveLastResponse: true}]}),
+      'a.json',
+    )
+    expect(warnings.map((w) => w.split(': ')[1])).to.deep.equal(['healthChecks[0].ignoreHttp1xx', 'healthChecks[0].ipProtocol', 'readinessChecks[0].preserveLastResponse'])
+    expect(specs[0]!.healthCheck).to.deep.include({type: 'http', port: 80})
+    const mesos = parse('{"id": "/m", "container": {"docker": {"image": "localhost/m:1"}}, "portDefinitions": [{"port": 0}], "check": {"http": {"portIndex": 0, "path": "/"}}}', 'm.json')
+    expect(mesos.specs[0]!.healthCheck).to.deep.include({type: 'http', port: 0, maxConsecutiveFailures: 1_000_000})
   })
 })
