@@ -109,6 +109,13 @@ const READINESS_CHECK_FIELDS: Record<string, true | ((v: unknown) => boolean)> =
   preserveLastResponse: (v) => v === false,
 }
 
+/** Port fields: read, or warned about where they are read (hostPort, servicePort, labels). */
+const PORT_MAPPING_FIELDS: Record<string, true | ((v: unknown) => boolean)> = {
+  containerPort: true, hostPort: true, servicePort: true, protocol: true, name: true, labels: true, networkNames: empty,
+}
+
+const PORT_DEFINITION_FIELDS: Record<string, true | ((v: unknown) => boolean)> = {port: true, protocol: true, name: true, labels: true}
+
 function warnUnread(check: Record<string, unknown>, fields: Record<string, true | ((v: unknown) => boolean)>, where: string, warn: (path: string, message: string) => void): void {
   for (const [key, value] of Object.entries(check)) {
     const read = fields[key]
@@ -178,6 +185,7 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
         return
       }
 
+      warnUnread(v, {containerPath: true, hostPath: true, mode: true}, at(`container.volumes[${i}]`), warn)
       volumes.push({source: v.hostPath, target: v.containerPath, readOnly: String(v.mode ?? 'RW').toUpperCase() === 'RO'})
     })
     if (volumes.length > 0) out.volumes = volumes
@@ -195,6 +203,7 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
   if (mappings) {
     mappings.list.forEach((m, i) => {
       if (!isObject(m)) return
+      warnUnread(m, PORT_MAPPING_FIELDS, at(`${mappings.field}[${i}]`), warn)
       const hostPort = num(m.hostPort) ?? 0
       if (hostPort !== 0) warn(at(`${mappings.field}[${i}].hostPort`), `fixed host port ${hostPort} is not supported: the scheduler picks one (as $PORT${i})`)
       if ((num(m.servicePort) ?? 0) !== 0) warn(at(`${mappings.field}[${i}].servicePort`), 'service ports (marathon-lb) are not supported yet, ignored')
@@ -207,6 +216,7 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
     const defs = Array.isArray(app.portDefinitions) ? app.portDefinitions.map((d) => (isObject(d) ? d : {})) : Array.isArray(app.ports) ? app.ports.map((p) => ({port: p})) : hostNetworking && app.portDefinitions === undefined && app.ports === undefined ? [{port: 0, name: 'default'}] : []
     const field = Array.isArray(app.portDefinitions) ? 'portDefinitions' : 'ports'
     defs.forEach((d, i) => {
+      if (field === 'portDefinitions') warnUnread(d, PORT_DEFINITION_FIELDS, at(`${field}[${i}]`), warn)
       const port = num(d.port) ?? 0
       if (app.requirePorts === true && port !== 0) warn(at(`${field}[${i}]`), `requirePorts with port ${port}: fixed host ports are not supported; the app gets $PORT${i} (a port the scheduler picks)`)
       if (!empty(d.labels) && !(isObject(d.labels) && Object.keys(d.labels).length === 0)) warn(at(`${field}[${i}].labels`), 'not supported, ignored')

@@ -120,4 +120,15 @@ describe('core/spec Marathon import', () => {
     const mesos = parse('{"id": "/m", "container": {"docker": {"image": "localhost/m:1"}}, "portDefinitions": [{"port": 0}], "check": {"http": {"portIndex": 0, "path": "/"}}}', 'm.json')
     expect(mesos.specs[0]!.healthCheck).to.deep.include({type: 'http', port: 0, maxConsecutiveFailures: 1_000_000})
   })
+
+  it('port mapping, port definition and host volume fields not read are warned about by their path (networkNames empty: quiet)', () => {
+    const {warnings} = parse(
+      JSON.stringify([
+        {id: '/a', container: {docker: {image: 'localhost/a:1', network: 'BRIDGE'}, portMappings: [{containerPort: 80, networkNames: []}, {containerPort: 81, networkNames: ['dcos']}], volumes: [{containerPath: '/d', hostPath: '/srv/d', mode: 'RW', shared: true}]}},
+        {id: '/b', container: {docker: {image: 'localhost/b:1'}}, portDefinitions: [{port: 0, hostPort: 0}]},
+      ]),
+      'a.json',
+    )
+    expect(warnings.map((w) => w.split(': ')[1])).to.deep.equal(['[0].container.volumes[0].shared', '[0].container.portMappings[1].networkNames', '[1].portDefinitions[0].hostPort'])
+  })
 })
