@@ -39,7 +39,7 @@ import {priorityOf} from './preempt.js'
 import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, healthProbes, isDrainDone, leftoversOfStoppedJobs, passSeed, planNewTasks, planPlacements, planPreemptions, readinessKey, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
 import {emptyReport, isUnchanged, type PassReport, taskAction as action} from './report.js'
 import {afterFailure, judgeDeployment, planRollouts} from './rollout.js'
-import {deploymentFailures, lastStable, openDeployments, startDeployment, updateDeployment} from '../state/deployments.js'
+import {deploymentFailures, lastStable, openDeployments, rollbackTarget, startDeployment, updateDeployment} from '../state/deployments.js'
 import {type Deployment, inCanaryPhase} from '../model/deployment.js'
 
 export interface PassOptions {
@@ -552,7 +552,9 @@ function judgeRollouts(ctx: ServiceContext, input: {jobs: readonly Job[]; tasks:
       if (!input.dryRun) {
         store.write(() => {
           updateDeployment(store, dep.id, {state: 'succeeded', reason, available: judged.available, progressAt: judged.progressAt, endedAt: now}, now)
-          appendEvent(store, {type: 'deployment.succeeded', subjectKind: 'job', subject: job.name, message: `version ${dep.version} rolled out: ${reason}`, data: {version: dep.version}})
+          const backTo = rollbackTarget(store, dep)
+          if (backTo === null) appendEvent(store, {type: 'deployment.succeeded', subjectKind: 'job', subject: job.name, message: `version ${dep.version} rolled out: ${reason}`, data: {version: dep.version}})
+          else appendEvent(store, {type: 'deployment.rolled-back', subjectKind: 'job', subject: job.name, message: `version ${dep.version} rolled out: back to version ${backTo}: ${reason}`, data: {version: dep.version, to: backTo}})
         })
       }
 
@@ -577,6 +579,7 @@ function judgeRollouts(ctx: ServiceContext, input: {jobs: readonly Job[]; tasks:
       updateJob(store, back, now)
       const rolled = startDeployment(store, back, 'rollback', {id: ctx.newId(), now})
       appendEvent(store, {type: 'deployment.failed', subjectKind: 'job', subject: job.name, message: `version ${dep.version} failed: ${reason}; rolling back to version ${next.to} (as version ${rolled.version})`, data: {version: dep.version, rollbackTo: next.to}})
+      appendEvent(store, {type: 'deployment.started', subjectKind: 'job', subject: job.name, message: `version ${rolled.version} (rollback): back to version ${next.to}`, data: {version: rolled.version, cause: 'rollback', to: next.to}})
     })
   }
 

@@ -2,38 +2,33 @@
 import {sleep} from '../async.js'
 import type {ServiceContext} from '../context.js'
 import {FailedError, NotFoundError, UserError} from '../errors.js'
-import {type Deployment, inCanaryPhase, isOpen} from '../model/deployment.js'
+import {type Deployment, isOpen, type RolloutStatus, waitsForPromote} from '../model/deployment.js'
 import {rolloutBounds} from '../model/job.js'
-import {isLive, type Job} from '../model/task.js'
+import {isLive, type Job, type Task} from '../model/task.js'
 import {converge, type ConvergeOptions} from '../reconcile/controller.js'
 import {isAvailable} from '../reconcile/health.js'
 import type {PassReport} from '../reconcile/report.js'
-import {findDeployment, lastStable, listDeployments, startDeployment, updateDeployment} from '../state/deployments.js'
+import {findDeployment, lastStable, listDeployments, rollbackTarget, startDeployment, updateDeployment} from '../state/deployments.js'
 import {appendEvent} from '../state/events.js'
 import {listTasks, updateJob} from '../state/jobs.js'
 import {getJob} from './jobs.js'
 
-export interface RolloutStatus {
-  job: string
-  /** The newest version, or null for a job recorded before deployments. */
-  deployment: Deployment | null
-  desired: number
-  /** Instances available on the newest version's spec, and live tasks on older specs. */
-  updated: number
-  old: number
-  bounds: {maxUnavailable: number; maxSurge: number}
-}
+export type {RolloutStatus} from '../model/deployment.js'
 
 export function rolloutStatus(ctx: Pick<ServiceContext, 'store' | 'clock'>, name: string): RolloutStatus {
   const {store} = ctx
   return store.read(() => {
     const job = getJob(ctx, name)
     const deployment = listDeployments(store, job.id)[0] ?? null
-    const live = listTasks(store, {jobId: job.id, live: true}).filter((t) => t.desired === 'run' && isLive(t.state))
-    const now = ctx.clock.now()
-    const updated = new Set(live.filter((t) => t.specHash === job.specHash && t.instance < job.instances && isAvailable(t, job.spec, now)).map((t) => t.instance)).size
-    return {job: job.name, deployment, desired: job.instances, updated, old: live.filter((t) => t.specHash !== job.specHash).length, bounds: rolloutBounds(job.spec.upgrade, job.instances)}
+    return statusOf(job, deployment, listTasks(store, {jobId: job.id, live: true}), ctx.clock.now(), deployment && rollbackTarget(store, deployment))
   })
+}
+
+/** The status of a job's version from the job's live tasks (pure: `rollout status` and the dashboard's snapshot). */
+export function statusOf(job: Job, deployment: Deployment | null, tasks: readonly Task[], now: number, backTo: number | null = null): RolloutStatus {
+  const live = tasks.filter((t) => t.jobId === job.id && t.desired === 'run' && isLive(t.state))
+  const updated = new Set(live.filter((t) => t.specHash === job.specHash && t.instance < job.instances && isAvailable(t, job.spec, now)).map((t) => t.instance)).size
+  return {job: job.name, deployment, desired: job.instances, updated, old: live.filter((t) => t.specHash !== job.specHash).length, bounds: rolloutBounds(job.spec.upgrade, job.instances), backTo}
 }
 
 export function rolloutHistory(ctx: Pick<ServiceContext, 'store'>, name: string): Deployment[] {
@@ -70,8 +65,7 @@ export async function followRollout(ctx: ServiceContext, name: string, options: 
     // a failed version that rolled back: the command waits for the rollback too, so the service is settled when it exits
     const rollingBack = mine.state === 'failed' && newest.cause === 'rollback' && newest.version > version && newest.state === 'running'
     if (mine.state !== 'running' && !rollingBack) return {version, outcome: mine.state as FollowResult['outcome'], status, passes}
-    const {canary, autoPromoteMs} = job.spec.upgrade
-    if (mine.state === 'running' && inCanaryPhase(mine, job.spec.upgrade) && autoPromoteMs === null && status.updated >= Math.min(canary, status.desired) && passes > 0) return {version, outcome: 'waiting', status, passes}
+    if (mine.state === 'running' && waitsForPromote({...status, deployment: mine}, job.spec.upgrade) && passes > 0) return {version, outcome: 'waiting', status, passes}
     if (ctx.clock.now() > deadline) throw new FailedError(`Version ${version} of ${name} is still rolling out after ${Math.round(timeoutMs / 1000)}s (${status.updated} of ${status.desired} instances updated).`, {hint: `Follow it longer with \`clusterctl rollout status ${name} --timeout 30m\`.`})
     if (passes > 0) await sleep(1_000)
     const pass = await converge(ctx, {...converging, jobs: [job.id]})

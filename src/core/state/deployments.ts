@@ -1,6 +1,7 @@
 /** Deployments in the store: one row per version of a job (docs/deployments.md). */
 import type {Deployment, DeploymentCause} from '../model/deployment.js'
 import type {Job} from '../model/task.js'
+import {appendEvent} from './events.js'
 import {specOf} from './jobs.js'
 import type {Store} from './store.js'
 
@@ -64,6 +65,11 @@ export function findDeployment(store: Store, jobId: string, version: number): De
   return row ? toDeployment(row) : undefined
 }
 
+/** The version a rollback deployment goes back to (its failed predecessor recorded it), else null. */
+export function rollbackTarget(store: Store, dep: Pick<Deployment, 'jobId' | 'version' | 'cause'>): number | null {
+  return dep.cause === 'rollback' ? findDeployment(store, dep.jobId, dep.version - 1)?.rolledBackTo ?? null : null
+}
+
 /** The newest version that completed with every instance available and runs other containers than `specHash`. */
 export function lastStable(store: Store, jobId: string, specHash: string): Deployment | undefined {
   const row = store.stmt(`${SELECT} WHERE d.job_id = ? AND d.state = 'succeeded' AND d.spec_hash <> ? ORDER BY d.version DESC LIMIT 1`).get(jobId, specHash) as DeploymentRow | undefined
@@ -72,13 +78,16 @@ export function lastStable(store: Store, jobId: string, specHash: string): Deplo
 
 /**
  * A new version of the job (its current spec): an open deployment before it is
- * superseded (recorded, with why), in the same transaction (callers hold one).
+ * superseded (recorded, with why, and a `deployment.superseded` event), in the same
+ * transaction (callers hold one).
  */
 export function startDeployment(store: Store, job: Pick<Job, 'id' | 'spec' | 'specHash' | 'generation'>, cause: DeploymentCause, at: {id: string; now: number}): Deployment {
   const {id, now} = at
   const last = store.stmt(`SELECT max(version) AS v FROM deployments WHERE job_id = ?`).get(job.id) as {v: number | null}
   const version = (last.v ?? 0) + 1
+  const open = store.stmt(`SELECT version FROM deployments WHERE job_id = ? AND state IN ('running', 'paused')`).all(job.id) as Array<{version: number}>
   store.stmt(`UPDATE deployments SET state = 'superseded', reason = ?, updated_at = ?, ended_at = ? WHERE job_id = ? AND state IN ('running', 'paused')`).run(`superseded by version ${version}`, now, now, job.id)
+  for (const o of open) appendEvent(store, {type: 'deployment.superseded', subjectKind: 'job', subject: job.spec.name, message: `version ${o.version} superseded by version ${version} (${cause}); it goes on from the instances running now`, data: {version: o.version, by: version}})
   store
     .stmt(`INSERT INTO deployments (id, job_id, version, cause, spec, spec_hash, generation, state, available, progress_at, counted_from, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', 0, ?, ?, ?, ?)`)
     .run(id, job.id, version, cause, JSON.stringify(job.spec), job.specHash, job.generation, now, now, now, now)

@@ -23,6 +23,32 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
   return align === 'right' ? clean.padStart(width) : clean.padEnd(width)
 }
 
+/** Lines of at most `width` characters, broken between words (a word longer than a line is cut). */
+export function wrapWords(text: string, width: number): string[] {
+  const w = Math.max(1, width)
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    const next = line === '' ? word : `${line} ${word}`
+    if (next.length <= w) {
+      line = next
+      continue
+    }
+
+    if (line !== '') lines.push(line)
+    let rest = word
+    while (rest.length > w) {
+      lines.push(rest.slice(0, w))
+      rest = rest.slice(w)
+    }
+
+    line = rest
+  }
+
+  lines.push(line)
+  return lines
+}
+
 /** Control characters (escape sequences, tabs, newlines) replaced: they would move the cursor. */
 export function withoutControls(text: string, by = ''): string {
   let out = ''

@@ -1,4 +1,5 @@
 /** Pure reads of the dashboard state: the rows each view shows, after its filter, and the cluster totals. */
+import type {RolloutStatus} from '../../core/model/deployment.js'
 import type {ClusterEvent} from '../../core/model/event.js'
 import {allocatableOf, type Node, NODE_STATES, type NodeState} from '../../core/model/node.js'
 import {addResources, type Resources, ZERO_RESOURCES} from '../../core/model/resources.js'
@@ -21,6 +22,8 @@ export interface JobRow {
   running: number
   pending: number
   other: number
+  /** Its open rollout (running or paused), else null. */
+  rollout: RolloutStatus | null
 }
 
 export interface NodeRow {
@@ -42,7 +45,7 @@ export interface ClusterSummary {
   pending: string[]
 }
 
-const EMPTY: DashboardSnapshot = {at: 0, nodes: [], jobs: [], tasks: [], events: [], jobRuns: null}
+const EMPTY: DashboardSnapshot = {at: 0, nodes: [], jobs: [], tasks: [], events: [], jobRuns: null, rollouts: [], jobDeployments: null}
 
 /** Case-insensitive match of every word of the filter somewhere in the text. */
 export function matches(filter: string, text: string): boolean {
@@ -91,13 +94,14 @@ export function taskRows(snapshot: DashboardSnapshot | null, filter: string, onl
 
 export function jobRows(snapshot: DashboardSnapshot | null, filter: string): JobRow[] {
   const s = snapshot ?? EMPTY
+  const rollouts = new Map(s.rollouts.map((r) => [r.job, r]))
   return s.jobs
-    .filter((j) => matches(filter, `${j.name} ${j.kind} ${j.state} ${j.spec.image}`))
+    .filter((j) => matches(filter, `${j.name} ${j.kind} ${j.state} ${j.spec.image}${rollouts.has(j.name) ? ' rollout' : ''}`))
     .map((job) => {
       const mine = s.tasks.filter((t) => t.jobId === job.id && t.desired === 'run')
       const running = mine.filter((t) => t.state === 'running').length
       const pending = mine.filter((t) => t.state === 'pending').length
-      return {job, running, pending, other: mine.length - running - pending}
+      return {job, running, pending, other: mine.length - running - pending, rollout: rollouts.get(job.name) ?? null}
     })
     .sort((a, b) => a.job.name.localeCompare(b.job.name))
 }

@@ -3,6 +3,7 @@
  * touches the store or SSH; a source (src/core/services/dashboard.ts) does, and the
  * command that renders the dashboard hands it in.
  */
+import type {JobDeployments, RolloutStatus} from '../../core/model/deployment.js'
 import type {ClusterEvent} from '../../core/model/event.js'
 import type {Node} from '../../core/model/node.js'
 import type {Job, Task} from '../../core/model/task.js'
@@ -25,6 +26,10 @@ export interface DashboardSnapshot {
   events: ClusterEvent[]
   /** The schedule and newest runs of the job whose detail is open (asked for by `focus`), when it is scheduled or dependent. */
   jobRuns: JobRuns | null
+  /** The status of every open (running or paused) rollout. */
+  rollouts: RolloutStatus[]
+  /** The newest versions of the job whose detail is open (asked for by `focus`), with the newest one's status. */
+  jobDeployments: JobDeployments | null
 }
 
 /** Outcome of a scale, as the status line tells it. */

@@ -35,7 +35,7 @@ export function Dashboard({state, label, width, height}: DashboardProps) {
   let view
   const d = state.detail
   if (state.help) view = <Help daemon={daemon} {...body} />
-  else if (d?.kind === 'job') view = <JobDetail name={d.name} job={findJobByName(state.snapshot, d.name)} tasks={taskRows(state.snapshot, '', {job: d.name})} runs={state.snapshot?.jobRuns ?? null} events={jobEvents(state.log, d.name)} selected={selected} now={now} {...body} />
+  else if (d?.kind === 'job') view = <JobDetail name={d.name} job={findJobByName(state.snapshot, d.name)} tasks={taskRows(state.snapshot, '', {job: d.name})} runs={state.snapshot?.jobRuns ?? null} deployments={state.snapshot?.jobDeployments ?? null} events={jobEvents(state.log, d.name)} selected={selected} now={now} {...body} />
   else if (d?.kind === 'node') {
     view = (
       <NodeDetail

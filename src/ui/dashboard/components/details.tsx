@@ -1,14 +1,16 @@
 /** Detail views: a job (spec, instances, pending reasons, recent events), a node, a task's logs. Presentational. */
 import {Box, Text} from 'ink'
 
+import {type Deployment, isOpen, type JobDeployments} from '../../../core/model/deployment.js'
 import {allocatableOf, type Node} from '../../../core/model/node.js'
 import {formatBytes, formatCpu, type Resources} from '../../../core/model/resources.js'
 import type {JobRuns, Run} from '../../../core/model/run.js'
 import type {Job, Task} from '../../../core/model/task.js'
 import {nodeFindings} from '../findings.js'
+import {HISTORY_COLUMNS, historyCells, statusLine} from '../../presenters/deployments.js'
 import {ago, heartbeatText} from '../../presenters/nodes.js'
 import {type RunColumn, runCells, scheduleFields} from '../../presenters/runs.js'
-import {type ColumnSpec, contentWidth, fit} from '../format.js'
+import {type ColumnSpec, contentWidth, fit, wrapWords} from '../format.js'
 import type {LogEntry} from '../selectors.js'
 import {Table, type TableRow} from './table.js'
 import {colorOf, nodeStateTone, type Tone, useColor} from './theme.js'
@@ -100,18 +102,51 @@ export function scheduleLines(runs: JobRuns): string[] {
     .map(([label, value]) => `${label.toLowerCase()} ${value}`)
 }
 
+/** The history table of a job's detail: `rollout history`'s cells, what matters first (state and reason before the image). */
+const VERSION_VIEW: ReadonlyArray<{column: (typeof HISTORY_COLUMNS)[number]; min: number; grow?: number; align?: 'right'}> = [
+  {column: 'VERSION', min: 7, align: 'right'},
+  {column: 'CAUSE', min: 8},
+  {column: 'STATE', min: 10},
+  {column: 'CREATED', min: 24},
+  {column: 'REASON', min: 6, grow: 2},
+  {column: 'IMAGE', min: 10, grow: 1},
+]
+
+function versionTone(d: Deployment): Tone | undefined {
+  if (d.state === 'failed') return 'bad'
+  if (d.state === 'succeeded') return 'ok'
+  if (d.state === 'superseded') return 'muted'
+  return 'warn'
+}
+
+function versionRows(list: readonly Deployment[]): TableRow[] {
+  return list.map((d) => {
+    const cells = historyCells(d)
+    return {key: d.id, cells: VERSION_VIEW.map(({column}) => ({text: cells[HISTORY_COLUMNS.indexOf(column)]!, ...(column === 'STATE' ? {tone: versionTone(d)} : {})}))}
+  })
+}
+
+/** The newest version's `rollout status` line, and since when it runs (or when it ended). */
+export function rolloutLine(deployments: JobDeployments, now: number): string {
+  const d = deployments.status.deployment!
+  const since = isOpen(d.state) ? `since ${clock(d.createdAt)} (${ago(d.createdAt, now)})` : `ended ${clock(d.endedAt ?? d.updatedAt)} (${ago(d.endedAt ?? d.updatedAt, now)} ago)`
+  return `${statusLine(deployments.status)}; ${since}`
+}
+
 export interface JobDetailProps extends Size {
   name: string
   job: Job | undefined
   tasks: readonly Task[]
   /** The job's schedule and runs; null while not read yet, or for a job that is neither scheduled nor dependent. */
   runs: JobRuns | null
+  /** The job's newest versions; null while not read yet, or for a job without any. */
+  deployments: JobDeployments | null
   events: readonly LogEntry[]
   selected: number
   now: number
 }
 
-export function JobDetail({name, job, tasks, runs, events, selected, now, width, height}: JobDetailProps) {
+export function JobDetail({name, job, tasks, runs, deployments, events, selected, now, width, height}: JobDetailProps) {
   const color = useColor()
   if (!job) return <Text>{`Job ${name} is gone (removed). esc goes back.`}</Text>
   const running = tasks.filter((t) => t.state === 'running').length
@@ -123,7 +158,13 @@ export function JobDetail({name, job, tasks, runs, events, selected, now, width,
   // At least the header and one line (an instance, or the note that there is none).
   const tableHeight = Math.min(Math.max(1, tasks.length) + 1, Math.max(runDriven ? 2 : 3, Math.floor((height - top) / (runDriven ? 3 : 2))))
   const runsHeight = runDriven ? Math.min(Math.max(1, mine?.runs.length ?? 0) + 2, Math.max(3, Math.floor((height - top - tableHeight) / 2))) : 0
-  const pendingShown = pending.slice(0, Math.max(0, Math.min(3, height - top - tableHeight - runsHeight - 3)))
+  const versions = deployments !== null && deployments.job === job.name && deployments.status.deployment !== null ? deployments : null
+  // The status line wraps (it is long, and all of it matters); the versions table gets what is left, up to three fifths of the room.
+  const status = versions ? wrapWords(`Rollout  ${rolloutLine(versions, now)}`, width) : []
+  const room = height - top - tableHeight - runsHeight
+  const versionsHeight = !versions || room < 1 + status.length ? 0 : room < 3 + status.length ? 1 + status.length : Math.min(versions.history.length + 2 + status.length, Math.max(3 + status.length, Math.floor((room * 3) / 5)))
+  const historyHeight = versionsHeight - 1 - status.length
+  const pendingShown = pending.slice(0, Math.max(0, Math.min(3, height - top - tableHeight - runsHeight - versionsHeight - 3)))
   const pendingHeight = pendingShown.length > 0 ? pendingShown.length + 2 : 0
   return (
     <Box flexDirection="column" width={width} height={height}>
@@ -144,6 +185,24 @@ export function JobDetail({name, job, tasks, runs, events, selected, now, width,
           <Table columns={runColumns(mine?.runs ?? [])} rows={runTableRows(mine?.runs ?? [])} width={width} height={runsHeight - 1} selected={-1} empty={mine ? 'no runs yet' : 'reading...'} />
         </Box>
       ) : null}
+      {versions ? (
+        <Box flexDirection="column" height={versionsHeight}>
+          <Text> </Text>
+          {status.map((line, i) =>
+            i === 0 ? (
+              <Text key={i} wrap="truncate">
+                <Text bold>Rollout</Text>
+                {line.slice('Rollout'.length)}
+              </Text>
+            ) : (
+              <Text key={i} wrap="truncate">
+                {line}
+              </Text>
+            ),
+          )}
+          {historyHeight >= 2 ? <Table columns={VERSION_VIEW.map(({column, min, grow, align}) => ({header: column, min, ...(grow ? {grow} : {}), ...(align ? {align} : {})}))} rows={versionRows(versions.history)} width={width} height={historyHeight} selected={-1} empty="no versions" /> : null}
+        </Box>
+      ) : null}
       {pendingShown.length > 0 ? (
         <Box flexDirection="column">
           <Text> </Text>
@@ -154,7 +213,7 @@ export function JobDetail({name, job, tasks, runs, events, selected, now, width,
         </Box>
       ) : null}
       <Text> </Text>
-      <EventLines entries={events} height={height - top - tableHeight - runsHeight - pendingHeight - 1} />
+      <EventLines entries={events} height={height - top - tableHeight - runsHeight - versionsHeight - pendingHeight - 1} />
     </Box>
   )
 }

@@ -1,14 +1,17 @@
 /** The list views: cluster summary, nodes, jobs, tasks and the event log. Presentational: props in, text out. */
 import {Box, Text} from 'ink'
 
+import {type RolloutStatus, waitsForPromote} from '../../../core/model/deployment.js'
+import type {UpgradePolicy} from '../../../core/model/job.js'
 import {formatBytes, formatCpu} from '../../../core/model/resources.js'
 import type {Task} from '../../../core/model/task.js'
 import {nodeFindings} from '../findings.js'
+import {rolloutBrief} from '../../presenters/deployments.js'
 import {ago, latencyText} from '../../presenters/nodes.js'
 import {bar, type ColumnSpec, contentWidth, fit, portsText} from '../format.js'
 import type {ClusterSummary, JobRow, LogEntry, NodeRow} from '../selectors.js'
 import {type Cell, Table, type TableRow} from './table.js'
-import {colorOf, healthTone, nodeStateTone, taskStateTone, usageTone, useColor} from './theme.js'
+import {colorOf, healthTone, nodeStateTone, taskStateTone, type Tone, usageTone, useColor} from './theme.js'
 
 export interface Size {
   width: number
@@ -121,20 +124,29 @@ export function NodesView({rows, now, selected, filter, width, height}: {rows: r
 
 // ---- jobs ---------------------------------------------------------------------
 
-const jobColumns = (names: readonly string[]): ColumnSpec[] => [
+const jobColumns = (names: readonly string[], rollouts: readonly string[]): ColumnSpec[] => [
   {header: 'NAME', min: contentWidth(names, 8, 30), grow: 2},
   {header: 'KIND', min: 7},
   {header: 'STATE', min: 7},
   {header: 'WANT', min: 4, align: 'right'},
   {header: 'RUN', min: 4, align: 'right'},
   {header: 'PEND', min: 4, align: 'right'},
+  {header: 'ROLLOUT', min: contentWidth(rollouts, 7, 26)},
   {header: 'CPUS', min: 5, align: 'right'},
   {header: 'MEM', min: 6, align: 'right'},
   {header: 'IMAGE', min: 10, grow: 3},
 ]
 
+/** An open rollout's tone: a rollback is bad news, a pause or a wait for promote needs the operator. */
+function rolloutTone(r: RolloutStatus, upgrade: UpgradePolicy): Tone {
+  const d = r.deployment
+  if (!d || d.cause === 'rollback') return 'bad'
+  return d.state === 'paused' || waitsForPromote({...r, deployment: d}, upgrade) ? 'warn' : 'ok'
+}
+
 export function JobsView({rows, selected, filter, width, height}: {rows: readonly JobRow[]; selected: number; filter: string} & Size) {
-  const tableRows: TableRow[] = rows.map(({job, running, pending}) => ({
+  const briefs = rows.map(({job, rollout}) => (rollout ? rolloutBrief(rollout, job.spec.upgrade) : ''))
+  const tableRows: TableRow[] = rows.map(({job, running, pending, rollout}, i) => ({
     key: job.name,
     cells: [
       {text: job.name},
@@ -143,12 +155,13 @@ export function JobsView({rows, selected, filter, width, height}: {rows: readonl
       {text: String(job.state === 'active' ? job.instances : 0)},
       {text: String(running), tone: job.state === 'active' && running < job.instances ? 'warn' : 'ok'},
       {text: String(pending), tone: pending > 0 ? 'warn' : undefined},
+      rollout && briefs[i] ? {text: briefs[i]!, tone: rolloutTone(rollout, job.spec.upgrade)} : {text: '-', tone: 'muted'},
       {text: formatCpu(job.spec.resources.cpuMilli)},
       {text: formatBytes(job.spec.resources.memBytes)},
       {text: job.spec.image},
     ],
   }))
-  return <Table columns={jobColumns(rows.map((r) => r.job.name))} rows={tableRows} width={width} height={height} selected={selected} empty={filterNote(filter, 'jobs')} />
+  return <Table columns={jobColumns(rows.map((r) => r.job.name), briefs)} rows={tableRows} width={width} height={height} selected={selected} empty={filterNote(filter, 'jobs')} />
 }
 
 // ---- tasks --------------------------------------------------------------------

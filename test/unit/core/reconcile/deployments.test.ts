@@ -10,13 +10,16 @@ import {expect} from 'chai'
 import {ManualClock} from '../../../../src/core/clock.js'
 import type {ServiceContext} from '../../../../src/core/context.js'
 import {runPass} from '../../../../src/core/reconcile/pass.js'
+import {clusterSnapshot} from '../../../../src/core/services/dashboard.js'
 import {followRollout, promoteRollout, rolloutHistory, setRolloutPaused, undoRollout} from '../../../../src/core/services/deployments.js'
 import {applySpecs} from '../../../../src/core/services/jobs.js'
 import {validateJobSpec} from '../../../../src/core/spec/validate.js'
 import {listDeployments} from '../../../../src/core/state/deployments.js'
+import {listEvents} from '../../../../src/core/state/events.js'
 import {findJob, listTasks, updateTask} from '../../../../src/core/state/jobs.js'
 import {insertNode} from '../../../../src/core/state/nodes.js'
 import {Store} from '../../../../src/core/state/store.js'
+import {rolloutBrief} from '../../../../src/ui/presenters/deployments.js'
 import {FakePodmanNode} from '../../../helpers/fake-transport.js'
 import {makeTempDir} from '../../../helpers/tmp.js'
 import {aNode} from '../../ui/dashboard/fixtures.js'
@@ -112,6 +115,35 @@ describe('core/reconcile deployments (runPass on fake podman nodes)', () => {
     expect(listTasks(ctx.store, {live: true}).map((t) => t.specHash)).to.deep.equal([good, good, good, good])
     expect(listDeployments(ctx.store, job.id)[1]).to.deep.include({reason: '1 new instance failed (failure budget 0)', rolledBackTo: 1})
     expect(bad).not.to.equal(good)
+  })
+
+  it('events tell each version: started, superseded, failed, the rollback started and rolled back; the dashboard snapshot shows the open rollout and the versions', async () => {
+    await applySpecs(ctx, [spec('one')], {noStart: true})
+    await passUntil(() => versions()[0] === 'v1:create:succeeded', {minRunning: 0, max: 4})
+    await applySpecs(ctx, [spec('two')], {noStart: true})
+    await applySpecs(ctx, [spec('broken')], {noStart: true})
+    expect(versions()).to.deep.equal(['v3:apply:running', 'v2:apply:superseded', 'v1:create:succeeded'])
+    const before = clusterSnapshot(ctx, 0, {job: 'web'})
+    expect(before.rollouts.map((r) => `${r.job} v${r.deployment!.version} ${rolloutBrief(r, spec('broken').upgrade)}`)).to.deep.equal(['web v3 rolling v3 0/4'])
+    expect(before.jobDeployments!.history.map((d) => d.version)).to.deep.equal([3, 2, 1])
+    expect(clusterSnapshot(ctx).jobDeployments).to.equal(null)
+    let rollingBack = ''
+    await passUntil(() => versions()[0] === 'v4:rollback:succeeded', {
+      minRunning: 3,
+      max: 4,
+      during: () => {
+        for (const node of nodes.values()) for (const c of node.containers.values()) if (c.state === 'running' && c.runArgs.includes('GREETING=broken')) Object.assign(c, {state: 'exited', exitCode: 1})
+        const open = clusterSnapshot(ctx).rollouts[0]
+        if (open?.deployment?.cause === 'rollback') rollingBack = rolloutBrief(open, spec('one').upgrade)
+      },
+    })
+    expect(rollingBack).to.match(/^rolling back to v1 [0-4]\/4$/)
+    expect(clusterSnapshot(ctx).rollouts).to.deep.equal([])
+    const events = listEvents(ctx.store).filter((e) => e.type.startsWith('deployment.'))
+    expect(events.map((e) => `${e.type} v${e.data.version as number}`)).to.deep.equal(['deployment.succeeded v1', 'deployment.started v2', 'deployment.superseded v2', 'deployment.started v3', 'deployment.failed v3', 'deployment.started v4', 'deployment.rolled-back v4'])
+    expect(events[2]!.message).to.equal('version 2 superseded by version 3 (apply); it goes on from the instances running now')
+    expect(events[5]!.message).to.equal('version 4 (rollback): back to version 1')
+    expect(events[6]!.message).to.match(/^version 4 rolled out: back to version 1: /)
   })
 
   it('rollout commands: follow drives the passes to the end; pause holds, resume continues; undo goes back to the last stable version', async () => {

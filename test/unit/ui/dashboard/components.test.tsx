@@ -7,7 +7,7 @@ import {Dashboard} from '../../../../src/ui/dashboard/components/dashboard.js'
 import {ColorContext} from '../../../../src/ui/dashboard/components/theme.js'
 import {type Action, type DashboardState, initialState, reduce} from '../../../../src/ui/dashboard/reducer.js'
 import type {DashboardSource} from '../../../../src/ui/dashboard/types.js'
-import {aCluster, aNode, aScheduledCluster} from './fixtures.js'
+import {aCluster, aNode, aRolloutCluster, aScheduledCluster} from './fixtures.js'
 
 const ESC = '\u001B'
 const COLOUR = new RegExp(`${ESC}\\[(3[0-9]|9[0-7])m`)
@@ -120,6 +120,39 @@ describe('ui/dashboard components (ink-testing-library)', () => {
     expect(out).to.match(/Runs\s*\n\s+RUN\s+TRIGGER\s+STATE\s+EXIT\s+START\s+END\s+NODE\s*\n\s+reading\.\.\./)
     expect(out).to.include('reading...')
     expect(frame(state(key('3'), key('j'), {type: 'key', key: {input: '\r', return: true}}))).not.to.match(/^Runs/m)
+  })
+
+  it('the jobs list shows each open rollout in a few words: rolling, canary waiting for promote, rolling back, paused; `-` without one', () => {
+    const out = frame([key('3')].reduce(reduce, reduce(initialState(), {type: 'snapshot', snapshot: aRolloutCluster()})))
+    expect(out).to.match(/NAME\s+KIND\s+STATE\s+WANT\s+RUN\s+PEND\s+ROLLOUT\s+CPUS/)
+    expect(out).to.match(/api\s+service\s+active\s+3\s+0\s+0\s+canary v3 waits promote\s/)
+    expect(out).to.match(/cache\s+service\s+active\s+2\s+0\s+0\s+paused v5 1\/2\s/)
+    expect(out).to.match(/db\s+service\s+active\s+1\s+0\s+0\s+rolling back to v2 0\/1\s/)
+    expect(out).to.match(/web\s+service\s+active\s+4\s+4\s+0\s+rolling v3 2\/4\s/)
+    expectFits(out, 80, 23)
+    expect(frame(state(key('3')))).to.match(/web\s+service\s+active\s+3\s+2\s+1\s+-\s/)
+  })
+
+  it('the job detail shows its rollout (`rollout status`, since when) and its newest versions with their outcome; a job without versions read has no rollout section', () => {
+    const s = [key('3'), key('j'), key('j'), key('j'), {type: 'key', key: {input: '\r', return: true}} as Action].reduce(reduce, reduce(initialState(), {type: 'snapshot', snapshot: aRolloutCluster()}))
+    expect(s.detail).to.deep.equal({kind: 'job', name: 'web'})
+    const out = frame(s, {width: 120, height: 30})
+    expect(out).to.include('Rollout  web v3 (apply) running: 2 of 4 updated, 2 old; at most 0 unavailable, 1 extra; since 11:55:00 (5m)')
+    expect(out).to.match(/VERSION\s+CAUSE\s+STATE\s+CREATED\s+REASON\s+IMAGE/)
+    expect(out).to.match(/3\s+apply\s+running\s+2026-01-01T11:55:00\.000Z\s/)
+    expect(out).to.match(/2\s+apply\s+failed\s+2026-01-01T10:40:00\.000Z\s+1 new instance failed/)
+    expect(out).to.match(/1\s+create\s+succeeded\s/)
+    expectFits(out, 120, 30)
+    // 80x24: the status wraps, every word of it shown; 60x15: still the status
+    const small = frame(s)
+    expect(small.replace(/\s+/g, ' ')).to.include('Rollout web v3 (apply) running: 2 of 4 updated, 2 old; at most 0 unavailable, 1 extra; since 11:55:00 (5m)')
+    expect(small).to.match(/3\s+apply\s+running/)
+    expectFits(small, 80, 23)
+    const tiny = frame(s, {width: 60, height: 15})
+    expect(tiny).to.match(/^Job web/m)
+    expect(tiny).to.include('Rollout  web v3 (apply) running')
+    expectFits(tiny, 60, 15)
+    expect(frame(state(key('3'), key('j'), {type: 'key', key: {input: '\r', return: true}}))).not.to.include('Rollout')
   })
 
   it('filter, confirmation and scale prompts show on the status line', () => {

@@ -1,4 +1,5 @@
 /** Builders of plain model objects and snapshots for the dashboard's tests. */
+import type {Deployment, RolloutStatus} from '../../../../src/core/model/deployment.js'
 import type {ClusterEvent} from '../../../../src/core/model/event.js'
 import type {Inventory} from '../../../../src/core/model/inventory.js'
 import {type JobSpec, UPGRADE_DEFAULTS} from '../../../../src/core/model/job.js'
@@ -136,6 +137,8 @@ export function aCluster(): DashboardSnapshot {
     tasks: [aTask(web, 0, 'h1'), aTask(web, 1, 'h2'), aTask(web, 2, null), aTask(db, 0, 'h1')],
     events: [anEvent('node.added', 'node', 'h1', 'added root@h1:22'), anEvent('job.created', 'job', 'web', 'created: service'), anEvent('node.cordoned', 'node', 'h3', 'cordoned: takes no new work; running tasks stay')],
     jobRuns: null,
+    rollouts: [],
+    jobDeployments: null,
   }
 }
 
@@ -152,4 +155,40 @@ export function aScheduledCluster(): DashboardSnapshot {
   ]
   const jobRuns: JobRuns = {job: 'tick', schedule: {schedule: '*/10 * * * *', timezone: 'America/New_York', next: ['2026-01-01T07:10:00-05:00', '2026-01-01T07:20:00-05:00', '2026-01-01T07:30:00-05:00'], parents: ['extract'], children: [], suspended: false, lastRun: runs[0]!}, runs}
   return {...base, jobs: [...base.jobs, tick], tasks: [...base.tasks, aTask(tick, 0, 'h1', {id: 'task-tick-run'})], jobRuns}
+}
+
+export function aDeployment(job: Job, version: number, init: Partial<Deployment> = {}): Deployment {
+  const at = NOW - (10 - version) * 600_000
+  return {id: `dep-${job.name}-${version}`, jobId: job.id, jobName: job.name, version, cause: version === 1 ? 'create' : 'apply', spec: job.spec, specHash: `hash${version}`, generation: version, state: 'succeeded', reason: null, rolledBackTo: null, available: job.instances, progressAt: at, promoted: false, countedFrom: at, createdAt: at, updatedAt: at, endedAt: at + 60_000, ...init}
+}
+
+export function aRolloutStatus(job: Job, deployment: Deployment, init: Partial<RolloutStatus> = {}): RolloutStatus {
+  return {job: job.name, deployment, desired: job.instances, updated: 0, old: job.instances, bounds: {maxUnavailable: 0, maxSurge: 1}, backTo: null, ...init}
+}
+
+/**
+ * `web` rolls out v3 (2 of 4 updated, started 5 minutes ago; v2 failed and rolled back
+ * to v1 before), `db` rolls back to v2, `api`'s canary waits for promote, `cache` is paused.
+ */
+export function aRolloutCluster(): DashboardSnapshot {
+  const base = aCluster()
+  const web = aJob('web', {instances: 4})
+  const db = base.jobs.find((j) => j.name === 'db')!
+  const plain = aJob('api', {instances: 3})
+  const api: Job = {...plain, spec: {...plain.spec, upgrade: {...plain.spec.upgrade, canary: 1}}}
+  const cache = aJob('cache', {instances: 2})
+  const webV3 = aDeployment(web, 3, {state: 'running', endedAt: null, createdAt: NOW - 300_000})
+  const history = [webV3, aDeployment(web, 2, {state: 'failed', reason: '1 new instance failed (failure budget 0)', rolledBackTo: 1}), aDeployment(web, 1)]
+  return {
+    ...base,
+    jobs: [web, db, api, cache],
+    tasks: [0, 1, 2, 3].map((i) => aTask(web, i, i % 2 === 0 ? 'h1' : 'h2')),
+    rollouts: [
+      aRolloutStatus(web, webV3, {updated: 2, old: 2}),
+      aRolloutStatus(db, aDeployment(db, 4, {cause: 'rollback', state: 'running', endedAt: null}), {updated: 0, backTo: 2}),
+      aRolloutStatus(api, aDeployment(api, 3, {state: 'running', endedAt: null}), {updated: 1}),
+      aRolloutStatus(cache, aDeployment(cache, 5, {state: 'paused', reason: 'paused by the operator', endedAt: null}), {updated: 1}),
+    ],
+    jobDeployments: {job: 'web', status: aRolloutStatus(web, webV3, {updated: 2, old: 2}), history},
+  }
 }

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {nodeFindings} from '../../../../src/ui/dashboard/findings.js'
-import {bar, contentWidth, fit, layoutColumns, portsText, windowStart} from '../../../../src/ui/dashboard/format.js'
+import {bar, contentWidth, fit, layoutColumns, portsText, windowStart, wrapWords} from '../../../../src/ui/dashboard/format.js'
 import {clusterSummary, matches, nodeRows, taskRows} from '../../../../src/ui/dashboard/selectors.js'
 import {aCluster, aNode, Gi} from './fixtures.js'
 
@@ -11,6 +11,12 @@ describe('ui/dashboard: pure helpers', () => {
     for (const w of [5, 8, 12, 30]) expect(bar(3, 7, w)).to.have.length(w)
     expect(bar(0, 0, 12)).to.equal('[      ] n/a')
     expect(bar(9, 4, 13)).to.equal('[||||||] 225%')
+  })
+
+  it('wrapWords breaks between words, within the width, and cuts a word longer than a line', () => {
+    expect(wrapWords('at most 0 unavailable, 1 extra', 12)).to.deep.equal(['at most 0', 'unavailable,', '1 extra'])
+    expect(wrapWords('abcdefghij k', 4)).to.deep.equal(['abcd', 'efgh', 'ij k'])
+    expect(wrapWords('short', 80)).to.deep.equal(['short'])
   })
 
   it('fit cuts with an ellipsis, pads, aligns right, and never lets control characters through', () => {
