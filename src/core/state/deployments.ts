@@ -87,7 +87,7 @@ export function startDeployment(store: Store, job: Pick<Job, 'id' | 'spec' | 'sp
   const version = (last.v ?? 0) + 1
   const open = store.stmt(`SELECT version FROM deployments WHERE job_id = ? AND state IN ('running', 'paused')`).all(job.id) as Array<{version: number}>
   store.stmt(`UPDATE deployments SET state = 'superseded', reason = ?, updated_at = ?, ended_at = ? WHERE job_id = ? AND state IN ('running', 'paused')`).run(`superseded by version ${version}`, now, now, job.id)
-  for (const o of open) appendEvent(store, {type: 'deployment.superseded', subjectKind: 'job', subject: job.spec.name, message: `version ${o.version} superseded by version ${version} (${cause}); it goes on from the instances running now`, data: {version: o.version, by: version}})
+  for (const o of open) appendEvent(store, {type: 'deployment.superseded', subjectKind: 'job', subject: job.spec.name, message: `version ${o.version} superseded by version ${version} (${cause}), which goes on from the instances running now`, data: {version: o.version, by: version}})
   store
     .stmt(`INSERT INTO deployments (id, job_id, version, cause, spec, spec_hash, generation, state, available, progress_at, counted_from, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', 0, ?, ?, ?, ?)`)
     .run(id, job.id, version, cause, JSON.stringify(job.spec), job.specHash, job.generation, now, now, now, now)

@@ -141,7 +141,7 @@ describe('core/reconcile deployments (runPass on fake podman nodes)', () => {
     expect(clusterSnapshot(ctx).rollouts).to.deep.equal([])
     const events = listEvents(ctx.store).filter((e) => e.type.startsWith('deployment.'))
     expect(events.map((e) => `${e.type} v${e.data.version as number}`)).to.deep.equal(['deployment.succeeded v1', 'deployment.started v2', 'deployment.superseded v2', 'deployment.started v3', 'deployment.failed v3', 'deployment.started v4', 'deployment.rolled-back v4'])
-    expect(events[2]!.message).to.equal('version 2 superseded by version 3 (apply); it goes on from the instances running now')
+    expect(events[2]!.message).to.equal('version 2 superseded by version 3 (apply), which goes on from the instances running now')
     expect(events[5]!.message).to.equal('version 4 (rollback): back to version 1')
     expect(events[6]!.message).to.match(/^version 4 rolled out: back to version 1: /)
   })
