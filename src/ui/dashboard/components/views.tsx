@@ -206,9 +206,10 @@ export function TasksView({tasks, now, selected, filter, width, height}: {tasks:
 
 // ---- events -------------------------------------------------------------------
 
-const EVENT_COLUMNS: ColumnSpec[] = [
+/** The type column is as wide as the longest type shown (`deployment.rolled-back`), within bounds. */
+const eventColumns = (types: readonly string[]): ColumnSpec[] => [
   {header: 'TIME', min: 8},
-  {header: 'TYPE', min: 16},
+  {header: 'TYPE', min: contentWidth(types, 16, 24)},
   {header: 'SUBJECT', min: 12, grow: 1},
   {header: 'MESSAGE', min: 20, grow: 4},
 ]
@@ -218,7 +219,7 @@ export function eventTableRows(entries: readonly LogEntry[]): TableRow[] {
     key: e.key,
     cells: [
       {text: clock(e.at), tone: 'muted'},
-      {text: e.type, tone: e.source === 'daemon' ? 'accent' : /failed|lost|down|unreachable|unhealthy/.test(e.type) ? 'bad' : /suspect|cordon|drain|stop/.test(e.type) ? 'warn' : undefined},
+      {text: e.type, tone: e.source === 'daemon' ? 'accent' : /failed|lost|down|unreachable|unhealthy/.test(e.type) ? 'bad' : /suspect|cordon|drain|stop|rolled-back|superseded|paused/.test(e.type) ? 'warn' : undefined},
       {text: e.subject || '-'},
       {text: e.message},
     ],
@@ -226,5 +227,5 @@ export function eventTableRows(entries: readonly LogEntry[]): TableRow[] {
 }
 
 export function EventsView({entries, selected, filter, width, height}: {entries: readonly LogEntry[]; selected: number; filter: string} & Size) {
-  return <Table columns={EVENT_COLUMNS} rows={eventTableRows(entries)} width={width} height={height} selected={selected} empty={filterNote(filter, 'events')} />
+  return <Table columns={eventColumns(entries.map((e) => e.type))} rows={eventTableRows(entries)} width={width} height={height} selected={selected} empty={filterNote(filter, 'events')} />
 }

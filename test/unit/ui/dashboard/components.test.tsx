@@ -133,6 +133,23 @@ describe('ui/dashboard components (ink-testing-library)', () => {
     expect(frame(state(key('3')))).to.match(/web\s+service\s+active\s+3\s+2\s+1\s+-\s/)
   })
 
+  it('the Events view shows deployment events with their whole type (the column widens), a superseded version (or a completed rollback) in warning colour', () => {
+    const s = [key('5')].reduce(reduce, reduce(initialState(), {type: 'snapshot', snapshot: aRolloutCluster()}))
+    const out = frame(s)
+    expect(out).to.match(/deployment\.superseded\s+job\/cache\s+version 4 superseded by/)
+    expect(out).to.match(/deployment\.rolled-back\s+job\/db\s+version 3 rolled out: back to/)
+    expectFits(out, 80, 23)
+    const level = chalk.level
+    chalk.level = 3
+    try {
+      // (the newest line is selected: inverse, no colour)
+      const yellow = new RegExp(`${ESC}\\[33mdeployment\\.superseded`)
+      expect(frame(s, {color: true})).to.match(yellow)
+    } finally {
+      chalk.level = level
+    }
+  })
+
   it('the job detail shows its rollout (`rollout status`, since when) and its newest versions with their outcome; a job without versions read has no rollout section', () => {
     const s = [key('3'), key('j'), key('j'), key('j'), {type: 'key', key: {input: '\r', return: true}} as Action].reduce(reduce, reduce(initialState(), {type: 'snapshot', snapshot: aRolloutCluster()}))
     expect(s.detail).to.deep.equal({kind: 'job', name: 'web'})

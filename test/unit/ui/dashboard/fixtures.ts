@@ -168,7 +168,8 @@ export function aRolloutStatus(job: Job, deployment: Deployment, init: Partial<R
 
 /**
  * `web` rolls out v3 (2 of 4 updated, started 5 minutes ago; v2 failed and rolled back
- * to v1 before), `db` rolls back to v2, `api`'s canary waits for promote, `cache` is paused.
+ * to v1 before), `db` rolls back to v2, `api`'s canary waits for promote, `cache` is paused;
+ * the events have a superseded version and a completed rollback.
  */
 export function aRolloutCluster(): DashboardSnapshot {
   const base = aCluster()
@@ -183,6 +184,7 @@ export function aRolloutCluster(): DashboardSnapshot {
     ...base,
     jobs: [web, db, api, cache],
     tasks: [0, 1, 2, 3].map((i) => aTask(web, i, i % 2 === 0 ? 'h1' : 'h2')),
+    events: [...base.events, anEvent('deployment.superseded', 'job', 'cache', 'version 4 superseded by version 5 (apply), which goes on from the instances running now', {version: 4, by: 5}), anEvent('deployment.rolled-back', 'job', 'db', 'version 3 rolled out: back to version 2: 1 of 1 instances available', {version: 3, to: 2})],
     rollouts: [
       aRolloutStatus(web, webV3, {updated: 2, old: 2}),
       aRolloutStatus(db, aDeployment(db, 4, {cause: 'rollback', state: 'running', endedAt: null}), {updated: 0, backTo: 2}),
