@@ -7,86 +7,9 @@ import {exportJobs} from '../../../../src/core/export/translate.js'
 import type {JobSpec} from '../../../../src/core/model/job.js'
 import {parseSpecText} from '../../../../src/core/spec/parse.js'
 import {validateJobSpec} from '../../../../src/core/spec/validate.js'
+import {kubeProblems, nomadProblems} from './schemas.js'
 
-/*
- * Structural checks transcribed from the targets' published schemas (the Kubernetes
- * OpenAPI v1.30 definitions of the kinds exported, Nomad's api.Job): the required fields,
- * their types and the value formats. Offline, without the full schema files.
- */
-const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-const QUANTITY = /^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/
 type Doc = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function kubeProblems(doc: Doc): string[] {
-  const p: string[] = []
-  const need = (cond: boolean, what: string) => cond || p.push(`${doc.kind as string}: ${what}`)
-  need(typeof doc.apiVersion === 'string' && typeof doc.kind === 'string', 'apiVersion and kind')
-  need(DNS1123.test(doc.metadata?.name ?? ''), 'metadata.name is a DNS-1123 name')
-  const podSpec = (t: Doc, where: string) => {
-    need(Array.isArray(t?.spec?.containers) && t.spec.containers.length > 0, `${where}: containers`)
-    for (const c of t?.spec?.containers ?? []) {
-      need(DNS1123.test(c.name) && typeof c.image === 'string', `${where}: container name and image`)
-      for (const q of [...Object.values(c.resources?.requests ?? {}), ...Object.values(c.resources?.limits ?? {})]) need(QUANTITY.test(String(q)), `${where}: quantity ${String(q)}`)
-      for (const port of c.ports ?? []) need(Number.isInteger(port.containerPort) && port.containerPort > 0 && port.containerPort < 65536 && ['TCP', 'UDP'].includes(port.protocol), `${where}: port`)
-      for (const e of c.env ?? []) need(typeof e.name === 'string' && typeof e.value === 'string', `${where}: env`)
-    }
-  }
-
-  const selects = (selector: Doc, labels: Doc, where: string) => need(Object.entries(selector?.matchLabels ?? {}).length > 0 && Object.entries(selector.matchLabels).every(([k, v]) => labels?.[k] === v), `${where}: the selector matches the template labels`)
-  switch (`${doc.apiVersion as string} ${doc.kind as string}`) {
-    case 'apps/v1 Deployment':
-      need(Number.isInteger(doc.spec.replicas), 'replicas')
-      selects(doc.spec.selector, doc.spec.template.metadata.labels, 'Deployment')
-      podSpec(doc.spec.template, 'Deployment')
-      break
-    case 'policy/v1 PodDisruptionBudget':
-      need(doc.spec.selector?.matchLabels !== undefined && (doc.spec.minAvailable !== undefined) !== (doc.spec.maxUnavailable !== undefined), 'selector and one of minAvailable, maxUnavailable')
-      break
-    case 'v1 Service':
-      need(doc.spec.ports.every((x: Doc) => Number.isInteger(x.port)), 'ports')
-      break
-    case 'batch/v1 Job':
-      need(['Never', 'OnFailure'].includes(doc.spec.template.spec.restartPolicy), 'restartPolicy Never or OnFailure')
-      podSpec(doc.spec.template, 'Job')
-      break
-    case 'batch/v1 CronJob':
-      need(typeof doc.spec.schedule === 'string' && ['Allow', 'Forbid', 'Replace'].includes(doc.spec.concurrencyPolicy), 'schedule and concurrencyPolicy')
-      need(['Never', 'OnFailure'].includes(doc.spec.jobTemplate.spec.template.spec.restartPolicy), 'restartPolicy')
-      podSpec(doc.spec.jobTemplate.spec.template, 'CronJob')
-      break
-    case 'scheduling.k8s.io/v1 PriorityClass':
-      need(Number.isInteger(doc.value) && doc.value <= 1e9 && ['Never', 'PreemptLowerPriority'].includes(doc.preemptionPolicy), 'value and preemptionPolicy')
-      break
-    default:
-      p.push(`unknown kind ${doc.apiVersion as string} ${doc.kind as string}`)
-  }
-
-  return p
-}
-
-function nomadProblems(doc: Doc): string[] {
-  const p: string[] = []
-  const need = (cond: boolean, what: string) => cond || p.push(what)
-  const job = doc.Job
-  need(typeof job?.ID === 'string' && ['service', 'batch', 'system', 'sysbatch'].includes(job.Type), 'Job.ID and Type')
-  need(Number.isInteger(job.Priority) && job.Priority >= 1 && job.Priority <= 100, 'Priority 1..100')
-  need(Array.isArray(job.Datacenters) && job.Datacenters.length > 0, 'Datacenters')
-  for (const g of job.TaskGroups ?? []) {
-    need(typeof g.Name === 'string' && Number.isInteger(g.Count), 'group Name and Count')
-    const labels = new Set((g.Networks ?? []).flatMap((n: Doc) => n.DynamicPorts.map((d: Doc) => d.Label)))
-    for (const t of g.Tasks) {
-      need(typeof t.Driver === 'string' && typeof t.Config?.image === 'string', 'task Driver and image')
-      need(Number.isInteger(t.Resources.CPU) && t.Resources.CPU > 0 && Number.isInteger(t.Resources.MemoryMB), 'Resources CPU (MHz) and MemoryMB')
-      for (const l of t.Config.ports ?? []) need(labels.has(l), `port label ${String(l)} declared in the group network`)
-      for (const s of t.Services ?? []) for (const c of s.Checks) need(Number.isInteger(c.Interval) && Number.isInteger(c.Timeout), 'check durations in ns')
-    }
-
-    for (const c of g.Constraints ?? []) need(typeof c.Operand === 'string', 'constraint Operand')
-  }
-
-  if (job.Periodic) need(job.Periodic.SpecType === 'cron' && Array.isArray(job.Periodic.Specs), 'Periodic cron specs')
-  return p
-}
 
 const spec = (raw: Record<string, unknown>): JobSpec => validateJobSpec({image: 'localhost/app:1', ...raw}, 'test')
 
@@ -99,7 +22,7 @@ describe('core/export (Nomad and Kubernetes)', () => {
     const out = exportJobs([web, nightly, publish], 'kubernetes')
     const kinds = out.jobs.map((j) => j.documents.map((d) => d.kind))
     expect(kinds).to.deep.equal([['PriorityClass', 'Deployment', 'PodDisruptionBudget', 'Service'], ['PriorityClass', 'CronJob'], ['PriorityClass', 'Job']])
-    for (const d of out.jobs.flatMap((j) => j.documents)) expect(kubeProblems(d), JSON.stringify(d)).to.deep.equal([])
+    for (const d of out.jobs.flatMap((j) => j.documents)) expect(kubeProblems(d).join('\n'), JSON.stringify(d)).to.equal('')
     const deployment = out.jobs[0]!.documents[1] as Doc
     expect(deployment.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).to.equal('kubernetes.io/hostname')
     expect(deployment.spec.template.spec.containers[0].livenessProbe.httpGet).to.deep.equal({path: '/healthz', port: 8080})
@@ -110,7 +33,7 @@ describe('core/export (Nomad and Kubernetes)', () => {
 
   it('Nomad: job JSON in the API shape, podman driver, cpu in MHz, periodic for cron schedules; all well-formed', () => {
     const out = exportJobs([web, nightly, publish], 'nomad', {mhzPerCpu: 2400})
-    for (const j of out.jobs) expect(nomadProblems(j.documents[0] as Doc), JSON.stringify(j.documents[0])).to.deep.equal([])
+    for (const j of out.jobs) expect(nomadProblems(j.documents[0] as Doc).join('\n'), JSON.stringify(j.documents[0])).to.equal('')
     const job = (out.jobs[0]!.documents[0] as Doc).Job
     expect(job.TaskGroups[0].Tasks[0]).to.deep.include({Driver: 'podman'})
     expect(job.TaskGroups[0].Tasks[0].Resources.CPU).to.equal(1200)
@@ -126,14 +49,42 @@ describe('core/export (Nomad and Kubernetes)', () => {
     }
   })
 
-  it('real Chronos jobs, imported first, export to both targets well-formed (ISO intervals reported dropped)', () => {
-    const dir = path.join(process.cwd(), 'test', 'fixtures', 'chronos')
-    const specs = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).flatMap((f) => parseSpecText(fs.readFileSync(path.join(dir, f), 'utf8'), f, {defaultImage: 'localhost/tools:1', warn: () => {}}))
-    expect(specs.length).to.be.greaterThan(0)
+  it('the schema checks reject what the targets reject: a misspelled or invented field, a wrong type, a bad quantity', () => {
+    const job = structuredClone(exportJobs([web], 'nomad').jobs[0]!.documents[0]) as Doc
+    expect(nomadProblems(job)).to.deep.equal([])
+    job.Job.TaskGroups[0].Update.MinHealthyTimeMs = 1
+    job.Job.TaskGroups[0].Count = '3'
+    job.Job.TaskGroups[0].Tasks[0].Resources.CPU = 0.5
+    job.Job.TaskGroups[0].Tasks[0].Config.ports.push('nope')
+    expect(nomadProblems(job)).to.deep.equal([
+      '.Job.TaskGroups[0].Count: must be integer, got "3"',
+      '.Job.TaskGroups[0].Tasks[0].Resources.CPU: must be integer, got 0.5',
+      '.Job.TaskGroups[0].Update.MinHealthyTimeMs: not a field of the Nomad API',
+      'group web: port label nope is declared in the group network',
+    ])
+    const [, deployment] = structuredClone(exportJobs([web], 'kubernetes').jobs[0]!.documents) as Doc[]
+    deployment!.spec.minReadySeconds = 1.5
+    deployment!.spec.template.spec.containers[0].resources.limits.memory = '256 MB'
+    expect(kubeProblems(deployment!).join('\n')).to.match(/minReadySeconds must be integer/).and.match(/memory must match format "quantity"/)
+  })
+
+  it('real Marathon apps and Chronos jobs, imported first, export to both targets valid against the schemas (ISO intervals reported dropped)', () => {
+    const specs = ['marathon', 'chronos'].flatMap((kind) => {
+      const dir = path.join(process.cwd(), 'test', 'fixtures', kind)
+      return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).flatMap((f) => {
+        try {
+          return parseSpecText(fs.readFileSync(path.join(dir, f), 'utf8'), f, {defaultImage: 'localhost/tools:1', warn: () => {}})
+        } catch {
+          return [] // the fixtures of import errors (trailing commas and the like)
+        }
+      })
+    })
+    expect(specs.filter((s) => s.kind === 'service').length).to.be.greaterThan(0)
     const k8s = exportJobs(specs, 'kubernetes')
-    for (const d of k8s.jobs.flatMap((j) => j.documents)) expect(kubeProblems(d), JSON.stringify(d)).to.deep.equal([])
+    for (const d of k8s.jobs.flatMap((j) => j.documents)) expect(kubeProblems(d).join('\n'), JSON.stringify(d)).to.equal('')
     const nomad = exportJobs(specs, 'nomad')
-    for (const j of nomad.jobs) expect(nomadProblems(j.documents[0] as Doc)).to.deep.equal([])
+    for (const j of nomad.jobs) expect(nomadProblems(j.documents[0] as Doc).join('\n'), JSON.stringify(j.documents[0])).to.equal('')
     expect(nomad.notes.some((n) => n.field === 'schedule' && n.status === 'dropped')).to.equal(true)
   })
 })
+
