@@ -78,6 +78,23 @@ function common(spec: JobSpec, notes: Notes): void {
 
 const mib = (bytes: number): number => Math.max(1, Math.round(bytes / 1024 ** 2))
 
+/** Kubernetes' IANA_SVC_NAME, which port names must be (Nomad port labels take them as they are). */
+const PORT_NAME = /^(?=.{1,15}$)(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+
+/** The ports' names on both targets: the spec's name when it is a unique IANA_SVC_NAME, else portN. */
+function portNames(spec: JobSpec, notes: Notes): string[] {
+  const used = new Set<string>()
+  const names = spec.ports.map((p, i) => {
+    let name = p.name !== null && PORT_NAME.test(p.name) && !used.has(p.name) ? p.name : `port${i}`
+    for (let n = 1; used.has(name); n++) name = `port${i}-${n}`
+    used.add(name)
+    return name
+  })
+  const renamed = spec.ports.filter((p, i) => p.name !== null && p.name !== names[i]).map((p) => JSON.stringify(p.name))
+  if (renamed.length) notes.approx('ports.name', `port names ${renamed.join(', ')} are not unique lower-case names of at most 15 characters (IANA service names); they become portN`)
+  return names
+}
+
 /** The constraint field as a Nomad attribute. */
 const nomadTarget = (field: string): string => (field === 'hostname' ? '${node.unique.name}' : `\${meta.${field}}`)
 
@@ -92,7 +109,8 @@ function toNomad(spec: JobSpec, notes: Notes, options: ExportOptions): Record<st
   if (spec.preferences.length) notes.ok('preferences')
   notes.approx('cpus', `Nomad counts cpu in MHz: ${mhz} MHz per cpu (--mhz-per-cpu)`)
   notes.ok('mem')
-  const ports = spec.ports.map((p, i) => ({Label: p.name ?? `port${i}`, To: p.containerPort === 0 ? -1 : p.containerPort}))
+  const names = portNames(spec, notes)
+  const ports = spec.ports.map((p, i) => ({Label: names[i]!, To: p.containerPort === 0 ? -1 : p.containerPort}))
   if (spec.ports.length) notes.ok('ports')
   const config: Record<string, unknown> = {image: spec.image}
   if (spec.command) {
@@ -210,6 +228,7 @@ function toKubernetes(spec: JobSpec, notes: Notes): Array<Record<string, unknown
   notes.approx('priority', 'a PriorityClass of value priority x 1000; Kubernetes preempts at once, without clusterctl\'s delay or 10-point gap')
   if (spec.preemption === 'never') notes.ok('preemption')
 
+  const names = portNames(spec, notes)
   const container: Record<string, unknown> = {
     name,
     image: spec.image,
@@ -219,7 +238,7 @@ function toKubernetes(spec: JobSpec, notes: Notes): Array<Record<string, unknown
       requests: {cpu: `${spec.resources.cpuMilli}m`, memory: `${mib(spec.resources.memBytes)}Mi`, ...(spec.resources.diskBytes > 0 ? {'ephemeral-storage': `${mib(spec.resources.diskBytes)}Mi`} : {})},
       limits: {cpu: `${spec.resources.cpuMilli}m`, memory: `${mib(spec.resources.memBytes)}Mi`, ...(spec.resources.gpus > 0 ? {'nvidia.com/gpu': String(spec.resources.gpus)} : {})},
     },
-    ...(spec.ports.length ? {ports: spec.ports.map((p, i) => ({name: p.name ?? `port${i}`, containerPort: p.containerPort === 0 ? 8080 + i : p.containerPort, protocol: p.protocol.toUpperCase()}))} : {}),
+    ...(spec.ports.length ? {ports: spec.ports.map((p, i) => ({name: names[i]!, containerPort: p.containerPort === 0 ? 8080 + i : p.containerPort, protocol: p.protocol.toUpperCase()}))} : {}),
   }
   notes.ok('cpus')
   notes.ok('mem')
@@ -230,7 +249,9 @@ function toKubernetes(spec: JobSpec, notes: Notes): Array<Record<string, unknown
   if (Object.keys(spec.labels).length) notes.approx('labels', 'container labels become pod labels')
   const check = spec.healthCheck
   if (check) {
-    const port = check.port ?? (container.ports as Array<{containerPort: number}> | undefined)?.[0]?.containerPort ?? 8080
+    // The checked port as the container exposes it (port 0 became 8080+N above).
+    const exposed = container.ports as Array<{containerPort: number}> | undefined
+    const port = exposed?.[Math.max(0, spec.ports.findIndex((p) => p.containerPort === check.port))]?.containerPort ?? 8080
     const handler = check.type === 'http' ? {httpGet: {path: check.path ?? '/', port}} : check.type === 'tcp' ? {tcpSocket: {port}} : {exec: {command: ['/bin/sh', '-c', check.command]}}
     container.livenessProbe = {...handler, initialDelaySeconds: Math.round(check.gracePeriodMs / 1000), periodSeconds: Math.max(1, Math.round(check.intervalMs / 1000)), timeoutSeconds: Math.max(1, Math.round(check.timeoutMs / 1000)), failureThreshold: check.maxConsecutiveFailures}
     notes.ok('healthCheck')
@@ -257,8 +278,11 @@ function toKubernetes(spec: JobSpec, notes: Notes): Array<Record<string, unknown
   }
   const meta = {name, labels}
   if (spec.kind === 'service') {
-    docs.push({apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta, spec: {replicas: spec.instances, selector: {matchLabels: labels}, template: pod, strategy: {type: 'RollingUpdate', rollingUpdate: {maxUnavailable: spec.upgrade.maxUnavailable, maxSurge: spec.upgrade.maxSurge}}, minReadySeconds: Math.round(spec.upgrade.minHealthyTimeMs / 1000), progressDeadlineSeconds: Math.round(spec.upgrade.progressDeadlineMs / 1000)}})
-    notes.ok('upgrade')
+    const minReadySeconds = Math.round(spec.upgrade.minHealthyTimeMs / 1000)
+    docs.push({apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta, spec: {replicas: spec.instances, selector: {matchLabels: labels}, template: pod, strategy: {type: 'RollingUpdate', rollingUpdate: {maxUnavailable: spec.upgrade.maxUnavailable, maxSurge: spec.upgrade.maxSurge}}, minReadySeconds, progressDeadlineSeconds: Math.max(minReadySeconds + 1, Math.round(spec.upgrade.progressDeadlineMs / 1000))}})
+    // Kubernetes rejects a progress deadline that is not longer than minReadySeconds.
+    if (Math.round(spec.upgrade.progressDeadlineMs / 1000) <= minReadySeconds) notes.approx('upgrade.progressDeadline', `Kubernetes needs progressDeadlineSeconds > minReadySeconds: ${minReadySeconds + 1}s`)
+    else notes.ok('upgrade')
     notes.approx('restart', 'a Deployment always restarts its pods (back-off by the kubelet)')
     docs.push({apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta, spec: {maxUnavailable: rolloutBounds(spec.upgrade, spec.instances).maxUnavailable, selector: {matchLabels: labels}}})
     if (spec.ports.length) {

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import {expect} from 'chai'
+import fc from 'fast-check'
 
 import {exportJobs} from '../../../../src/core/export/translate.js'
 import type {JobSpec} from '../../../../src/core/model/job.js'
@@ -86,5 +87,75 @@ describe('core/export (Nomad and Kubernetes)', () => {
     for (const j of nomad.jobs) expect(nomadProblems(j.documents[0] as Doc).join('\n'), JSON.stringify(j.documents[0])).to.equal('')
     expect(nomad.notes.some((n) => n.field === 'schedule' && n.status === 'dropped')).to.equal(true)
   })
+
+  it('what the schemas found: port names that are not IANA service names, a progress deadline not past minReadySeconds, a probe on port 0', () => {
+    const odd = spec({name: 'odd', ports: [{containerPort: 8080, name: 'HTTP API'}, {containerPort: 9090, name: 'metrics'}, {containerPort: 9091, name: 'metrics'}], upgrade: {minHealthyTime: '30s', progressDeadline: '5s'}})
+    const dollar = spec({name: 'dollar', ports: [0], healthCheck: {http: '0/healthz'}})
+    const out = exportJobs([odd, dollar], 'kubernetes')
+    for (const d of out.jobs.flatMap((j) => j.documents)) expect(kubeProblems(d).join('\n'), JSON.stringify(d)).to.equal('')
+    const deployment = out.jobs[0]!.documents[1] as Doc
+    expect(deployment.spec.template.spec.containers[0].ports.map((p: Doc) => p.name)).to.deep.equal(['port0', 'metrics', 'port2'])
+    expect(deployment.spec).to.deep.include({minReadySeconds: 30, progressDeadlineSeconds: 31})
+    expect((out.jobs[1]!.documents[1] as Doc).spec.template.spec.containers[0].livenessProbe.httpGet.port).to.equal(8080)
+    expect(out.notes.filter((n) => n.job === 'odd' && n.status === 'approximated').map((n) => n.field)).to.include.members(['ports.name', 'upgrade.progressDeadline'])
+    const nomad = exportJobs([odd], 'nomad').jobs[0]!.documents[0] as Doc
+    expect(nomadProblems(nomad).join('\n')).to.equal('')
+    expect(nomad.Job.TaskGroups[0].Networks[0].DynamicPorts.map((p: Doc) => p.Label)).to.deep.equal(['port0', 'metrics', 'port2'])
+  })
+
+  it('property: every valid spec exports to documents the schemas accept, on both targets', () => {
+    fc.assert(
+      fc.property(arbSpec, (raw) => {
+        let s: JobSpec
+        try {
+          s = validateJobSpec(raw, 'generated')
+        } catch {
+          return fc.pre(false)
+        }
+
+        for (const d of exportJobs([s], 'kubernetes').jobs[0]!.documents) expect(kubeProblems(d).join('\n'), JSON.stringify(d)).to.equal('')
+        const nomad = exportJobs([s], 'nomad', {mhzPerCpu: 2400}).jobs[0]!.documents[0]!
+        expect(nomadProblems(nomad).join('\n'), JSON.stringify(nomad)).to.equal('')
+      }),
+      {numRuns: 300},
+    )
+  })
+
 })
 
+const duration = fc.oneof(fc.integer({min: 0, max: 600}).map((n) => `${n}s`), fc.integer({min: 1, max: 5000}).map((n) => `${n}ms`), fc.integer({min: 1, max: 48}).map((n) => `${n}h`))
+const count = fc.oneof(fc.integer({min: 0, max: 5}), fc.integer({min: 0, max: 100}).map((n) => `${n}%`))
+/** Raw spec documents over the fields export translates; the invalid combinations are filtered by validateJobSpec. */
+const arbSpec: fc.Arbitrary<Record<string, unknown>> = fc
+  .record({
+    name: fc.stringMatching(/^[a-z][a-z0-9-]{0,40}[a-z0-9]$/),
+    image: fc.constant('localhost/app:1'),
+    cpus: fc.integer({min: 1, max: 16_000}).map((m) => m / 1000),
+    mem: fc.integer({min: 1, max: 65_536}).map((n) => `${n}Mi`),
+    disk: fc.option(fc.integer({min: 1, max: 100}).map((n) => `${n}Gi`), {nil: undefined}),
+    gpus: fc.option(fc.integer({min: 0, max: 4}), {nil: undefined}),
+    instances: fc.integer({min: 0, max: 12}),
+    ports: fc.uniqueArray(fc.record({containerPort: fc.oneof(fc.constant(0), fc.integer({min: 1, max: 65_535})), protocol: fc.constantFrom('tcp', 'udp'), name: fc.option(fc.oneof(fc.constantFrom('http', 'grpc-api', 'metrics'), fc.string({maxLength: 20})), {nil: undefined})}), {maxLength: 3, selector: (p) => `${p.containerPort}/${p.protocol}`}),
+    constraints: fc.uniqueArray(fc.constantFrom('hostname:UNIQUE', 'zone:GROUP_BY', 'rack:MAX_PER:2', 'zone:IS:eu-1', 'zone:CLUSTER', 'zone:CLUSTER:a', 'zone:LIKE:eu-.*', 'zone:UNLIKE:x', 'rack:UNIQUE'), {maxLength: 3}),
+    preferences: fc.uniqueArray(fc.tuple(fc.constantFrom('disk', 'zone'), fc.constantFrom('ssd', 'eu-1'), fc.integer({min: 1, max: 100})).map(([k, v, w]) => `${k}=${v}:${w}`), {maxLength: 2}),
+    env: fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/), fc.string({maxLength: 8}), {maxKeys: 3}),
+    labels: fc.dictionary(fc.constantFrom('team', 'tier'), fc.constantFrom('a', 'b'), {maxKeys: 2}),
+    volumes: fc.array(fc.constantFrom('/srv/a:/a', '/srv/b:/b:ro'), {maxLength: 1}),
+    priority: fc.option(fc.integer({min: 1, max: 100}), {nil: undefined}),
+    preemption: fc.option(fc.constantFrom('never', 'allow'), {nil: undefined}),
+    check: fc.option(fc.tuple(fc.constantFrom('http', 'tcp', 'cmd'), duration, duration, duration, fc.integer({min: 1, max: 10})), {nil: undefined}),
+    upgrade: fc.option(fc.record({maxUnavailable: count, maxSurge: count, minHealthyTime: duration, healthyDeadline: duration, progressDeadline: duration, canary: fc.integer({min: 0, max: 3}), autoRollback: fc.boolean(), autoPromote: fc.option(duration, {nil: undefined})}, {requiredKeys: []}), {nil: undefined}),
+    run: fc.option(fc.record({schedule: fc.constantFrom('30 2 * * *', '*/5 * * * *; 0 12 * * 1', 'R/2026-01-01T00:00:00Z/PT1H', 'R5/2026-01-01T00:00:00Z/P1D'), timezone: fc.constantFrom('UTC', 'Europe/Berlin'), deadline: duration, retries: fc.integer({min: 0, max: 5}), concurrency: fc.constantFrom('forbid', 'allow', 'replace'), catchUp: fc.constantFrom('last', 'none', 'all'), startingDeadline: duration, suspend: fc.boolean()}, {requiredKeys: ['schedule']}), {nil: undefined}),
+    kind: fc.option(fc.constantFrom('service', 'batch'), {nil: undefined}),
+  })
+  .map(({check, run, ports, ...raw}) => {
+    const out: Record<string, unknown> = {...raw, ports: ports.map((p) => (p.name === undefined ? {containerPort: p.containerPort, protocol: p.protocol} : p)), ...run}
+    if (check) {
+      const [type, gracePeriod, interval, timeout, maxConsecutiveFailures] = check
+      const port = ports[0]?.containerPort
+      if (type === 'cmd' || port !== undefined) out.healthCheck = {[type]: type === 'cmd' ? 'test -f /ready' : type === 'http' ? `${port}/healthz` : port, gracePeriod, interval, timeout, maxConsecutiveFailures}
+    }
+
+    for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k]
+    return out
+  })
