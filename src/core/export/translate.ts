@@ -136,12 +136,15 @@ function toNomad(spec: JobSpec, notes: Notes, options: ExportOptions): Record<st
   if (spec.resources.diskBytes > 0) notes.approx('disk', 'Nomad reserves disk per group (EphemeralDisk), not per task')
   if (Object.keys(spec.labels).length) notes.drop('labels', 'container labels are driver config in Nomad; not carried over')
   const check = spec.healthCheck
-  if (check) {
-    const portLabel = (n: number | null) => ports[Math.max(0, spec.ports.findIndex((p) => p.containerPort === n))]?.Label
-    const base = {Interval: check.intervalMs * 1e6, Timeout: check.timeoutMs * 1e6}
-    const c = check.type === 'http' ? {Type: 'http', Path: check.path ?? '/', PortLabel: portLabel(check.port), ...base} : check.type === 'tcp' ? {Type: 'tcp', PortLabel: portLabel(check.port), ...base} : {Type: 'script', Command: '/bin/sh', Args: ['-c', check.command], ...base}
+  if (check?.type === 'cmd') notes.drop('healthCheck', 'Nomad\'s own service provider runs http and tcp checks only (a script check needs Consul)')
+  else if (check) {
+    const portLabel = ports[Math.max(0, spec.ports.findIndex((p) => p.containerPort === check.port))]?.Label
+    // Nomad rejects check intervals and timeouts under 1s (minCheckInterval, minCheckTimeout).
+    const ns = (ms: number): number => Math.max(1000, ms) * 1e6
+    const base = {Interval: ns(check.intervalMs), Timeout: ns(check.timeoutMs)}
+    const c = check.type === 'http' ? {Type: 'http', Path: check.path ?? '/', PortLabel: portLabel, ...base} : {Type: 'tcp', PortLabel: portLabel, ...base}
     task.Services = [{Name: spec.name, PortLabel: ports[0]?.Label, Provider: 'nomad', Checks: [c]}]
-    if (check.type === 'cmd') notes.approx('healthCheck', 'a cmd check becomes a script check, which the Nomad service provider does not run (use Consul)')
+    if (check.intervalMs < 1000 || check.timeoutMs < 1000) notes.approx('healthCheck', 'Nomad checks run at most every 1s with a timeout of at least 1s')
     else notes.ok('healthCheck')
     notes.approx('healthCheck.maxConsecutiveFailures', 'check_restart limits are per Consul check; not carried over')
   }

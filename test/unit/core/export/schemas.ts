@@ -121,6 +121,7 @@ export function nomadProblems(written: Doc): string[] {
     const labels = (g.Networks ?? []).flatMap((n: Doc) => (n.DynamicPorts ?? []).map((d: Doc) => d.Label))
     if (new Set(labels).size !== labels.length) p.push(`group ${String(g.Name)}: port labels are unique`)
     for (const t of g.Tasks ?? []) {
+      for (const s of t.Services ?? []) for (const c of s.Checks ?? []) if (s.PortLabel === undefined && c.PortLabel === undefined) p.push(`service ${String(s.Name)}: a ${String(c.Type)} check requires a port`)
       for (const l of [...(t.Config?.ports ?? []), ...(t.Services ?? []).flatMap((s: Doc) => [s.PortLabel, ...(s.Checks ?? []).map((c: Doc) => c.PortLabel)])]) {
         if (l !== undefined && !labels.includes(l)) p.push(`group ${String(g.Name)}: port label ${String(l)} is declared in the group network`)
       }

@@ -103,6 +103,18 @@ describe('core/export (Nomad and Kubernetes)', () => {
     expect(nomad.Job.TaskGroups[0].Networks[0].DynamicPorts.map((p: Doc) => p.Label)).to.deep.equal(['port0', 'metrics', 'port2'])
   })
 
+  it('Nomad\'s service provider: a cmd check is dropped (script checks need Consul), intervals and timeouts under 1s are raised to 1s', () => {
+    const script = spec({name: 'script', healthCheck: {cmd: 'test -f /ready'}})
+    const quick = spec({name: 'quick', ports: [8080], healthCheck: {tcp: 8080, interval: '500ms', timeout: '200ms'}})
+    const out = exportJobs([script, quick], 'nomad')
+    for (const j of out.jobs) expect(nomadProblems(j.documents[0] as Doc).join('\n'), JSON.stringify(j.documents[0])).to.equal('')
+    const [s, q] = out.jobs.map((j) => (j.documents[0] as Doc).Job.TaskGroups[0].Tasks[0])
+    expect(s.Services).to.equal(undefined)
+    expect(out.notes).to.deep.include({job: 'script', field: 'healthCheck', status: 'dropped', why: 'Nomad\'s own service provider runs http and tcp checks only (a script check needs Consul)'})
+    expect(q.Services[0].Checks[0]).to.deep.include({Type: 'tcp', PortLabel: 'port0', Interval: 1e9, Timeout: 1e9})
+    expect(out.notes.find((n) => n.job === 'quick' && n.field === 'healthCheck')?.status).to.equal('approximated')
+  })
+
   it('property: every valid spec exports to documents the schemas accept, on both targets', () => {
     fc.assert(
       fc.property(arbSpec, (raw) => {
