@@ -157,13 +157,18 @@ function toNomad(spec: JobSpec, notes: Notes, options: ExportOptions): Record<st
     ...(affinities.length ? {Affinities: affinities} : {}),
     ...(spreads.length ? {Spreads: spreads} : {}),
     ...(ports.length ? {Networks: [{DynamicPorts: ports}]} : {}),
-    RestartPolicy: {Attempts: spec.restart.policy === 'never' ? 0 : spec.restart.maxRetries, Mode: spec.restart.policy === 'never' ? 'fail' : 'delay', Delay: 1e9, Interval: 600e9},
+    RestartPolicy: nomadRestart(spec.restart.policy === 'always' ? ALWAYS_ATTEMPTS : spec.restart.policy === 'never' ? 0 : spec.restart.maxRetries, spec.restart.policy === 'always' ? 'delay' : 'fail', 1e9, 600e9),
   }
-  notes.approx('restart', 'Nomad restarts within an interval (10 min here) then fails or waits; back-off is a fixed delay')
+  notes.approx('restart', `Nomad restarts within an interval (10 min here) then fails (on-failure, never) or waits out the interval (always: ${ALWAYS_ATTEMPTS} restarts per interval); back-off is a fixed delay`)
   if (spec.kind === 'service') {
     const u = spec.upgrade
     const bounds = rolloutBounds(u, spec.instances)
-    group.Update = {MaxParallel: Math.max(1, bounds.maxUnavailable), Canary: u.canary, AutoPromote: u.autoPromoteMs !== null, AutoRevert: u.autoRollback, MinHealthyTime: u.minHealthyTimeMs * 1e6, HealthyDeadline: u.healthyDeadlineMs * 1e6, ProgressDeadline: u.progressDeadlineMs * 1e6}
+    // Nomad needs MinHealthyTime < HealthyDeadline < ProgressDeadline and a canary to auto-promote.
+    const healthyDeadlineMs = Math.max(u.healthyDeadlineMs, u.minHealthyTimeMs + 1000)
+    const progressDeadlineMs = Math.max(u.progressDeadlineMs, healthyDeadlineMs + 1000)
+    group.Update = {MaxParallel: Math.max(1, bounds.maxUnavailable), Canary: u.canary, AutoPromote: u.autoPromoteMs !== null && u.canary > 0, AutoRevert: u.autoRollback, MinHealthyTime: u.minHealthyTimeMs * 1e6, HealthyDeadline: healthyDeadlineMs * 1e6, ProgressDeadline: progressDeadlineMs * 1e6}
+    if (healthyDeadlineMs !== u.healthyDeadlineMs || progressDeadlineMs !== u.progressDeadlineMs) notes.approx('upgrade.deadlines', `Nomad needs minHealthyTime < healthyDeadline < progressDeadline: ${healthyDeadlineMs / 1000}s and ${progressDeadlineMs / 1000}s`)
+    if (u.autoPromoteMs !== null && u.canary === 0) notes.drop('upgrade.autoPromote', 'Nomad auto-promotes canaries only; the job has none')
     notes.approx('upgrade', 'maxUnavailable becomes max_parallel (Nomad stops an old allocation before its replacement starts); maxSurge, maxFailedInstances and the autoPromote delay have no equivalent')
   }
 
@@ -182,10 +187,18 @@ function toNomad(spec: JobSpec, notes: Notes, options: ExportOptions): Record<st
     if (run.deadlineMs !== null) notes.drop('deadline', 'Nomad batch jobs have no run deadline')
     if (run.suspend) notes.approx('suspend', 'Nomad has no suspended periodic job; stop it instead')
     notes.approx('retries', `retries become the group's restart attempts`)
-    group.RestartPolicy = {Attempts: run.retries, Mode: 'fail', Delay: 10e9, Interval: 3600e9}
+    group.RestartPolicy = nomadRestart(run.retries, 'fail', 10e9, 3600e9)
   }
 
   return {Job: job}
+}
+
+/** A service restarts forever: at most this many times per interval, then Nomad waits the interval out. */
+const ALWAYS_ATTEMPTS = 10
+
+/** A Nomad restart block Nomad accepts: attempts x delay must fit the interval (which is at least 5s). */
+function nomadRestart(attempts: number, mode: 'delay' | 'fail', delayNs: number, intervalNs: number): Record<string, unknown> {
+  return {Attempts: attempts, Mode: mode, Delay: delayNs, Interval: Math.max(intervalNs, attempts * delayNs)}
 }
 
 function nomadConstraint(c: Constraint, out: Array<Record<string, unknown>>, spreads: Array<Record<string, unknown>>, notes: Notes): void {

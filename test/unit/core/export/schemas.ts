@@ -118,6 +118,15 @@ export function nomadProblems(written: Doc): string[] {
   const p: string[] = []
   schemaProblems(doc, NOMAD_SCHEMA, '', p)
   for (const g of doc.Job?.TaskGroups ?? []) {
+    // nomad/structs/structs.go RestartPolicy.Validate and UpdateStrategy.Validate (after the API's defaults).
+    const r = g.RestartPolicy
+    if (r && r.Attempts === 0 && r.Mode !== 'fail') p.push(`group ${String(g.Name)}: restart mode ${String(r.Mode)} with 0 attempts is ambiguous`)
+    if (r && r.Interval < 5e9) p.push(`group ${String(g.Name)}: restart interval under 5s`)
+    if (r && r.Attempts * r.Delay > r.Interval) p.push(`group ${String(g.Name)}: ${String(r.Attempts)} restarts with a delay of ${String(r.Delay)}ns do not fit the interval ${String(r.Interval)}ns`)
+    const u = {MinHealthyTime: 10e9, HealthyDeadline: 300e9, ProgressDeadline: 600e9, Canary: 0, AutoPromote: false, ...g.Update}
+    if (g.Update && u.MinHealthyTime >= u.HealthyDeadline) p.push(`group ${String(g.Name)}: MinHealthyTime must be less than HealthyDeadline`)
+    if (g.Update && u.ProgressDeadline !== 0 && u.HealthyDeadline >= u.ProgressDeadline) p.push(`group ${String(g.Name)}: HealthyDeadline must be less than ProgressDeadline`)
+    if (g.Update && u.AutoPromote && u.Canary === 0) p.push(`group ${String(g.Name)}: AutoPromote requires a Canary count greater than zero`)
     const labels = (g.Networks ?? []).flatMap((n: Doc) => (n.DynamicPorts ?? []).map((d: Doc) => d.Label))
     if (new Set(labels).size !== labels.length) p.push(`group ${String(g.Name)}: port labels are unique`)
     for (const t of g.Tasks ?? []) {

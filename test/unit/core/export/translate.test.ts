@@ -115,6 +115,20 @@ describe('core/export (Nomad and Kubernetes)', () => {
     expect(out.notes.find((n) => n.job === 'quick' && n.field === 'healthCheck')?.status).to.equal('approximated')
   })
 
+  it('Nomad restart and update blocks Nomad accepts: a service restarts forever, retries fit the interval, deadlines in order, no auto-promote without canaries', () => {
+    const svc = spec({name: 'svc', upgrade: {minHealthyTime: '6m', autoPromote: '1m'}})
+    const flaky = spec({name: 'flaky', kind: 'batch', restart: {policy: 'on-failure', maxRetries: 1000}})
+    const once = spec({name: 'once', kind: 'batch', restart: {policy: 'on-failure', maxRetries: 0}})
+    const out = exportJobs([svc, flaky, once], 'nomad')
+    for (const j of out.jobs) expect(nomadProblems(j.documents[0] as Doc).join('\n'), JSON.stringify(j.documents[0])).to.equal('')
+    const [s, f, o] = out.jobs.map((j) => (j.documents[0] as Doc).Job.TaskGroups[0])
+    expect(s.RestartPolicy).to.deep.equal({Attempts: 10, Mode: 'delay', Delay: 1e9, Interval: 600e9})
+    expect(s.Update).to.deep.include({MinHealthyTime: 360e9, HealthyDeadline: 361e9, ProgressDeadline: 600e9, AutoPromote: false})
+    expect(f.RestartPolicy).to.deep.equal({Attempts: 1000, Mode: 'fail', Delay: 1e9, Interval: 1000e9})
+    expect(o.RestartPolicy).to.deep.include({Attempts: 0, Mode: 'fail'})
+    expect(out.notes.filter((n) => n.job === 'svc' && ['upgrade.deadlines', 'upgrade.autoPromote'].includes(n.field)).map((n) => n.status)).to.deep.equal(['approximated', 'dropped'])
+  })
+
   it('property: every valid spec exports to documents the schemas accept, on both targets', () => {
     fc.assert(
       fc.property(arbSpec, (raw) => {
@@ -159,6 +173,7 @@ const arbSpec: fc.Arbitrary<Record<string, unknown>> = fc
     upgrade: fc.option(fc.record({maxUnavailable: count, maxSurge: count, minHealthyTime: duration, healthyDeadline: duration, progressDeadline: duration, canary: fc.integer({min: 0, max: 3}), autoRollback: fc.boolean(), autoPromote: fc.option(duration, {nil: undefined})}, {requiredKeys: []}), {nil: undefined}),
     run: fc.option(fc.record({schedule: fc.constantFrom('30 2 * * *', '*/5 * * * *; 0 12 * * 1', 'R/2026-01-01T00:00:00Z/PT1H', 'R5/2026-01-01T00:00:00Z/P1D'), timezone: fc.constantFrom('UTC', 'Europe/Berlin'), deadline: duration, retries: fc.integer({min: 0, max: 5}), concurrency: fc.constantFrom('forbid', 'allow', 'replace'), catchUp: fc.constantFrom('last', 'none', 'all'), startingDeadline: duration, suspend: fc.boolean()}, {requiredKeys: ['schedule']}), {nil: undefined}),
     kind: fc.option(fc.constantFrom('service', 'batch'), {nil: undefined}),
+    restart: fc.option(fc.record({policy: fc.constantFrom('always', 'on-failure', 'never'), maxRetries: fc.integer({min: 0, max: 2000})}), {nil: undefined}),
   })
   .map(({check, run, ports, ...raw}) => {
     const out: Record<string, unknown> = {...raw, ports: ports.map((p) => (p.name === undefined ? {containerPort: p.containerPort, protocol: p.protocol} : p)), ...run}
