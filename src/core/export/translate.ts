@@ -262,7 +262,7 @@ function toKubernetes(spec: JobSpec, notes: Notes): Array<Record<string, unknown
   if (spec.command) notes.ok('command')
   if (spec.ports.some((p) => p.containerPort === 0)) notes.approx('ports', 'port 0 (listen on $PORT0) becomes a fixed container port 8080+N; the Service maps it')
   else if (spec.ports.length) notes.ok('ports')
-  if (Object.keys(spec.labels).length) notes.approx('labels', 'container labels become pod labels')
+  const podMeta = kubePodMetadata(spec, labels, notes)
   const check = spec.healthCheck
   if (check) {
     // The checked port as the container exposes it (port 0 became 8080+N above).
@@ -281,7 +281,7 @@ function toKubernetes(spec: JobSpec, notes: Notes): Array<Record<string, unknown
 
   const {affinity, nodeSelector, spread} = kubePlacement(spec, labels, notes)
   const pod = {
-    metadata: {labels: {...labels, ...spec.labels}},
+    metadata: podMeta,
     spec: {
       priorityClassName: priorityClass,
       containers: [container],
@@ -333,6 +333,30 @@ function toKubernetes(spec: JobSpec, notes: Notes): Array<Record<string, unknown
   }
 
   return docs
+}
+
+/** Kubernetes label syntax: an optional DNS-subdomain prefix and a name of at most 63 characters; values likewise (or empty). */
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/
+const LABEL_PREFIX = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+const labelKey = (k: string): boolean => {
+  const slash = k.lastIndexOf('/')
+  return LABEL_NAME.test(k.slice(slash + 1)) && (slash < 0 || LABEL_PREFIX.test(k.slice(0, slash)))
+}
+
+/** The pod's labels (the selector's, then the container labels Kubernetes takes as labels) and annotations (the values it does not). */
+function kubePodMetadata(spec: JobSpec, selector: Record<string, string>, notes: Notes): {labels: Record<string, string>; annotations?: Record<string, string>} {
+  const podLabels = {...selector}
+  const annotations: Record<string, string> = {}
+  const dropped: string[] = []
+  for (const [k, v] of Object.entries(spec.labels)) {
+    if (!labelKey(k) || k in selector) dropped.push(k)
+    else if (v === '' || LABEL_NAME.test(v)) podLabels[k] = v
+    else annotations[k] = v
+  }
+
+  if (Object.keys(spec.labels).length) notes.approx('labels', 'container labels become pod labels (pod annotations when the value is not a valid label value)')
+  if (dropped.length) notes.drop('labels', `${dropped.map((k) => JSON.stringify(k)).join(', ')}: not a Kubernetes label name, or the selector's own`)
+  return {labels: podLabels, ...(Object.keys(annotations).length ? {annotations} : {})}
 }
 
 function kubePlacement(spec: JobSpec, labels: Record<string, string>, notes: Notes): {affinity: Record<string, unknown> | undefined; nodeSelector: Record<string, string>; spread: Array<Record<string, unknown>>} {

@@ -31,6 +31,9 @@ const KUBE_MODELS: Record<string, new (data: any) => {validate(): void}> = { // 
 
 /** Kubernetes' DNS-1123 label (object and container names) and IANA_SVC_NAME (port names). */
 const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+const DNS1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+/** Label names (after the optional prefix) and values. */
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/
 const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
 /** What the Kubernetes OpenAPI schema of the document's kind, and the API server's name and selector rules, reject. */
@@ -48,7 +51,17 @@ export function kubeProblems(written: Doc): string[] {
 
   const need = (cond: boolean, message: string) => cond || p.push(`${what}: ${message}`)
   need(DNS1123.test(doc.metadata?.name ?? '') && doc.metadata.name.length <= 63, 'metadata.name is a DNS-1123 label')
+  const labelProblems = (labels: Doc | undefined, where: string) => {
+    for (const [k, v] of Object.entries(labels ?? {})) {
+      const slash = k.lastIndexOf('/')
+      need(LABEL_NAME.test(k.slice(slash + 1)) && (slash < 0 || DNS1123_SUBDOMAIN.test(k.slice(0, slash))), `${where} label key ${k}`)
+      need(typeof v === 'string' && (v === '' || LABEL_NAME.test(v)), `${where} label value ${JSON.stringify(v)}`)
+    }
+  }
+
+  labelProblems(doc.metadata?.labels, 'metadata')
   const template = doc.kind === 'CronJob' ? doc.spec?.jobTemplate?.spec?.template : doc.spec?.template
+  labelProblems(template?.metadata?.labels, 'pod')
   for (const c of template?.spec?.containers ?? []) {
     need(DNS1123.test(c.name) && typeof c.image === 'string', 'container name (DNS-1123) and image')
     for (const port of c.ports ?? []) need(IANA_SVC_NAME.test(port.name) && port.name.length <= 15, `port name ${String(port.name)} is an IANA_SVC_NAME`)

@@ -129,6 +129,16 @@ describe('core/export (Nomad and Kubernetes)', () => {
     expect(out.notes.filter((n) => n.job === 'svc' && ['upgrade.deadlines', 'upgrade.autoPromote'].includes(n.field)).map((n) => n.status)).to.deep.equal(['approximated', 'dropped'])
   })
 
+  it('Kubernetes: container labels are pod labels when Kubernetes takes them, annotations when only the value is not a label value, else dropped', () => {
+    const lb = spec({name: 'lb', labels: {tier: 'web', HAPROXY_0_BACKEND_HEAD: 'backend {backend}\n  balance roundrobin', 'app.kubernetes.io/name': 'other', 'bad key!': 'x'}})
+    const out = exportJobs([lb], 'kubernetes')
+    for (const d of out.jobs[0]!.documents) expect(kubeProblems(d).join('\n'), JSON.stringify(d)).to.equal('')
+    const pod = (out.jobs[0]!.documents[1] as Doc).spec.template.metadata
+    expect(pod.labels).to.deep.equal({'app.kubernetes.io/name': 'lb', 'app.kubernetes.io/managed-by': 'clusterctl-export', tier: 'web'})
+    expect(pod.annotations).to.deep.equal({HAPROXY_0_BACKEND_HEAD: 'backend {backend}\n  balance roundrobin'})
+    expect(out.notes.find((n) => n.field === 'labels' && n.status === 'dropped')?.why).to.match(/"app.kubernetes.io\/name", "bad key!"/)
+  })
+
   it('property: every valid spec exports to documents the schemas accept, on both targets', () => {
     fc.assert(
       fc.property(arbSpec, (raw) => {
@@ -165,7 +175,7 @@ const arbSpec: fc.Arbitrary<Record<string, unknown>> = fc
     constraints: fc.uniqueArray(fc.constantFrom('hostname:UNIQUE', 'zone:GROUP_BY', 'rack:MAX_PER:2', 'zone:IS:eu-1', 'zone:CLUSTER', 'zone:CLUSTER:a', 'zone:LIKE:eu-.*', 'zone:UNLIKE:x', 'rack:UNIQUE'), {maxLength: 3}),
     preferences: fc.uniqueArray(fc.tuple(fc.constantFrom('disk', 'zone'), fc.constantFrom('ssd', 'eu-1'), fc.integer({min: 1, max: 100})).map(([k, v, w]) => `${k}=${v}:${w}`), {maxLength: 2}),
     env: fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/), fc.string({maxLength: 8}), {maxKeys: 3}),
-    labels: fc.dictionary(fc.constantFrom('team', 'tier'), fc.constantFrom('a', 'b'), {maxKeys: 2}),
+    labels: fc.dictionary(fc.oneof(fc.constantFrom('team', 'HAPROXY_0_VHOST', 'com.example/tier', 'app.kubernetes.io/name'), fc.string({maxLength: 70})), fc.oneof(fc.constantFrom('a', 'web.example.com', ''), fc.string({maxLength: 70})), {maxKeys: 3}),
     volumes: fc.array(fc.constantFrom('/srv/a:/a', '/srv/b:/b:ro'), {maxLength: 1}),
     priority: fc.option(fc.integer({min: 1, max: 100}), {nil: undefined}),
     preemption: fc.option(fc.constantFrom('never', 'allow'), {nil: undefined}),
