@@ -302,11 +302,15 @@ function toKubernetes(spec: JobSpec, notes: Notes): Array<Record<string, unknown
     notes.approx('restart', 'a Deployment always restarts its pods (back-off by the kubelet)')
     docs.push({apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta, spec: {maxUnavailable: rolloutBounds(spec.upgrade, spec.instances).maxUnavailable, selector: {matchLabels: labels}}})
     if (spec.ports.length) {
-      docs.push({apiVersion: 'v1', kind: 'Service', metadata: meta, spec: {selector: labels, ports: (container.ports as Array<{name: string; containerPort: number; protocol: string}>).map((p) => ({name: p.name, port: p.containerPort, targetPort: p.containerPort, protocol: p.protocol}))}})
+      const serviceName = kubeName(name, 63, true)
+      if (serviceName !== name) notes.approx('name', `the Service is named ${serviceName} (a Service name starts with a letter)`)
+      docs.push({apiVersion: 'v1', kind: 'Service', metadata: {...meta, name: serviceName}, spec: {selector: labels, ports: (container.ports as Array<{name: string; containerPort: number; protocol: string}>).map((p) => ({name: p.name, port: p.containerPort, targetPort: p.containerPort, protocol: p.protocol}))}})
     }
   } else if (spec.runPolicy?.schedule && !/^R\d*\//.test(spec.runPolicy.schedule)) {
     const run = spec.runPolicy
     const schedules = run.schedule!.split('; ')
+    const cronJobName = kubeName(name, 52, false)
+    if (cronJobName !== name) notes.approx('name', `the CronJob is named ${cronJobName} (at most 52 characters: its Jobs add 11)`)
     if (schedules.length > 1) notes.approx('schedule', `only the first of ${schedules.length} cron expressions (a CronJob takes one)`)
     else notes.ok('schedule')
     notes.ok('timezone')
@@ -316,7 +320,7 @@ function toKubernetes(spec: JobSpec, notes: Notes): Array<Record<string, unknown
     docs.push({
       apiVersion: 'batch/v1',
       kind: 'CronJob',
-      metadata: meta,
+      metadata: {...meta, name: cronJobName},
       spec: {
         schedule: schedules[0],
         timeZone: run.timezone,
@@ -333,6 +337,18 @@ function toKubernetes(spec: JobSpec, notes: Notes): Array<Record<string, unknown
   }
 
   return docs
+}
+
+/**
+ * A job name as a Kubernetes name of at most `max` characters (a CronJob's 52), starting with a letter
+ * when `letterFirst` (a Service's DNS-1035 label): shortened ones end in a hash of the whole name.
+ */
+function kubeName(name: string, max: number, letterFirst: boolean): string {
+  const lettered = letterFirst && !/^[a-z]/.test(name) ? `j-${name}` : name
+  if (lettered.length <= max) return lettered
+  let hash = 5381
+  for (const ch of name) hash = ((hash * 33) ^ ch.charCodeAt(0)) >>> 0
+  return `${lettered.slice(0, max - 7).replace(/-+$/, '')}-${hash.toString(36).padStart(6, '0').slice(-6)}`
 }
 
 /** Kubernetes label syntax: an optional DNS-subdomain prefix and a name of at most 63 characters; values likewise (or empty). */

@@ -51,6 +51,8 @@ export function kubeProblems(written: Doc): string[] {
 
   const need = (cond: boolean, message: string) => cond || p.push(`${what}: ${message}`)
   need(DNS1123.test(doc.metadata?.name ?? '') && doc.metadata.name.length <= 63, 'metadata.name is a DNS-1123 label')
+  if (doc.kind === 'Service') need(/^[a-z]/.test(doc.metadata.name), 'a Service name is a DNS-1035 label (starts with a letter)')
+  if (doc.kind === 'CronJob') need(doc.metadata.name.length <= 52, 'a CronJob name has at most 52 characters (its Jobs add 11)')
   const labelProblems = (labels: Doc | undefined, where: string) => {
     for (const [k, v] of Object.entries(labels ?? {})) {
       const slash = k.lastIndexOf('/')

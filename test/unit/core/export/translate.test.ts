@@ -139,6 +139,16 @@ describe('core/export (Nomad and Kubernetes)', () => {
     expect(out.notes.find((n) => n.field === 'labels' && n.status === 'dropped')?.why).to.match(/"app.kubernetes.io\/name", "bad key!"/)
   })
 
+  it('Kubernetes names: a Service starts with a letter, a CronJob has at most 52 characters', () => {
+    const long = `nightly-${'x'.repeat(50)}`
+    const out = exportJobs([spec({name: '9web', ports: [8080]}), spec({name: long, schedule: '0 3 * * *'})], 'kubernetes')
+    for (const d of out.jobs.flatMap((j) => j.documents)) expect(kubeProblems(d).join('\n'), JSON.stringify(d)).to.equal('')
+    expect(out.jobs[0]!.documents.map((d) => (d as Doc).metadata.name)).to.deep.equal(['clusterctl-priority-50', '9web', '9web', 'j-9web'])
+    const cron = (out.jobs[1]!.documents[1] as Doc).metadata.name as string
+    expect(cron).to.have.length(52).and.match(/^nightly-x+-[0-9a-z]{6}$/)
+    expect(out.notes.filter((n) => n.field === 'name').map((n) => n.status)).to.deep.equal(['approximated', 'approximated'])
+  })
+
   it('property: every valid spec exports to documents the schemas accept, on both targets', () => {
     fc.assert(
       fc.property(arbSpec, (raw) => {
@@ -164,7 +174,7 @@ const count = fc.oneof(fc.integer({min: 0, max: 5}), fc.integer({min: 0, max: 10
 /** Raw spec documents over the fields export translates; the invalid combinations are filtered by validateJobSpec. */
 const arbSpec: fc.Arbitrary<Record<string, unknown>> = fc
   .record({
-    name: fc.stringMatching(/^[a-z][a-z0-9-]{0,40}[a-z0-9]$/),
+    name: fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/), fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/)),
     image: fc.constant('localhost/app:1'),
     cpus: fc.integer({min: 1, max: 16_000}).map((m) => m / 1000),
     mem: fc.integer({min: 1, max: 65_536}).map((n) => `${n}Mi`),
