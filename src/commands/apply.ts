@@ -23,7 +23,7 @@ export default class Apply extends BaseCommand<typeof Apply> {
     'default-image': Flags.string({description: 'Image for Chronos jobs and Marathon apps without a container image (their command runs in it).'}),
   }
 
-  public async run(): Promise<{jobs: Array<{name: string; change: string; what: string[]; rollout?: RolloutStep[]}>; pass: PassReport | null}> {
+  public async run(): Promise<{jobs: Array<{name: string; change: string; what: string[]; rollout?: RolloutStep[]; servicePort: number | null}>; pass: PassReport | null}> {
     const waitMs = waitMsOf(this.flags.timeout)
     const specs: JobSpec[] = []
     const warnings: string[] = []
@@ -36,7 +36,7 @@ export default class Apply extends BaseCommand<typeof Apply> {
     process.exitCode = exitCodeOfPass(result.pass, result.jobs.map((j) => j.name))
     if (!this.jsonEnabled()) {
       for (const j of result.jobs) {
-        this.log(`${dryRun ? 'would be ' : ''}${j.name}: ${j.change}${j.what.length ? ` (${j.what.join('; ')})` : ''}`)
+        this.log(`${dryRun ? 'would be ' : ''}${j.name}: ${j.change}${j.what.length ? ` (${j.what.join('; ')})` : ''}${j.change === 'created' && j.servicePort !== null ? ` (service port ${j.servicePort})` : ''}`)
         if (dryRun && j.rollout) this.log(renderRolloutPlan(j.rollout))
       }
 

@@ -53,6 +53,7 @@ export default class Run extends BaseCommand<typeof Run> {
     team: Flags.string({description: 'The team the job belongs to (default `default`): teams share the cluster by weighted dominant resource fairness, within their quotas (`clusterctl teams`).'}),
     priority: Flags.integer({description: 'Priority 1-100 (default 50): higher is placed first within its team, and after 3 minutes pending may preempt running tasks 10 or more lower.', min: 1, max: 100}),
     preemption: Flags.string({description: 'never: this job\'s pending tasks never preempt others (default allow).', options: ['never', 'allow']}),
+    'service-port': Flags.integer({description: 'The stable port the service is reached at on every edge node, fronting its first TCP port (default: one assigned from 10000-10999, kept for the life of the job; docs/endpoints.md).'}),
     label: Flags.string({description: 'Container label k=v (repeatable).', multiple: true}),
     init: Flags.boolean({description: 'Run a small init (catatonit or tini on the node) as PID 1 so signals reach the command and stops are quick; --no-init runs the command as PID 1.', default: true, allowNo: true}),
     'no-start': Flags.boolean({description: 'Only record the job; the next `clusterctl schedule` places it.'}),
@@ -72,7 +73,7 @@ export default class Run extends BaseCommand<typeof Run> {
     if (!this.jsonEnabled()) {
       const schedule = result.job.spec.runPolicy ? scheduleViews(ctx).get(result.job.id) : undefined
       if (schedule) this.log(`Job ${result.job.name} recorded: ${schedule.schedule ? `next runs ${schedule.next.join(', ') || 'none'}` : 'no schedule'}${schedule.parents.length ? `, after ${schedule.parents.join(', ')}` : ''}.`)
-      else this.log(`Job ${result.job.name} recorded (${result.job.instances} instance${result.job.instances === 1 ? '' : 's'}).`)
+      else this.log(`Job ${result.job.name} recorded (${result.job.instances} instance${result.job.instances === 1 ? '' : 's'}${result.job.servicePort == null ? '' : `, service port ${result.job.servicePort}`}).`)
       if (result.pass) this.log(renderPass(result.pass, this.interactive))
       for (const t of tasks.filter((t) => t.state === 'running')) this.log(`  ${t.job}.${t.instance} on ${t.node}${t.ports.length ? `: ${t.ports.map((p) => p.endpoint).join(' ')}` : ''}`)
     }

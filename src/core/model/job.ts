@@ -184,6 +184,11 @@ export interface JobSpec {
   priority?: number
   /** `never`: the job's pending tasks never preempt lower-priority ones; absent: they may. */
   preemption?: 'never'
+  /**
+   * The stable port the service is reached at on every edge node (docs/endpoints.md);
+   * absent: one is assigned from 10000-10999 and kept (the job's `servicePort`).
+   */
+  servicePort?: number
 }
 
 /** Whether runs (schedule, parents, trigger) rather than the instance count drive the job's tasks. */

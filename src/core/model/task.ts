@@ -71,6 +71,11 @@ export interface Job {
   /** Restart generation (`clusterctl restart` bumps it); part of specHash. */
   generation: number
   state: 'active' | 'stopped'
+  /**
+   * The service port it holds (core/edge/service-ports.ts): a service with a TCP port
+   * has one for its whole life. Null or absent: none.
+   */
+  servicePort?: number | null
   createdAt: number
   updatedAt: number
 }

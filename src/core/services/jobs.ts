@@ -10,7 +10,8 @@ import {converge, type ConvergeOptions} from '../reconcile/controller.js'
 import {restartOutlook} from '../reconcile/diff.js'
 import type {PassReport} from '../reconcile/report.js'
 import {appendEvent, listEvents, type ClusterEvent} from '../state/events.js'
-import {deleteJob, findJob, findTask, insertJob, jobCounts, listJobs, listTasks, updateJob, updateTask, waitingInstances} from '../state/jobs.js'
+import {deleteJob, findJob, findTask, insertJob, jobCounts, listJobs, listTasks, servicePortHolders, setServicePort, updateJob, updateTask, waitingInstances} from '../state/jobs.js'
+import {chooseServicePort, SERVICE_PORT_RANGE} from '../edge/service-ports.js'
 import {findNode} from '../state/nodes.js'
 import {checkGraph, childrenOf, type GraphJob} from '../schedule/graph.js'
 import {instancesProblem} from '../spec/validate.js'
@@ -68,10 +69,11 @@ export interface RunResult {
 export async function runJob(ctx: ServiceContext, spec: JobSpec, options: {noStart?: boolean} & ConvergeOptions = {}): Promise<RunResult> {
   const {store} = ctx
   const now = ctx.clock.now()
-  const job: Job = {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash: containerSpecHash(spec), instances: spec.instances, generation: 0, state: 'active', createdAt: now, updatedAt: now}
+  const job: Job = {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash: containerSpecHash(spec), instances: spec.instances, generation: 0, state: 'active', servicePort: null, createdAt: now, updatedAt: now}
   store.write(() => {
     if (findJob(store, spec.name)) throw new FailedError(`Job ${spec.name} already exists.`, {code: 'exists', hint: `Change it with \`clusterctl apply -f FILE\`, or remove it with \`clusterctl rm ${spec.name}\` first.`})
     checkDependencies(store, [spec])
+    job.servicePort = servicePortFor(spec, null, servicePortHolders(store))
     insertJob(store, job)
     appendEvent(store, {type: 'job.created', subjectKind: 'job', subject: job.name, message: `created: ${describeSpec(spec)}`, data: {specHash: job.specHash}})
     deploy(ctx, job, 'create', now)
@@ -82,7 +84,7 @@ export async function runJob(ctx: ServiceContext, spec: JobSpec, options: {noSta
 
 export interface ApplyResult {
   /** `rollout`: the steps of the rolling update a new version takes (rolloutSteps). */
-  jobs: Array<{name: string; change: 'created' | 'updated' | 'unchanged'; what: string[]; rollout?: RolloutStep[]}>
+  jobs: Array<{name: string; change: 'created' | 'updated' | 'unchanged'; what: string[]; rollout?: RolloutStep[]; servicePort: number | null}>
   pass: PassReport | null
 }
 
@@ -100,40 +102,65 @@ export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options:
   const inTransaction = (fn: () => void): void => (dry ? store.read(fn) : store.write(fn))
   inTransaction(() => {
     checkDependencies(store, specs)
+    const holders = servicePortHolders(store)
     for (const spec of specs) {
       const existing = findJob(store, spec.name)
       const specHash = containerSpecHash(spec, existing?.generation ?? 0)
+      const servicePort = servicePortFor(spec, existing?.servicePort ?? null, holders)
       if (!existing) {
-        const job: Job = {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash, instances: spec.instances, generation: 0, state: 'active', createdAt: now, updatedAt: now}
+        const job: Job = {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash, instances: spec.instances, generation: 0, state: 'active', servicePort, createdAt: now, updatedAt: now}
         if (!dry) {
           insertJob(store, job)
           appendEvent(store, {type: 'job.created', subjectKind: 'job', subject: spec.name, message: `created: ${describeSpec(spec)}`, data: {specHash}})
           deploy(ctx, job, options.cause === 'import' ? 'import' : 'create', now)
         }
 
-        result.jobs.push({name: spec.name, change: 'created', what: []})
+        result.jobs.push({name: spec.name, change: 'created', what: [], servicePort})
         continue
       }
 
       const what = changesBetween(existing, spec, specHash)
+      if ((existing.servicePort ?? null) !== servicePort) what.push(`service port ${existing.servicePort ?? 'none'} -> ${servicePort ?? 'none'}`)
       if (what.length === 0) {
-        result.jobs.push({name: spec.name, change: 'unchanged', what})
+        result.jobs.push({name: spec.name, change: 'unchanged', what, servicePort})
         continue
       }
 
-      const job = {...existing, kind: spec.kind, spec, specHash, instances: spec.instances, state: 'active' as const}
+      const job = {...existing, kind: spec.kind, spec, specHash, instances: spec.instances, state: 'active' as const, servicePort}
       const rolls = specHash !== existing.specHash && existing.state === 'active' && !isRunDriven(spec)
       if (!dry) {
         updateJob(store, job, now)
+        if ((existing.servicePort ?? null) !== servicePort) setServicePort(store, job.id, servicePort)
         appendEvent(store, {type: 'job.updated', subjectKind: 'job', subject: spec.name, message: `updated: ${what.join(', ')}`, data: {specHash, what}})
         if (specHash !== existing.specHash) deploy(ctx, job, options.cause ?? 'apply', now)
       }
 
-      result.jobs.push({name: spec.name, change: 'updated', what, ...(rolls ? {rollout: rolloutSteps(job)} : {})})
+      result.jobs.push({name: spec.name, change: 'updated', what, servicePort, ...(rolls ? {rollout: rolloutSteps(job)} : {})})
     }
   })
   if (!options.noStart && !dry) result.pass = await converge(ctx, options)
   return result
+}
+
+/**
+ * The service port a job with this spec gets (core/edge/service-ports.ts), among the
+ * ports other jobs hold (`holders`, by job name; updated with the choice, so the specs
+ * of one apply see each other's). A port another job holds is refused (exit 2).
+ */
+function servicePortFor(spec: JobSpec, current: number | null, holders: Map<number, string>): number | null {
+  const others = new Map([...holders].filter(([, name]) => name !== spec.name))
+  const choice = chooseServicePort(spec, current, others)
+  if (!choice.ok && choice.reason === 'taken') {
+    throw new UserError(`Job ${spec.name}: service port ${choice.port} is held by job ${choice.holder}.`, {code: 'invalid-spec', hint: `Pick another servicePort, or leave it out to have one assigned from ${SERVICE_PORT_RANGE.from}-${SERVICE_PORT_RANGE.to} (\`clusterctl jobs\` shows the ports in use).`})
+  }
+
+  if (!choice.ok) {
+    throw new FailedError(`Job ${spec.name} needs a service port, and all of ${SERVICE_PORT_RANGE.from}-${SERVICE_PORT_RANGE.to} are taken.`, {code: 'no-service-port', hint: 'Give it a servicePort outside that range (and outside 31000-32000), or remove services no longer used.'})
+  }
+
+  for (const [port, name] of holders) if (name === spec.name) holders.delete(port)
+  if (choice.port !== null) holders.set(choice.port, spec.name)
+  return choice.port
 }
 
 function changesBetween(job: Job, spec: JobSpec, specHash: string): string[] {

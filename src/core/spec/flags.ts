@@ -35,6 +35,7 @@ export interface RunFlags {
   team?: string
   priority?: number
   preemption?: string
+  'service-port'?: number
 }
 
 function pairs(values: string[] | undefined, flag: string): Record<string, string> | undefined {
@@ -81,6 +82,7 @@ export function parseSpecFlags(f: RunFlags): JobSpec {
     ...(f.team === undefined ? {} : {team: f.team}),
     ...(f.priority === undefined ? {} : {priority: f.priority}),
     ...(f.preemption === undefined ? {} : {preemption: f.preemption}),
+    ...(f['service-port'] === undefined ? {} : {servicePort: f['service-port']}),
     ...(f['health-http'] ? {healthCheck: {http: f['health-http']}} : {}),
     ...(f['health-tcp'] ? {healthCheck: {tcp: f['health-tcp']}} : {}),
     ...(f['health-cmd'] ? {healthCheck: {cmd: f['health-cmd']}} : {}),

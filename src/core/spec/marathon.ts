@@ -128,9 +128,11 @@ const PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TCP', 'COMMAND', 'MESOS_HTTP', 'MES
 
 /**
  * One Marathon app -> a raw clusterctl document. `warn` receives each unsupported field
- * by its path; bad values are left for the validator to name.
+ * by its path; bad values are left for the validator to name. `servicePortsTaken`: the
+ * service ports earlier apps of the file took (by app id); a later app with the same one
+ * gets one assigned instead, with a warning.
  */
-export function marathonToSpec(entry: MarathonApp, where: string, options: ChronosOptions, warn: (path: string, message: string) => void): Record<string, unknown> {
+export function marathonToSpec(entry: MarathonApp, where: string, options: ChronosOptions, warn: (path: string, message: string) => void, servicePortsTaken: Map<number, string> = new Map()): Record<string, unknown> {
   const {app, path, id} = entry
   const at = (p: string): string => (path ? `${path}.${p}` : p)
   const name = marathonName(id)
@@ -194,6 +196,8 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
   // ports: portMappings (container or container.docker), else portDefinitions, else ports
   const mappings = Array.isArray(container.portMappings) ? {list: container.portMappings, field: 'container.portMappings'} : Array.isArray(docker.portMappings) ? {list: docker.portMappings, field: 'container.docker.portMappings'} : null
   const ports: Array<{containerPort: number; protocol: string; name?: string}> = []
+  /** Marathon's service port of each port (portMappings' servicePort, portDefinitions' port; 0: assign one). */
+  const servicePorts: Array<{port: number; field: string}> = []
   const protocolOf = (p: unknown, field: string): string => {
     const list = String(p ?? 'tcp').toLowerCase().split(',')
     if (list.length > 1) warn(at(field), `protocol ${String(p)}: one protocol per port here, ${list[0]} is used`)
@@ -206,7 +210,7 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
       warnUnread(m, PORT_MAPPING_FIELDS, at(`${mappings.field}[${i}]`), warn)
       const hostPort = num(m.hostPort) ?? 0
       if (hostPort !== 0) warn(at(`${mappings.field}[${i}].hostPort`), `fixed host port ${hostPort} is not supported: the scheduler picks one (as $PORT${i})`)
-      if ((num(m.servicePort) ?? 0) !== 0) warn(at(`${mappings.field}[${i}].servicePort`), 'service ports (marathon-lb) are not supported yet, ignored')
+      servicePorts.push({port: num(m.servicePort) ?? 0, field: `${mappings.field}[${i}].servicePort`})
       if (!empty(m.labels) && !(isObject(m.labels) && Object.keys(m.labels).length === 0)) warn(at(`${mappings.field}[${i}].labels`), 'not supported, ignored')
       ports.push({containerPort: num(m.containerPort) ?? 0, protocol: protocolOf(m.protocol, `${mappings.field}[${i}].protocol`), ...(typeof m.name === 'string' ? {name: m.name} : {})})
     })
@@ -218,13 +222,23 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
     defs.forEach((d, i) => {
       if (field === 'portDefinitions') warnUnread(d, PORT_DEFINITION_FIELDS, at(`${field}[${i}]`), warn)
       const port = num(d.port) ?? 0
-      if (app.requirePorts === true && port !== 0) warn(at(`${field}[${i}]`), `requirePorts with port ${port}: fixed host ports are not supported; the app gets $PORT${i} (a port the scheduler picks)`)
+      if (app.requirePorts === true && port !== 0) warn(at(`${field}[${i}]`), `requirePorts with port ${port}: fixed host ports are not supported; the app gets $PORT${i} (a port the scheduler picks), and ${port} is its service port on the edge nodes`)
+      servicePorts.push({port, field: `${field}[${i}]${field === 'ports' ? '' : '.port'}`})
       if (!empty(d.labels) && !(isObject(d.labels) && Object.keys(d.labels).length === 0)) warn(at(`${field}[${i}].labels`), 'not supported, ignored')
       ports.push({containerPort: 0, protocol: protocolOf(d.protocol, `${field}[${i}].protocol`), ...(typeof d.name === 'string' ? {name: d.name} : {})})
     })
   }
 
   if (app.requirePorts === true && !mappings && ports.length === 0) warn(at('requirePorts'), 'not supported, ignored')
+  const servicePort = servicePortOf(ports, servicePorts, at, warn)
+  const holder = servicePort === undefined ? undefined : servicePortsTaken.get(servicePort)
+  if (servicePort !== undefined && holder !== undefined) {
+    const first = ports.findIndex((p) => p.protocol === 'tcp')
+    warn(at(servicePorts[first]!.field), `service port ${servicePort} is also ${holder}'s (marathon-lb's blue/green pair?): this app gets one assigned; clusterctl's rollouts replace blue/green deployments (docs/deployments.md)`)
+  } else if (servicePort !== undefined) {
+    servicePortsTaken.set(servicePort, id)
+    out.servicePort = servicePort
+  }
 
   for (const [key, unit] of [['cpus', ''], ['mem', 'Mi'], ['disk', 'Mi'], ['gpus', ''], ['instances', '']] as const) {
     const v = app[key]
@@ -265,6 +279,20 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
   if (unreachable !== undefined && !(isObject(unreachable) && (num(unreachable.inactiveAfterSeconds) ?? 0) === 0)) warn(at('unreachableStrategy'), 'not supported: tasks on a node that is down are replaced at once (docs/failure-handling.md)')
   if (Array.isArray(app.networks) && app.networks.some((n) => isObject(n) && n.mode !== 'container/bridge' && n.mode !== 'container')) warn(at('networks'), 'host networking is not supported: the container gets bridge networking (podman) with its ports published')
   return out
+}
+
+/**
+ * The service port of the app (docs/endpoints.md): Marathon's for its first TCP port
+ * (0: one is assigned). Service ports of the other ports are warned about: a job has one,
+ * fronting its first TCP port.
+ */
+function servicePortOf(ports: Array<{protocol: string}>, servicePorts: Array<{port: number; field: string}>, at: (p: string) => string, warn: (path: string, message: string) => void): number | undefined {
+  const first = ports.findIndex((p) => p.protocol === 'tcp')
+  servicePorts.forEach((s, i) => {
+    if (i !== first && s.port !== 0) warn(at(s.field), `service port ${s.port} ignored: a job has one service port, fronting its first TCP port${first === -1 ? ' (it has none)' : ` (${at(servicePorts[first]!.field)})`}`)
+  })
+  const port = first === -1 ? 0 : servicePorts[first]!.port
+  return port === 0 ? undefined : port
 }
 
 /** The first health check (Marathon's `healthChecks`, or the Mesos `check`); more are warned about. */

@@ -24,6 +24,7 @@ export interface ParseOptions extends ChronosOptions {
 export function parseSpecText(text: string, source: string, options: ParseOptions = {}): JobSpec[] {
   const warned = new Map<string, {message: string; jobs: string[]}>()
   const marathonWarnings = new Set<string>()
+  const marathonServicePorts = new Map<number, string>()
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text
   if (/\.json$/i.test(source)) {
     const e = jsonSyntaxError(body)
@@ -48,7 +49,7 @@ export function parseSpecText(text: string, source: string, options: ParseOption
       // Marathon: one app, a list of apps, {app}, or a group with nested groups; warnings by path
       const apps = marathonApps(value, (path, message) => marathonWarnings.add(`${where}: ${path}: ${message}`))
       if (Array.isArray(value) && value.some((v) => !isMarathonApp(v))) throw mixedFormats(where)
-      for (const a of apps) raws.push({value: marathonToSpec(a, where, options, (path, message) => marathonWarnings.add(`${where}: ${path}: ${message}`)), where: a.path ? `${where} ${a.path}` : where})
+      for (const a of apps) raws.push({value: marathonToSpec(a, where, options, (path, message) => marathonWarnings.add(`${where}: ${path}: ${message}`), marathonServicePorts), where: a.path ? `${where} ${a.path}` : where})
       continue
     }
 

@@ -11,7 +11,8 @@ import {imageReferenceProblem} from '../model/image.js'
 import {formatBytes, formatCpu, parseBytes, parseCpuMilli} from '../model/resources.js'
 import {parseSchedule} from '../schedule/next.js'
 import {checkTimezone} from '../schedule/zone.js'
-import {parseConstraint, parsePreference, validateConstraint, validatePreference} from '../scheduler/constraints.js'
+import {DEFAULT_PORT_RANGE, parseConstraint, parsePreference, validateConstraint, validatePreference} from '../scheduler/constraints.js'
+import {frontedPort, servicePortProblem} from '../edge/service-ports.js'
 import type {Constraint, ConstraintOperator, Preference} from '../model/placement.js'
 
 export const JOB_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
@@ -19,7 +20,7 @@ const KNOWN_KEYS = new Set([
   'name', 'kind', 'image', 'command', 'args', 'env', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'ports', 'volumes',
   'constraints', 'preferences', 'prefer', 'healthCheck', 'readinessCheck', 'restart', 'labels', 'strategy', 'runtime', 'upgrade',
   ...RUN_KEYS(),
-  'init', 'team', 'priority', 'preemption',
+  'init', 'team', 'priority', 'preemption', 'servicePort',
 ])
 
 /** The fields of scheduled and dependent jobs (docs/scheduled-jobs.md). */
@@ -142,6 +143,7 @@ export function validateJobSpec(raw: unknown, where: string, options: {warn?: (m
   if (teamProblem) p.add('team', teamProblem)
   if (doc.preemption !== undefined && doc.preemption !== null && doc.preemption !== 'never' && doc.preemption !== 'allow') p.add('preemption', `must be never or allow (the default), got ${describe(doc.preemption)}`)
   const priority = doc.priority === undefined || doc.priority === null ? DEFAULT_PRIORITY : wholeNumber(doc.priority, 'priority', p, 1, 100)
+  const servicePort = validateServicePort(doc.servicePort, kind, ports, p)
 
   if (p.list.length > 0) {
     const head = p.list.length === 1 ? `${p.prefix}: ${p.list[0]}.` : `${p.prefix} has ${p.list.length} problems:\n  ${p.list.join('\n  ')}`
@@ -173,7 +175,21 @@ export function validateJobSpec(raw: unknown, where: string, options: {warn?: (m
     ...(team === DEFAULT_TEAM ? {} : {team}),
     ...(priority === DEFAULT_PRIORITY || priority === undefined ? {} : {priority}),
     ...(doc.preemption === 'never' ? {preemption: 'never' as const} : {}),
+    ...(servicePort === undefined ? {} : {servicePort}),
   }
+}
+
+/** The stable port asked for (docs/endpoints.md): a port outside the host-port pool, on a service with a TCP port to front. */
+function validateServicePort(value: unknown, kind: JobKind, ports: PortSpec[], p: Problems): number | undefined {
+  if (value === undefined || value === null) return undefined
+  const port = wholeNumber(value, 'servicePort', p, 1, 65_535)
+  if (port === undefined) return undefined
+  const problem = servicePortProblem(port, DEFAULT_PORT_RANGE)
+  if (problem) p.add('servicePort', problem)
+  else if (kind !== 'service') p.add('servicePort', 'a service port fronts a service: leave it out of a batch job')
+  else if (frontedPort({kind, ports}) === null) p.add('servicePort', 'a service port fronts the job\'s first TCP port, and it has none: add one (ports: [8080])')
+  else return port
+  return undefined
 }
 
 /** schedule, timezone, after, retries, deadline, concurrency, catchUp, startingDeadline, suspend. */

@@ -11,6 +11,7 @@ interface JobRow {
   instances: number
   generation: number
   state: Job['state']
+  service_port: number | null
   created_at: number
   updated_at: number
 }
@@ -55,6 +56,7 @@ const toJob = (r: JobRow): Job => ({
   instances: r.instances,
   generation: r.generation,
   state: r.state,
+  servicePort: r.service_port,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 })
@@ -142,8 +144,19 @@ export function findJob(store: Store, name: string): Job | undefined {
 
 export function insertJob(store: Store, job: Job): void {
   store
-    .stmt(`INSERT INTO jobs (id, name, kind, spec, spec_hash, instances, generation, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    .run(job.id, job.name, job.kind, JSON.stringify(job.spec), job.specHash, job.instances, job.generation, job.state, job.createdAt, job.updatedAt)
+    .stmt(`INSERT INTO jobs (id, name, kind, spec, spec_hash, instances, generation, state, service_port, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .run(job.id, job.name, job.kind, JSON.stringify(job.spec), job.specHash, job.instances, job.generation, job.state, job.servicePort ?? null, job.createdAt, job.updatedAt)
+}
+
+/** Every job's service port, to the job's name (core/edge/service-ports.ts). */
+export function servicePortHolders(store: Store): Map<number, string> {
+  const rows = store.stmt(`SELECT service_port, name FROM jobs WHERE service_port IS NOT NULL`).all() as Array<{service_port: number; name: string}>
+  return new Map(rows.map((r) => [r.service_port, r.name]))
+}
+
+/** Gives a job its service port (null: none); the column's unique index refuses one another job holds. */
+export function setServicePort(store: Store, id: string, port: number | null): void {
+  store.stmt(`UPDATE jobs SET service_port = ? WHERE id = ?`).run(port, id)
 }
 
 export function updateJob(store: Store, job: Pick<Job, 'id' | 'spec' | 'specHash' | 'instances' | 'state' | 'kind' | 'generation'>, at: number): void {

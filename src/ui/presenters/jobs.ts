@@ -1,4 +1,5 @@
 /** Jobs, tasks and pass reports as JSON (the `--json` contract, docs/json.md) and as text. */
+import {frontedPort} from '../../core/edge/service-ports.js'
 import type {JobSpec} from '../../core/model/job.js'
 import {formatBytes, formatCpu} from '../../core/model/resources.js'
 import type {JobStatus} from '../../core/model/task.js'
@@ -77,6 +78,8 @@ export interface JobJson {
   /** Instances of a batch job that finished with the current spec. */
   finished: number
   specHash: string
+  /** The stable port the service is reached at on every edge node (docs/endpoints.md); null: none. */
+  servicePort: number | null
   createdAt: string
   updatedAt: string
   spec: JobSpecJson
@@ -105,6 +108,7 @@ export function jobToJson({job, counts, status}: JobSummary, schedule?: Schedule
     status,
     finished: counts.finished,
     specHash: job.specHash,
+    servicePort: job.servicePort ?? null,
     createdAt: iso(job.createdAt)!,
     updatedAt: iso(job.updatedAt)!,
     spec: specToJson(job.spec),
@@ -126,9 +130,15 @@ export const NO_JOBS = 'No jobs yet. Start one with `clusterctl run NAME --image
 export function jobsTableLines(jobs: readonly JobSummary[], now: number): Iterable<string> {
   if (jobs.length === 0) return [NO_JOBS]
   return tableLines(
-    ['NAME', 'KIND', 'STATE', 'RUNNING', 'PENDING', 'IMAGE', 'CPUS', 'MEM', 'AGE'],
-    jobs.map(({job, counts, status}) => [job.name, job.kind, status, `${counts.running}/${job.instances}`, String(counts.pending), job.spec.image, formatCpu(job.spec.resources.cpuMilli), formatBytes(job.spec.resources.memBytes), ago(job.createdAt, now)]),
+    ['NAME', 'KIND', 'STATE', 'RUNNING', 'PENDING', 'SERVICE PORT', 'IMAGE', 'CPUS', 'MEM', 'AGE'],
+    jobs.map(({job, counts, status}) => [job.name, job.kind, status, `${counts.running}/${job.instances}`, String(counts.pending), servicePortText(job), job.spec.image, formatCpu(job.spec.resources.cpuMilli), formatBytes(job.spec.resources.memBytes), ago(job.createdAt, now)]),
   )
+}
+
+/** A job's service port and the container port it fronts (`10000->8080`), or '-'. */
+function servicePortText(job: JobSummary['job']): string {
+  const fronted = frontedPort(job.spec)
+  return job.servicePort == null || fronted === null ? '-' : `${job.servicePort}->${fronted.containerPort === 0 ? `$PORT${job.spec.ports.indexOf(fronted)}` : fronted.containerPort}`
 }
 
 export function renderTasksTable(tasks: readonly ListedTask[], hosts: NodeHosts, now: number, color: boolean): string {
@@ -185,6 +195,7 @@ export function renderJobDetail({job, counts, status}: JobSummary, tasks: readon
       ['Instances', `${counts.running}/${job.instances} running${counts.pending ? `, ${counts.pending} pending` : ''}${job.kind === 'batch' ? `, ${counts.finished}/${job.instances} finished` : ''}`],
       ['Resources', `cpus ${formatCpu(s.resources.cpuMilli)}, mem ${formatBytes(s.resources.memBytes)}, disk ${formatBytes(s.resources.diskBytes)}, gpus ${s.resources.gpus}`],
       ['Ports', s.ports.map((p) => `${p.containerPort}/${p.protocol}`).join(', ') || '-'],
+      ['Service port', job.servicePort == null ? '-' : `${servicePortText(job)} on every edge node`],
       ['Constraints', s.constraints.map((c) => `${c.field}:${c.operator}${c.value === undefined ? '' : `:${c.value}`}`).join(', ') || '-'],
       ['Preferences', s.preferences.map((p) => `${p.field}=${p.value}`).join(', ') || '-'],
       ['Strategy', s.strategy ?? 'binpack (cluster default)'],

@@ -12,6 +12,7 @@ import * as m0009 from './0009-health.js'
 import * as m0010 from './0010-teams.js'
 import * as m0011 from './0011-history-indexes.js'
 import * as m0012 from './0012-deployments.js'
+import * as m0013 from './0013-edge.js'
 
 export interface Migration {
   version: number
@@ -19,4 +20,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a released migration never changes. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011, m0012]
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011, m0012, m0013]

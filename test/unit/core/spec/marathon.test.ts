@@ -37,8 +37,29 @@ describe('core/spec Marathon import', () => {
     expect(warnings).to.deep.equal([
       'web.json: acceptedResourceRoles: not supported, ignored.',
       'web.json: container.docker.forcePullImage: not supported, ignored (images are loaded with `clusterctl image push`, or pulled when missing).',
-      'web.json: container.docker.portMappings[0].servicePort: service ports (marathon-lb) are not supported yet, ignored.',
     ])
+    // marathon-lb's servicePort is the job's service port (docs/endpoints.md)
+    expect(web!.servicePort).to.equal(10001)
+  })
+
+  it('service ports: the first TCP port\'s is honoured (portMappings servicePort, portDefinitions port, ports), 0 assigns one, the others are warned about', () => {
+    const app = (extra: Record<string, unknown>): string => JSON.stringify({id: '/svc', container: {docker: {image: 'localhost/app:1'}}, ...extra})
+    const mapped = parse(app({container: {docker: {image: 'localhost/app:1'}, portMappings: [{containerPort: 53, protocol: 'udp', servicePort: 10053}, {containerPort: 8080, servicePort: 10080}, {containerPort: 9090, servicePort: 10090}]}}), 'svc.json')
+    expect(mapped.specs[0]!.servicePort).to.equal(10080)
+    expect(mapped.warnings).to.deep.equal([
+      'svc.json: container.portMappings[0].servicePort: service port 10053 ignored: a job has one service port, fronting its first TCP port (container.portMappings[1].servicePort).',
+      'svc.json: container.portMappings[2].servicePort: service port 10090 ignored: a job has one service port, fronting its first TCP port (container.portMappings[1].servicePort).',
+    ])
+    expect(parse(app({portDefinitions: [{port: 10100}]}), 'svc.json').specs[0]!.servicePort).to.equal(10100)
+    expect(parse(app({ports: [10200, 0]}), 'svc.json').specs[0]!.servicePort).to.equal(10200)
+    const assigned = parse(app({portDefinitions: [{port: 0}]}), 'svc.json')
+    expect(assigned.specs[0]).to.not.have.property('servicePort')
+    expect(assigned.warnings).to.deep.equal([])
+    expect(() => parse(app({ports: [31500]}), 'svc.json')).to.throw(UserError, /servicePort: 31500 is in the host-port pool 31000-32000/)
+    // two apps of one file with one service port (marathon-lb's blue/green): the first keeps it
+    const pair = parse(JSON.stringify({apps: [{id: 'green', container: {docker: {image: 'localhost/app:1'}}, portDefinitions: [{port: 10_500}]}, {id: 'blue', container: {docker: {image: 'localhost/app:1'}}, portDefinitions: [{port: 10_500}]}]}), 'pair.json')
+    expect(pair.specs.map((x) => [x.name, x.servicePort])).to.deep.equal([['green', 10_500], ['blue', undefined]])
+    expect(pair.warnings).to.deep.equal(["pair.json: apps[1].portDefinitions[0].port: service port 10500 is also /green's (marathon-lb's blue/green pair?): this app gets one assigned; clusterctl's rollouts replace blue/green deployments (docs/deployments.md)."])
   })
 
   it('a group: nested groups, relative ids resolved, ports/portDefinitions/args, MESOS container; a command-only app needs --default-image; dependencies warned', () => {
@@ -73,6 +94,7 @@ describe('core/spec Marathon import', () => {
     expect(api!.readinessCheck).to.deep.include({type: 'http', port: 0, path: '/ready', intervalMs: 5000, timeoutMs: 2000})
     expect(api!.healthCheck).to.deep.include({type: 'cmd', command: 'test -f /tmp/alive', maxConsecutiveFailures: 1_000_000})
     expect(api!.upgrade).to.deep.include({maxUnavailable: 0, maxSurge: 1})
+    expect(api!.servicePort).to.equal(10000)
     expect(api!.env).to.deep.equal({})
     expect(warnings.map((w) => w.replace(/^api\.json(?: \(job api\))?: /, '').split(':')[0])).to.have.members([
       'upgrade', 'taskKillGracePeriodSeconds', 'secrets', 'portDefinitions[0]', 'portDefinitions[0].labels', 'env.DB_PASSWORD', 'backoffSeconds', 'killSelection', 'unreachableStrategy',

@@ -137,6 +137,29 @@ upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2}
     expect(problem({name: 'web', image: 'i', init: 'no'})).to.match(/init: must be true or false, got "no"/)
   })
 
+  it('servicePort: a TCP port outside the host-port pool, on a service with a TCP port (docs/endpoints.md)', () => {
+    expect(validateJobSpec({name: 'web', image: 'i', ports: [8080], servicePort: 443}, 'w.yaml').servicePort).to.equal(443)
+    expect(validateJobSpec({name: 'web', image: 'i', ports: [8080], servicePort: '10001'}, 'w.yaml').servicePort).to.equal(10_001)
+    expect(validateJobSpec({name: 'web', image: 'i', ports: [8080]}, 'w.yaml')).to.not.have.property('servicePort')
+    const problem = (raw: Record<string, unknown>): string => {
+      try {
+        validateJobSpec({name: 'web', image: 'i', ...raw}, 'w.yaml')
+      } catch (error) {
+        expect(error).to.be.instanceOf(UserError)
+        return (error as Error).message
+      }
+
+      throw new Error('expected a refusal')
+    }
+
+    expect(problem({ports: [8080], servicePort: 0})).to.equal('w.yaml (job web): servicePort: must be >= 1, got 0.')
+    expect(problem({ports: [8080], servicePort: 70_000})).to.equal('w.yaml (job web): servicePort: must be at most 65535, got 70000.')
+    expect(problem({ports: [8080], servicePort: 'http'})).to.equal('w.yaml (job web): servicePort: must be a whole number, got "http".')
+    expect(problem({ports: [8080], servicePort: 31_500})).to.match(/servicePort: 31500 is in the host-port pool 31000-32000/)
+    expect(problem({ports: [8080], servicePort: 9000, kind: 'batch'})).to.match(/servicePort: a service port fronts a service: leave it out of a batch job/)
+    expect(problem({ports: ['53/udp'], servicePort: 9000})).to.match(/servicePort: a service port fronts the job's first TCP port, and it has none/)
+  })
+
   it('reports all problems of a document at once', () => {
     const message = problem({name: 'web', image: 'i', instances: -1, cpus: 'x', strategy: 'random'})
     expect(message).to.match(/^web.yaml \(job web\) has 3 problems:/)

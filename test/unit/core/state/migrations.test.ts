@@ -174,6 +174,29 @@ describe('core/state/migrations', () => {
     expect(db.prepare(`SELECT count(*) AS n FROM deployments`).get()).to.deep.equal({n: 0})
   })
 
+  it('0013 gives existing services with a TCP port a unique service port (from 10000, oldest first), others none, freed with the job; nodes are not edges', () => {
+    migrate(db, MIGRATIONS, 12)
+    const job = db.prepare(`INSERT INTO jobs (id, name, kind, spec, spec_hash, instances, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'h', 1, 'active', ?, 0)`)
+    const tcp = JSON.stringify({ports: [{containerPort: 53, protocol: 'udp'}, {containerPort: 80, protocol: 'tcp'}]})
+    job.run('j1', 'web', 'service', tcp, 20)
+    job.run('j2', 'api', 'service', tcp, 10)
+    job.run('j3', 'dns', 'service', JSON.stringify({ports: [{containerPort: 53, protocol: 'udp'}]}), 5)
+    job.run('j4', 'etl', 'batch', tcp, 1)
+    job.run('j5', 'old', 'service', '{}', 1)
+    db.prepare(`INSERT INTO nodes (id, name, host, resolved_address, runtime, state, cap_cpu_milli, cap_mem_bytes, cap_disk_bytes, cap_gpus, inventory, inventoried_at, created_at)
+      VALUES ('n1', 'web-1', 'h', 'root@h:22', 'podman', 'ready', 1000, 1, 1, 0, '{}', 0, 0)`).run()
+    migrate(db, MIGRATIONS, 13)
+    expect(db.prepare(`SELECT name, service_port FROM jobs ORDER BY name`).all()).to.deep.equal([
+      {name: 'api', service_port: 10_000}, {name: 'dns', service_port: null}, {name: 'etl', service_port: null}, {name: 'old', service_port: null}, {name: 'web', service_port: 10_001},
+    ])
+    expect(db.prepare(`SELECT edge FROM nodes`).get()).to.deep.equal({edge: 0})
+    expect(() => db.prepare(`UPDATE jobs SET service_port = 10000 WHERE name = 'dns'`).run()).to.throw(/UNIQUE/)
+    expect(() => db.prepare(`UPDATE jobs SET service_port = 70000 WHERE name = 'dns'`).run()).to.throw(/CHECK/)
+    expect(() => db.prepare(`UPDATE nodes SET edge = 2`).run()).to.throw(/CHECK/)
+    db.prepare(`DELETE FROM jobs WHERE name = 'api'`).run()
+    db.prepare(`UPDATE jobs SET service_port = 10000 WHERE name = 'dns'`).run()
+  })
+
   it('is idempotent: migrating twice changes nothing', () => {
     migrate(db)
     const schema = db.prepare(`SELECT sql FROM sqlite_schema ORDER BY name`).all()
