@@ -41,6 +41,7 @@ export default class AddNode extends BaseCommand<typeof AddNode> {
     reserve: Flags.string({description: 'Kept back for the host, e.g. cpus=0.5,mem=512Mi.'}),
     resources: Flags.string({description: 'Declared capacity overriding what was detected, e.g. cpus=4,mem=8Gi,gpus=1.'}),
     'host-key': Flags.string({description: 'Require this host key fingerprint (SHA256:...).'}),
+    edge: Flags.boolean({description: 'Make them edge nodes: each serves every service on its service port (docs/endpoints.md; `clusterctl node edge NAME` later).'}),
     'from-file': Flags.string({description: 'Read targets from a file (- for standard input): one per line, "TARGET [NAME]", # comments.'}),
   }
 
@@ -79,7 +80,7 @@ export default class AddNode extends BaseCommand<typeof AddNode> {
     const color = this.interactive
     for (const {node, pinnedNewHostKey} of added) {
       const a = nodeToJson(node).allocatable
-      this.log(`${paint.ok('Added', color)} node ${paint.bold(node.name, color)} (${node.resolvedAddress}, ${node.runtime}, ${a.cpus} cpus, ${Math.round(a.memBytes / 1024 ** 2)}Mi mem allocatable)`)
+      this.log(`${paint.ok('Added', color)} node ${paint.bold(node.name, color)} (${node.resolvedAddress}, ${node.runtime}, ${a.cpus} cpus, ${Math.round(a.memBytes / 1024 ** 2)}Mi mem allocatable${node.edge ? ', edge' : ''})`)
       if (pinnedNewHostKey && node.hostKey) this.log(`  host key pinned: ${node.hostKey.algorithm} ${node.hostKey.fingerprint}`)
     }
 
@@ -107,6 +108,7 @@ export default class AddNode extends BaseCommand<typeof AddNode> {
       reserve: flags.reserve === undefined ? undefined : parseResourceList(flags.reserve, '--reserve'),
       resources: flags.resources === undefined ? undefined : parseResourceList(flags.resources, '--resources'),
       hostKey: flags['host-key'],
+      ...(flags.edge ? {edge: true} : {}),
     }
     return all.map((t) => ({...common, target: t.target, ...(t.name ? {name: t.name} : {})}))
   }

@@ -82,6 +82,11 @@ export interface Node {
   conditions: NodeCondition[]
   /** When the health probe last answered (null: never). */
   healthProbedAt: number | null
+  /**
+   * An edge node: it runs an edge proxy that serves every service on its service port
+   * (docs/endpoints.md; `clusterctl node edge NAME`). Absent: false.
+   */
+  edge?: boolean
 }
 
 export function isLocal(address: NodeAddress): boolean {

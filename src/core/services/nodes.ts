@@ -22,7 +22,7 @@ import {defaultNodeName, parseTarget, type Target} from '../model/target.js'
 import {converge, type ConvergeOptions} from '../reconcile/controller.js'
 import {appendEvent} from '../state/events.js'
 import {listTasks, pendingReplacementsOn, updateTask} from '../state/jobs.js'
-import {deleteNode, findNode, insertNode, listNodes, updateNodeAdminState, updateNodeInventory} from '../state/nodes.js'
+import {deleteNode, findNode, insertNode, listNodes, updateNodeAdminState, updateNodeEdge, updateNodeInventory} from '../state/nodes.js'
 import type {Transport} from '../transport.js'
 import {forEachLimited} from '../async.js'
 import {type ConnectSpec, connectSpecOf, type ServiceContext} from '../context.js'
@@ -40,6 +40,8 @@ export interface AddNodeRequest {
   resources?: Partial<Resources>
   /** Require this host key fingerprint (SHA256:...). */
   hostKey?: string
+  /** Make it an edge node (docs/endpoints.md). */
+  edge?: boolean
 }
 
 export interface AddNodeResult {
@@ -134,6 +136,7 @@ export async function addNode(request: AddNodeRequest, ctx: ServiceContext): Pro
     lastSeenAt: now,
     conditions: [],
     healthProbedAt: null,
+    edge: request.edge === true,
   }
 
   ctx.store.write(() => {
@@ -144,8 +147,8 @@ export async function addNode(request: AddNodeRequest, ctx: ServiceContext): Pro
       type: 'node.added',
       subjectKind: 'node',
       subject: name,
-      message: `added ${transport.target} (${runtime}, ${describe(allocatableOf(node))} allocatable)${hostKey ? `, host key ${hostKey.fingerprint} pinned` : ''}`,
-      data: {address: transport.target, runtime, hostKey: hostKey?.fingerprint ?? null},
+      message: `added ${transport.target} (${runtime}, ${describe(allocatableOf(node))} allocatable${node.edge ? ', edge' : ''})${hostKey ? `, host key ${hostKey.fingerprint} pinned` : ''}`,
+      data: {address: transport.target, runtime, hostKey: hostKey?.fingerprint ?? null, edge: node.edge === true},
     })
   })
   return {node, pinnedNewHostKey: hostKey !== null}
@@ -355,6 +358,22 @@ function setAdminState(ctx: Pick<ServiceContext, 'store'>, name: string, target:
     const health = node.state === node.adminState ? '' : ` (it is ${node.state} now: it takes this state when it answers its heartbeats again)`
     appendEvent(store, {type, subjectKind: 'node', subject: name, message: `${message}${health}`, data: {from: node.adminState, to: target}})
     return {node: {...node, adminState: target, state: shown}, changed: true, cancelled}
+  })
+}
+
+/**
+ * Marks a node as an edge node (`on`), or no longer one: an edge node serves every
+ * service on its service port (docs/endpoints.md). Any node state may be marked; the
+ * mark is kept through cordon, drain and failures. Idempotent.
+ */
+export function setEdge(ctx: Pick<ServiceContext, 'store'>, name: string, on: boolean): {node: Node; changed: boolean} {
+  const {store} = ctx
+  return store.write(() => {
+    const node = getNode(ctx, name)
+    if ((node.edge === true) === on) return {node, changed: false}
+    updateNodeEdge(store, node.id, on)
+    appendEvent(store, {type: on ? 'node.edge' : 'node.edge-off', subjectKind: 'node', subject: name, message: on ? 'marked as an edge node: it serves every service on its service port' : 'no longer an edge node', data: {edge: on}})
+    return {node: {...node, edge: on}, changed: true}
   })
 }
 

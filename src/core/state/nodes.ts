@@ -40,6 +40,7 @@ interface NodeRow {
   created_at: number
   last_seen_at: number | null
   health_probed_at: number | null
+  edge: number
 }
 
 function toNode(row: NodeRow, conditions: NodeCondition[]): Node {
@@ -73,6 +74,7 @@ function toNode(row: NodeRow, conditions: NodeCondition[]): Node {
     lastSeenAt: row.last_seen_at,
     conditions,
     healthProbedAt: row.health_probed_at,
+    edge: row.edge === 1,
   }
 }
 
@@ -82,11 +84,11 @@ export function insertNode(store: Store, node: Node): void {
       `INSERT INTO nodes (id, name, host, port, user, resolved_address, key_path, sudo, runtime,
          host_key_algorithm, host_key_fingerprint, host_key, state, admin_state, labels, declared,
          cap_cpu_milli, cap_mem_bytes, cap_disk_bytes, cap_gpus, res_cpu_milli, res_mem_bytes, res_disk_bytes, res_gpus,
-         inventory, inventoried_at, created_at, last_seen_at, state_since)
+         inventory, inventoried_at, created_at, last_seen_at, state_since, edge)
        VALUES (@id, @name, @host, @port, @user, @resolvedAddress, @keyPath, @sudo, @runtime,
          @hkAlg, @hkFp, @hkKey, @state, @adminState, @labels, @declared,
          @capCpu, @capMem, @capDisk, @capGpus, @resCpu, @resMem, @resDisk, @resGpus,
-         @inventory, @inventoriedAt, @createdAt, @lastSeenAt, @stateSince)`,
+         @inventory, @inventoriedAt, @createdAt, @lastSeenAt, @stateSince, @edge)`,
     )
     .run({
       id: node.id,
@@ -118,6 +120,7 @@ export function insertNode(store: Store, node: Node): void {
       createdAt: node.createdAt,
       lastSeenAt: node.lastSeenAt,
       stateSince: node.stateSince,
+      edge: node.edge ? 1 : 0,
     })
 }
 
@@ -156,6 +159,11 @@ export function updateNodeAdminState(store: Store, id: string, adminState: Admin
        WHERE id = @id`,
     )
     .run({id, adminState, at})
+}
+
+/** Marks a node as an edge node, or not (docs/endpoints.md). */
+export function updateNodeEdge(store: Store, id: string, edge: boolean): void {
+  store.stmt(`UPDATE nodes SET edge = ? WHERE id = ?`).run(edge ? 1 : 0, id)
 }
 
 export function updateNodeHeartbeat(store: Store, id: string, patch: HeartbeatPatch): void {

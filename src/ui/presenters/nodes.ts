@@ -38,6 +38,8 @@ export interface NodeJson {
   conditions: ConditionJson[]
   /** When the health probe last answered. */
   healthProbedAt: string | null
+  /** An edge node: it serves every service on its service port (docs/endpoints.md). */
+  edge: boolean
   inventory?: Inventory
 }
 
@@ -74,6 +76,7 @@ export function nodeToJson(node: Node, options: {inventory?: boolean} = {}): Nod
     lastSeenAt: node.lastSeenAt === null ? null : iso(node.lastSeenAt),
     conditions: node.conditions.map(conditionToJson),
     healthProbedAt: node.healthProbedAt === null ? null : iso(node.healthProbedAt),
+    edge: node.edge === true,
     ...(options.inventory ? {inventory: node.inventory} : {}),
   }
 }
@@ -97,10 +100,10 @@ function labelsText(labels: Readonly<Record<string, string>>): string {
 export function renderNodesTable(nodes: Node[], now: number, color: boolean): string {
   if (nodes.length === 0) return 'No nodes yet. Add one with `clusterctl add-node [USER@]HOST`.'
   return renderTable(
-    ['NAME', 'STATE', 'ADDRESS', 'RUNTIME', 'CPUS', 'MEM', 'DISK', 'GPUS', 'LABELS', 'SEEN', 'LATENCY', 'CONDITIONS'],
+    ['NAME', 'STATE', 'EDGE', 'ADDRESS', 'RUNTIME', 'CPUS', 'MEM', 'DISK', 'GPUS', 'LABELS', 'SEEN', 'LATENCY', 'CONDITIONS'],
     nodes.map((n) => {
       const a = allocatableOf(n)
-      return [n.name, paint.nodeState(n.state, color), n.resolvedAddress, n.runtime, formatCpu(a.cpuMilli), formatBytes(a.memBytes), formatBytes(a.diskBytes), String(a.gpus), labelsText(n.labels), ago(n.lastSeenAt, now), latencyText(n), conditionsCell(n, color)]
+      return [n.name, paint.nodeState(n.state, color), n.edge ? 'yes' : '-', n.resolvedAddress, n.runtime, formatCpu(a.cpuMilli), formatBytes(a.memBytes), formatBytes(a.diskBytes), String(a.gpus), labelsText(n.labels), ago(n.lastSeenAt, now), latencyText(n), conditionsCell(n, color)]
     }),
   )
 }
@@ -127,6 +130,7 @@ export function renderNodeDetail(node: Node, now: number, color: boolean): strin
     renderFields([
       ['Name', paint.bold(node.name, color)],
       ['State', paint.nodeState(node.state, color)],
+      ['Edge', node.edge ? 'yes: serves every service on its service port' : 'no'],
       ['Address', node.resolvedAddress + (node.sudo ? ' (sudo)' : '')],
       ['Runtime', `${node.runtime} ${inv.runtimes[node.runtime].version ?? ''}`.trim()],
       ['Host key', node.hostKey ? `${node.hostKey.algorithm} ${node.hostKey.fingerprint}` : '- (local)'],

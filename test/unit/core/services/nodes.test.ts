@@ -3,9 +3,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import {ManualClock} from '../../../../src/core/clock.js'
-import {FailedError, UnreachableError, UserError} from '../../../../src/core/errors.js'
+import {FailedError, NotFoundError, UnreachableError, UserError} from '../../../../src/core/errors.js'
+import {nodeToJson} from '../../../../src/ui/presenters/nodes.js'
 import type {ConnectSpec, ServiceContext} from '../../../../src/core/context.js'
-import {addNode, addNodes, cancelDrain, drainProgress, getNodes, refreshInventory, removeNode, setSchedulable, startDrain} from '../../../../src/core/services/nodes.js'
+import {addNode, addNodes, cancelDrain, drainProgress, getNodes, refreshInventory, removeNode, setEdge, setSchedulable, startDrain} from '../../../../src/core/services/nodes.js'
 import {listEvents} from '../../../../src/core/state/events.js'
 import {findNode, updateNodeHeartbeat} from '../../../../src/core/state/nodes.js'
 import {findTask, insertJob, insertTask} from '../../../../src/core/state/jobs.js'
@@ -131,6 +132,21 @@ describe('core/services/nodes', () => {
     removeNode(ctx, 'h1')
     expect(getNodes(ctx)).to.deep.equal([])
     expect(listEvents(store).map((e) => e.type)).to.deep.equal(['node.added', 'node.removed'])
+  })
+
+  it('edge nodes: add-node --edge and node edge NAME [--off] mark and unmark one, idempotently, with events; the mark outlives a cordon (docs/endpoints.md)', async () => {
+    await addNode({target: 'lb-1', edge: true}, ctx)
+    await addNode({target: 'web-1'}, ctx)
+    expect(getNodes(ctx).map((n) => [n.name, n.edge])).to.deep.equal([['lb-1', true], ['web-1', false]])
+    expect(nodeToJson(findNode(store, 'lb-1')!).edge).to.equal(true)
+    expect(setEdge(ctx, 'web-1', true)).to.deep.include({changed: true})
+    expect(setEdge(ctx, 'web-1', true)).to.deep.include({changed: false})
+    setSchedulable(ctx, 'web-1', false)
+    expect(findNode(store, 'web-1')).to.deep.include({edge: true, state: 'cordoned'})
+    expect(setEdge(ctx, 'lb-1', false).node.edge).to.equal(false)
+    expect(getNodes(ctx).map((n) => [n.name, n.edge])).to.deep.equal([['lb-1', false], ['web-1', true]])
+    expect(listEvents(store).map((e) => e.type).filter((t) => t.startsWith('node.edge'))).to.deep.equal(['node.edge', 'node.edge-off'])
+    expect(() => setEdge(ctx, 'nope', true)).to.throw(NotFoundError, 'No node named nope.')
   })
 
   it('cordon of a cordoned node says it is cordoned (not the state it had before), before any pass', async () => {
