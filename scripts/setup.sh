@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-packages=(openssh-server openssh-client podman runc catatonit busybox-static containerd iproute2 iptables tmux procps util-linux curl sudo)
+packages=(openssh-server openssh-client podman runc catatonit busybox-static containerd iproute2 iptables tmux procps util-linux curl sudo haproxy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,8 +21,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The distribution's units are not wanted: the testbed starts its own sshd and containerd per host.
+# The distribution's units are not wanted: the testbed starts its own sshd and containerd per host,
+# and clusterctl runs the edge proxies itself (haproxy is here for `haproxy -c` in the unit tests
+# and the testbed's edge image; docs/endpoints.md).
 systemctl disable --now containerd >/dev/null 2>&1 || true
+systemctl disable --now haproxy >/dev/null 2>&1 || true
 
 # npm ci starts from scratch (and rebuilds better-sqlite3, about 80 s): skip it when
 # node_modules already holds exactly what package-lock.json says.
