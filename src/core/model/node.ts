@@ -152,3 +152,8 @@ export function publicHostOf(node: Pick<Node, 'resolvedAddress'>): string {
   if (bracket) return bracket[1]!
   return withoutUser.replace(/:\d+$/, '')
 }
+
+/** `host:port` as clients write it: an IPv6 address in brackets. */
+export function hostPortText(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`
+}

@@ -1,6 +1,7 @@
 /** Jobs, tasks and pass reports as JSON (the `--json` contract, docs/json.md) and as text. */
 import {frontedPort} from '../../core/edge/service-ports.js'
 import type {JobSpec} from '../../core/model/job.js'
+import {hostPortText} from '../../core/model/node.js'
 import {formatBytes, formatCpu} from '../../core/model/resources.js'
 import type {JobStatus} from '../../core/model/task.js'
 import type {JobSummary, ListedTask} from '../../core/services/jobs.js'
@@ -53,7 +54,7 @@ export function taskToJson(t: ListedTask, hosts: NodeHosts): TaskJson {
     healthMessage: t.healthMessage,
     replaces: t.replaces,
     containerName: t.containerName,
-    ports: t.hostPorts.map((p) => ({...p, endpoint: host ? `${host.includes(':') ? `[${host}]` : host}:${p.hostPort}` : null})),
+    ports: t.hostPorts.map((p) => ({...p, endpoint: host ? hostPortText(host, p.hostPort) : null})),
     reason: t.reason,
     waiting: t.waiting ? {restartAt: iso(t.waiting.until), why: t.waiting.why} : null,
     restarts: t.restarts,
@@ -195,7 +196,7 @@ export function renderJobDetail({job, counts, status}: JobSummary, tasks: readon
       ['Instances', `${counts.running}/${job.instances} running${counts.pending ? `, ${counts.pending} pending` : ''}${job.kind === 'batch' ? `, ${counts.finished}/${job.instances} finished` : ''}`],
       ['Resources', `cpus ${formatCpu(s.resources.cpuMilli)}, mem ${formatBytes(s.resources.memBytes)}, disk ${formatBytes(s.resources.diskBytes)}, gpus ${s.resources.gpus}`],
       ['Ports', s.ports.map((p) => `${p.containerPort}/${p.protocol}`).join(', ') || '-'],
-      ['Service port', job.servicePort == null ? '-' : `${servicePortText(job)} on every edge node`],
+      ['Service port', job.servicePort == null ? '-' : `${servicePortText(job)} on every edge node (\`clusterctl endpoints ${job.name}\`)`],
       ['Constraints', s.constraints.map((c) => `${c.field}:${c.operator}${c.value === undefined ? '' : `:${c.value}`}`).join(', ') || '-'],
       ['Preferences', s.preferences.map((p) => `${p.field}=${p.value}`).join(', ') || '-'],
       ['Strategy', s.strategy ?? 'binpack (cluster default)'],

@@ -1,0 +1,75 @@
+import {expect} from 'chai'
+import path from 'node:path'
+
+import {ManualClock} from '../../../../src/core/clock.js'
+import {NotFoundError} from '../../../../src/core/errors.js'
+import {getEndpoints} from '../../../../src/core/services/endpoints.js'
+import {insertJob, insertTask} from '../../../../src/core/state/jobs.js'
+import {insertNode} from '../../../../src/core/state/nodes.js'
+import {Store} from '../../../../src/core/state/store.js'
+import {endpointToJson, renderEndpoints} from '../../../../src/ui/presenters/endpoints.js'
+import {makeTempDir} from '../../../helpers/tmp.js'
+import {aJob, aNode, aTask, NOW} from '../../ui/dashboard/fixtures.js'
+
+describe('core/services/endpoints: where services are reached, from the state file', () => {
+  let tmp: ReturnType<typeof makeTempDir>
+  let store: Store
+
+  beforeEach(() => {
+    tmp = makeTempDir()
+    store = Store.open(path.join(tmp.dir, 'state.db'), new ManualClock(NOW))
+    const web = aJob('web', {servicePort: 10_000})
+    const api = aJob('api', {servicePort: 8443})
+    const etl = aJob('etl', {kind: 'batch', servicePort: null})
+    store.write(() => {
+      insertNode(store, aNode('lb-1', {edge: true, resolvedAddress: 'root@192.0.2.10:22'}))
+      insertNode(store, aNode('lb-2', {edge: true, resolvedAddress: 'root@[2001:db8::2]:22', state: 'down'}))
+      insertNode(store, aNode('w1', {resolvedAddress: 'root@10.0.0.5:22'}))
+      insertNode(store, aNode('w2', {resolvedAddress: 'root@10.0.0.6:22', state: 'unreachable'}))
+      for (const j of [web, api, etl]) insertJob(store, j)
+      insertTask(store, aTask(web, 0, 'w1'))
+      insertTask(store, aTask(web, 1, 'w2'))
+      insertTask(store, aTask(web, 2, 'w1', {desired: 'stop'}))
+      insertTask(store, aTask(web, 3, 'w1', {state: 'starting', health: 'unknown'}))
+      insertTask(store, aTask(web, 4, null))
+      insertTask(store, aTask(api, 0, 'w1', {state: 'killed'}))
+    })
+  })
+  afterEach(() => {
+    store.close()
+    tmp.cleanup()
+  })
+
+  it('each service: its port on every edge node, and its backends with the state the edges hold them in', () => {
+    const json = getEndpoints({store}).map(endpointToJson)
+    expect(json).to.deep.equal([
+      {job: 'api', servicePort: 8443, containerPort: 8080, addresses: ['192.0.2.10:8443', '[2001:db8::2]:8443'], edges: [{node: 'lb-1', address: '192.0.2.10:8443', nodeState: 'ready'}, {node: 'lb-2', address: '[2001:db8::2]:8443', nodeState: 'down'}], ready: 0, backends: []},
+      {
+        job: 'web', servicePort: 10_000, containerPort: 8080, addresses: ['192.0.2.10:10000', '[2001:db8::2]:10000'],
+        edges: [{node: 'lb-1', address: '192.0.2.10:10000', nodeState: 'ready'}, {node: 'lb-2', address: '[2001:db8::2]:10000', nodeState: 'down'}],
+        ready: 1,
+        backends: [
+          {taskId: 'task-web-0-w1', instance: 0, node: 'w1', address: '10.0.0.5:31000', state: 'ready'},
+          {taskId: 'task-web-1-w2', instance: 1, node: 'w2', address: '10.0.0.6:31001', state: 'maint'},
+          {taskId: 'task-web-2-w1', instance: 2, node: 'w1', address: '10.0.0.5:31002', state: 'drain'},
+          {taskId: 'task-web-3-w1', instance: 3, node: 'w1', address: '10.0.0.5:31003', state: 'maint'},
+        ],
+      },
+    ])
+    const text = renderEndpoints(getEndpoints({store}), false)
+    expect(text).to.match(/web +10000->8080 +192\.0\.2\.10:10000 \[2001:db8::2\]:10000 \(down\) +1\/4 +10\.0\.0\.5:31000 ready 10\.0\.0\.6:31001 maint/)
+    expect(text).to.contain('not run by clusterctl yet')
+  })
+
+  it('one job: its endpoint; a job that does not exist or has no service port is not found (exit 3)', () => {
+    expect(getEndpoints({store}, 'web').map((e) => e.job.name)).to.deep.equal(['web'])
+    expect(() => getEndpoints({store}, 'nope')).to.throw(NotFoundError, 'No job named nope.')
+    expect(() => getEndpoints({store}, 'etl')).to.throw(NotFoundError, 'Job etl has no service address: only a service with a TCP port has a service port (it is a batch job).')
+  })
+
+  it('without an edge node the addresses are empty, and the text says how to mark one', () => {
+    store.write(() => store.db.prepare(`UPDATE nodes SET edge = 0`).run())
+    expect(getEndpoints({store}, 'web').map(endpointToJson)[0]!.addresses).to.deep.equal([])
+    expect(renderEndpoints(getEndpoints({store}), false)).to.contain('No edge node: mark one with `clusterctl node edge NAME`.')
+  })
+})
