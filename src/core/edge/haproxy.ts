@@ -284,3 +284,39 @@ export function parseServersState(text: string): Map<string, LiveServer[]> {
 
   return out
 }
+
+/** What `show stat` says of one server: connections attached (scur) and its status as HAProxy sees it (UP, DOWN, MAINT, DRAIN, no check...). */
+export interface ServerStat {
+  connections: number
+  status: string
+}
+
+/** The commands that read an edge's backends: their states, then their connections. */
+export const READ_COMMANDS = ['show servers state', 'show stat -1 4 -1'] as const
+
+/** `show stat` CSV (servers: `show stat -1 4 -1`) by `BACKEND/SERVER`. */
+export function parseServerStats(csv: string): Map<string, ServerStat> {
+  const lines = csv.split('\n').filter((l) => l.trim() !== '')
+  const header = lines.find((l) => l.startsWith('# '))
+  const out = new Map<string, ServerStat>()
+  if (!header) return out
+  const columns = header.slice(2).split(',')
+  const [px, sv, scur, status] = ['pxname', 'svname', 'scur', 'status'].map((c) => columns.indexOf(c))
+  for (const line of lines) {
+    if (line.startsWith('#')) continue
+    const f = line.split(',')
+    const server = f[sv!]
+    if (server === undefined || server === 'FRONTEND' || server === 'BACKEND') continue
+    out.set(`${f[px!]}/${server}`, {connections: Number(f[scur!]) || 0, status: f[status!] ?? ''})
+  }
+
+  return out
+}
+
+/** An edge's backends as the runtime diff reads them: `show servers state` joined with `show stat`'s connections. */
+export function liveServers(serversState: string, statCsv: string): Map<string, LiveServer[]> {
+  const stats = parseServerStats(statCsv)
+  const out = parseServersState(serversState)
+  for (const [be, list] of out) for (const s of list) s.connections = stats.get(`${be}/${s.name}`)?.connections ?? 0
+  return out
+}

@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 
-import {adminSocket, type EdgeService, type LiveServer, parseServersState, renderHaproxyConfig, runtimeCommands, type ServerState} from '../../../../src/core/edge/haproxy.js'
+import {adminSocket, type EdgeService, liveServers, type LiveServer, parseServerStats, parseServersState, READ_COMMANDS, renderHaproxyConfig, runtimeCommands, type ServerState} from '../../../../src/core/edge/haproxy.js'
 import {makeTempDir} from '../../../helpers/tmp.js'
 
 const check = {type: 'http' as const, path: '/ready', intervalMs: 2000, timeoutMs: 1000, fall: 3, rise: 2}
@@ -233,10 +233,12 @@ function freePort(): Promise<number> {
 describe('core/edge/haproxy: the commands against HAProxy 2.6 itself', () => {
   let tmp: ReturnType<typeof makeTempDir>
   let proxy: ChildProcess | undefined
+  const closers: Array<() => void> = []
   beforeEach(() => {
     tmp = makeTempDir('cctl-hap-')
   })
   afterEach(async () => {
+    for (const close of closers.splice(0)) close()
     if (proxy && proxy.exitCode === null) {
       const exited = new Promise((resolve) => proxy!.once('exit', resolve))
       proxy.kill('SIGTERM')
@@ -246,14 +248,10 @@ describe('core/edge/haproxy: the commands against HAProxy 2.6 itself', () => {
     tmp.cleanup()
   })
 
-  it('a file it starts from, then add, enable, drain, address change and delete through the runtime API leave exactly the servers wanted', async () => {
-    const start: EdgeService = {name: 'web', servicePort: await freePort(), check: {...check, type: 'tcp', path: null}, servers: [
-      {name: 't1', address: '127.0.0.1', port: 1, checkPort: null, state: 'ready'},
-      {name: 't2', address: '127.0.0.1', port: 2, checkPort: null, state: 'drain'},
-      {name: 't3', address: '127.0.0.1', port: 3, checkPort: null, state: 'ready'},
-    ]}
+  /** Starts haproxy on the rendered file (foreground, stopped after the test); its admin socket. */
+  async function startProxy(services: EdgeService[]): Promise<string> {
     const file = path.join(tmp.dir, 'haproxy.cfg')
-    fs.writeFileSync(file, renderHaproxyConfig([start], {runDir: tmp.dir}))
+    fs.writeFileSync(file, renderHaproxyConfig(services, {runDir: tmp.dir}))
     proxy = spawn('haproxy', ['-db', '-f', file], {stdio: ['ignore', 'ignore', 'pipe']})
     let stderr = ''
     proxy.stderr!.on('data', (d) => (stderr += d.toString()))
@@ -265,9 +263,24 @@ describe('core/edge/haproxy: the commands against HAProxy 2.6 itself', () => {
     const socket = adminSocket(tmp.dir)
     for (let i = 0; i < 100 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50))
     expect(fs.existsSync(socket), stderr).to.equal(true)
+    return socket
+  }
 
-    const read = async (): Promise<Map<string, LiveServer[]>> => parseServersState(await ask(socket, 'show servers state be_web'))
-    expect((await read()).get('be_web')!.map((s) => [s.name, s.state])).to.deep.equal([['t1', 'ready'], ['t2', 'maint'], ['t3', 'ready']])
+  const read = async (socket: string): Promise<Map<string, LiveServer[]>> => liveServers(await ask(socket, READ_COMMANDS[0]), await ask(socket, READ_COMMANDS[1]))
+
+  /** Runs a plan's commands, each answered as 2.6 answers success (an error says why: "Only servers in maintenance mode can be deleted."). */
+  async function apply(socket: string, commands: readonly string[]): Promise<void> {
+    for (const c of commands) expect(await ask(socket, c), c).to.match(/^(|New server registered\.|Server deleted\.|IP changed from '[^']+' to '[^']+', port changed from '\d+' to '\d+' by 'stats socket command')$/)
+  }
+
+  it('a file it starts from, then add, enable, drain, address change and delete through the runtime API leave exactly the servers wanted', async () => {
+    const start: EdgeService = {name: 'web', servicePort: await freePort(), check: {...check, type: 'tcp', path: null}, servers: [
+      {name: 't1', address: '127.0.0.1', port: 1, checkPort: null, state: 'ready'},
+      {name: 't2', address: '127.0.0.1', port: 2, checkPort: null, state: 'drain'},
+      {name: 't3', address: '127.0.0.1', port: 3, checkPort: null, state: 'ready'},
+    ]}
+    const socket = await startProxy([start])
+    expect((await read(socket)).get('be_web')!.map((s) => [s.name, s.state])).to.deep.equal([['t1', 'ready'], ['t2', 'maint'], ['t3', 'ready']])
 
     // t1 goes (drained first), t2 goes, t3 moves, t4 and t5 come (t5 not ready: not added)
     const next: EdgeService = {...start, servers: [
@@ -275,14 +288,56 @@ describe('core/edge/haproxy: the commands against HAProxy 2.6 itself', () => {
       {name: 't4', address: '127.0.0.1', port: 4, checkPort: 44, state: 'ready'},
       {name: 't5', address: '127.0.0.1', port: 5, checkPort: null, state: 'maint'},
     ]}
-    for (let pass = 0; pass < 3; pass++) {
-      const {commands} = runtimeCommands(await read(), [next])
-      // what 2.6 answers on success (an error says why: "Only servers in maintenance mode can be deleted.")
-      for (const c of commands) expect(await ask(socket, c), c).to.match(/^(|New server registered\.|Server deleted\.|IP changed from '[^']+' to '[^']+', port changed from '\d+' to '\d+' by 'stats socket command')$/)
-    }
-
-    const servers = (await read()).get('be_web')!
+    for (let pass = 0; pass < 3; pass++) await apply(socket, runtimeCommands(await read(socket), [next]).commands)
+    const servers = (await read(socket)).get('be_web')!
     expect(servers.map((s) => [s.name, s.state, s.address, s.port])).to.deep.equal([['t3', 'ready', '127.0.0.2', 33], ['t4', 'ready', '127.0.0.1', 4]])
-    expect(runtimeCommands(await read(), [next]).commands).to.deep.equal([])
+    expect(runtimeCommands(await read(socket), [next]).commands).to.deep.equal([])
+  })
+
+  /** A proxy with one server t1 in `be_web` and a client connected through it. */
+  async function connectedProxy(): Promise<{socket: string; web: EdgeService; client: net.Socket; connected: () => Promise<number>}> {
+    const backend = net.createServer((c) => c.on('error', () => undefined))
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve))
+    closers.push(() => backend.close())
+    const web: EdgeService = {name: 'web', servicePort: await freePort(), check: null, servers: [{name: 't1', address: '127.0.0.1', port: (backend.address() as net.AddressInfo).port, checkPort: null, state: 'ready'}]}
+    const socket = await startProxy([web])
+    const client = net.connect(web.servicePort, '127.0.0.1')
+    client.on('error', () => undefined)
+    closers.push(() => client.destroy())
+    await new Promise((resolve) => backend.once('connection', resolve))
+    const connected = async (): Promise<number> => (await read(socket)).get('be_web')?.[0]?.connections ?? 0
+    for (let i = 0; i < 50 && (await connected()) === 0; i++) await new Promise((r) => setTimeout(r, 20))
+    expect(await connected()).to.equal(1)
+    return {socket, web, client, connected}
+  }
+
+  it('a server with a client connected is drained and kept; deleted once the client leaves', async () => {
+    const {socket, web, client, connected} = await connectedProxy()
+    expect(parseServerStats(await ask(socket, READ_COMMANDS[1])).get('be_web/t1')).to.deep.equal({connections: 1, status: 'no check'})
+    const gone: EdgeService = {...web, servers: []}
+    const first = runtimeCommands(await read(socket), [gone])
+    expect(first).to.deep.equal({commands: ['set server be_web/t1 state drain'], waiting: ['be_web/t1']})
+    await apply(socket, first.commands)
+    expect(runtimeCommands(await read(socket), [gone])).to.deep.equal({commands: [], waiting: ['be_web/t1']})
+    // what HAProxy would answer to an early delete
+    expect(await ask(socket, 'del server be_web/t1')).to.equal('Only servers in maintenance mode can be deleted.')
+
+    client.destroy()
+    for (let i = 0; i < 50 && (await connected()) > 0; i++) await new Promise((r) => setTimeout(r, 20))
+    const last = runtimeCommands(await read(socket), [gone])
+    expect(last.commands).to.deep.equal(['set server be_web/t1 state maint', 'del server be_web/t1'])
+    await apply(socket, last.commands)
+    expect((await read(socket)).get('be_web')).to.equal(undefined)
+  })
+
+  it('a drain timeout (force) shuts the sessions of a connected server, then deletes it', async () => {
+    const {socket, web, client} = await connectedProxy()
+    const closed = new Promise((resolve) => client.once('close', resolve))
+    const plan = runtimeCommands(await read(socket), [{...web, servers: []}], {force: new Set(['t1'])})
+    expect(plan.commands).to.deep.equal(['set server be_web/t1 state maint', 'shutdown sessions server be_web/t1', 'del server be_web/t1'])
+    // on 2.6.12 the sessions are gone as `shutdown sessions` returns: the delete right after it succeeds
+    await apply(socket, plan.commands)
+    await closed
+    expect((await read(socket)).get('be_web')).to.equal(undefined)
   })
 })
