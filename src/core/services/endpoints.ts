@@ -26,7 +26,8 @@ export interface Backend {
   instance: number
   node: string
   /** The node's address and the task's host port. */
-  address: string
+  host: string
+  port: number
   /** ready: in rotation; drain: taking no new connections (to stop); maint: out (not ready, or its node failed). */
   state: ServerState
 }
@@ -67,7 +68,7 @@ export function getEndpoints(ctx: Pick<ServiceContext, 'store'>, name?: string):
         edges: edges.map((n) => ({node: n.name, address: hostPortText(publicHostOf(n), service.servicePort), nodeState: n.state})),
         backends: service.servers.map((s) => {
           const t = tasksById.get(s.name)!
-          return {taskId: s.name, instance: t.instance, node: t.nodeName ?? '-', address: hostPortText(s.address, s.port), state: s.state}
+          return {taskId: s.name, instance: t.instance, node: t.nodeName ?? '-', host: s.address, port: s.port, state: s.state}
         }).sort((a, b) => a.instance - b.instance || (a.taskId < b.taskId ? -1 : 1)),
       }
     })

@@ -1,4 +1,5 @@
 /** `clusterctl endpoints` as JSON (the `--json` contract, docs/json.md) and as text. */
+import {hostPortText} from '../../core/model/node.js'
 import type {Endpoint} from '../../core/services/endpoints.js'
 import {paint} from '../style.js'
 import {renderTable} from '../table.js'
@@ -24,7 +25,7 @@ export function endpointToJson(e: Endpoint): EndpointJson {
     addresses: e.edges.map((x) => x.address),
     edges: e.edges.map((x) => ({...x})),
     ready: e.backends.filter((b) => b.state === 'ready').length,
-    backends: e.backends.map((b) => ({...b})),
+    backends: e.backends.map((b) => ({taskId: b.taskId, instance: b.instance, node: b.node, address: hostPortText(b.host, b.port), state: b.state})),
   }
 }
 
@@ -36,7 +37,7 @@ export function renderEndpoints(endpoints: readonly Endpoint[], color: boolean):
   for (const e of endpoints) {
     const ready = e.backends.filter((b) => b.state === 'ready').length
     const addresses = e.edges.length === 0 ? `:${e.servicePort} (no edge node)` : e.edges.map((x) => `${x.address}${x.nodeState === 'ready' || x.nodeState === 'cordoned' || x.nodeState === 'draining' ? '' : ` (${x.nodeState})`}`).join(' ')
-    const backends = e.backends.map((b) => `${b.address} ${stateText(b.state, color)}`).join(' ') || '-'
+    const backends = e.backends.map((b) => `${hostPortText(b.host, b.port)} ${stateText(b.state, color)}`).join(' ') || '-'
     rows.push([e.job.name, `${e.servicePort}->${e.containerPort === 0 ? '$PORT' : e.containerPort}`, addresses, `${ready}/${e.backends.length}`, backends])
   }
 
