@@ -225,6 +225,7 @@ export function renderTaskDetail(t: ListedTask, job: JobSummary | null, events: 
       ['Node', t.nodeName ?? '-'],
       ['Container', t.containerName ?? '-'],
       ['Ports', portsText(json)],
+      ...(job?.job.servicePort == null ? [] : [['Service port', `${job.job.servicePort} on every edge node (\`clusterctl endpoints ${job.job.name}\`)`] as [string, string]]),
       ['Health', `${t.health}${t.healthMessage ? `: ${t.healthMessage}` : ''}`],
       ['Restarts', String(t.restarts)],
       ['Exit code', t.exitCode === null ? '-' : String(t.exitCode)],
