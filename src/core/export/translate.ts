@@ -74,6 +74,7 @@ function common(spec: JobSpec, notes: Notes): void {
   if (spec.runPolicy?.after.length) notes.drop('after', 'dependency graphs have no equivalent (run the parents and children from a workflow engine)')
   if (spec.strategy === 'spread') notes.approx('strategy', 'spread is a cluster-wide scheduler setting there, not per job')
   if (spec.init === false) notes.drop('init', 'both run the command as PID 1 unless the image has an init')
+  if (spec.servicePort !== undefined) notes.drop('servicePort', `the edge service port ${spec.servicePort} has no equivalent: publish the service through a load balancer there (a Kubernetes Service of type LoadBalancer or an Ingress; Consul and a proxy with Nomad)`)
 }
 
 const mib = (bytes: number): number => Math.max(1, Math.round(bytes / 1024 ** 2))

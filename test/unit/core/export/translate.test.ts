@@ -15,7 +15,7 @@ type Doc = Record<string, any> // eslint-disable-line @typescript-eslint/no-expl
 const spec = (raw: Record<string, unknown>): JobSpec => validateJobSpec({image: 'localhost/app:1', ...raw}, 'test')
 
 describe('core/export (Nomad and Kubernetes)', () => {
-  const web = spec({name: 'web', instances: 3, cpus: 0.5, mem: '256Mi', ports: [8080], constraints: ['hostname:UNIQUE', 'zone:LIKE:eu-.*'], preferences: ['disk=ssd:10'], healthCheck: {http: '8080/healthz'}, team: 'shop', priority: 70, upgrade: {minimumHealthCapacity: 0.5}, env: {A: '1'}, volumes: ['/srv/www:/www:ro']})
+  const web = spec({name: 'web', instances: 3, cpus: 0.5, mem: '256Mi', ports: [8080], constraints: ['hostname:UNIQUE', 'zone:LIKE:eu-.*'], preferences: ['disk=ssd:10'], healthCheck: {http: '8080/healthz'}, team: 'shop', priority: 70, servicePort: 8443, upgrade: {minimumHealthCapacity: 0.5}, env: {A: '1'}, volumes: ['/srv/www:/www:ro']})
   const nightly = spec({name: 'nightly', schedule: '30 2 * * *', timezone: 'Europe/Berlin', deadline: '1h', retries: 3, command: ['/etl', 'run']})
   const publish = spec({name: 'publish', after: ['nightly'], gpus: 1})
 
@@ -46,7 +46,7 @@ describe('core/export (Nomad and Kubernetes)', () => {
   it('the report names what has no equivalent: LIKE/UNLIKE regexes, dependency graphs, DRF teams', () => {
     for (const target of ['nomad', 'kubernetes'] as const) {
       const dropped = exportJobs([web, nightly, publish], target).notes.filter((n) => n.status === 'dropped').map((n) => `${n.job} ${n.field}`)
-      expect(dropped, target).to.include.members(['web constraint zone:LIKE:eu-.*', 'web team', 'publish after'])
+      expect(dropped, target).to.include.members(['web constraint zone:LIKE:eu-.*', 'web team', 'publish after', 'web servicePort'])
     }
   })
 
