@@ -99,7 +99,7 @@ describe('e2e: node health (probe, conditions, node doctor)', function () {
     const ps = (await cli.run(['ps', 'spread', '--json'])).json<Array<{node: string | null; state: string; reason: string | null}>>()
     expect(ps.filter((t) => t.state === 'running').map((t) => t.node).sort()).to.deep.equal([hosts[1]!.ip, hosts[2]!.ip].sort())
     const pending = ps.find((t) => t.state === 'pending')!
-    expect(pending.reason).to.match(/0\/3 nodes fit: .*1 with a health condition \(clusterctl node doctor\)/)
+    expect(pending.reason, pending.reason ?? 'no reason').to.match(/0\/3 nodes fit: .*1 with a health condition \(clusterctl node doctor\)/)
     expect((await cli.run(['rm', 'spread'])).exitCode).to.equal(0)
   })
 

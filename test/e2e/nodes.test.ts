@@ -43,7 +43,7 @@ interface ErrorJson {
   error: {code: string; message: string; hint?: string; exitCode: number}
 }
 
-const NODE_KEYS = ['id', 'name', 'state', 'adminState', 'missedHeartbeats', 'heartbeatError', 'heartbeatLatency', 'stateSince', 'usage', 'address', 'resolvedAddress', 'runtime', 'sudo', 'labels', 'hostKey', 'capacity', 'reserved', 'allocatable', 'declared', 'createdAt', 'inventoriedAt', 'lastSeenAt', 'conditions', 'healthProbedAt']
+const NODE_KEYS = ['id', 'name', 'state', 'adminState', 'missedHeartbeats', 'heartbeatError', 'heartbeatLatency', 'stateSince', 'usage', 'address', 'resolvedAddress', 'runtime', 'sudo', 'labels', 'hostKey', 'capacity', 'reserved', 'allocatable', 'declared', 'createdAt', 'inventoriedAt', 'lastSeenAt', 'conditions', 'healthProbedAt', 'edge']
 
 const machineThreads = Number(execFileSync('nproc', {encoding: 'utf8'}).trim())
 const machineMemBytes = Number(/MemTotal:\s+(\d+) kB/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024

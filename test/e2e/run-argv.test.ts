@@ -59,7 +59,7 @@ describe('e2e: run passes the container command intact', function () {
         logs = await cli.run(['logs', task, '--tail', '5'])
       }
 
-      expect(logs.stdout).to.include(want)
+      expect(logs.stdout, `logs exit ${logs.exitCode}: ${logs.stderr}; ps: ${(await cli.run(['ps', 'argv'])).stdout}`).to.include(want)
     } finally {
       await cli.run(['rm', 'argv'])
     }

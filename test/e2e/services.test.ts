@@ -126,6 +126,9 @@ for (const runtime of ['podman', 'containerd'] as const) {
 
     it('restart is a rolling deployment: the first pass starts one extra instance and stops none; rollout status drives it to the end', async () => {
       expect((await cli.run(['run', 'svc', '--image', tb.image, '--instances', '2', '--mem', '32Mi', '--', ...SLEEPER])).exitCode).to.equal(0)
+      // version 1 completes first (its instances available for minHealthyTime); a restart before that would record it as superseded
+      const created = await cli.run(['rollout', 'status', 'svc'])
+      expect(created.exitCode, created.stdout + created.stderr).to.equal(0)
       const before = (await cli.run(['ps', 'svc', '--json'])).json<TaskJson[]>()
       const restart = await cli.run(['restart', 'svc', '--json'])
       expect(restart.exitCode, restart.stderr).to.equal(0)

@@ -300,6 +300,9 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const changed = judgeRollouts(ctx, {jobs: jobs.filter((j) => only === null || only.has(j.id)), tasks, deployments: loaded.deployments, failures: loaded.deploymentFailures, now, report, dryRun})
   const rolling = jobs.filter((j) => (only === null || only.has(j.id)) && !changed.rolledBack.has(j.id))
   const rollout = planRollouts(rolling, tasks, {...buckets, roll: buckets.roll.filter((r) => !changed.rolledBack.has(r.jobId))}, new Map([...loaded.deployments, ...changed.paused]), now)
+  // A job rolled back in this pass starts nothing more of the spec it leaves (the diff's replacements were of it);
+  // the next pass places its missing instances with the spec it returns to.
+  if (changed.rolledBack.size > 0) buckets.place = buckets.place.filter((p) => !changed.rolledBack.has(p.jobId))
   buckets.place.push(...rollout.place)
   buckets.stop.push(...rollout.stop)
 

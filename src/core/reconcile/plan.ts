@@ -83,7 +83,9 @@ export function carryOver(tasks: readonly Task[], buckets: Pick<Buckets, 'stop' 
 
 /** A node that could not be observed this pass takes no new work in it. */
 export function schedulableNodes(nodes: readonly Node[], observed: ReadonlyMap<string, NodeObservation>): Node[] {
-  return nodes.map((n) => (observed.get(n.id)?.ok === false && n.state === 'ready' ? {...n, state: 'unreachable' as const} : n))
+  // A node with a condition that blocks work (a read-only store, an unhealthy runtime) gets none either way: its
+  // condition says why, where "unreachable" would send the operator to the network.
+  return nodes.map((n) => (observed.get(n.id)?.ok === false && n.state === 'ready' && !n.conditions.some(blocksWork) ? {...n, state: 'unreachable' as const} : n))
 }
 
 /** Moves wait for a quiet cluster: nothing to place, backing off or unreachable, every live task running and no move in flight. */

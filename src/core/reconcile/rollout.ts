@@ -6,7 +6,8 @@
  * get their new task this pass and which old tasks stop first:
  *
  *   - at most N + maxSurge tasks exist: live tasks count until they are gone, those
- *     stopping in this pass too (starts happen before stops in a pass);
+ *     stopping in this pass too (starts happen before stops in a pass), and so does an
+ *     instance waiting out its restart back-off (it comes back by itself);
  *   - at least N - maxUnavailable instances stay available (isAvailable: ready for
  *     minHealthyTime): an available old task is stopped ahead of its replacement only
  *     within that budget, unavailable ones first, then those on the nodes holding the
@@ -26,7 +27,7 @@ export interface RolloutInput {
   job: Job
   /** The job's tasks as observed this pass (live ones count; ended ones are in `ended`). */
   tasks: readonly Task[]
-  buckets: Pick<Buckets, 'place' | 'roll' | 'stop' | 'ended' | 'unreachable'>
+  buckets: Pick<Buckets, 'place' | 'roll' | 'stop' | 'ended' | 'unreachable'> & Partial<Pick<Buckets, 'backoff'>>
   /** The job's open deployment: paused holds every roll; in its canary phase only the canaries start. */
   deployment?: Pick<Deployment, 'state' | 'cause' | 'promoted'> | undefined
   now: number
@@ -56,7 +57,10 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   const oldSpec = {...job.spec, upgrade: {...job.spec.upgrade, minHealthyTimeMs: 0}}
   const available = (t: Task): boolean => isAvailable(t, t.specHash === job.specHash ? job.spec : oldSpec, now)
   const availableInstances = new Set(live.filter((t) => t.instance < n && !stopping.has(t.id) && available(t)).map((t) => t.instance))
-  let existing = live.length + buckets.place.filter((p) => p.jobId === job.id).length
+  // An instance waiting out its restart back-off comes back by itself, outside the rollout: it counts as existing
+  // already, or a surge started meanwhile would leave N + maxSurge + 1 when it does.
+  const backingOff = new Set((buckets.backoff ?? []).filter((b) => b.jobId === job.id && b.instance < n).map((b) => b.instance)).size
+  let existing = live.length + buckets.place.filter((p) => p.jobId === job.id).length + backingOff
   let stopBudget = availableInstances.size - (n - maxUnavailable)
   const bounds = {desired: n, maxUnavailable, maxSurge, existing, available: availableInstances.size}
   const out: RolloutPlan = {place: [], stop: [], waiting: [], bounds}

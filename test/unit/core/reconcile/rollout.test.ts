@@ -24,7 +24,7 @@ function aTask(job: Job, instance: number, over: Partial<Task> = {}): Task {
   }
 }
 
-const buckets = (over: Partial<Buckets>): Pick<Buckets, 'place' | 'roll' | 'stop' | 'ended' | 'unreachable'> => ({place: [], roll: [], stop: [], ended: [], unreachable: [], ...over})
+const buckets = (over: Partial<Buckets>): Pick<Buckets, 'place' | 'roll' | 'stop' | 'ended' | 'unreachable' | 'backoff'> => ({place: [], roll: [], stop: [], ended: [], unreachable: [], backoff: [], ...over})
 const roll = (t: Task): NewTask & {old: Task[]} => ({jobId: t.jobId, instance: t.instance, restarts: 0, why: 'rollout', old: [t]})
 
 describe('core/reconcile/rollout', () => {
@@ -48,6 +48,18 @@ describe('core/reconcile/rollout', () => {
     const second = planRollout({job, tasks, buckets: buckets({roll: tasks.map(roll)}), now: NOW})
     // 3 of 4 available is the floor already: only the unavailable one stops
     expect(second.stop.map((s) => s.task.id)).to.deep.equal([sick.id])
+  })
+
+  it('an instance waiting out its restart back-off counts as existing: no surge starts meanwhile (it would be N + maxSurge + 1 when it comes back)', () => {
+    // maxSurge 0, maxUnavailable 1: instance 3's new task failed and waits out its back-off; 0-2 still run the old spec
+    const job = aJob(4, {maxSurge: 0, maxUnavailable: 1})
+    const old = [0, 1, 2].map((i) => aTask(job, i, {specHash: 'old'}))
+    const waiting = planRollout({job, tasks: old, buckets: buckets({roll: old.map(roll), backoff: [{jobId: job.id, instance: 3, until: NOW + 5_000, why: 'back-off'}]}), now: NOW})
+    expect(waiting.place).to.deep.equal([])
+    expect(waiting.bounds.existing).to.equal(4)
+    // without the back-off it is simply missing: one may start
+    const missing = planRollout({job, tasks: old, buckets: buckets({roll: old.map(roll)}), now: NOW})
+    expect(missing.place).to.have.length(1)
   })
 
   it('an old task counts as available as soon as it is ready: minHealthyTime proves new tasks only (a restart right after a run stopped old ones early)', () => {
