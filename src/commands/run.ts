@@ -52,7 +52,7 @@ export default class Run extends BaseCommand<typeof Run> {
     runtime: Flags.string({description: 'Run only on nodes with this runtime.', options: ['podman', 'containerd']}),
     team: Flags.string({description: 'The team the job belongs to (default `default`): teams share the cluster by weighted dominant resource fairness, within their quotas (`clusterctl teams`).'}),
     priority: Flags.integer({description: 'Priority 1-100 (default 50): higher is placed first within its team, and after 3 minutes pending may preempt running tasks 10 or more lower.', min: 1, max: 100}),
-    preemption: Flags.string({description: 'never: this job\'s pending tasks never preempt others (default allow).', options: ['never', 'allow']}),
+    preemption: Flags.string({description: 'never: this job\'s pending tasks never preempt others; allow (the default): they may, within the victims\' disruption budgets; force: beyond those budgets too when nothing else makes room.', options: ['never', 'allow', 'force']}),
     'service-port': Flags.integer({description: 'The stable port the service is reached at on every edge node, fronting its first TCP port (default: one assigned from 10000-10999, kept for the life of the job; docs/endpoints.md).'}),
     label: Flags.string({description: 'Container label k=v (repeatable).', multiple: true}),
     init: Flags.boolean({description: 'Run a small init (catatonit or tini on the node) as PID 1 so signals reach the command and stops are quick; --no-init runs the command as PID 1.', default: true, allowNo: true}),

@@ -182,8 +182,12 @@ export interface JobSpec {
   team?: string
   /** 1..100, higher is placed first within its team; absent: 50. */
   priority?: number
-  /** `never`: the job's pending tasks never preempt lower-priority ones; absent: they may. */
-  preemption?: 'never'
+  /**
+   * `never`: the job's pending tasks never preempt lower-priority ones; `force`: they may,
+   * beyond the victims' disruption budgets when no node can make room within them;
+   * absent: they may, within the budgets.
+   */
+  preemption?: 'never' | 'force'
   /**
    * The stable port the service is reached at on every edge node (docs/endpoints.md);
    * absent: one is assigned from 10000-10999 and kept (the job's `servicePort`).

@@ -357,7 +357,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     for (const p of preemptions) {
       const node = nodesById.get(p.nodeId)!.name
       updateTask(store, p.preemptor.id, {state: 'staging', nodeId: p.nodeId, hostPorts: p.hostPorts, reason: null, reasonData: null}, now)
-      taskEvent(store, p.preemptor, 'task.preempts', `preempts ${p.victims.map((v) => `${v.jobName}.${v.instance} (priority ${priorityOf(jobsById.get(v.jobId)!)})`).join(', ')} on ${node} (priority ${priorityOf(jobsById.get(p.preemptor.jobId)!)}, pending since ${new Date(p.preemptor.createdAt).toISOString()})`, {node, victims: p.victims.map((v) => v.id)})
+      taskEvent(store, p.preemptor, 'task.preempts', `preempts ${p.victims.map((v) => `${v.jobName}.${v.instance} (priority ${priorityOf(jobsById.get(v.jobId)!)})`).join(', ')} on ${node} (priority ${priorityOf(jobsById.get(p.preemptor.jobId)!)}, pending since ${new Date(p.preemptor.createdAt).toISOString()})${p.beyondBudget.length ? `; beyond the disruption budget of ${p.beyondBudget.join(', ')} (preemption: force)` : ''}`, {node, victims: p.victims.map((v) => v.id), beyondBudget: p.beyondBudget})
     }
   })
   for (const p of plan.pending) {
@@ -369,7 +369,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   for (const p of preemptions) {
     const node = nodesById.get(p.nodeId)!.name
     const by = `${p.preemptor.jobName}.${p.preemptor.instance} (priority ${priorityOf(jobsById.get(p.preemptor.jobId)!)})`
-    for (const v of p.victims) report.actions.push(action('preempt', v.jobName, v, node, `preempted by ${by}`, true))
+    for (const v of p.victims) report.actions.push(action('preempt', v.jobName, v, node, `preempted by ${by}${p.beyondBudget.includes(v.jobName) ? ' beyond its disruption budget (preemption: force)' : ''}`, true))
     report.actions.push(action('place', p.preemptor.jobName, p.preemptor, node, `after preempting ${p.victims.length}; ports ${p.hostPorts.map((h) => h.hostPort).join(',') || '-'}`))
   }
 

@@ -16,7 +16,7 @@ import type {HealthCheckSpec} from '../model/job.js'
 import {type HostPortBinding, isLive, type Job, type Task} from '../model/task.js'
 import {planConsolidation} from '../scheduler/consolidate.js'
 import {type Team, teamAllocations} from '../model/team.js'
-import {chooseVictims, DEFAULT_PREEMPTION_DELAY_MS, disruptionBudgets, priorityOf} from './preempt.js'
+import {chooseVictims, DEFAULT_PREEMPTION_DELAY_MS, disruptionBudgets, priorityOf, type VictimChoice} from './preempt.js'
 import type {TeamShare} from '../scheduler/order.js'
 import {schedule} from '../scheduler/schedule.js'
 import type {Plan, PortRange, SchedNode, Snapshot, TaskRequest} from '../scheduler/types.js'
@@ -264,6 +264,8 @@ export interface Preemption {
   nodeId: string
   hostPorts: HostPortBinding[]
   victims: Task[]
+  /** Jobs whose disruption budget this preemption breaks (the preemptor's `preemption: force`). */
+  beyondBudget: string[]
 }
 
 /**
@@ -292,20 +294,25 @@ export function planPreemptions(input: PreemptionInput): Preemption[] {
     const nodes = snapshot.nodes.filter((n) => n.state === 'ready').map((n) => ({id: n.id, name: n.name, free: subtractResources(n.allocatable, n.allocated)}))
     const victimsOf = running.map((t) => ({taskId: t.id, jobId: t.jobId, nodeId: t.nodeId!, priority: priorityOf(jobsById.get(t.jobId)!), resources: jobsById.get(t.jobId)!.spec.resources}))
     let placement: Plan['placements'][number] | undefined
-    const choice = chooseVictims(job.spec.resources, priorityOf(job), nodes, victimsOf, budgets, (c) => {
+    const fits = (c: VictimChoice): boolean => {
       const gone = new Set(c.victims.map((v) => v.taskId))
       const node = snapshot.nodes.find((n) => n.id === c.nodeId)!
       const trial = schedule(snapshotOf(input.schedulable, occupying.filter((t) => !gone.has(t.id)), jobsById, input.held), [requestOf(task, job, [{field: 'hostname', operator: 'IS', value: node.name}])], {seed: input.seed, ...(input.portRange ? {portRange: input.portRange} : {})})
       placement = trial.placements[0]
       return placement !== undefined
-    })
+    }
+    // Within the budgets first; `preemption: force` breaks them only when that finds no room.
+    const choice = chooseVictims(job.spec.resources, priorityOf(job), nodes, victimsOf, budgets, fits) ?? (job.spec.preemption === 'force' ? chooseVictims(job.spec.resources, priorityOf(job), nodes, victimsOf, new Map(), fits) : null)
     if (!choice || !placement) continue
     const gone = new Set(choice.victims.map((v) => v.taskId))
     const hostPorts = job.spec.ports.map((port, i) => ({containerPort: port.containerPort, hostPort: placement!.hostPorts[i]!, protocol: port.protocol}))
-    out.push({preemptor: task, nodeId: choice.nodeId, hostPorts, victims: choice.victims.map((v) => byId.get(v.taskId)!)})
-    for (const v of choice.victims) {
-      const b = budgets.get(v.jobId)
-      if (b !== undefined) budgets.set(v.jobId, b - 1)
+    const taking = new Map<string, number>()
+    for (const v of choice.victims) taking.set(v.jobId, (taking.get(v.jobId) ?? 0) + 1)
+    const beyondBudget = [...taking].filter(([jobId, n]) => budgets.has(jobId) && n > budgets.get(jobId)!).map(([jobId]) => jobsById.get(jobId)!.name)
+    out.push({preemptor: task, nodeId: choice.nodeId, hostPorts, victims: choice.victims.map((v) => byId.get(v.taskId)!), beyondBudget})
+    for (const [jobId, n] of taking) {
+      const b = budgets.get(jobId)
+      if (b !== undefined) budgets.set(jobId, Math.max(0, b - n))
     }
 
     occupying = [...occupying.filter((t) => !gone.has(t.id)), {...task, nodeId: choice.nodeId, hostPorts}]

@@ -141,7 +141,7 @@ export function validateJobSpec(raw: unknown, where: string, options: {warn?: (m
   const team = doc.team === undefined || doc.team === null ? DEFAULT_TEAM : typeof doc.team === 'string' ? doc.team : (p.add('team', `must be a team name like data, got ${describe(doc.team)}`), DEFAULT_TEAM)
   const teamProblem = teamNameProblem(team)
   if (teamProblem) p.add('team', teamProblem)
-  if (doc.preemption !== undefined && doc.preemption !== null && doc.preemption !== 'never' && doc.preemption !== 'allow') p.add('preemption', `must be never or allow (the default), got ${describe(doc.preemption)}`)
+  if (doc.preemption !== undefined && doc.preemption !== null && doc.preemption !== 'never' && doc.preemption !== 'allow' && doc.preemption !== 'force') p.add('preemption', `must be never, allow (the default) or force, got ${describe(doc.preemption)}`)
   const priority = doc.priority === undefined || doc.priority === null ? DEFAULT_PRIORITY : wholeNumber(doc.priority, 'priority', p, 1, 100)
   const servicePort = validateServicePort(doc.servicePort, kind, ports, p)
 
@@ -174,7 +174,7 @@ export function validateJobSpec(raw: unknown, where: string, options: {warn?: (m
     // Defaults are left out, so specs stored before teams and priorities compare equal.
     ...(team === DEFAULT_TEAM ? {} : {team}),
     ...(priority === DEFAULT_PRIORITY || priority === undefined ? {} : {priority}),
-    ...(doc.preemption === 'never' ? {preemption: 'never' as const} : {}),
+    ...(doc.preemption === 'never' || doc.preemption === 'force' ? {preemption: doc.preemption} : {}),
     ...(servicePort === undefined ? {} : {servicePort}),
   }
 }

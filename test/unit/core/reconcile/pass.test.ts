@@ -161,6 +161,25 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     expect(event.message).to.match(/^high\.0: preempts low\.\d \(priority 20\), low\.\d \(priority 20\) on n\d/)
   })
 
+  it('preemption within disruption budgets; `preemption: force` breaks a budget only when nothing else makes room, and says so', async () => {
+    // n1 and n2 have 4 cpus each: a low-priority service of 8 x 1 cpu fills them; its budget (maxUnavailable 0) lets none go
+    addJob({name: 'low', instances: 8, cpus: 1, mem: '64Mi', priority: 20})
+    await runPass(ctx, {seed: 1})
+    addJob({name: 'polite', instances: 1, cpus: 2, mem: '64Mi', priority: 80})
+    addJob({name: 'urgent', instances: 1, cpus: 2, mem: '64Mi', priority: 90, preemption: 'force'})
+    clock.advance(1000)
+    const early = await runPass(ctx, {seed: 1})
+    expect(early.pending.map((p) => p.job).sort()).to.deep.equal(['polite', 'urgent'])
+    clock.advance(180_000)
+    const pass = await runPass(ctx, {seed: 1})
+    expect(pass.pending.map((p) => p.job)).to.deep.equal(['polite'])
+    const victims = pass.actions.filter((a) => a.kind === 'preempt')
+    expect(victims.map((a) => a.detail)).to.deep.equal(['preempted by urgent.0 (priority 90) beyond its disruption budget (preemption: force)', 'preempted by urgent.0 (priority 90) beyond its disruption budget (preemption: force)'])
+    expect(live().find((t) => t.jobName === 'urgent')!.state).to.equal('running')
+    const event = listEvents(store, {}).find((e) => e.type === 'task.preempts')!
+    expect(event.message).to.match(/; beyond the disruption budget of low \(preemption: force\)$/)
+  })
+
   it('two names for one host (the lab set-up): distinct host ports, and neither takes the other\'s container for an orphan', async () => {
     // lab-a and lab-b are one machine: one address, one podman, one set of containers
     const lab = new FakePodmanNode('root@lab:22')

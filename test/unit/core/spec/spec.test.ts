@@ -94,6 +94,13 @@ upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2}
       }
     })
 
+    it('preemption: never, allow (the default, not stored) or force; anything else is refused by name', () => {
+      expect(validateJobSpec({name: 'web', image: 'i', preemption: 'force'}, 'f').preemption).to.equal('force')
+      expect(validateJobSpec({name: 'web', image: 'i', preemption: 'never'}, 'f').preemption).to.equal('never')
+      expect(validateJobSpec({name: 'web', image: 'i', preemption: 'allow'}, 'f').preemption).to.equal(undefined)
+      expect(problem({name: 'web', image: 'i', preemption: 'always'})).to.equal('web.yaml (job web): preemption: must be never, allow (the default) or force, got "always".')
+    })
+
     it('NUL bytes in env, labels and the command', () => {
       expect(problem({name: 'web', image: 'i', env: {A: 'x\0y'}})).to.equal('web.yaml (job web): env.A: contains a NUL byte, which no command line or environment can carry.')
       expect(problem({name: 'web', image: 'i', labels: {team: 'a\0'}})).to.match(/labels.team: contains a NUL byte/)
