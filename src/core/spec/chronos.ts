@@ -4,6 +4,8 @@
  * an exported job list) or warned about by name; nothing is dropped silently.
  * docs/scheduled-jobs.md lists what happens to each field.
  */
+import {createHash} from 'node:crypto'
+
 import {UserError} from '../errors.js'
 import {JOB_NAME} from './validate.js'
 import {parseIsoPeriod} from '../schedule/iso.js'
@@ -27,9 +29,16 @@ const CONTAINER_MAPPED = new Set(['type', 'image', 'volumes'])
 /** Chronos constraint operators -> clusterctl's. */
 const OPERATORS: Record<string, string> = {EQUALS: 'IS', LIKE: 'LIKE', UNLIKE: 'UNLIKE'}
 
-/** A Chronos name as a clusterctl job name: lower case, other characters as '-'. */
+/**
+ * A Chronos name as a clusterctl job name: lower case, other characters as '-'. A name
+ * longer than 63 characters keeps its first 54 and ends in 8 hex digits of a hash of the
+ * whole Chronos name, so two long names that share a prefix stay two jobs (Airbnb's
+ * exported list has such pairs) and a parent reference maps to the same name.
+ */
 export function chronosName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '')
+  const clean = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '')
+  if (clean.length <= 63) return clean
+  return `${clean.slice(0, 54).replace(/-+$/, '')}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`
 }
 
 const number = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined)
@@ -57,7 +66,15 @@ export function chronosToSpec(job: Record<string, unknown>, where: string, optio
     for (const key of Object.keys(c)) if (!CONTAINER_MAPPED.has(key)) warn(`container.${key}`, `field container.${key} is not supported and was ignored`)
     image = c.image
     if (Array.isArray(c.volumes)) {
-      out.volumes = c.volumes.map((v: Record<string, unknown>) => ({source: v.hostPath, target: v.containerPath, readOnly: String(v.mode ?? 'RW').toUpperCase() === 'RO'}))
+      const volumes: unknown[] = []
+      for (const v of c.volumes as Array<Record<string, unknown>>) {
+        // External (Docker volume driver) and persistent (Mesos reserved disk) volumes have no host path: warned, not mounted
+        const kind = v?.hostPath === undefined ? (['external', 'persistent'] as const).find((k) => v?.[k] !== undefined) : undefined
+        if (kind) warn(`container.volumes.${kind}`, `field container.volumes.${kind} is not supported and the volume at ${JSON.stringify(v.containerPath)} was not mounted`)
+        else volumes.push({source: v?.hostPath, target: v?.containerPath, readOnly: String(v?.mode ?? 'RW').toUpperCase() === 'RO'})
+      }
+
+      if (volumes.length > 0) out.volumes = volumes
     }
   }
 

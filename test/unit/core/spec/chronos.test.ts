@@ -13,6 +13,9 @@ function parse(text: string, source: string, defaultImage?: string): {specs: Ret
   return {specs, warnings}
 }
 
+/** The field each warning names ('name' for a renamed job, 'arguments' for arguments ignored with a shell). */
+const warnedFields = (warnings: string[]): string[] => warnings.map((w) => /: field (\S+) is not supported/.exec(w)?.[1] ?? (/: Chronos job .* is named /.test(w) ? 'name' : /arguments are ignored/.test(w) ? 'arguments' : w))
+
 describe('core/spec Chronos import', () => {
   it('reads real job files (dennis84/blah): numeric strings, DOCKER container, shell false, environmentVariables', () => {
     const {specs, warnings} = parse(fixture('dennis84-blah-count.json'), 'count.json')
@@ -80,5 +83,42 @@ describe('core/spec Chronos import', () => {
     expect(() => parseSpecText('[\n  {"name": "a",}\n]', 'x.json')).to.throw(UserError, /^x.json:2:16: not valid JSON/)
     expect(() => parse(JSON.stringify({name: 'a', command: 'x', schedule: 'R/bad/PT1H', container: {type: 'DOCKER', image: 'i'}}), 'y.json')).to.throw(UserError, /y.json \(job a\): schedule: .*START "bad"/)
     expect(() => parse(JSON.stringify({name: 'a', command: 'x', schedule: 'R//PT1H', container: {type: 'RKT', image: 'i'}}), 'z.json')).to.throw(UserError, 'container.type must be DOCKER or MESOS')
+  })
+
+  describe('real files from public repositories (test/fixtures/chronos/README.md)', () => {
+    const DEFAULT = 'localhost/tools:1'
+    const RUNTIME_DEFAULTS = {timezone: 'UTC', after: [], deadlineMs: null, concurrency: 'forbid', catchUp: 'last', suspend: false}
+
+    it('mesos/chronos sample.json: a MESOS container whose external and persistent volumes are warned by name, not refused as "source undefined"', () => {
+      const {specs, warnings} = parse(fixture('mesos-chronos-sample.json'), 'sample.json')
+      expect(specs[0]).to.deep.include({name: 'test', image: 'debian', command: ['sh', '-c', 'date'], volumes: []})
+      expect(specs[0]!.resources).to.deep.include({cpuMilli: 100, memBytes: 32 * 1024 ** 2})
+      expect(specs[0]!.runPolicy).to.deep.equal({...RUNTIME_DEFAULTS, schedule: 'R/2016-01-01T00:00:00Z/PT1M', retries: 2, startingDeadlineMs: null})
+      expect(warnedFields(warnings)).to.deep.equal(['container.forcePullImage', 'container.networkName', 'container.volumes.external', 'container.volumes.persistent'])
+      expect(warnings).to.include('sample.json: field container.volumes.external is not supported and the volume at "/tmp" was not mounted (job test).')
+    })
+
+    it('mesos/chronos UI stubs: Airbnb exports of 235 and 239 jobs (parents, runtime fields, 70-character names) need --default-image, then import whole', () => {
+      for (const [file, count, children] of [['mesos-chronos-app-scripts-jobs.json', 235, 43], ['mesos-chronos-target-stubs-jobs.json', 239, 45]] as const) {
+        expect(() => parse(fixture(file), file)).to.throw(UserError, `${file} [0]: Chronos job `)
+        const {specs, warnings} = parse(fixture(file), file, DEFAULT)
+        expect(specs, file).to.have.length(count)
+        expect(specs.filter((s) => s.runPolicy!.after.length > 0), file).to.have.length(children)
+        expect(specs.every((s) => s.image === DEFAULT && s.command?.[0] === 'sh'), file).to.equal(true)
+        expect(warnedFields(warnings), file).to.deep.equal(['name', 'executor', 'executorFlags', 'async'])
+        checkGraph(specs.map((s) => ({name: s.name, after: s.runPolicy!.after, schedule: s.runPolicy!.schedule})))
+        // two long names sharing their first 63 characters stay two jobs (before: "defines job ... twice")
+        const long = specs.map((s) => s.name).filter((n) => n.startsWith('daily-gibson-import-default-analytics-tables-with-sche'))
+        expect(long, file).to.have.length(3)
+        expect(new Set(long).size).to.equal(3)
+      }
+
+      const [first] = parse(fixture('mesos-chronos-app-scripts-jobs.json'), 'jobs.json', DEFAULT).specs
+      expect(first).to.deep.include({name: 'create-airbed-dump-table-payment2s', command: ['sh', '-c', '/srv/data-infra/jobs/create.bash create_dump_table payment2s airbed3_production'], labels: {'chronos.owner': 'flo@airbnb.com'}})
+      expect(first!.runPolicy).to.deep.equal({...RUNTIME_DEFAULTS, schedule: 'R/2013-02-26T05:30:00.000Z/PT12H', retries: 2, startingDeadlineMs: 2 * 3_600_000})
+      const stubs = parse(fixture('mesos-chronos-target-stubs-jobs.json'), 'stubs.json', DEFAULT).specs
+      const child = stubs.find((s) => s.name === 'host-earnings-cohorts-async')!
+      expect(child.runPolicy).to.deep.include({schedule: null, after: ['hostings-earnings-summary-async'], startingDeadlineMs: 30 * 60_000})
+    })
   })
 })
