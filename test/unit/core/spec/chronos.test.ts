@@ -88,6 +88,31 @@ describe('core/spec Chronos import', () => {
   describe('real files from public repositories (test/fixtures/chronos/README.md)', () => {
     const DEFAULT = 'localhost/tools:1'
     const RUNTIME_DEFAULTS = {timezone: 'UTC', after: [], deadlineMs: null, concurrency: 'forbid', catchUp: 'last', suspend: false}
+    const BLAH_WARNED = ['container.network']
+    const IVANGFR_WARNED = ['executor', 'executorFlags', 'taskInfoData', 'softError', 'dataProcessingJobType', 'fetch', 'uris', 'highPriority', 'runAsUser', 'container.network', 'container.forcePullImage', 'container.parameters']
+
+    it('dennis84/blah: six DOCKER jobs with shell false, numeric strings and environmentVariables; container.network warned', () => {
+      const cases: Array<[string, string, string, number, number, string]> = [
+        ['count', 'blah/algo:0.1.0', 'count', 500, 1024, 'R/2015-11-26T00:00:00Z/PT10M'],
+        ['similarity', 'blah/algo:0.1.0', 'similarity', 1000, 1024, 'R/2015-11-26T00:00:00Z/PT30M'],
+        ['funnel-items', 'blah/funnel-algo:0.1.0', 'batch --name items --steps item-1,item-2,item-3', 500, 1024, 'R/2015-11-26T00:00:00Z/PT100000H'],
+        ['recommendation', 'blah/algo:0.1.0', 'recommendation --collection buy', 500, 1024, 'R/2015-11-26T00:00:00Z/PT100000H'],
+        ['user', 'blah/algo:0.1.0', 'user', 500, 512, 'R/2015-11-26T00:00:00Z/PT10M'],
+        ['most-viewed', 'blah/algo:0.1.0', 'most-viewed --max 100', 1000, 1024, 'R/2015-11-26T00:00:00Z/PT10M'],
+      ]
+      for (const [name, image, command, cpuMilli, memMi, schedule] of cases) {
+        const {specs, warnings} = parse(fixture(`dennis84-blah-${name}.json`), `${name}.json`)
+        expect(specs.map((s) => s.name)).to.deep.equal([name])
+        // shell: false: the command string is one argv element after the image's entrypoint, as Mesos passes it to docker
+        expect(specs[0]).to.deep.include({kind: 'batch', image, command: [command]})
+        expect(specs[0]!.resources).to.deep.include({cpuMilli, memBytes: memMi * 1024 ** 2})
+        expect(specs[0]!.runPolicy).to.deep.equal({...RUNTIME_DEFAULTS, schedule, retries: 2, startingDeadlineMs: null})
+        expect(Object.keys(specs[0]!.env)).to.include.members(['KAFKA_URL', 'ZOOKEEPER_URL', 'HADOOP_URL', 'ELASTICSEARCH_URL'])
+        expect(warnedFields(warnings), name).to.deep.equal(BLAH_WARNED)
+      }
+
+      expect(parse(fixture('dennis84-blah-user.json'), 'user.json').specs[0]!.env).to.deep.equal({KAFKA_URL: 'kafka.marathon.mesos:9092', ZOOKEEPER_URL: 'zookeeper.marathon.mesos:2181', HADOOP_URL: 'hdfs://namenode.marathon.mesos:8020', ELASTICSEARCH_URL: 'elasticsearch.marathon.mesos:9200'})
+    })
 
     it('mesos/chronos sample.json: a MESOS container whose external and persistent volumes are warned by name, not refused as "source undefined"', () => {
       const {specs, warnings} = parse(fixture('mesos-chronos-sample.json'), 'sample.json')
@@ -119,6 +144,63 @@ describe('core/spec Chronos import', () => {
       const stubs = parse(fixture('mesos-chronos-target-stubs-jobs.json'), 'stubs.json', DEFAULT).specs
       const child = stubs.find((s) => s.name === 'host-earnings-cohorts-async')!
       expect(child.runPolicy).to.deep.include({schedule: null, after: ['hostings-earnings-summary-async'], startingDeadlineMs: 30 * 60_000})
+    })
+
+    it('LREN-CHUV/woken: shell false DOCKER jobs, R1//PT24H, a long environment list; the UI-export fields warned', () => {
+      const a = parse(fixture('LREN-CHUV-woken-chronos.json'), 'chronos.json')
+      expect(a.specs[0]).to.deep.include({name: 'test', image: 'hello', command: ['compute'], labels: {'chronos.owner': 'admin@mip.chuv.ch'}})
+      expect(Object.keys(a.specs[0]!.env)).to.have.length(13)
+      expect(a.specs[0]!.runPolicy).to.deep.equal({...RUNTIME_DEFAULTS, schedule: 'R1//PT24H', retries: 2, startingDeadlineMs: 300_000})
+      expect(warnedFields(a.warnings)).to.deep.equal(['uris', 'async', 'runAsUser'])
+      const b = parse(fixture('LREN-CHUV-woken-chronos-job.json'), 'chronos-job.json')
+      expect(b.specs[0]).to.deep.include({name: 'hbpmip-somealgo-1', image: 'hbpmip/somealgo', command: ['compute'], env: {JOB_ID: '12345', NODE: 'local', DOCKER_IMAGE: 'hbpmip/somealgo'}})
+      expect(b.specs[0]!.resources).to.deep.include({cpuMilli: 500, memBytes: 512 * 1024 ** 2})
+      expect(b.specs[0]!.runPolicy).to.deep.equal({...RUNTIME_DEFAULTS, schedule: 'R1//PT24H', retries: 0, startingDeadlineMs: 300_000})
+      expect(warnedFields(b.warnings)).to.deep.equal(['name', 'highPriority', 'runAsUser', 'container.forcePullImage', 'container.network', 'container.networkInfos', 'container.parameters'])
+    })
+
+    it('ivangfr/springboot-mesos-chronos: full UI exports (lower-case docker type, empty scheduleTimeZone, description label) with every unsupported field warned', () => {
+      for (const [file, name, image, memMi, schedule] of [
+        ['ivangfr-springboot-mesos-chronos-job.json', 'springboot-mesos-chronos-job', 'docker.mycompany.com/springboot-mesos-chronos:1.0.0', 999, 'R/2018-10-30T18:30:00.000Z/PT2M'],
+        ['ivangfr-springboot-mesos-chronos-simple-service.json', 'simple-service-job', 'ivanfranchin/simple-service:1.0.0', 128, 'R/2021-06-21T00:00:00.000Z/PT2M'],
+      ] as const) {
+        const {specs, warnings} = parse(fixture(file), file)
+        expect(specs[0]).to.deep.include({name, image, env: {EXIT_CODE: '0', SLEEP: name === 'simple-service-job' ? '10000' : '1000'}, constraints: [], labels: {'chronos.description': 'What this job does is ...'}})
+        expect(specs[0]!.command?.slice(0, 2)).to.deep.equal(['sh', '-c'])
+        expect(specs[0]!.resources).to.deep.include({cpuMilli: 100, memBytes: memMi * 1024 ** 2, diskBytes: 0})
+        expect(specs[0]!.runPolicy).to.deep.equal({...RUNTIME_DEFAULTS, schedule, retries: 0, startingDeadlineMs: null})
+        expect(warnedFields(warnings), file).to.deep.equal(IVANGFR_WARNED)
+      }
+    })
+
+    it('dave-re/first-mesos: scheduleTimeZone Asia/Seoul, an offset without a colon, a parent and a child (no container: --default-image)', () => {
+      const docker = parse(fixture('dave-re-first-mesos-docker.json'), 'docker.json')
+      expect(docker.specs[0]).to.deep.include({name: 'dockerjob', image: 'ubuntu:14.04', command: ['sh', '-c', 'date']})
+      expect(docker.specs[0]!.runPolicy).to.deep.equal({...RUNTIME_DEFAULTS, schedule: 'R/2016-02-24T22:00:00+0900/PT2M', timezone: 'Asia/Seoul', retries: 2, startingDeadlineMs: null})
+      expect(warnedFields(docker.warnings)).to.deep.equal(['name', 'container.network'])
+      for (const file of ['hello', 'parent', 'child']) expect(() => parse(fixture(`dave-re-first-mesos-${file}.json`), `${file}.json`)).to.throw(UserError, `${file}.json: Chronos job `)
+      const hello = parse(fixture('dave-re-first-mesos-hello.json'), 'hello.json', DEFAULT)
+      expect(hello.specs[0]).to.deep.include({name: 'hellochronosjob', image: DEFAULT, command: ['sh', '-c', "echo 'Hello Chronos'"], labels: {'chronos.owner': 'chronos@example.com'}})
+      expect(hello.specs[0]!.runPolicy).to.deep.equal({...RUNTIME_DEFAULTS, schedule: 'R/2016-02-24T22:00:00+09:00/PT5S', timezone: 'Asia/Seoul', retries: 2, startingDeadlineMs: 900_000})
+      expect(warnedFields(hello.warnings)).to.deep.equal(['name'])
+      const both = parse(`[${fixture('dave-re-first-mesos-parent.json')},${fixture('dave-re-first-mesos-child.json')}]`, 'pair.json', DEFAULT)
+      expect(both.specs.map((s) => [s.name, s.runPolicy!.schedule, s.runPolicy!.timezone, s.runPolicy!.after])).to.deep.equal([['parentjob', 'R//PT30S', 'Asia/Seoul', []], ['childjob', null, 'UTC', ['parentjob']]])
+      checkGraph(both.specs.map((s) => ({name: s.name, after: s.runPolicy!.after, schedule: s.runPolicy!.schedule})))
+      expect(warnedFields(both.warnings)).to.deep.equal(['name'])
+    })
+
+    it('mjbroekman/toys: the README sample job (backticks in a shell command, epsilon, owner) with --default-image', () => {
+      expect(() => parse(fixture('mjbroekman-toys-chronos.json'), 'chronos.json')).to.throw(UserError, 'chronos.json: Chronos job SAMPLE_JOB1 has no container image.')
+      const {specs, warnings} = parse(fixture('mjbroekman-toys-chronos.json'), 'chronos.json', DEFAULT)
+      expect(specs[0]).to.deep.include({name: 'sample-job1', image: DEFAULT, command: ['sh', '-c', 'echo "Success from `hostname`" | mail -s SAMPLE_JOB1 email@domain.tld >> /tmp/JOB1_OUT'], labels: {'chronos.owner': 'email@domain.tld'}})
+      expect(specs[0]!.runPolicy).to.deep.equal({...RUNTIME_DEFAULTS, schedule: 'R/2015-02-17T20:00:00Z/PT12H', retries: 2, startingDeadlineMs: 900_000})
+      expect(warnedFields(warnings)).to.deep.equal(['name', 'async'])
+    })
+
+    it('refuses the real files Chronos would refuse too: a trailing comma (adamjkeller/vault-ecs), unrendered ${...}/$VAR templates (jobrapido, advancedtelematic/ota-tuf)', () => {
+      expect(() => parse(fixture('adamjkeller-vault-ecs-chronos.json'), 'chronos.json')).to.throw(UserError, 'chronos.json:8:3: not valid JSON: trailing comma before }.')
+      expect(() => parse(fixture('jobrapido-mail-jobseeker-extractor-chronos.json'), 'jr.json', DEFAULT)).to.throw(UserError, /^jr\.json \(job marathon-app-id---deploy-app-country\) has 3 problems:\n {2}image: "\$\{DOCKER_IMAGE\}:\$\{deploy_release\}" is not an image reference.*\n {2}cpus: expected a CPU count like 2, 0\.5 or 500m, got "\$\{CPUS\}"\n {2}mem: expected a size like 512Mi, 2Gi or 1\.5G, got "\$\{MEMORY\}"$/)
+      expect(() => parse(fixture('advancedtelematic-ota-tuf-job.json'), 'job.json', DEFAULT)).to.throw(UserError, /^job\.json \(job job-name\) has 2 problems:\n {2}schedule: "\$SCHEDULE" is not an ISO 8601 repeating interval.*\n {2}image: "\$DOCKER_IMAGE" is not an image reference/)
     })
   })
 })
