@@ -22,7 +22,7 @@ export function exitCodeOfPass(pass: PassReport | null, jobs?: readonly string[]
   if (!pass) return ExitCode.ok
   const mine = (job: string): boolean => jobs === undefined || jobs.includes(job)
   if (pass.actions.some((a) => !a.ok && mine(a.job))) return ExitCode.failed
-  if (pass.pending.some((p) => mine(p.job))) return ExitCode.unsatisfied
+  if (pass.pending.some((p) => mine(p.job)) || (pass.waiting ?? []).some((w) => mine(w.job))) return ExitCode.unsatisfied
   return ExitCode.ok
 }
 

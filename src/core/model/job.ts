@@ -189,6 +189,11 @@ export interface JobSpec {
    */
   preemption?: 'never' | 'force'
   /**
+   * Start order (Marathon's app `dependencies`): a job with no live task yet starts once
+   * every job named here has all its instances available; absent: it starts at once.
+   */
+  dependsOn?: string[]
+  /**
    * The stable port the service is reached at on every edge node (docs/endpoints.md);
    * absent: one is assigned from 10000-10999 and kept (the job's `servicePort`).
    */

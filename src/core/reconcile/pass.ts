@@ -36,7 +36,7 @@ import {DEFAULT_MOVES, type MoveSettings} from './moves.js'
 import {type NodeObserveResult, type ObserveOptions, observeNode} from './observe.js'
 import {heldPorts} from './ports.js'
 import {priorityOf} from './preempt.js'
-import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, healthProbes, isDrainDone, leftoversOfStoppedJobs, passSeed, planNewTasks, planPlacements, planPreemptions, readinessKey, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
+import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, dependencyWaits, healthProbes, isDrainDone, leftoversOfStoppedJobs, passSeed, planNewTasks, planPlacements, planPreemptions, readinessKey, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
 import {emptyReport, isUnchanged, type PassReport, taskAction as action} from './report.js'
 import {afterFailure, judgeDeployment, planRollouts} from './rollout.js'
 import {deploymentFailures, lastStable, openDeployments, rollbackTarget, startDeployment, updateDeployment} from '../state/deployments.js'
@@ -300,6 +300,13 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   const changed = judgeRollouts(ctx, {jobs: jobs.filter((j) => only === null || only.has(j.id)), tasks, deployments: loaded.deployments, failures: loaded.deploymentFailures, now, report, dryRun})
   const rolling = jobs.filter((j) => (only === null || only.has(j.id)) && !changed.rolledBack.has(j.id))
   const rollout = planRollouts(rolling, tasks, {...buckets, roll: buckets.roll.filter((r) => !changed.rolledBack.has(r.jobId))}, new Map([...loaded.deployments, ...changed.paused]), now)
+  // Start order: a job that has not started waits for the jobs it depends on (plan.ts dependencyWaits).
+  const waits = new Map([...dependencyWaits(jobs, tasks, now)].filter(([jobId]) => only === null || only.has(jobId)))
+  if (waits.size > 0) {
+    buckets.place = buckets.place.filter((p) => !waits.has(p.jobId))
+    report.waiting = [...waits].map(([jobId, why]) => ({job: jobName(jobId), why}))
+  }
+
   // A job rolled back in this pass starts nothing more of the spec it leaves (the diff's replacements were of it);
   // the next pass places its missing instances with the spec it returns to.
   if (changed.rolledBack.size > 0) buckets.place = buckets.place.filter((p) => !changed.rolledBack.has(p.jobId))

@@ -498,3 +498,36 @@ export function containerSpecOf(task: Task, job: Job, cluster: string, hostPorts
     labels: {...job.spec.labels, ...taskLabels({clusterId: cluster, jobName: job.name, instance: task.instance, taskId: task.id, specHash: job.specHash})},
   }
 }
+
+/**
+ * Start order (spec `dependsOn`, Marathon's app dependencies): an active job with no live
+ * task waits while a job it depends on is missing or has fewer of its instances ready
+ * (running, passing its health and readiness checks) than it wants. Once a job runs, its
+ * restarts do not wait (a dependency's outage must not take its dependents down too).
+ * Returns why, per waiting job id.
+ */
+export function dependencyWaits(jobs: readonly Job[], tasks: readonly Task[], now: number): Map<string, string> {
+  const out = new Map<string, string>()
+  if (!jobs.some((j) => j.spec.dependsOn?.length)) return out
+  const byName = new Map(jobs.map((j) => [j.name, j]))
+  const liveJobs = new Set(tasks.filter((t) => isLive(t.state) && t.desired === 'run').map((t) => t.jobId))
+  for (const job of jobs) {
+    if (!job.spec.dependsOn?.length || job.state !== 'active' || liveJobs.has(job.id)) continue
+    const waits: string[] = []
+    for (const name of job.spec.dependsOn) {
+      const dep = byName.get(name)
+      if (!dep) {
+        waits.push(`${name} does not exist`)
+        continue
+      }
+
+      const spec = {...dep.spec, upgrade: {...dep.spec.upgrade, minHealthyTimeMs: 0}}
+      const ready = new Set(tasks.filter((t) => t.jobId === dep.id && t.instance < dep.instances && isLive(t.state) && t.desired === 'run' && isAvailable(t, spec, now)).map((t) => t.instance)).size
+      if (ready < dep.instances || dep.state !== 'active') waits.push(`${name} ${ready}/${dep.instances} ready`)
+    }
+
+    if (waits.length > 0) out.set(job.id, `waiting for its dependencies: ${waits.join(', ')}`)
+  }
+
+  return out
+}

@@ -31,6 +31,8 @@ export interface PassReport {
   nodes: Array<{node: string} & NodeTransition>
   /** Instances waiting out their restart back-off. */
   backoff: Array<{job: string; instance: number; until: number; why: string}>
+  /** Jobs whose start waits for the jobs they depend on (spec `dependsOn`), and why. */
+  waiting?: Array<{job: string; why: string}>
   /** Runs of scheduled and dependent jobs: what happened to them this pass (or would, dry-run). */
   runs?: RunEvent[]
   /** The plan's totals: tasks placed this pass, tasks left pending, nodes that hold live tasks once it is applied. */

@@ -9,6 +9,8 @@ export interface GraphJob {
   name: string
   after: readonly string[]
   schedule: string | null
+  /** Start order (spec `dependsOn`): checked with `after` for unknown names and cycles. */
+  dependsOn?: readonly string[]
 }
 
 export interface GraphNode extends GraphJob {
@@ -28,10 +30,14 @@ export function checkGraph(jobs: readonly GraphJob[]): void {
     for (const parent of job.after) {
       if (!byName.has(parent)) throw new UserError(`Job ${job.name} runs after ${parent}, which does not exist.`, {code: 'invalid-spec', hint: `Submit ${parent} first (or in the same file), or drop it from ${job.name}'s after.`})
     }
+
+    for (const dep of job.dependsOn ?? []) {
+      if (!byName.has(dep)) throw new UserError(`Job ${job.name} depends on ${dep}, which does not exist.`, {code: 'invalid-spec', hint: `Submit ${dep} first (or in the same file), or drop it from ${job.name}'s dependsOn.`})
+    }
   }
 
   const cycle = findCycle(byName)
-  if (cycle) throw new UserError(`Jobs depend on each other in a cycle: ${cycle.join(' -> ')}.`, {code: 'invalid-spec', hint: `Remove one of these from the next one's after.`})
+  if (cycle) throw new UserError(`Jobs depend on each other in a cycle: ${cycle.join(' -> ')}.`, {code: 'invalid-spec', hint: `Remove one of these from the next one's after (or dependsOn).`})
 }
 
 /** A cycle as a path from a job back to itself (parent -> child order), or null. Iterative DFS. */
@@ -43,7 +49,8 @@ function findCycle(byName: ReadonlyMap<string, GraphJob>): string[] | null {
     state.set(root, 1)
     while (stack.length > 0) {
       const top = stack.at(-1)!
-      const parents = byName.get(top.name)?.after ?? []
+      const job = byName.get(top.name)
+      const parents = job ? [...job.after, ...(job.dependsOn ?? [])] : []
       if (top.i >= parents.length) {
         state.set(top.name, 2)
         stack.pop()

@@ -168,7 +168,7 @@ function changesBetween(job: Job, spec: JobSpec, specHash: string): string[] {
   if (job.specHash !== specHash) what.push('containers (image, command, env, resources, ports, volumes, labels or health check)')
   if (job.instances !== spec.instances) what.push(`instances ${job.instances} -> ${spec.instances}`)
   if (job.state !== 'active') what.push('started again')
-  const placement = (s: JobSpec) => JSON.stringify([s.constraints, s.preferences, s.strategy, s.runtime, s.restart, s.upgrade, s.kind, s.team ?? null, s.priority ?? null, s.preemption ?? null, s.readinessCheck ?? null])
+  const placement = (s: JobSpec) => JSON.stringify([s.constraints, s.preferences, s.strategy, s.runtime, s.restart, s.upgrade, s.kind, s.team ?? null, s.priority ?? null, s.preemption ?? null, s.readinessCheck ?? null, s.dependsOn ?? null])
   if (placement(job.spec) !== placement(spec)) what.push('placement, upgrade, readiness or policy')
   if (JSON.stringify(job.spec.runPolicy ?? null) !== JSON.stringify(spec.runPolicy ?? null)) what.push('schedule, parents or run policy')
   return what
@@ -272,12 +272,12 @@ export async function stopJobs(ctx: ServiceContext, refs: JobRefs, options: Conv
 
 /** The dependency view of a job: its parents and schedule. */
 export function graphJobOf(job: Pick<Job, 'name' | 'spec'>): GraphJob {
-  return {name: job.name, after: job.spec.runPolicy?.after ?? [], schedule: job.spec.runPolicy?.schedule ?? null}
+  return {name: job.name, after: job.spec.runPolicy?.after ?? [], schedule: job.spec.runPolicy?.schedule ?? null, ...(job.spec.dependsOn ? {dependsOn: job.spec.dependsOn} : {})}
 }
 
 /** Unknown parents and cycles among the stored jobs with these specs applied are refused, naming the path. */
 function checkDependencies(store: Store, specs: readonly JobSpec[]): void {
-  if (!specs.some((s) => s.runPolicy?.after.length)) return
+  if (!specs.some((s) => s.runPolicy?.after.length || s.dependsOn?.length)) return
   const incoming = new Map(specs.map((s) => [s.name, graphJobOf({name: s.name, spec: s})]))
   checkGraph([...listJobs(store).filter((j) => !incoming.has(j.name)).map(graphJobOf), ...incoming.values()])
 }

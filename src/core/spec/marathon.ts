@@ -57,12 +57,28 @@ export function marathonName(id: string): string {
   return id.split('/').filter(Boolean).join('-').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '')
 }
 
+/** A Marathon id resolved against a group's absolute id: absolute ids stay, `..` and `.` segments are followed. */
+export function resolveMarathonId(id: string, group: string): string {
+  const segments = id.startsWith('/') ? [] : group.split('/').filter(Boolean)
+  for (const part of id.split('/')) {
+    if (part === '' || part === '.') continue
+    if (part === '..') segments.pop()
+    else segments.push(part)
+  }
+
+  return `/${segments.join('/')}`
+}
+
 export interface MarathonApp {
   app: Record<string, unknown>
   /** Where it is in the document: `apps[2]`, `groups[0].apps[1]`, or '' for a single app. */
   path: string
   /** Its absolute id (relative ids in a group are resolved against the group's). */
   id: string
+  /** What its groups depend on (group `dependencies`): resolved ids of groups or apps, and where each is written. */
+  groupDependencies?: Array<{id: string; path: string}>
+  /** The ids of the apps in the same document it starts after (its own and its groups' dependencies). */
+  dependsOn?: string[]
 }
 
 /** The apps of a Marathon document: one app, a list of apps, `{app}`, or a group with nested groups. */
@@ -74,7 +90,7 @@ export function marathonApps(value: unknown, warn: (path: string, message: strin
     return `${parent.replace(/\/+$/, '')}/${text}`
   }
 
-  const group = (g: Record<string, unknown>, path: string, parent: string): void => {
+  const group = (g: Record<string, unknown>, path: string, parent: string, inherited: Array<{id: string; path: string}> = []): void => {
     const id = g.id === undefined ? parent : resolve(g.id, parent)
     const at = (p: string): string => (path ? `${path}.${p}` : p)
     for (const key of Object.keys(g)) {
@@ -83,15 +99,52 @@ export function marathonApps(value: unknown, warn: (path: string, message: strin
       warn(at(key), key === 'pods' ? 'pods are not supported, ignored' : 'not supported, ignored')
     }
 
-    if (!empty(g.dependencies)) warn(at('dependencies'), 'group dependencies (start order) are not enforced, ignored')
-    if (Array.isArray(g.apps)) g.apps.forEach((a, i) => out.push({app: isObject(a) ? a : {}, path: at(`apps[${i}]`), id: resolve(isObject(a) ? a.id : undefined, id)}))
-    if (Array.isArray(g.groups)) g.groups.forEach((sub, i) => isObject(sub) && group(sub, at(`groups[${i}]`), id))
+    // A group's dependencies hold for every app in it, nested groups too (Marathon's start order).
+    const deps = [...inherited]
+    if (!empty(g.dependencies)) {
+      const list = Array.isArray(g.dependencies) ? g.dependencies : [g.dependencies]
+      list.forEach((d, i) => {
+        if (typeof d === 'string' && d.trim() !== '') deps.push({id: resolveMarathonId(d.trim(), parent), path: at(`dependencies[${i}]`)})
+        else warn(at(`dependencies[${i}]`), 'not a group or app id, ignored')
+      })
+    }
+
+    const extra = deps.length > 0 ? {groupDependencies: deps} : {}
+    if (Array.isArray(g.apps)) g.apps.forEach((a, i) => out.push({app: isObject(a) ? a : {}, path: at(`apps[${i}]`), id: resolve(isObject(a) ? a.id : undefined, id), ...extra}))
+    if (Array.isArray(g.groups)) g.groups.forEach((sub, i) => isObject(sub) && group(sub, at(`groups[${i}]`), id, deps))
   }
 
   if (Array.isArray(value)) value.forEach((a, i) => out.push({app: isObject(a) ? a : {}, path: `[${i}]`, id: resolve(isObject(a) ? a.id : undefined, '')}))
   else if (isObject(value) && isObject(value.app) && !('apps' in value)) out.push({app: value.app, path: 'app', id: resolve(value.app.id, '')})
   else if (isObject(value) && ('apps' in value || 'groups' in value)) group(value, '', '/')
   else if (isObject(value)) out.push({app: value, path: '', id: resolve(value.id, '')})
+  // Start order: a dependency names an app or a group (every app under it), an app's relative to
+  // the app's group, a group's relative to its parent. As in Marathon, one not in the document
+  // is not waited for (said once per place it is written).
+  const unknown = new Set<string>()
+  for (const entry of out) {
+    const own = entry.app.dependencies === undefined || entry.app.dependencies === null ? [] : Array.isArray(entry.app.dependencies) ? entry.app.dependencies : [entry.app.dependencies]
+    const at = (p: string): string => (entry.path ? `${entry.path}.${p}` : p)
+    const deps: Array<{id: string; path: string}> = [...(entry.groupDependencies ?? [])]
+    own.forEach((d, i) => {
+      if (typeof d === 'string' && d.trim() !== '') deps.push({id: resolveMarathonId(d.trim(), entry.id.replace(/\/[^/]*$/, '') || '/'), path: at(`dependencies[${i}]`)})
+      else warn(at(`dependencies[${i}]`), 'not an app id, ignored')
+    })
+    const ids = new Set<string>()
+    for (const dep of deps) {
+      const under = `${dep.id.replace(/\/+$/, '')}/`
+      const found = out.filter((o) => o.id === dep.id || o.id.startsWith(under))
+      if (found.length === 0 && !unknown.has(dep.path)) {
+        unknown.add(dep.path)
+        warn(dep.path, `${dep.id} is not in this file: not waited for (Marathon ignores a dependency it cannot find)`)
+      }
+
+      for (const o of found) if (o.id !== entry.id) ids.add(o.id)
+    }
+
+    if (ids.size > 0) entry.dependsOn = [...ids]
+  }
+
   return out
 }
 
@@ -270,7 +323,9 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
     out.upgrade = {...(u.minimumHealthCapacity === undefined ? {} : {minimumHealthCapacity: num(u.minimumHealthCapacity) ?? u.minimumHealthCapacity}), ...(u.maximumOverCapacity === undefined ? {} : {maximumOverCapacity: num(u.maximumOverCapacity) ?? u.maximumOverCapacity})}
   }
 
-  if (!empty(app.dependencies)) warn(at('dependencies'), 'start order is not enforced yet: the app starts with the others')
+  // Start order, resolved by marathonApps against the whole document.
+  if (entry.dependsOn?.length) out.dependsOn = [...new Set(entry.dependsOn.map(marathonName))]
+
   const backoff = num(app.backoffSeconds)
   const factor = num(app.backoffFactor)
   if ((backoff !== undefined && backoff !== 1) || (factor !== undefined && factor !== 1.15)) warn(at(backoff !== undefined && backoff !== 1 ? 'backoffSeconds' : 'backoffFactor'), 'per-app restart back-off is not supported: restarts back off 1 s, doubling up to 60 s')

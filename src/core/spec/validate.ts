@@ -20,7 +20,7 @@ const KNOWN_KEYS = new Set([
   'name', 'kind', 'image', 'command', 'args', 'env', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'ports', 'volumes',
   'constraints', 'preferences', 'prefer', 'healthCheck', 'readinessCheck', 'restart', 'labels', 'strategy', 'runtime', 'upgrade',
   ...RUN_KEYS(),
-  'init', 'team', 'priority', 'preemption', 'servicePort',
+  'init', 'team', 'priority', 'preemption', 'servicePort', 'dependsOn',
 ])
 
 /** The fields of scheduled and dependent jobs (docs/scheduled-jobs.md). */
@@ -143,6 +143,7 @@ export function validateJobSpec(raw: unknown, where: string, options: {warn?: (m
   if (teamProblem) p.add('team', teamProblem)
   if (doc.preemption !== undefined && doc.preemption !== null && doc.preemption !== 'never' && doc.preemption !== 'allow' && doc.preemption !== 'force') p.add('preemption', `must be never, allow (the default) or force, got ${describe(doc.preemption)}`)
   const priority = doc.priority === undefined || doc.priority === null ? DEFAULT_PRIORITY : wholeNumber(doc.priority, 'priority', p, 1, 100)
+  const dependsOn = validateDependsOn(doc.dependsOn, name, p)
   const servicePort = validateServicePort(doc.servicePort, kind, ports, p)
 
   if (p.list.length > 0) {
@@ -176,7 +177,27 @@ export function validateJobSpec(raw: unknown, where: string, options: {warn?: (m
     ...(priority === DEFAULT_PRIORITY || priority === undefined ? {} : {priority}),
     ...(doc.preemption === 'never' || doc.preemption === 'force' ? {preemption: doc.preemption} : {}),
     ...(servicePort === undefined ? {} : {servicePort}),
+    ...(dependsOn.length > 0 ? {dependsOn} : {}),
   }
+}
+
+/** dependsOn: a job name or a list of them, never the job itself (start order; docs/spec.md). */
+function validateDependsOn(value: unknown, name: string | undefined, p: Problems): string[] {
+  if (value === undefined || value === null) return []
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || !list.every((a) => typeof a === 'string')) {
+    p.add('dependsOn', `must be a job name or a list of them, got ${describe(value)}`)
+    return []
+  }
+
+  const out: string[] = []
+  for (const dep of list as string[]) {
+    if (!JOB_NAME.test(dep)) p.add('dependsOn', `${JSON.stringify(dep)} is not a job name`)
+    else if (dep === name) p.add('dependsOn', `a job cannot depend on itself (cycle ${name} -> ${name})`)
+    else if (!out.includes(dep)) out.push(dep)
+  }
+
+  return out
 }
 
 /** The stable port asked for (docs/endpoints.md): a port outside the host-port pool, on a service with a TCP port to front. */

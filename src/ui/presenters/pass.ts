@@ -45,6 +45,7 @@ export function renderPass(pass: PassReport, color: boolean): string {
   for (const r of pass.runs ?? []) lines.push(`${pass.dryRun ? 'would: ' : ''}${r.type.padEnd(14)} ${(r.run ?? r.job).padEnd(20)} ${r.message}`)
   for (const r of pass.rollouts ?? []) lines.push(`${`rollout ${r.state}`.padEnd(14)} ${`${r.job} v${r.version}`.padEnd(20)} ${r.message}`)
   for (const b of pass.backoff) lines.push(`${paint.warn('back-off', color)}       ${`${b.job}.${b.instance}`.padEnd(20)} restarts after ${new Date(b.until).toISOString()}: ${b.why}`)
+  for (const w of pass.waiting ?? []) lines.push(`${paint.warn('waiting', color)}        ${w.job.padEnd(20)} ${w.why}`)
   for (const p of pass.pending) lines.push(`${paint.warn('pending', color)}        ${`${p.job}.${p.instance}`.padEnd(20)} ${p.reason}`)
   for (const u of pass.unobserved) lines.push(`${paint.warn('unreachable', color)}    node ${u.node}: ${u.error}`)
   if (pass.convergedBy) lines.unshift(`A daemon (pid ${pass.convergedBy.pid} on ${pass.convergedBy.hostname}) converges this cluster: the change was recorded, and its pass that started at ${new Date(pass.convergedBy.passStartedAt).toISOString()} applied it:`)

@@ -7,10 +7,13 @@ import type {ServiceContext} from '../../../../src/core/context.js'
 import {containerSpecHash, type JobSpec} from '../../../../src/core/model/job.js'
 import type {Job} from '../../../../src/core/model/task.js'
 import {runPass} from '../../../../src/core/reconcile/pass.js'
+import {dependencyWaits} from '../../../../src/core/reconcile/plan.js'
+import {exitCodeOfPass} from '../../../../src/cli/job-command.js'
+import {ExitCode} from '../../../../src/core/errors.js'
 import {setTeam, teamViews} from '../../../../src/core/services/teams.js'
 import {validateJobSpec} from '../../../../src/core/spec/validate.js'
 import {listEvents} from '../../../../src/core/state/events.js'
-import {clusterId, insertJob, insertTask, listTasks, updateJob} from '../../../../src/core/state/jobs.js'
+import {clusterId, insertJob, insertTask, listJobs, listTasks, updateJob} from '../../../../src/core/state/jobs.js'
 import {findNode, insertNode, updateNodeAdminState} from '../../../../src/core/state/nodes.js'
 import {writeSetting} from '../../../../src/core/state/settings.js'
 import {renderPass} from '../../../../src/ui/presenters/pass.js'
@@ -178,6 +181,22 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     expect(live().find((t) => t.jobName === 'urgent')!.state).to.equal('running')
     const event = listEvents(store, {}).find((e) => e.type === 'task.preempts')!
     expect(event.message).to.match(/; beyond the disruption budget of low \(preemption: force\)$/)
+  })
+
+  it('start order (dependsOn): a job waits while what it depends on is not all ready, says why (exit unsatisfied), then starts; its restarts never wait', async () => {
+    addJob({name: 'db', instances: 2})
+    addJob({name: 'web', instances: 1, dependsOn: ['db']})
+    const first = await runPass(ctx, {seed: 1})
+    // db is placed and started in this pass, but not yet seen running: web waits
+    expect(first.waiting).to.deep.equal([{job: 'web', why: 'waiting for its dependencies: db 0/2 ready'}])
+    expect(live().map((t) => t.jobName)).to.deep.equal(['db', 'db'])
+    expect(exitCodeOfPass(first, ['web'])).to.equal(ExitCode.unsatisfied)
+    clock.advance(1000)
+    const second = await runPass(ctx, {seed: 1})
+    expect(second.waiting).to.equal(undefined)
+    expect(live().filter((t) => t.jobName === 'web')).to.have.length(1)
+    // once web runs, it no longer waits for db (a db outage must not take web down too)
+    expect(dependencyWaits(listJobs(store), live().map((t) => (t.jobName === 'db' ? {...t, state: 'failed' as const} : t)), clock.now()).size).to.equal(0)
   })
 
   it('two names for one host (the lab set-up): distinct host ports, and neither takes the other\'s container for an orphan', async () => {

@@ -28,6 +28,14 @@ describe('core/schedule graph', () => {
     expect(refusal([job('x'), job('a', 'c'), job('b', 'a'), job('c', 'b')])).to.equal('Jobs depend on each other in a cycle: a -> b -> c -> a.')
   })
 
+  it('start order (dependsOn) is checked with after: an unknown name and a cycle through both kinds are refused', () => {
+    const svc = (name: string, ...dependsOn: string[]): GraphJob => ({name, after: [], schedule: null, dependsOn})
+    checkGraph([svc('db'), svc('web', 'db')])
+    expect(refusal([svc('web', 'db')])).to.equal('Job web depends on db, which does not exist.')
+    expect(refusal([svc('web', 'api'), svc('api', 'web')])).to.contain('api -> web -> api')
+    expect(refusal([svc('web', 'report'), job('report', 'web')])).to.match(/cycle: (web -> report -> web|report -> web -> report)/)
+  })
+
   it('refuses a two-job cycle', () => expect(refusal([job('a', 'b'), job('b', 'a')])).to.contain('a -> b -> a'))
 
   it('lists children, and the connected part of the graph in depth order', () => {

@@ -10,7 +10,7 @@ import {parseSpecText} from '../../../../src/core/spec/parse.js'
  * For each: the jobs it becomes and the path of every warning, or the message it is refused
  * with; for a command app (no image), also the outcome with `--default-image`.
  */
-type Outcome = {jobs: string[]; warnings: string[]} | {refused: string}
+type Outcome = {jobs: string[]; warnings: string[]; dependsOn?: Record<string, string[]>} | {refused: string}
 type Expected = Outcome & {withDefaultImage?: Outcome}
 
 const DIR = new URL('../../../fixtures/marathon/real/', import.meta.url)
@@ -22,7 +22,8 @@ function run(file: string, defaultImage?: string): Outcome {
   const warnings: string[] = []
   try {
     const specs = parseSpecText(fs.readFileSync(new URL(file, DIR), 'utf8'), file, {...(defaultImage ? {defaultImage} : {}), warn: (m) => warnings.push(m)})
-    return {jobs: specs.map((s) => s.name), warnings: warnings.map((w) => pathOf(file, w))}
+    const dependsOn = Object.fromEntries(specs.filter((s) => s.dependsOn).map((s) => [s.name, s.dependsOn!]))
+    return {jobs: specs.map((s) => s.name), warnings: warnings.map((w) => pathOf(file, w)), ...(Object.keys(dependsOn).length > 0 ? {dependsOn} : {})}
   } catch (error) {
     if (!(error instanceof UserError)) throw error
     return {refused: error.message.slice(file.length)}
@@ -39,7 +40,7 @@ const EXPECTED: Record<string, Expected> = {
   'LuganoTechTalks--continuous-delivery-demo--marathon.json': {jobs: ['continuous-delivery-demo'], warnings: ['container.docker.forcePullImage']},
   'Schibsted-Tech-Polska--stp.polyglot-api--marathon.json': {jobs: ['api-vg-no-ner-polyglot'], warnings: []},
   'SmartEnergyPlatform--device-sim--marathon.json': {refused: ':38:6: not valid JSON: trailing comma before }.'},
-  'TracyHe--spring-cloud-microservice-example--marathon.json': {jobs: ['test-discover-service-discovery', 'test-config-service-config', 'test-movie-services-movie', 'test-movie-services-moviesui', 'test-movie-services-rating', 'test-movie-services-user', 'test-api-gateway-gateway', 'test-hystrix-gateway'], warnings: ['groups[1].dependencies', 'groups[2].dependencies', 'groups[3].dependencies', 'groups[4].dependencies', 'groups[0].apps[0].container.env', 'groups[0].apps[0].container.docker.parameters', 'groups[1].apps[0].container.env', 'groups[1].apps[0].container.docker.parameters', 'groups[2].apps[0].container.docker.parameters', 'groups[2].apps[1].container.env', 'groups[2].apps[1].container.docker.parameters', 'groups[2].apps[2].container.env', 'groups[2].apps[2].container.docker.parameters', 'groups[2].apps[3].container.env', 'groups[2].apps[3].container.docker.parameters', 'groups[3].apps[0].container.env', 'groups[3].apps[0].container.docker.parameters', 'groups[4].apps[0].container.env', 'groups[4].apps[0].container.docker.parameters']},
+  'TracyHe--spring-cloud-microservice-example--marathon.json': {jobs: ['test-discover-service-discovery', 'test-config-service-config', 'test-movie-services-movie', 'test-movie-services-moviesui', 'test-movie-services-rating', 'test-movie-services-user', 'test-api-gateway-gateway', 'test-hystrix-gateway'], warnings: ['groups[2].dependencies[2]', 'groups[3].dependencies[2]', 'groups[3].dependencies[3]', 'groups[3].dependencies[4]', 'groups[0].apps[0].container.env', 'groups[0].apps[0].container.docker.parameters', 'groups[1].apps[0].container.env', 'groups[1].apps[0].container.docker.parameters', 'groups[2].apps[0].container.docker.parameters', 'groups[2].apps[1].container.env', 'groups[2].apps[1].container.docker.parameters', 'groups[2].apps[2].container.env', 'groups[2].apps[2].container.docker.parameters', 'groups[2].apps[3].container.env', 'groups[2].apps[3].container.docker.parameters', 'groups[3].apps[0].container.env', 'groups[3].apps[0].container.docker.parameters', 'groups[4].apps[0].container.env', 'groups[4].apps[0].container.docker.parameters'], dependsOn: {'test-config-service-config': ['test-discover-service-discovery'], 'test-movie-services-movie': ['test-discover-service-discovery', 'test-config-service-config'], 'test-movie-services-moviesui': ['test-discover-service-discovery', 'test-config-service-config'], 'test-movie-services-rating': ['test-discover-service-discovery', 'test-config-service-config'], 'test-movie-services-user': ['test-discover-service-discovery', 'test-config-service-config'], 'test-api-gateway-gateway': ['test-discover-service-discovery', 'test-config-service-config'], 'test-hystrix-gateway': ['test-discover-service-discovery', 'test-api-gateway-gateway']}},
   'Valassis-Digital-Media--helloworld-nodejs-app--marathon.json': {refused: ':24:5: not valid JSON: trailing comma before }.'},
   'alanbover--grafana-dcos--marathon.json': {jobs: ['grafana-dcos'], warnings: []},
   'amuraru--docker-dynamic-ports--marathon.json': {jobs: ['dynamic-ports'], warnings: []},
@@ -48,13 +49,13 @@ const EXPECTED: Record<string, Expected> = {
   'aslanbakirov--fibonacci-service--marathon.json': {jobs: ['fibonacci-service'], warnings: ['container.docker.network']},
   'bankofse--cmplxsource--accounts.json': {jobs: ['mon-accounts'], warnings: ['container.docker.forcePullImage', 'container.docker.portMappings[0].hostPort']},
   'mesosphere--marathon--Docker.json': {jobs: ['ubuntu'], warnings: ['container.forcePullImage']},
-  'mesosphere--marathon--Group.json': {refused: ': apps[0] (department-a-service-common) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['department-a-service-common', 'department-a-product-a-service-a', 'department-a-product-a-service-b'], warnings: ['groups[0].apps[0].dependencies', 'groups[0].apps[1].dependencies']}},
+  'mesosphere--marathon--Group.json': {refused: ': apps[0] (department-a-service-common) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['department-a-service-common', 'department-a-product-a-service-a', 'department-a-product-a-service-b'], warnings: ['groups[0].apps[0].dependencies[0]', 'groups[0].apps[1].dependencies[0]']}},
   'mesosphere--marathon--app-check-http-example.json': {refused: ': (http-index-test) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['http-index-test'], warnings: []}},
   'mesosphere--marathon--app-simple.json': {refused: ': (simple) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['simple'], warnings: []}},
   'mesosphere--marathon--app-with-https-readiness-checks.json': {jobs: ['app-with-https-readiness-checks'], warnings: ['readinessChecks[0].protocol']},
   'mesosphere--marathon--app.json': {refused: ': cmd and args: give one of them (Marathon refuses both too).'},
   'mesosphere--marathon--app_list.json': {refused: ': apps[0] (myapp) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {refused: ' apps[0] (job myapp): mem: must be at least 6Mi (container runtimes refuse less), got "5Mi".'}},
-  'mesosphere--marathon--apps_create.json': {refused: ': [0] (test-sleep60) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['test-sleep60', 'test-sleep120'], warnings: ['[0].dependencies']}},
+  'mesosphere--marathon--apps_create.json': {refused: ': [0] (test-sleep60) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['test-sleep60', 'test-sleep120'], warnings: ['[0].dependencies[1]'], dependsOn: {'test-sleep60': ['test-sleep120']}}},
   'mesosphere--marathon--bridge.json': {jobs: ['bridged-webapp'], warnings: ['healthChecks']},
   'mesosphere--marathon--external-volume-mesos-app.json': {refused: ': (external-volume-app) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['external-volume-app'], warnings: ['container.volumes[0]']}},
   'mesosphere--marathon--group.json': {jobs: ['tools-oauth-server', 'tools-datadog-agent', 'tools-docker-registry'], warnings: ['groups[0].apps[0].container.docker.network', 'groups[0].apps[1].container.docker.privileged', 'groups[0].apps[1].container.docker.network']},

@@ -62,7 +62,7 @@ describe('core/spec Marathon import', () => {
     expect(pair.warnings).to.deep.equal(["pair.json: apps[1].portDefinitions[0].port: service port 10500 is also /green's (marathon-lb's blue/green pair?): this app gets one assigned; clusterctl's rollouts replace blue/green deployments (docs/deployments.md)."])
   })
 
-  it('a group: nested groups, relative ids resolved, ports/portDefinitions/args, MESOS container; a command-only app needs --default-image; dependencies warned', () => {
+  it('a group: nested groups, relative ids resolved, ports/portDefinitions/args, MESOS container; a command-only app needs --default-image; dependencies become dependsOn', () => {
     expect(() => parse(fixture('group-nested.json'), 'product.json')).to.throw(UserError, /groups\[0\]\.apps\[0\] \(product-service-service-a\) has no container image/)
     const {specs, warnings} = parse(fixture('group-nested.json'), 'product.json', 'localhost/tools:1')
     expect(specs.map((s) => [s.name, s.image, s.instances])).to.deep.equal([
@@ -74,10 +74,17 @@ describe('core/spec Marathon import', () => {
     expect(specs[1]!.ports).to.deep.equal([{containerPort: 0, protocol: 'tcp', name: 'api'}])
     expect(specs[2]!.command).to.deep.equal(['--listen', '0.0.0.0:8000'])
     expect(specs[2]!.ports).to.deep.equal([{containerPort: 8000, protocol: 'tcp', name: null}])
-    expect(warnings).to.deep.equal([
-      'product.json: groups[0].dependencies: group dependencies (start order) are not enforced, ignored.',
-      'product.json: groups[0].apps[0].dependencies: start order is not enforced yet: the app starts with the others.',
+    expect(warnings).to.deep.equal([])
+    // start order: the group's dependency holds for both of its apps (service-a names it too)
+    expect(specs.map((s) => [s.name, s.dependsOn ?? null])).to.deep.equal([
+      ['product-database', null],
+      ['product-service-service-a', ['product-database']],
+      ['product-service-service-b', ['product-database']],
     ])
+    // relative ids: an app's against its group, a group's against its parent; `..` is followed; one not in the file is warned
+    const relative = parse(JSON.stringify({id: '/shop', apps: [{id: 'db', container: {docker: {image: 'localhost/db:1'}}}], groups: [{id: 'web', dependencies: ['db'], apps: [{id: 'ui', container: {docker: {image: 'localhost/ui:1'}}, dependencies: ['../db', 'api', '/elsewhere/cache']}, {id: 'api', container: {docker: {image: 'localhost/api:1'}}}]}]}), 'shop.json')
+    expect(relative.specs.map((s) => [s.name, s.dependsOn ?? null])).to.deep.equal([['shop-db', null], ['shop-web-ui', ['shop-db', 'shop-web-api']], ['shop-web-api', ['shop-db']]])
+    expect(relative.warnings).to.deep.equal(['shop.json: groups[0].apps[0].dependencies[2]: /elsewhere/cache is not in this file: not waited for (Marathon ignores a dependency it cannot find).'])
   })
 
   it('an API response (GET /v2/apps): version, versionInfo, tasks and counters ignored quietly, nulls as absent', () => {
