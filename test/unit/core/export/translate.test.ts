@@ -43,10 +43,11 @@ describe('core/export (Nomad and Kubernetes)', () => {
     expect(out.notes.find((n) => n.job === 'web' && n.field === 'cpus')?.why).to.match(/2400 MHz per cpu/)
   })
 
-  it('the report names what has no equivalent: LIKE/UNLIKE regexes, dependency graphs, DRF teams', () => {
+  it('the report names what has no equivalent: LIKE/UNLIKE regexes, dependency graphs, start order, DRF teams', () => {
     for (const target of ['nomad', 'kubernetes'] as const) {
-      const dropped = exportJobs([web, nightly, publish], target).notes.filter((n) => n.status === 'dropped').map((n) => `${n.job} ${n.field}`)
-      expect(dropped, target).to.include.members(['web constraint zone:LIKE:eu-.*', 'web team', 'publish after', 'web servicePort'])
+      const front = spec({name: 'front', image: 'localhost/front:1', dependsOn: ['web']})
+      const dropped = exportJobs([web, nightly, publish, front], target).notes.filter((n) => n.status === 'dropped').map((n) => `${n.job} ${n.field}`)
+      expect(dropped, target).to.include.members(['web constraint zone:LIKE:eu-.*', 'web team', 'publish after', 'web servicePort', 'front dependsOn'])
     }
   })
 
