@@ -28,7 +28,7 @@ describe('e2e: first contact without nodes (input, validation, state file)', fun
       fs.writeFileSync(path.join(cli.home, 'spec.yaml'), SPEC)
       const r = await cli.shell('(sleep 2; cat spec.yaml) | $CLUSTERCTL apply -f - --no-start --json')
       expect(r.exitCode, r.stderr).to.equal(0)
-      expect(r.json<{jobs: Array<{name: string; change: string}>}>().jobs).to.deep.equal([{name: 'piped', change: 'created', what: []}])
+      expect(r.json<{jobs: Array<{name: string; change: string}>}>().jobs).to.deep.equal([{name: 'piped', change: 'created', what: [], servicePort: null}])
     })
 
     it('reads more than 64 KiB from a pipe whose writer is a Node program (a non-blocking pipe)', async () => {

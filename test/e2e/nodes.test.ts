@@ -108,7 +108,7 @@ describe('e2e: nodes (add-node, nodes, node inspect/inventory/rm)', function () 
     expect(Math.abs(detail.inventory!.clockOffsetMs!)).to.be.lessThan(1000)
 
     const table = await cli.run(['nodes'])
-    expect(table.stdout).to.match(/^NAME\s+STATE\s+ADDRESS\s+RUNTIME\s+CPUS\s+MEM/)
+    expect(table.stdout).to.match(/^NAME\s+STATE\s+EDGE\s+ADDRESS\s+RUNTIME\s+CPUS\s+MEM/)
     expect(table.stdout).to.include(`root@${hosts[0]!.ip}:22`)
     expect(table.stdout).not.to.include('\u001B[') // no colour off a TTY
 
