@@ -1,5 +1,5 @@
 /** Deployments for people (lines, a table) and for scripts (JSON without the full spec). */
-import {type Deployment, inCanaryPhase, isOpen, type RolloutStatus, waitsForPromote} from '../../core/model/deployment.js'
+import {type Deployment, type DeploymentState, inCanaryPhase, isOpen, type RolloutStatus, waitsForPromote} from '../../core/model/deployment.js'
 import type {UpgradePolicy} from '../../core/model/job.js'
 import type {RolloutStep} from '../../core/reconcile/rollout.js'
 import {renderTable} from '../table.js'
@@ -25,6 +25,17 @@ export function statusLine(s: RolloutStatus): string {
   const d = s.deployment
   if (!d) return `${s.job}: no deployment recorded (the job predates deployments); ${s.updated} of ${s.desired} instances available`
   return `${s.job} v${d.version} (${d.cause}${s.backTo === null ? '' : ` to v${s.backTo}`}) ${d.state}: ${s.updated} of ${s.desired} updated, ${s.old} old; at most ${s.bounds.maxUnavailable} unavailable, ${s.bounds.maxSurge} extra${d.reason ? ` (${d.reason})` : ''}`
+}
+
+/**
+ * What `rollout status --no-follow` reports: the newest version's state, `waiting` while
+ * its canaries are available and it waits for `rollout promote` (as a followed status
+ * ends), `none` for a job recorded before deployments.
+ */
+export function rolloutOutcome(s: RolloutStatus): DeploymentState | 'none' | 'waiting' {
+  const d = s.deployment
+  if (!d) return 'none'
+  return d.state === 'running' && waitsForPromote({...s, deployment: d}, d.spec.upgrade) ? 'waiting' : d.state
 }
 
 /**
