@@ -12,6 +12,9 @@
  *     minHealthyTime): an available old task is stopped ahead of its replacement only
  *     within that budget, unavailable ones first, then those on the nodes holding the
  *     most of the job's tasks (the worst placed), then the highest instance.
+ *   - an instance left with two old tasks by a superseded rollout (its older version's
+ *     and the superseded version's) keeps one (available first, then the newest) and the
+ *     other stops: without it, maxUnavailable 0 and a full surge would wait forever.
  *
  * An old task whose replacement became available stops by the diff's make-before-break
  * rule. `judgeDeployment` says whether the job's open deployment progressed, succeeded
@@ -71,6 +74,18 @@ export function planRollout(input: RolloutInput): RolloutPlan {
     return out
   }
 
+  // An instance with more than one old task (a rollout superseded while it replaced this instance: the
+  // older version's task and the superseded version's) keeps one, available first, then the newest, and
+  // stops the others: they cost no availability, and they hold the surge room the new version needs.
+  const surplus = new Set<string>()
+  for (const r of rolls) {
+    const keep = [...r.old].filter((t) => !stopping.has(t.id)).sort((a, b) => Number(available(b)) - Number(available(a)) || b.createdAt - a.createdAt)
+    for (const t of keep.slice(1)) {
+      surplus.add(t.id)
+      out.stop.push({task: t, reason: `rollout: a second task of instance ${r.instance} on an older spec (${keep[0]!.id.slice(0, 8)} serves it until its replacement is available)`})
+    }
+  }
+
   if (input.deployment && inCanaryPhase(input.deployment, job.spec.upgrade)) {
     // canaries: up to `canary` instances get their new task beside the old one; nothing old stops
     const canaries = new Set(live.filter((t) => t.specHash === job.specHash).map((t) => t.instance)).size
@@ -101,7 +116,7 @@ export function planRollout(input: RolloutInput): RolloutPlan {
     }
 
     if (down) stopBudget--
-    for (const t of old) if (!stopping.has(t.id)) out.stop.push({task: t, reason: `rollout: stopped before its replacement starts (maxSurge ${maxSurge}${down ? `, maxUnavailable ${maxUnavailable}` : ', it was not available'})`})
+    for (const t of old) if (!stopping.has(t.id) && !surplus.has(t.id)) out.stop.push({task: t, reason: `rollout: stopped before its replacement starts (maxSurge ${maxSurge}${down ? `, maxUnavailable ${maxUnavailable}` : ', it was not available'})`})
   }
 
   return out

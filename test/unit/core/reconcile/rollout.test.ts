@@ -27,6 +27,42 @@ function aTask(job: Job, instance: number, over: Partial<Task> = {}): Task {
 const buckets = (over: Partial<Buckets>): Pick<Buckets, 'place' | 'roll' | 'stop' | 'ended' | 'unreachable' | 'backoff'> => ({place: [], roll: [], stop: [], ended: [], unreachable: [], backoff: [], ...over})
 const roll = (t: Task): NewTask & {old: Task[]} => ({jobId: t.jobId, instance: t.instance, restarts: 0, why: 'rollout', old: [t]})
 
+const bound = fc.oneof(fc.integer({min: 0, max: 4}), fc.integer({min: 0, max: 100}).map((p) => `${p}%`))
+
+/**
+ * Passes of a rollout from `tasks` to the spec of `jobAt(step)` (a newer spec may come at any
+ * step): the diff's make-before-break as the pass applies it, the planner, starts before stops,
+ * a task placed in one step running and available in the next. Asserts the bounds at every
+ * step and that it ends with N tasks of the newest spec.
+ */
+function simulateRollout(jobAt: (step: number) => Job, start: Task[]): void {
+  let tasks = start
+  const {instances: n} = jobAt(0)
+  for (let step = 0; step < 8 * n + 10; step++) {
+    const job = jobAt(step)
+    const {maxUnavailable: unav, maxSurge: surge} = rolloutBounds(job.spec.upgrade, n)
+    const isNew = (t: Task): boolean => t.specHash === job.specHash
+    const ready = (t: Task): boolean => t.state === 'running'
+    // make-before-break (the diff): an old task whose instance has an available new one stops
+    const superseded = tasks.filter((t) => !isNew(t) && tasks.some((f) => isNew(f) && ready(f) && f.instance === t.instance)).map((task) => ({task, reason: 'replaced'}))
+    const instances = Array.from({length: n}, (_, i) => i)
+    const rolls = instances.filter((i) => !tasks.some((t) => isNew(t) && t.instance === i) && tasks.some((t) => t.instance === i && !superseded.some((s) => s.task === t))).map((i) => ({jobId: job.id, instance: i, restarts: 0, why: 'rollout', old: tasks.filter((t) => t.instance === i)}))
+    const missing: NewTask[] = instances.filter((i) => !tasks.some((t) => t.instance === i)).map((i) => ({jobId: job.id, instance: i, restarts: 0, why: 'missing'}))
+    const plan = planRollout({job, tasks, buckets: buckets({place: missing, roll: rolls, stop: superseded}), now: NOW})
+    const placed = [...missing, ...plan.place].map((p) => aTask(job, p.instance, {state: 'pending'}))
+    // starts come before stops in a pass: the most tasks exist right then
+    expect(tasks.length + placed.length, `step ${step}: tasks`).to.be.at.most(n + surge)
+    const stopped = new Set([...superseded, ...plan.stop].map((s) => s.task.id))
+    tasks = tasks.filter((t) => !stopped.has(t.id))
+    expect(new Set(tasks.filter(ready).map((t) => t.instance)).size, `step ${step}: available`).to.be.at.least(n - unav)
+    tasks = [...tasks.map((t) => ({...t, state: 'running' as const})), ...placed]
+    if (tasks.length === n && tasks.every((t) => isNew(t) && ready(t)) && job === jobAt(step + 1)) return
+  }
+
+  const last = jobAt(8 * n + 10)
+  expect.fail(`did not complete: ${tasks.map((t) => `${t.instance}:${t.specHash === last.specHash ? 'new' : t.specHash}:${t.state}`).join(' ')}`)
+}
+
 describe('core/reconcile/rollout', () => {
   it('maxSurge 1, maxUnavailable 0: one new task beside the old ones, nothing stopped early', () => {
     const job = aJob(4)
@@ -106,33 +142,24 @@ describe('core/reconcile/rollout', () => {
   })
 
   it('for random N and bounds, a simulated rollout never has fewer than N - maxUnavailable available nor more than N + maxSurge tasks, and completes (property)', () => {
-    const bound = fc.oneof(fc.integer({min: 0, max: 4}), fc.integer({min: 0, max: 100}).map((p) => `${p}%`))
     fc.assert(
       fc.property(fc.integer({min: 1, max: 12}), bound, bound, (n, maxUnavailable, maxSurge) => {
         fc.pre(maxUnavailable !== 0 || maxSurge !== 0) // refused by validation
         const job = aJob(n, {maxUnavailable, maxSurge})
-        const {maxUnavailable: unav, maxSurge: surge} = rolloutBounds(job.spec.upgrade, n)
-        let tasks: Task[] = Array.from({length: n}, (_, i) => aTask(job, i, {specHash: 'old'}))
-        for (let step = 0; step < 6 * n + 10; step++) {
-          const isNew = (t: Task): boolean => t.specHash === job.specHash
-          const ready = (t: Task): boolean => t.state === 'running'
-          // make-before-break (the diff): an old task whose instance has an available new one stops
-          const superseded = tasks.filter((t) => !isNew(t) && tasks.some((f) => isNew(f) && ready(f) && f.instance === t.instance)).map((task) => ({task, reason: 'replaced'}))
-          const instances = Array.from({length: n}, (_, i) => i)
-          const rolls = instances.filter((i) => !tasks.some((t) => isNew(t) && t.instance === i) && tasks.some((t) => t.instance === i && !superseded.some((s) => s.task === t))).map((i) => ({jobId: job.id, instance: i, restarts: 0, why: 'rollout', old: tasks.filter((t) => t.instance === i)}))
-          const missing: NewTask[] = instances.filter((i) => !tasks.some((t) => t.instance === i)).map((i) => ({jobId: job.id, instance: i, restarts: 0, why: 'missing'}))
-          const plan = planRollout({job, tasks, buckets: buckets({place: missing, roll: rolls, stop: superseded}), now: NOW})
-          const placed = [...missing, ...plan.place].map((p) => aTask(job, p.instance, {state: 'pending'}))
-          // starts come before stops in a pass: the most tasks exist right then
-          expect(tasks.length + placed.length, `step ${step}: tasks`).to.be.at.most(n + surge)
-          const stopped = new Set([...superseded, ...plan.stop].map((s) => s.task.id))
-          tasks = tasks.filter((t) => !stopped.has(t.id))
-          expect(new Set(tasks.filter(ready).map((t) => t.instance)).size, `step ${step}: available`).to.be.at.least(n - unav)
-          tasks = [...tasks.map((t) => ({...t, state: 'running' as const})), ...placed]
-          if (tasks.length === n && tasks.every((t) => isNew(t) && ready(t))) return
-        }
+        simulateRollout(() => job, Array.from({length: n}, (_, i) => aTask(job, i, {specHash: 'old'})))
+      }),
+      {numRuns: 300},
+    )
+  })
 
-        expect.fail(`did not complete: ${tasks.map((t) => `${t.instance}:${t.specHash === job.specHash ? 'new' : 'old'}:${t.state}`).join(' ')}`)
+  it('a rollout superseded at any step by a newer spec converges to it from the mixed state, within the same bounds (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({min: 1, max: 12}), bound, bound, fc.integer({min: 0, max: 12}), (n, maxUnavailable, maxSurge, at) => {
+        fc.pre(maxUnavailable !== 0 || maxSurge !== 0)
+        const two = aJob(n, {maxUnavailable, maxSurge}, {env: {V: '2'}})
+        const three = aJob(n, {maxUnavailable, maxSurge}, {env: {V: '3'}})
+        expect(two.specHash).to.not.equal(three.specHash)
+        simulateRollout((step) => (step < at ? two : three), Array.from({length: n}, (_, i) => aTask(two, i, {specHash: 'one'})))
       }),
       {numRuns: 300},
     )
