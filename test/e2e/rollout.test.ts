@@ -3,7 +3,8 @@
  * maxUnavailable 1 / maxSurge 0 updated while a watcher on every host samples the
  * running containers every 100 ms; a version that fails its health check rolls back
  * by itself without the old version dropping below its bound; kill -9 of the daemon
- * mid-rollout and a new daemon resumes it (docs/deployments.md).
+ * mid-rollout and a new daemon resumes it; a canary waits for `rollout promote`; a new
+ * spec mid-rollout supersedes it and converges to the newest spec (docs/deployments.md).
  */
 import {expect} from 'chai'
 
@@ -13,6 +14,15 @@ import {type Proc, startDaemon, stopAll} from './daemon-process.js'
 import {getTestbed} from './fixture.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** `rollout status --no-follow --json`, with its exit code. */
+interface NoFollow {
+  version: number
+  outcome: string
+  updated: number
+  desired: number
+  exitCode: number
+}
 
 /** An httpd on 8080 saying its greeting; `broken` never listens, so its http check fails. */
 function webSpec(tb: Testbed, greeting: string, upgrade: string, options: {broken?: boolean} = {}): string {
@@ -110,7 +120,32 @@ describe('e2e: rolling deployments (podman)', function () {
   })
 
   const specHash = async (): Promise<string> => (await cli.run(['jobs', '--json'])).json<Array<{name: string; specHash: string}>>().find((j) => j.name === 'web')!.specHash
+  /** A daemon (removed by afterEach) driving the passes, and version 1 of web rolled out under it. */
+  const daemonWithVersionOne = async (upgrade: string): Promise<Proc> => {
+    const daemon = startDaemon(cli)
+    procs.push(daemon)
+    await daemon.waitFor(/acting as the controller/)
+    expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'one', upgrade)})).exitCode).to.equal(0)
+    expect((await cli.run(['rollout', 'status', 'web'])).exitCode).to.equal(0)
+    return daemon
+  }
+
   const history = async (): Promise<string[]> => (await cli.run(['rollout', 'history', 'web', '--json'])).json<Array<{version: number; cause: string; state: string}>>().map((d) => `${d.version}:${d.cause}:${d.state}`)
+
+  /** `rollout status --no-follow --json` polled every 500 ms (never a follow that could wait forever) until `until` holds. */
+  const pollStatus = async (until: (s: NoFollow) => boolean, what: string, timeoutMs = 120_000): Promise<NoFollow> => {
+    const deadline = Date.now() + timeoutMs
+    let last: NoFollow | undefined
+    for (;;) {
+      const r = await cli.run(['rollout', 'status', 'web', '--no-follow', '--json'])
+      last = {...r.json<Omit<NoFollow, 'exitCode'>>(), exitCode: r.exitCode}
+      if (until(last)) return last
+      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s; last status ${JSON.stringify(last)}; the job's events: ${(await cli.run(['events', '--job', 'web'])).stdout}`)
+      await sleep(500)
+    }
+  }
+
+  const running = async (): Promise<Array<{id: string; instance: number; health: string}>> => (await cli.run(['ps', 'web', '--json'])).json<Array<{id: string; instance: number; state: string; desired: string; health: string}>>().filter((t) => t.state === 'running' && t.desired === 'run')
 
   it('4 instances, maxUnavailable 1, maxSurge 0: a watcher every 100 ms never sees fewer than 3 nor more than 4 running containers, and the update completes', async () => {
     const upgrade = '{maxUnavailable: 1, maxSurge: 0, minHealthyTime: 2s}'
@@ -162,11 +197,7 @@ describe('e2e: rolling deployments (podman)', function () {
 
   it('kill -9 of the daemon mid-rollout: a new daemon resumes it from what it observes (no new version, no task started twice)', async () => {
     const upgrade = '{maxUnavailable: 0, maxSurge: 1, minHealthyTime: 3s}'
-    const daemon = startDaemon(cli)
-    procs.push(daemon)
-    await daemon.waitFor(/acting as the controller/)
-    expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'one', upgrade)})).exitCode).to.equal(0)
-    expect((await cli.run(['rollout', 'status', 'web'])).exitCode).to.equal(0)
+    const daemon = await daemonWithVersionOne(upgrade)
     expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'two', upgrade)})).exitCode).to.equal(0)
     const deadline = Date.now() + 120_000
     for (;;) {
@@ -189,5 +220,97 @@ describe('e2e: rolling deployments (podman)', function () {
     const all = (await cli.run(['ps', 'web', '--all', '--json'])).json<Array<{id: string; state: string}>>()
     expect(all.length, JSON.stringify(all)).to.equal(8)
     expect(all.filter((t) => t.state === 'running')).to.have.length(4)
+  })
+
+  it('a canary waits for promote: one new instance beside the 4 old ones, the old ones untouched while it waits, then `rollout promote` rolls the rest', async () => {
+    const upgrade = '{canary: 1, maxUnavailable: 0, maxSurge: 1, minHealthyTime: 2s}'
+    await daemonWithVersionOne(upgrade)
+    const one = await specHash()
+    const olds = (await running()).map((t) => t.id).sort()
+    expect(olds).to.have.length(4)
+    const watch = watchContainers(tb, 'web')
+    await sleep(2_000)
+    const applied = await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'two', upgrade)})
+    expect(applied.exitCode, applied.stdout + applied.stderr).to.equal(0)
+    const two = await specHash()
+    const waiting = await pollStatus((s) => s.outcome === 'waiting', 'the canary did not become available')
+    expect(waiting.exitCode).to.equal(4)
+    expect(waiting).to.include({version: 2, updated: 1, desired: 4})
+    const waitingSince = Date.now()
+    await sleep(10_000)
+    const still = await pollStatus(() => true, '')
+    expect(still, JSON.stringify(still)).to.include({outcome: 'waiting', version: 2, updated: 1, exitCode: 4})
+    const tasks = await running()
+    expect(tasks.filter((t) => olds.includes(t.id)).map((t) => t.id).sort(), 'the old tasks run on, untouched').to.deep.equal(olds)
+    expect(tasks.filter((t) => !olds.includes(t.id)), JSON.stringify(tasks)).to.have.length(1)
+    const samples = await watch.stop()
+    const held = samples.filter((s) => s.at >= waitingSince)
+    expect(held.length).to.be.greaterThan(20)
+    const heldWrong = held.filter((s) => s.total !== 5 || s.byHash.get(one) !== 4 || s.byHash.get(two) !== 1)
+    expect(heldWrong.length, `samples while waiting not 4 old + 1 canary: ${JSON.stringify(heldWrong.slice(0, 3).map((s) => [s.at, [...s.byHash]]))}`).to.equal(0)
+    expect(Math.max(...samples.map((s) => s.total))).to.be.at.most(5)
+    expect(Math.min(...samples.map((s) => s.byHash.get(one) ?? 0))).to.equal(4)
+    expect(await history()).to.deep.equal(['2:apply:running', '1:create:succeeded'])
+
+    const promoted = await cli.run(['rollout', 'promote', 'web'])
+    expect(promoted.exitCode, promoted.stdout + promoted.stderr).to.equal(0)
+    const rolled = await cli.run(['rollout', 'status', 'web'])
+    expect(rolled.exitCode, rolled.stdout + rolled.stderr).to.equal(0)
+    expect(await history()).to.deep.equal(['2:apply:succeeded', '1:create:succeeded'])
+    const after = await running()
+    expect(after, JSON.stringify(after)).to.have.length(4)
+    expect(after.filter((t) => olds.includes(t.id))).to.have.length(0)
+    const left = await Promise.all(tb.hosts.filter((h) => h.runtimes.length > 0).map((h) => sshRun(tb, h.name, `podman ps --filter label=io.clusterctl.job=web --format '{{index .Labels "io.clusterctl.spec-hash"}}'`)))
+    expect(left.flatMap((r) => r.stdout.split('\n').filter(Boolean)).sort()).to.deep.equal([two, two, two, two])
+  })
+
+  it('superseding a rollout mid-way converges to the newest spec: version 2 recorded superseded, version 3 rolls out from the mixed state within the bounds', async () => {
+    const upgrade = '{maxUnavailable: 0, maxSurge: 1, minHealthyTime: 3s}'
+    await daemonWithVersionOne(upgrade)
+    const one = await specHash()
+    const watch = watchContainers(tb, 'web')
+    // the controller's view, every ~second: running tasks whose health check passes (the bound is on these)
+    let watching = true
+    const healthy: number[] = []
+    const healthWatch = (async () => {
+      while (watching) {
+        healthy.push((await running()).filter((t) => t.health === 'healthy').length)
+        await sleep(300)
+      }
+    })()
+    let two = ''
+    let three = ''
+    try {
+      await sleep(2_000)
+      expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'two', upgrade)})).exitCode).to.equal(0)
+      two = await specHash()
+      const mid = await pollStatus((s) => s.updated >= 1, 'version 2 did not progress')
+      expect(mid.updated, JSON.stringify(mid)).to.be.below(4)
+      const applied = await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'three', upgrade)})
+      expect(applied.exitCode, applied.stdout + applied.stderr).to.equal(0)
+      three = await specHash()
+      expect(await history()).to.deep.equal(['3:apply:running', '2:apply:superseded', '1:create:succeeded'])
+      const rolled = await cli.run(['rollout', 'status', 'web'])
+      expect(rolled.exitCode, rolled.stdout + rolled.stderr).to.equal(0)
+      await sleep(1_000)
+    } finally {
+      watching = false
+      await healthWatch
+    }
+
+    const samples = await watch.stop()
+    const totals = samples.map((s) => s.total)
+    console.log(`      ${samples.length} samples: running containers between ${Math.min(...totals)} and ${Math.max(...totals)}; ${healthy.length} controller views: healthy between ${Math.min(...healthy)} and ${Math.max(...healthy)}`)
+    expect(samples.length).to.be.greaterThan(20)
+    const events = async (): Promise<string> => (await cli.run(['events', '--job', 'web'])).stdout
+    expect(Math.max(...totals), await events()).to.be.at.most(5)
+    expect(Math.min(...totals), await events()).to.be.at.least(4)
+    expect(Math.min(...healthy), await events()).to.be.at.least(4)
+    const last = samples.at(-1)!
+    expect([...last.byHash]).to.deep.equal([[three, 4]])
+    expect(samples.some((s) => (s.byHash.get(one) ?? 0) > 0 && (s.byHash.get(two) ?? 0) > 0), 'versions 1 and 2 ran side by side').to.equal(true)
+    expect(await history()).to.deep.equal(['3:apply:succeeded', '2:apply:superseded', '1:create:succeeded'])
+    const superseded = (await cli.run(['events', '--job', 'web', '--json'])).json<Array<{type: string; message: string}>>()
+    expect(superseded.some((e) => e.type === 'deployment.superseded' && /version 2 superseded by version 3/.test(e.message)), JSON.stringify(superseded.map((e) => e.message))).to.equal(true)
   })
 })
