@@ -13,7 +13,7 @@ import {type Connector, contextOf, type ServiceContext} from '../core/context.js
 import {dbPathOrigin, resolveDbPath} from '../core/state/paths.js'
 import {Store} from '../core/state/store.js'
 import type * as SshModule from '../ssh/index.js'
-import type {SshPool} from '../ssh/index.js'
+import type {SshPool, SshPoolOptions} from '../ssh/index.js'
 import {batched, joinLines, jsonPieces} from '../ui/json.js'
 import {paint} from '../ui/style.js'
 
@@ -86,9 +86,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /**
    * The services' context. ssh2 is loaded only by commands that reach nodes
-   * (`{ssh: true}`): listing from the state file should start fast.
+   * (`{ssh: true}`): listing from the state file should start fast. `pool` tunes the
+   * SSH pool (the daemon's keepalive).
    */
-  protected async services(options: {ssh?: boolean} = {}): Promise<ServiceContext> {
+  protected async services(options: {ssh?: boolean; pool?: SshPoolOptions} = {}): Promise<ServiceContext> {
     const store = this.openStore()
     let connect: Connector = () => {
       throw new BugError('This command was not wired for SSH; call services({ssh: true}).')
@@ -97,7 +98,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (options.ssh) {
       this.sshModule ??= await import('../ssh/index.js')
       // CLUSTERCTL_SSH_SESSIONS=0: one exec per command, no long-lived shell sessions (src/ssh/session.ts).
-      this.pool ??= new this.sshModule.SshPool({sessions: process.env.CLUSTERCTL_SSH_SESSIONS !== '0'})
+      this.pool ??= new this.sshModule.SshPool({sessions: process.env.CLUSTERCTL_SSH_SESSIONS !== '0', ...options.pool})
       connect = this.sshModule.createConnector(this.pool)
     }
 

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {durationFlag} from '../cli/flag-parsers.js'
-import {runDaemon} from '../core/reconcile/daemon.js'
+import {DAEMON_KEEPALIVE, runDaemon} from '../core/reconcile/daemon.js'
 import {livenessFlags, livenessOptions} from '../cli/liveness-flags.js'
 import {runDaemonWithDashboard, wantsDashboard} from '../cli/daemon-dashboard.js'
 import {passLogLines} from '../ui/presenters/pass.js'
@@ -32,7 +32,7 @@ On a terminal the daemon shows the dashboard of "clusterctl dashboard" with its 
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
     try {
-      const ctx = await this.services({ssh: true})
+      const ctx = await this.services({ssh: true, pool: DAEMON_KEEPALIVE})
       const preemptionDelayMs = durationFlag('--preemption-delay', this.flags['preemption-delay'], '3m or 30s')
       const passOptions = {...liveness, autoDrain: this.flags['auto-drain'], preemptionDelayMs}
       if (wantsDashboard(this.flags.tui, process.stdin, process.stdout)) {

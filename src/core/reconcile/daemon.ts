@@ -28,6 +28,15 @@ export interface DaemonOptions {
 
 export const DEFAULT_GC_INTERVAL_MS = 3_600_000
 
+/**
+ * The daemon's SSH keepalive: a ping every second, the connection dead after two unanswered
+ * (about 3 s of silence; ssh2 counts only ping replies, and a stalled event loop delays its
+ * ping timer as much as the replies, so a busy controller does not kill live connections).
+ * A host that crashes while its observation runs is then a miss in that pass (observe.ts),
+ * not a listing left to its 10 s timeout. The pool's default (5 s x 3) suits one-shot commands.
+ */
+export const DAEMON_KEEPALIVE = Object.freeze({keepaliveIntervalMs: 1_000, keepaliveCountMax: 2})
+
 export function leaseTtlFor(intervalMs: number): number {
   return Math.max(3 * intervalMs, 15_000)
 }

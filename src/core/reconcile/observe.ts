@@ -18,6 +18,10 @@
  * `patient` (one-shot commands: run, schedule, apply): no heartbeat deadline short of
  * the observation's own, so a node that answers at all is alive, however slow its
  * first round trip on a cold pool.
+ *
+ * A connection lost after the heartbeat (the pool's keepalive gave up on a silent host, or
+ * the host closed it) is a miss: a host that crashes mid-observation is suspected in that
+ * pass. A listing that is only slow (its own timeout) still counts the heartbeat.
  */
 import {performance} from 'node:perf_hooks'
 
@@ -121,9 +125,17 @@ export async function observeNode(transport: Transport, runtime: ContainerRuntim
     return {outcome, observation: {ok: true, complete: true, containers: list.containers}, probes: results, healthProbe}
   } catch (error) {
     const message = (error as Error).message
-    if (heard) {
+    if (heard && !(error instanceof UnreachableError && error.code === 'closed')) {
       const parsed = parseObservation(early)
       return {outcome: {kind: 'answered', usage: parsed.usage, latencyMs}, observation: {ok: false, complete: false, containers: [], error: `answered its heartbeat, but the observation failed: ${message}`}, probes: results}
+    }
+
+    if (heard) {
+      // The connection died after the heartbeat (the pool's keepalive gave up, or the host closed it):
+      // the latest word from the node is silence, so this is a miss, not an answer. Counted as an
+      // answer, a host that crashed mid-observation would only be suspected a whole pass later.
+      const error = `answered its heartbeat, then the connection was lost before the observation ended: ${message}`
+      return {outcome: {kind: 'missed', refused: false, error}, observation: {ok: false, complete: false, containers: [], error}, probes: results}
     }
 
     let outcome: HeartbeatOutcome

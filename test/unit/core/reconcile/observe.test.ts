@@ -1,5 +1,6 @@
 import {expect} from 'chai'
 
+import {UnreachableError} from '../../../../src/core/errors.js'
 import {MARK} from '../../../../src/core/reconcile/observation.js'
 import {observeNode} from '../../../../src/core/reconcile/observe.js'
 import {runtimeFor} from '../../../../src/runtime/index.js'
@@ -51,5 +52,27 @@ describe('core/reconcile/observe: the heartbeat deadline', () => {
     const r = await observe(node(300, 600), {patient: true, heartbeatTimeoutMs: 100, connectTimeoutMs: 100, timeoutMs: 5_000})
     expect(r.outcome.kind).to.equal('answered')
     expect(r.observation.ok).to.equal(true)
+  })
+
+  it('a connection lost after the heartbeat is a miss (the host went silent mid-observation); a listing that only times out still counts the heartbeat', async () => {
+    /** Answers the heartbeat at once, then fails the command with `error` after 20 ms. */
+    const halfway = (error: Error): Transport => ({
+      target: 'fake',
+      hostKey: () => undefined,
+      close: async () => {},
+      async exec(_argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+        options.onSent?.()
+        options.onStdout?.(Buffer.from(`${MARK} heartbeat 1\n${MARK} usage 0.1 1000\n`))
+        await sleep(20)
+        throw error
+      },
+    })
+    const lost = await observe(halfway(new UnreachableError('fake', 'the connection was lost (Keepalive timeout)', {code: 'closed'})), {heartbeatTimeoutMs: 1_000})
+    expect(lost.outcome).to.deep.include({kind: 'missed', refused: false})
+    expect((lost.outcome as {error: string}).error).to.match(/^answered its heartbeat, then the connection was lost .*Keepalive timeout/)
+    expect(lost.observation.ok).to.equal(false)
+    const slow = await observe(halfway(new UnreachableError('fake', '`podman ps` did not finish within 10s', {code: 'timeout'})), {heartbeatTimeoutMs: 1_000})
+    expect(slow.outcome.kind).to.equal('answered')
+    expect(slow.observation.error).to.match(/^answered its heartbeat, but the observation failed/)
   })
 })
