@@ -8,12 +8,12 @@ import {renderPass} from '../ui/presenters/pass.js'
 
 export default class Rm extends BaseCommand<typeof Rm> {
   static override summary = 'Stop every instance of one or more jobs and remove them.'
-  static override description = 'A job that other jobs run after (--after) is refused unless --force; with --force, those jobs no longer wait for it. Every name must exist (else nothing changes, exit 3). One pass over these jobs alone: only the nodes that run them are reached.'
+  static override description = 'A job that other jobs run after (--after) or use (uses) is refused unless --force; with --force, those jobs no longer wait for it, and their containers started later get no address for it. Every name must exist (else nothing changes, exit 3). One pass over these jobs alone: only the nodes that run them are reached.'
   static override examples = ['<%= config.bin %> rm web', '<%= config.bin %> rm web api', '<%= config.bin %> rm --selector tier=batch', '<%= config.bin %> rm extract --force']
   static override strict = false
   static override usage = ['<%= command.id %> NAME...', '<%= command.id %> --selector LABEL=VALUE [NAME...]']
   static override args = {job: Args.string({description: 'Job name(s).'})}
-  static override flags = {...waitFlags, selector: Flags.string({char: 'l', description: 'Also every job whose labels include LABEL=VALUE.'}), force: Flags.boolean({description: 'Remove it even when other jobs run after it.'})}
+  static override flags = {...waitFlags, selector: Flags.string({char: 'l', description: 'Also every job whose labels include LABEL=VALUE.'}), force: Flags.boolean({description: 'Remove it even when other jobs run after it or use it.'})}
 
   public async run(): Promise<{removed: string; removedJobs: string[]; pass: PassReport; orphanedChildren: string[]}> {
     const {argv} = await this.parse(Rm)

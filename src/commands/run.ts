@@ -54,6 +54,7 @@ export default class Run extends BaseCommand<typeof Run> {
     priority: Flags.integer({description: 'Priority 1-100 (default 50): higher is placed first within its team, and after 3 minutes pending may preempt running tasks 10 or more lower.', min: 1, max: 100}),
     preemption: Flags.string({description: 'never: this job\'s pending tasks never preempt others; allow (the default): they may, within the victims\' disruption budgets; force: beyond those budgets too when nothing else makes room.', options: ['never', 'allow', 'force']}),
     'service-port': Flags.integer({description: 'The stable port the service is reached at on every edge node, fronting its first TCP port (default: one assigned from 10000-10999, kept for the life of the job; docs/endpoints.md).'}),
+    uses: Flags.string({description: 'A service this job\'s containers reach by its stable address (repeatable): they get NAME_SERVICE_HOST, NAME_SERVICE_PORT and NAME_SERVICE_HOSTS (every edge) for it (docs/endpoints.md). It must exist.', multiple: true}),
     label: Flags.string({description: 'Container label k=v (repeatable).', multiple: true}),
     init: Flags.boolean({description: 'Run a small init (catatonit or tini on the node) as PID 1 so signals reach the command and stops are quick; --no-init runs the command as PID 1.', default: true, allowNo: true}),
     'no-start': Flags.boolean({description: 'Only record the job; the next `clusterctl schedule` places it.'}),

@@ -9,6 +9,7 @@
  */
 import {expect} from 'chai'
 import {execa, type ResultPromise} from 'execa'
+import fs from 'node:fs'
 import path from 'node:path'
 
 import {addHost, crashHost, defaultShellDelayMs, healHost, hostByName, partitionHost, restartHost, setShellDelay, sshRun, SUDO_USER, type Testbed, type TestbedHost} from '../testbed/testbed.js'
@@ -106,12 +107,16 @@ describe('e2e: the failure-watch loop on a 4-host testbed', function () {
 
   function startDaemon(extra: string[] = []): Daemon {
     const child = execa(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'run.js'), 'daemon', ...extra], {
-      env: {HOME: cli.home, CLUSTERCTL_DB: cli.db, NO_COLOR: '1', SSH_AUTH_SOCK: ''},
+      env: {HOME: cli.home, CLUSTERCTL_DB: cli.db, NO_COLOR: '1', SSH_AUTH_SOCK: '', ...(process.env.CLUSTERCTL_E2E_DAEMON_LOG ? {CLUSTERCTL_DEBUG: '1'} : {})},
       reject: false,
+      all: true,
     })
     const lines: string[] = []
     child.stdout!.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)))
     child.stderr!.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean).map((l) => `stderr: ${l}`)))
+    // CLUSTERCTL_E2E_DAEMON_LOG=FILE keeps the whole log (a failure's message carries its last 40 lines)
+    const keep = process.env.CLUSTERCTL_E2E_DAEMON_LOG
+    if (keep) child.all?.pipe(fs.createWriteStream(keep, {flags: 'a'}))
     daemon = {child, lines}
     return daemon
   }

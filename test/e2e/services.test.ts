@@ -169,6 +169,35 @@ for (const runtime of ['podman', 'containerd'] as const) {
       expect((await cli.run(['logs', 'nope-nope'])).exitCode).to.equal(3)
     })
 
+    it('a job that uses a service gets its stable address (an edge node and the service port), never an instance\'s; the service cannot be removed under it', async () => {
+      const db = await cli.run(['run', 'db', '--image', tb.image, '-p', '0', '--mem', '32Mi', '--json', '--', ...SLEEPER])
+      expect(db.exitCode, db.stderr).to.equal(0)
+      const servicePort = db.json<{job: {servicePort: number}}>().job.servicePort
+      expect(servicePort).to.be.within(10_000, 10_999)
+      const nodes = (await cli.run(['nodes', '--json'])).json<Array<{name: string; address: {host: string}}>>()
+      const edge = [...nodes].sort((a, b) => (a.name < b.name ? -1 : 1))[0]!
+      expect((await cli.run(['node', 'edge', edge.name])).exitCode).to.equal(0)
+      const edgeIp = edge.address.host
+      const client = await cli.run(['run', 'client', '--image', tb.image, '--uses', 'db', '--mem', '32Mi', '--json', '--', 'sh', '-c', 'echo "db at $DB_SERVICE_HOST:$DB_SERVICE_PORT of $DB_SERVICE_HOSTS"; trap "exit 0" TERM; sleep 3600 & wait'])
+      expect(client.exitCode, client.stderr).to.equal(0)
+      const task = client.json<{tasks: TaskJson[]}>().tasks[0]!
+      let logs = await cli.run(['logs', task.id.slice(0, 8)])
+      for (let i = 0; i < 20 && !logs.stdout.includes('db at'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 250))
+        logs = await cli.run(['logs', task.id.slice(0, 8)])
+      }
+
+      expect(logs.stdout).to.include(`db at ${edgeIp}:${servicePort} of ${edgeIp}`)
+      // a used service that does not exist is refused at submit; the one in use cannot be removed under it
+      const unknown = await cli.run(['run', 'other', '--image', tb.image, '--uses', 'cache', '--', ...SLEEPER])
+      expect(unknown.exitCode).to.equal(2)
+      expect(unknown.stderr).to.include('other uses cache, which does not exist')
+      const rm = await cli.run(['rm', 'db'])
+      expect(rm.exitCode).to.equal(2)
+      expect(rm.stderr).to.include('db is used by client')
+      expect((await cli.run(['rm', 'client', 'db'])).exitCode).to.equal(0)
+    })
+
     it('apply reads several documents from stdin; schedule --dry-run shows the plan and changes nothing', async () => {
       const docs = `name: one\nimage: ${tb.image}\nmem: 16Mi\ncommand: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n---\nname: two\nimage: ${tb.image}\nmem: 16Mi\ninstances: 2\ncommand: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n`
       const recorded = await cli.run(['apply', '-f', '-', '--no-start', '--json'], {input: docs})

@@ -73,6 +73,7 @@ function common(spec: JobSpec, notes: Notes): void {
   if (spec.team !== undefined && spec.team !== DEFAULT_TEAM) notes.drop('team', 'DRF teams have no equivalent (Nomad namespaces and Kubernetes ResourceQuotas are quotas, not fair shares)')
   if (spec.runPolicy?.after.length) notes.drop('after', 'dependency graphs have no equivalent (run the parents and children from a workflow engine)')
   if (spec.dependsOn?.length) notes.drop('dependsOn', `start order (after ${spec.dependsOn.join(', ')}) has no equivalent: both start at once (an init container or a readiness wait in the app does it there)`)
+  if (spec.uses?.length) notes.approx('uses', `Kubernetes sets NAME_SERVICE_HOST and NAME_SERVICE_PORT for every Service of the namespace, at its cluster IP (NAME_SERVICE_HOSTS has no equivalent); Nomad renders addresses from Consul in a template block`)
   if (spec.strategy === 'spread') notes.approx('strategy', 'spread is a cluster-wide scheduler setting there, not per job')
   if (spec.init === false) notes.drop('init', 'both run the command as PID 1 unless the image has an init')
   if (spec.servicePort !== undefined) notes.drop('servicePort', `the edge service port ${spec.servicePort} has no equivalent: publish the service through a load balancer there (a Kubernetes Service of type LoadBalancer or an Ingress; Consul and a proxy with Nomad)`)

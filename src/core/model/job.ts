@@ -198,6 +198,11 @@ export interface JobSpec {
    * absent: one is assigned from 10000-10999 and kept (the job's `servicePort`).
    */
   servicePort?: number
+  /**
+   * Services the job's containers reach by their stable address (docs/endpoints.md): each
+   * gives NAME_SERVICE_HOST, NAME_SERVICE_PORT and NAME_SERVICE_HOSTS (edge/injected.ts).
+   */
+  uses?: string[]
 }
 
 /** Whether runs (schedule, parents, trigger) rather than the instance count drive the job's tasks. */
@@ -220,6 +225,8 @@ export function containerSpecHash(spec: JobSpec, generation = 0): string {
     labels: sortKeys(spec.labels),
     healthCheck: spec.healthCheck,
     ...(spec.init === false ? {init: false} : {}),
+    // Absent when empty, so the hashes of specs stored before `uses` stay as they were.
+    ...(spec.uses?.length ? {uses: [...spec.uses].sort()} : {}),
     ...(generation > 0 ? {generation} : {}),
   }
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 12)

@@ -36,6 +36,7 @@ import {DEFAULT_MOVES, type MoveSettings} from './moves.js'
 import {type NodeObserveResult, type ObserveOptions, observeNode} from './observe.js'
 import {heldPorts} from './ports.js'
 import {priorityOf} from './preempt.js'
+import {serviceAddressEnv} from '../edge/injected.js'
 import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, dependencyWaits, healthProbes, isDrainDone, leftoversOfStoppedJobs, passSeed, planNewTasks, planPlacements, planPreemptions, readinessKey, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
 import {emptyReport, isUnchanged, type PassReport, taskAction as action} from './report.js'
 import {afterFailure, judgeDeployment, planRollouts} from './rollout.js'
@@ -131,6 +132,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     if (!dryRun) tasks = store.read(() => listTasksForReconcile(store))
   }
   const jobsById = new Map(jobs.map((j) => [j.id, j]))
+  const jobsByName = new Map(jobs.map((j) => [j.name, j]))
   const only = options.jobs ? new Set(options.jobs) : null
   const inScope = (t: Pick<Task, 'jobId'>): boolean => only === null || only.has(t.jobId)
   // A pass scoped to stopped jobs (stop, rm) reaches only the nodes that hold (or held) their containers.
@@ -463,7 +465,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   await forEachLimited(starts, concurrency, async ({task, nodeId, hostPorts}) => {
     const node = nodesById.get(nodeId)!
     const job = jobsById.get(task.jobId)!
-    const spec = containerSpecOf(task, job, cluster, hostPorts)
+    const spec = containerSpecOf(task, job, cluster, hostPorts, serviceAddressEnv(job.spec.uses, jobsByName, nodes))
     try {
       const started = await clientOf(node).start(spec)
       const at = ctx.clock.now()

@@ -483,13 +483,16 @@ function placementsOf(plan: Plan, pendingById: ReadonlyMap<string, Task>, jobsBy
   })
 }
 
-/** What the runtime is asked to run for a task. */
-export function containerSpecOf(task: Task, job: Job, cluster: string, hostPorts: HostPortBinding[]): ContainerSpec {
+/**
+ * What the runtime is asked to run for a task. `services`: the addresses of the services
+ * the job uses (edge/injected.ts); the job's own env wins over them (explicit beats implied).
+ */
+export function containerSpecOf(task: Task, job: Job, cluster: string, hostPorts: HostPortBinding[], services: Readonly<Record<string, string>> = {}): ContainerSpec {
   return {
     name: task.containerName!,
     image: job.spec.image,
     ...(job.spec.command ? {command: job.spec.command} : {}),
-    env: {...job.spec.env, CLUSTERCTL_JOB: job.name, CLUSTERCTL_INSTANCE: String(task.instance), CLUSTERCTL_TASK: task.id},
+    env: {...services, ...job.spec.env, CLUSTERCTL_JOB: job.name, CLUSTERCTL_INSTANCE: String(task.instance), CLUSTERCTL_TASK: task.id},
     cpuMilli: job.spec.resources.cpuMilli,
     memBytes: job.spec.resources.memBytes,
     ports: hostPorts.map((h) => ({containerPort: h.containerPort, hostPort: h.hostPort, protocol: h.protocol})),

@@ -10,8 +10,9 @@ import {converge, type ConvergeOptions} from '../reconcile/controller.js'
 import {restartOutlook} from '../reconcile/diff.js'
 import type {PassReport} from '../reconcile/report.js'
 import {appendEvent, listEvents, type ClusterEvent} from '../state/events.js'
+import {usesProblem} from '../edge/injected.js'
 import {deleteJob, findJob, findTask, insertJob, jobCounts, listJobs, listTasks, servicePortHolders, setServicePort, updateJob, updateTask, waitingInstances} from '../state/jobs.js'
-import {chooseServicePort, SERVICE_PORT_RANGE} from '../edge/service-ports.js'
+import {chooseServicePort, frontedPort, SERVICE_PORT_RANGE} from '../edge/service-ports.js'
 import {findNode} from '../state/nodes.js'
 import {checkGraph, childrenOf, type GraphJob} from '../schedule/graph.js'
 import {instancesProblem} from '../spec/validate.js'
@@ -73,6 +74,7 @@ export async function runJob(ctx: ServiceContext, spec: JobSpec, options: {noSta
   store.write(() => {
     if (findJob(store, spec.name)) throw new FailedError(`Job ${spec.name} already exists.`, {code: 'exists', hint: `Change it with \`clusterctl apply -f FILE\`, or remove it with \`clusterctl rm ${spec.name}\` first.`})
     checkDependencies(store, [spec])
+    checkUses(store, [spec])
     job.servicePort = servicePortFor(spec, null, servicePortHolders(store))
     insertJob(store, job)
     appendEvent(store, {type: 'job.created', subjectKind: 'job', subject: job.name, message: `created: ${describeSpec(spec)}`, data: {specHash: job.specHash}})
@@ -102,6 +104,8 @@ export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options:
   const inTransaction = (fn: () => void): void => (dry ? store.read(fn) : store.write(fn))
   inTransaction(() => {
     checkDependencies(store, specs)
+    checkUses(store, specs)
+    checkUsedKeepAddress(store, specs)
     const holders = servicePortHolders(store)
     for (const spec of specs) {
       const existing = findJob(store, spec.name)
@@ -282,6 +286,36 @@ function checkDependencies(store: Store, specs: readonly JobSpec[]): void {
   checkGraph([...listJobs(store).filter((j) => !incoming.has(j.name)).map(graphJobOf), ...incoming.values()])
 }
 
+/** A used service that does not exist, or has no stable address, is refused at submit (docs/endpoints.md). */
+function checkUses(store: Store, specs: readonly JobSpec[]): void {
+  if (!specs.some((s) => s.uses?.length)) return
+  const stored = new Map(listJobs(store).map((j) => [j.name, j]))
+  const incoming = new Map(specs.map((s) => [s.name, s]))
+  for (const spec of specs) {
+    const problem = usesProblem(spec, stored, incoming)
+    if (problem) throw new UserError(`${problem}.`, {code: 'invalid-spec', hint: 'Run `clusterctl endpoints` to list the services and their addresses; submit the service first (or in the same file).'})
+  }
+}
+
+/** A service that others use may not lose its address (become batch, or drop its TCP ports) while they do. */
+function checkUsedKeepAddress(store: Store, specs: readonly JobSpec[]): void {
+  const losing = new Set(specs.filter((s) => frontedPort(s) === null).map((s) => s.name))
+  if (losing.size === 0) return
+  const incoming = new Map(specs.map((s) => [s.name, s]))
+  const jobs = [...listJobs(store).filter((j) => !incoming.has(j.name)), ...specs.map((spec) => ({name: spec.name, spec}))]
+  const users = jobs.filter((j) => j.spec.uses?.some((u) => losing.has(u)))
+  if (users.length > 0) {
+    const used = [...new Set(users.flatMap((j) => j.spec.uses!.filter((u) => losing.has(u))))]
+    throw new UserError(`${used.join(', ')} would lose ${used.length === 1 ? 'its' : 'their'} service address (no TCP port, or not a service), and ${users.map((j) => j.name).join(', ')} use${users.length === 1 ? 's' : ''} it.`, {code: 'invalid-spec', hint: 'Keep a TCP port on it, or remove it from their `uses` first.'})
+  }
+}
+
+/** The jobs outside `names` that use one of them (their containers would lose an address), and which of them they use. */
+function usersOf(jobs: readonly Job[], names: ReadonlySet<string>): {users: string[]; used: string[]} {
+  const users = jobs.filter((j) => !names.has(j.name) && j.spec.uses?.some((u) => names.has(u)))
+  return {users: users.map((j) => j.name), used: [...new Set(users.flatMap((j) => j.spec.uses!.filter((u) => names.has(u))))]}
+}
+
 /**
  * Stops every task of the job, then forgets it (its events stay). A job that others
  * run after is refused unless `force`; then it is dropped from their parents.
@@ -299,12 +333,17 @@ export async function removeJob(ctx: ServiceContext, name: string, options: Conv
  */
 export async function removeJobs(ctx: ServiceContext, refs: JobRefs, options: ConvergeOptions & {force?: boolean} = {}): Promise<{removed: Job[]; pass: PassReport; orphanedChildren: string[]}> {
   const {store} = ctx
-  const {selected, children} = store.read(() => {
+  const {selected, children, users, used} = store.read(() => {
     const selected = selectJobs(ctx, refs)
     const names = new Set(selected.map((j) => j.name))
-    const graph = listJobs(store).map(graphJobOf)
-    return {selected, children: [...new Set(selected.flatMap((j) => childrenOf(graph, j.name)))].filter((c) => !names.has(c))}
+    const all = listJobs(store)
+    const graph = all.map(graphJobOf)
+    return {selected, children: [...new Set(selected.flatMap((j) => childrenOf(graph, j.name)))].filter((c) => !names.has(c)), ...usersOf(all, names)}
   })
+  if (users.length > 0 && !options.force) {
+    const several = used.length > 1
+    throw new UserError(`${used.join(', ')} ${several ? 'are' : 'is'} used by ${users.join(', ')}: removing ${several ? 'them' : 'it'} leaves ${users.length === 1 ? 'that job' : 'those jobs'} without ${several ? 'their addresses' : 'its address'}.`, {hint: `Remove ${several ? 'them' : 'it'} from their \`uses\` first, or run \`clusterctl rm ${selected.map((j) => j.name).join(' ')} --force\` (their containers started later get no address for ${several ? 'them' : 'it'}).`})
+  }
   if (children.length > 0 && !options.force) {
     const parents = selected.map((j) => j.name).join(', ')
     throw new UserError(`Job${selected.length === 1 ? '' : 's'} ${parents} ha${selected.length === 1 ? 's' : 've'} jobs that run after ${selected.length === 1 ? 'it' : 'them'}: ${children.join(', ')}.`, {hint: `Remove them first, or run \`clusterctl rm ${parents.replaceAll(',', '')} --force\` (they then no longer wait for ${selected.length === 1 ? parents : 'them'}).`})

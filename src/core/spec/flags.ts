@@ -36,6 +36,7 @@ export interface RunFlags {
   priority?: number
   preemption?: string
   'service-port'?: number
+  uses?: string[]
 }
 
 function pairs(values: string[] | undefined, flag: string): Record<string, string> | undefined {
@@ -83,6 +84,7 @@ export function parseSpecFlags(f: RunFlags): JobSpec {
     ...(f.priority === undefined ? {} : {priority: f.priority}),
     ...(f.preemption === undefined ? {} : {preemption: f.preemption}),
     ...(f['service-port'] === undefined ? {} : {servicePort: f['service-port']}),
+    ...(f.uses === undefined ? {} : {uses: f.uses}),
     ...(f['health-http'] ? {healthCheck: {http: f['health-http']}} : {}),
     ...(f['health-tcp'] ? {healthCheck: {tcp: f['health-tcp']}} : {}),
     ...(f['health-cmd'] ? {healthCheck: {cmd: f['health-cmd']}} : {}),

@@ -20,7 +20,7 @@ const KNOWN_KEYS = new Set([
   'name', 'kind', 'image', 'command', 'args', 'env', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'ports', 'volumes',
   'constraints', 'preferences', 'prefer', 'healthCheck', 'readinessCheck', 'restart', 'labels', 'strategy', 'runtime', 'upgrade',
   ...RUN_KEYS(),
-  'init', 'team', 'priority', 'preemption', 'servicePort', 'dependsOn',
+  'init', 'team', 'priority', 'preemption', 'servicePort', 'dependsOn', 'uses',
 ])
 
 /** The fields of scheduled and dependent jobs (docs/scheduled-jobs.md). */
@@ -143,7 +143,8 @@ export function validateJobSpec(raw: unknown, where: string, options: {warn?: (m
   if (teamProblem) p.add('team', teamProblem)
   if (doc.preemption !== undefined && doc.preemption !== null && doc.preemption !== 'never' && doc.preemption !== 'allow' && doc.preemption !== 'force') p.add('preemption', `must be never, allow (the default) or force, got ${describe(doc.preemption)}`)
   const priority = doc.priority === undefined || doc.priority === null ? DEFAULT_PRIORITY : wholeNumber(doc.priority, 'priority', p, 1, 100)
-  const dependsOn = validateDependsOn(doc.dependsOn, name, p)
+  const dependsOn = validateJobNames(doc.dependsOn, 'dependsOn', name, p)
+  const uses = validateJobNames(doc.uses, 'uses', name, p)
   const servicePort = validateServicePort(doc.servicePort, kind, ports, p)
 
   if (p.list.length > 0) {
@@ -178,22 +179,26 @@ export function validateJobSpec(raw: unknown, where: string, options: {warn?: (m
     ...(doc.preemption === 'never' || doc.preemption === 'force' ? {preemption: doc.preemption} : {}),
     ...(servicePort === undefined ? {} : {servicePort}),
     ...(dependsOn.length > 0 ? {dependsOn} : {}),
+    ...(uses.length > 0 ? {uses} : {}),
   }
 }
 
-/** dependsOn: a job name or a list of them, never the job itself (start order; docs/spec.md). */
-function validateDependsOn(value: unknown, name: string | undefined, p: Problems): string[] {
+/**
+ * dependsOn (start order) and uses (injected service addresses; docs/spec.md): a job name
+ * or a list of them, never the job itself.
+ */
+function validateJobNames(value: unknown, field: 'dependsOn' | 'uses', name: string | undefined, p: Problems): string[] {
   if (value === undefined || value === null) return []
   const list = typeof value === 'string' ? [value] : value
   if (!Array.isArray(list) || !list.every((a) => typeof a === 'string')) {
-    p.add('dependsOn', `must be a job name or a list of them, got ${describe(value)}`)
+    p.add(field, `must be a job name or a list of them, got ${describe(value)}`)
     return []
   }
 
   const out: string[] = []
   for (const dep of list as string[]) {
-    if (!JOB_NAME.test(dep)) p.add('dependsOn', `${JSON.stringify(dep)} is not a job name`)
-    else if (dep === name) p.add('dependsOn', `a job cannot depend on itself (cycle ${name} -> ${name})`)
+    if (!JOB_NAME.test(dep)) p.add(field, `${JSON.stringify(dep)} is not a job name`)
+    else if (dep === name) p.add(field, field === 'uses' ? 'a job cannot use itself (its containers reach their own instances directly)' : `a job cannot depend on itself (cycle ${name} -> ${name})`)
     else if (!out.includes(dep)) out.push(dep)
   }
 

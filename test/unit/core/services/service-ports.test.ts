@@ -4,7 +4,8 @@ import path from 'node:path'
 import {ManualClock} from '../../../../src/core/clock.js'
 import type {ServiceContext} from '../../../../src/core/context.js'
 import {FailedError, UserError} from '../../../../src/core/errors.js'
-import {applySpecs, getJob, runJob, summarizeJobs} from '../../../../src/core/services/jobs.js'
+import {applySpecs, getJob, removeJobs, runJob, summarizeJobs} from '../../../../src/core/services/jobs.js'
+import {containerSpecHash} from '../../../../src/core/model/job.js'
 import {validateJobSpec} from '../../../../src/core/spec/validate.js'
 import {deleteJob} from '../../../../src/core/state/jobs.js'
 import {Store} from '../../../../src/core/state/store.js'
@@ -83,5 +84,43 @@ describe('core/services: service ports at submit (docs/endpoints.md)', () => {
     expect(error).to.be.instanceOf(FailedError)
     expect((error as Error).message).to.equal('Job late needs a service port, and all of 10000-10999 are taken.')
     expect(await runJob(ctx, spec('late', {servicePort: 80}), {noStart: true}).then((r) => r.job.servicePort)).to.equal(80)
+  })
+
+  describe('uses: injected service addresses at submit (docs/endpoints.md)', () => {
+    const refusal = async (attempt: () => Promise<unknown>): Promise<UserError> => {
+      const error = await attempt().then(() => null, (e: unknown) => e)
+      expect(error).to.be.instanceOf(UserError)
+      expect((error as UserError).exitCode).to.equal(2)
+      return error as UserError
+    }
+
+    it('a used service must exist (stored or in the same apply) and have a service address; nothing is recorded otherwise', async () => {
+      expect((await refusal(() => runJob(ctx, spec('web', {uses: ['db']}), {noStart: true}))).message).to.equal('web uses db, which does not exist.')
+      expect((await refusal(() => applySpecs(ctx, [spec('web', {uses: 'db'}), spec('db', {kind: 'batch'})], {noStart: true}))).message).to.equal('web uses db, which has no service address: only a service with a TCP port has one.')
+      await runJob(ctx, spec('udp', {ports: ['53/udp']}), {noStart: true})
+      expect((await refusal(() => runJob(ctx, spec('web', {uses: ['udp']}), {noStart: true}))).message).to.match(/^web uses udp, which has no service address/)
+      expect(summarizeJobs(ctx).map((s) => s.job.name)).to.deep.equal(['udp'])
+      // the service in the same file, or stored
+      await applySpecs(ctx, [spec('web', {uses: ['db']}), spec('db')], {noStart: true})
+      await runJob(ctx, spec('worker', {ports: [], uses: ['db', 'web']}), {noStart: true})
+      expect(getJob(ctx, 'worker').spec.uses).to.deep.equal(['db', 'web'])
+    })
+
+    it('a used service may not lose its address while used, nor be removed without --force', async () => {
+      await applySpecs(ctx, [spec('db'), spec('web', {uses: ['db']})], {noStart: true})
+      expect((await refusal(() => applySpecs(ctx, [spec('db', {ports: []})], {noStart: true}))).message).to.equal('db would lose its service address (no TCP port, or not a service), and web uses it.')
+      expect(getJob(ctx, 'db').servicePort).to.equal(10_000)
+      expect((await refusal(() => removeJobs(ctx, {names: ['db']}))).message).to.equal('db is used by web: removing it leaves that job without its address.')
+      // dropping it from web's uses in the same apply lets it go
+      await applySpecs(ctx, [spec('db', {ports: []}), spec('web')], {noStart: true})
+      expect(getJob(ctx, 'db').servicePort).to.equal(null)
+    })
+
+    it('is part of the container spec hash only when given (hashes of older specs stay), in any order', () => {
+      const plain = spec('web')
+      expect(containerSpecHash(plain)).to.equal(containerSpecHash({...plain, uses: []}))
+      expect(containerSpecHash({...plain, uses: ['a', 'b']})).to.equal(containerSpecHash({...plain, uses: ['b', 'a']}))
+      expect(containerSpecHash({...plain, uses: ['a']})).to.not.equal(containerSpecHash(plain))
+    })
   })
 })
