@@ -1,29 +1,14 @@
 import {expect} from 'chai'
-import path from 'node:path'
 
-import {ManualClock} from '../../../../src/core/clock.js'
 import {UserError} from '../../../../src/core/errors.js'
-import type {ServiceContext} from '../../../../src/core/context.js'
 import {applySpecs, getJob, removeJob, runJob} from '../../../../src/core/services/jobs.js'
 import {validateJobSpec} from '../../../../src/core/spec/validate.js'
-import {Store} from '../../../../src/core/state/store.js'
-import {makeTempDir} from '../../../helpers/tmp.js'
+import {useServiceContext} from '../../../helpers/service-context.js'
 
 describe('core/services: dependent jobs at submit and removal', () => {
-  let tmp: ReturnType<typeof makeTempDir>
-  let ctx: ServiceContext
-  let ids = 0
+  const t = useServiceContext()
   const spec = (name: string, extra: Record<string, unknown> = {}) => validateJobSpec({name, image: 'localhost/x:1', ...extra}, 'test')
 
-  beforeEach(() => {
-    tmp = makeTempDir()
-    const clock = new ManualClock()
-    ctx = {store: Store.open(path.join(tmp.dir, 'state.db'), clock), clock, connect: () => { throw new Error('no node') }, newId: () => `id${String(++ids).padStart(8, '0')}`}
-  })
-  afterEach(() => {
-    ctx.store.close()
-    tmp.cleanup()
-  })
 
   async function refusal(fn: () => Promise<unknown>): Promise<string> {
     try {
@@ -37,21 +22,21 @@ describe('core/services: dependent jobs at submit and removal', () => {
   }
 
   it('refuses an unknown parent at run, and records nothing', async () => {
-    expect(await refusal(() => runJob(ctx, spec('child', {after: ['nope']}), {noStart: true}))).to.equal('Job child runs after nope, which does not exist.')
-    expect(() => getJob(ctx, 'child')).to.throw('No job named child')
+    expect(await refusal(() => runJob(t.ctx, spec('child', {after: ['nope']}), {noStart: true}))).to.equal('Job child runs after nope, which does not exist.')
+    expect(() => getJob(t.ctx, 'child')).to.throw('No job named child')
   })
 
   it('accepts parents in the same file, and refuses a cycle through stored jobs naming the path', async () => {
-    await applySpecs(ctx, [spec('b', {after: ['a']}), spec('a', {schedule: '@daily'})], {noStart: true})
-    expect(await refusal(() => applySpecs(ctx, [spec('a', {after: ['c']}), spec('c', {after: ['b']})], {noStart: true}))).to.equal('Jobs depend on each other in a cycle: a -> b -> c -> a.')
-    expect(getJob(ctx, 'a').spec.runPolicy?.after).to.deep.equal([])
+    await applySpecs(t.ctx, [spec('b', {after: ['a']}), spec('a', {schedule: '@daily'})], {noStart: true})
+    expect(await refusal(() => applySpecs(t.ctx, [spec('a', {after: ['c']}), spec('c', {after: ['b']})], {noStart: true}))).to.equal('Jobs depend on each other in a cycle: a -> b -> c -> a.')
+    expect(getJob(t.ctx, 'a').spec.runPolicy?.after).to.deep.equal([])
   })
 
   it('refuses rm of a parent without --force; with --force its children stop waiting for it', async () => {
-    await applySpecs(ctx, [spec('a', {schedule: '@daily'}), spec('b', {after: ['a']})], {noStart: true})
-    expect(await refusal(() => removeJob(ctx, 'a'))).to.equal('Job a has jobs that run after it: b.')
-    const result = await removeJob(ctx, 'a', {force: true})
+    await applySpecs(t.ctx, [spec('a', {schedule: '@daily'}), spec('b', {after: ['a']})], {noStart: true})
+    expect(await refusal(() => removeJob(t.ctx, 'a'))).to.equal('Job a has jobs that run after it: b.')
+    const result = await removeJob(t.ctx, 'a', {force: true})
     expect(result.orphanedChildren).to.deep.equal(['b'])
-    expect(getJob(ctx, 'b').spec.runPolicy?.after).to.deep.equal([])
+    expect(getJob(t.ctx, 'b').spec.runPolicy?.after).to.deep.equal([])
   })
 })
