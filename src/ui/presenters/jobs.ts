@@ -137,7 +137,8 @@ export function jobsTableLines(jobs: readonly JobSummary[], now: number): Iterab
 }
 
 /** A job's service port and the container port it fronts (`10000->8080`), or '-'. */
-function servicePortText(job: JobSummary['job']): string {
+/** `10000->8080`: the service port and the container port it fronts (`$PORTn` for one the app binds from its environment); '-' without one. */
+export function servicePortText(job: Pick<JobSummary['job'], 'servicePort' | 'spec'>): string {
   const fronted = frontedPort(job.spec)
   return job.servicePort == null || fronted === null ? '-' : `${job.servicePort}->${fronted.containerPort === 0 ? `$PORT${job.spec.ports.indexOf(fronted)}` : fronted.containerPort}`
 }
@@ -197,6 +198,7 @@ export function renderJobDetail({job, counts, status}: JobSummary, tasks: readon
       ['Resources', `cpus ${formatCpu(s.resources.cpuMilli)}, mem ${formatBytes(s.resources.memBytes)}, disk ${formatBytes(s.resources.diskBytes)}, gpus ${s.resources.gpus}`],
       ['Ports', s.ports.map((p) => `${p.containerPort}/${p.protocol}`).join(', ') || '-'],
       ['Service port', job.servicePort == null ? '-' : `${servicePortText(job)} on every edge node (\`clusterctl endpoints ${job.name}\`)`],
+      ...(s.uses?.length ? [['Uses', `${s.uses.join(', ')} (their addresses as NAME_SERVICE_HOST, NAME_SERVICE_PORT, NAME_SERVICE_HOSTS)`] as [string, string]] : []),
       ['Constraints', s.constraints.map((c) => `${c.field}:${c.operator}${c.value === undefined ? '' : `:${c.value}`}`).join(', ') || '-'],
       ['Preferences', s.preferences.map((p) => `${p.field}=${p.value}`).join(', ') || '-'],
       ['Strategy', s.strategy ?? 'binpack (cluster default)'],

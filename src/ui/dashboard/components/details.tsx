@@ -8,6 +8,7 @@ import type {JobRuns, Run} from '../../../core/model/run.js'
 import type {Job, Task} from '../../../core/model/task.js'
 import {nodeFindings} from '../findings.js'
 import {HISTORY_COLUMNS, historyCells, statusLine} from '../../presenters/deployments.js'
+import {servicePortText} from '../../presenters/jobs.js'
 import {ago, heartbeatText} from '../../presenters/nodes.js'
 import {type RunColumn, runCells, scheduleFields} from '../../presenters/runs.js'
 import {type ColumnSpec, contentWidth, fit, wrapWords} from '../format.js'
@@ -59,6 +60,8 @@ export function specLines(job: Job): string[] {
     `image ${s.image}${s.command ? `  command ${s.command.join(' ')}` : ''}`,
     `each ${resourcesText(s.resources)}  ports ${ports}  health ${health}  restart ${s.restart.policy}`,
     ...(placement ? [`placement ${placement}`] : []),
+    ...(job.servicePort == null ? [] : [`service ${servicePortText(job)} on every edge node${s.uses?.length ? `  uses ${s.uses.join(' ')}` : ''}`]),
+    ...(job.servicePort == null && s.uses?.length ? [`uses ${s.uses.join(' ')}`] : []),
   ]
 }
 

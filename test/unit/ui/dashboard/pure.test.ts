@@ -3,7 +3,8 @@ import {expect} from 'chai'
 import {nodeFindings} from '../../../../src/ui/dashboard/findings.js'
 import {bar, contentWidth, fit, layoutColumns, portsText, windowStart, wrapWords} from '../../../../src/ui/dashboard/format.js'
 import {clusterSummary, matches, nodeRows, taskRows} from '../../../../src/ui/dashboard/selectors.js'
-import {aCluster, aNode, Gi} from './fixtures.js'
+import {specLines} from '../../../../src/ui/dashboard/components/details.js'
+import {aCluster, aJob, aNode, Gi} from './fixtures.js'
 
 describe('ui/dashboard: pure helpers', () => {
   it('bar draws an htop-like meter in exactly the width given', () => {
@@ -85,5 +86,13 @@ describe('ui/dashboard: pure helpers', () => {
     expect(taskRows(aCluster(), 'web h2').map((t) => `${t.jobName}.${t.instance}`)).to.deep.equal(['web.1'])
     expect(taskRows(aCluster(), 'pending').map((t) => `${t.jobName}.${t.instance}`)).to.deep.equal(['web.2'])
     expect(matches('WEB', 'web.1 h1')).to.equal(true)
+  })
+
+  it('a job\'s spec lines give its service port and the services it uses', () => {
+    const web = aJob('web', {servicePort: 10_000})
+    expect(specLines({...web, spec: {...web.spec, uses: ['db', 'cache']}})).to.include('service 10000->8080 on every edge node  uses db cache')
+    const worker = aJob('worker', {servicePort: null})
+    expect(specLines({...worker, spec: {...worker.spec, ports: [], uses: ['db']}})).to.include('uses db')
+    expect(specLines(worker).join('\n')).to.not.match(/service|uses/)
   })
 })
