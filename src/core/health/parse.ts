@@ -3,7 +3,24 @@
  * may be missing, empty or odd, and its field is then null or [] - never an exception.
  */
 import type {FilesystemSample, GpuHealth, HealthSample, KernelLine, PressureSample, SmartDevice} from '../model/health.js'
-import {splitSections} from '../inventory/parse.js'
+import {SECTION_MARK} from './probe.js'
+
+/** A probe's output (this one's or the inventory's) by section name, blank lines dropped. */
+export function splitSections(stdout: string): Map<string, string[]> {
+  const sections = new Map<string, string[]>()
+  let current: string[] | undefined
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith(SECTION_MARK)) {
+      current = []
+      sections.set(line.slice(SECTION_MARK.length).trim(), current)
+      continue
+    }
+
+    if (current && line.trim() !== '') current.push(line)
+  }
+
+  return sections
+}
 
 const num = (text: string | undefined | null): number | null => {
   if (text === undefined || text === null || text.trim() === '') return null
@@ -14,25 +31,16 @@ const num = (text: string | undefined | null): number | null => {
 export function parseHealthProbe(stdout: string, at: number): HealthSample {
   const s = splitSections(stdout)
   const get = (name: string): string[] => s.get(name) ?? []
-  const kb = (line: string | undefined): number | null => {
-    const n = num(line?.split(/\s+/)[1])
-    return n === null ? null : n * 1024
-  }
-
-  const meminfo = get('meminfo')
   const oom = get('vmstat').find((l) => l.startsWith('oom_kill '))
   return {
     at,
     uptimeSeconds: num(get('uptime')[0]?.split(/\s+/)[0]),
-    memory: {totalBytes: kb(meminfo.find((l) => l.startsWith('MemTotal:'))), availableBytes: kb(meminfo.find((l) => l.startsWith('MemAvailable:')))},
+    memory: parseMeminfo(get('meminfo')),
     psi: {memory: parsePsi(get('psi_memory')), io: parsePsi(get('psi_io')), cpu: parsePsi(get('psi_cpu'))},
     oomKills: num(oom?.split(/\s+/)[1]),
     filesystems: parseFilesystems(get('df'), get('dfi'), get('mounts')),
     kernel: get('kernel').map(parseKernelLine),
-    edac: get('edac').flatMap((l) => {
-      const [controller, ce, ue] = l.trim().split(/\s+/)
-      return controller ? [{controller, correctable: num(ce), uncorrectable: num(ue)}] : []
-    }),
+    edac: parseEdac(get('edac')),
     temperatures: parseTemperatures(get('hwmon'), get('thermal')),
     raid: parseMdstat(get('mdstat')),
     smart: parseSmart(get('smart')),
@@ -41,6 +49,26 @@ export function parseHealthProbe(stdout: string, at: number): HealthSample {
     runtime: parseRuntime(get('runtime')),
     limits: parseLimits(get('limits')),
   }
+}
+
+/** /proc/meminfo lines (`MemTotal:  24683548 kB`): total and available bytes; without MemAvailable (before Linux 3.14), free + buffers + cached. */
+export function parseMeminfo(lines: readonly string[]): HealthSample['memory'] {
+  const kb: Record<string, number> = {}
+  for (const line of lines) {
+    const m = /^(\w+):\s+(\d+)\s*kB/.exec(line)
+    if (m) kb[m[1]!] = Number(m[2]) * 1024
+  }
+
+  const available = kb.MemAvailable ?? (kb.MemFree === undefined ? undefined : kb.MemFree + (kb.Buffers ?? 0) + (kb.Cached ?? 0))
+  return {totalBytes: kb.MemTotal ?? null, availableBytes: available ?? null}
+}
+
+/** The edac section: `mcN CE UE` per memory controller (EDAC_SECTION). */
+export function parseEdac(lines: readonly string[]): HealthSample['edac'] {
+  return lines.flatMap((l) => {
+    const [controller, ce, ue] = l.trim().split(/\s+/)
+    return controller ? [{controller, correctable: num(ce), uncorrectable: num(ue)}] : []
+  })
 }
 
 /** `some avg10=0.00 avg60=0.00 avg300=0.00 total=0` and the `full` line. */
@@ -54,13 +82,34 @@ export function parsePsi(lines: readonly string[]): PressureSample | null {
   return some10 === null ? null : {some10, full10: avg10('full')}
 }
 
-/** df lines are `PATH DEVICE SIZE USED AVAIL PCT MOUNT` (the probe prefixes the path); the mount lines `MOUNT FSTYPE OPTIONS`. */
+/** One row of POSIX `df -P -k` or `df -P -i` (with a Type column after the device when `hasType`: `df -T`), figures as printed (KiB or inodes). */
+export interface DfRow {
+  device: string
+  fsType: string | null
+  total: number
+  free: number
+  mount: string
+}
+
+export function parseDfRow(line: string, hasType = false): DfRow | null {
+  const parts = line.trim().split(/\s+/)
+  if (parts.length < (hasType ? 7 : 6)) return null
+  const rest = parts.slice(hasType ? 2 : 1)
+  const total = num(rest[0])
+  const free = num(rest[2])
+  const mount = rest.slice(4).join(' ')
+  if (total === null || free === null || !mount.startsWith('/')) return null
+  return {device: parts[0]!, fsType: hasType ? parts[1]! : null, total: Math.trunc(total), free: Math.trunc(free), mount}
+}
+
+/** df lines are `PATH DEVICE SIZE USED AVAIL PCT MOUNT` (the probe prefixes the watched path to a df row); the mount lines `MOUNT FSTYPE OPTIONS`. */
 export function parseFilesystems(df: readonly string[], dfi: readonly string[], mounts: readonly string[]): FilesystemSample[] {
-  const rows = (lines: readonly string[]): Map<string, string[]> => {
-    const out = new Map<string, string[]>()
+  const rows = (lines: readonly string[]): Map<string, DfRow> => {
+    const out = new Map<string, DfRow>()
     for (const line of lines) {
-      const f = line.trim().split(/\s+/)
-      if (f.length >= 7 && f[0]!.startsWith('/')) out.set(f[0]!, f)
+      const m = /^\s*(\/\S*)\s+(.*)$/.exec(line)
+      const row = m ? parseDfRow(m[2]!) : null
+      if (row) out.set(m![1]!, row)
     }
 
     return out
@@ -73,7 +122,7 @@ export function parseFilesystems(df: readonly string[], dfi: readonly string[], 
   return paths.map((path) => {
     const d = space.get(path)
     const i = inodes.get(path)
-    const mount = d?.[6] ?? i?.[6] ?? null
+    const mount = d?.mount ?? i?.mount ?? null
     // The mount covering the path: the longest mount point that is the path or a parent of it (the last listed wins: stacked mounts).
     let cover: string[] | undefined
     for (const m of mountRows) {
@@ -82,15 +131,14 @@ export function parseFilesystems(df: readonly string[], dfi: readonly string[], 
       if (covers && (!cover || point.length >= cover[0]!.length)) cover = m
     }
 
-    const k = (n: number | null): number | null => (n === null ? null : n * 1024)
     return {
       path,
       mount: cover?.[0] ?? mount,
       fsType: cover?.[1] ?? null,
-      sizeBytes: k(num(d?.[2])),
-      freeBytes: k(num(d?.[4])),
-      inodes: num(i?.[2]),
-      inodesFree: num(i?.[4]),
+      sizeBytes: d ? d.total * 1024 : null,
+      freeBytes: d ? d.free * 1024 : null,
+      inodes: i?.total ?? null,
+      inodesFree: i?.free ?? null,
       readOnly: cover ? cover[2]!.split(',').includes('ro') : false,
     }
   })
@@ -165,14 +213,35 @@ export function parseSmart(lines: readonly string[]): SmartDevice[] {
   return out
 }
 
-/** `index, ecc uncorrected, retired pending, remapped pending` (nounits); `[N/A]` or `[Not Supported]` are null. */
-export function parseNvidia(lines: readonly string[]): GpuHealth[] {
+/** One GPU of the nvidia section (NVIDIA_SECTION): the inventory's columns and the health counters (null when the driver did not tell). */
+export interface NvidiaRow {
+  index: number
+  name: string | null
+  memoryMiB: number | null
+  busId: string | null
+  eccUncorrected: number | null
+  retiredPending: boolean | null
+  remappedPending: boolean | null
+}
+
+/**
+ * `index, name, memory.total, pci.bus_id[, ecc uncorrected, retired pending, remapped pending]`
+ * (nounits; the last three are missing when the driver fell back to the inventory's query);
+ * `[N/A]` or `[Not Supported]` are null.
+ */
+export function parseNvidiaRows(lines: readonly string[]): NvidiaRow[] {
   const flag = (v: string | undefined): boolean | null => (v === undefined ? null : /^yes$/i.test(v) ? true : /^no$/i.test(v) ? false : null)
+  const text = (v: string | undefined): string | null => (v === undefined || v === '' || /^\[.*\]$/.test(v) ? null : v)
   return lines.flatMap((line) => {
     const f = line.split(',').map((x) => x.trim())
     const index = num(f[0])
-    return index === null ? [] : [{index, eccUncorrected: num(f[1]), retiredPending: flag(f[2]), remappedPending: flag(f[3])}]
+    return index === null ? [] : [{index, name: text(f[1]), memoryMiB: num(f[2]), busId: text(f[3]), eccUncorrected: num(f[4]), retiredPending: flag(f[5]), remappedPending: flag(f[6])}]
   })
+}
+
+/** The health counters of the nvidia section. */
+export function parseNvidia(lines: readonly string[]): GpuHealth[] {
+  return parseNvidiaRows(lines).map(({index, eccUncorrected, retiredPending, remappedPending}) => ({index, eccUncorrected, retiredPending, remappedPending}))
 }
 
 /** `synchronized=yes|no` (timedatectl) and chrony's `System time : 0.000012 seconds fast of NTP time`, `Leap status : Normal`. */

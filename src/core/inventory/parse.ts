@@ -3,29 +3,15 @@
  * any section may be empty or odd, and the answer is then null or [] for that
  * field, never an exception.
  */
+import {type DfRow, parseDfRow, parseEdac, parseMeminfo, parseNvidiaRows, splitSections} from '../health/parse.js'
 import type {DiskInfo, GpuInfo, Inventory, NetworkInterfaceInfo, RuntimeInfo} from '../model/inventory.js'
-import {SECTION_MARK} from './probe.js'
+
+export {splitSections}
 
 export interface ProbeTiming {
   /** Controller clock (ms) just before the probe was sent, and when its answer was in. */
   sentAt: number
   receivedAt: number
-}
-
-export function splitSections(stdout: string): Map<string, string[]> {
-  const sections = new Map<string, string[]>()
-  let current: string[] | undefined
-  for (const line of stdout.split('\n')) {
-    if (line.startsWith(SECTION_MARK)) {
-      current = []
-      sections.set(line.slice(SECTION_MARK.length).trim(), current)
-      continue
-    }
-
-    if (current && line.trim() !== '') current.push(line)
-  }
-
-  return sections
 }
 
 export function parseInventory(stdout: string, timing: ProbeTiming): Inventory {
@@ -50,7 +36,7 @@ export function parseInventory(stdout: string, timing: ProbeTiming): Inventory {
     kernel: first('kernel'),
     arch: first('arch'),
     cpu: parseCpu(cpuinfo, lscpu, first('nproc')),
-    memory: parseMemory(get('meminfo')),
+    memory: {...parseMeminfo(get('meminfo')), edacControllers: parseEdac(get('edac')).length},
     disks,
     dataDisk,
     gpus: parseGpus(get('nvidia'), get('lspci'), get('pci_sysfs')),
@@ -126,17 +112,6 @@ function parseCpu(cpuinfo: string[], lscpu: Record<string, string>, nproc: strin
   return {model: lscpu['Model name'] || model, sockets, cores, threads}
 }
 
-function parseMemory(lines: string[]): Inventory['memory'] {
-  const kb: Record<string, number> = {}
-  for (const line of lines) {
-    const m = /^(\w+):\s+(\d+)\s*kB/.exec(line)
-    if (m) kb[m[1]!] = Number(m[2]) * 1024
-  }
-
-  const available = kb.MemAvailable ?? (kb.MemFree === undefined ? undefined : kb.MemFree + (kb.Buffers ?? 0) + (kb.Cached ?? 0))
-  return {totalBytes: kb.MemTotal ?? null, availableBytes: available ?? null}
-}
-
 const PSEUDO_FS = new Set(['tmpfs', 'devtmpfs', 'overlay', 'proc', 'sysfs', 'cgroup', 'cgroup2', 'squashfs', 'ramfs', 'devpts', 'mqueue', 'nsfs', 'autofs', 'fuse.lxcfs', 'efivarfs', 'shm'])
 
 /** POSIX `df -P -k` with or without a Type column. Keeps real filesystems only. */
@@ -146,45 +121,30 @@ function parseDf(lines: string[]): DiskInfo[] {
   const disks: DiskInfo[] = []
   const seen = new Set<string>()
   for (const line of lines.slice(1)) {
-    const disk = parseDfRow(line, hasType)
-    if (!disk) continue
-    if (disk.fsType && PSEUDO_FS.has(disk.fsType)) continue
-    if (!disk.fsType && (disk.device === 'tmpfs' || disk.device === 'devtmpfs' || disk.device === 'overlay' || disk.device === 'none')) continue
-    if (disk.sizeBytes === 0 || seen.has(disk.mount)) continue
-    seen.add(disk.mount)
-    disks.push(disk)
+    const d = disk(parseDfRow(line, hasType))
+    if (!d) continue
+    if (d.fsType && PSEUDO_FS.has(d.fsType)) continue
+    if (!d.fsType && (d.device === 'tmpfs' || d.device === 'devtmpfs' || d.device === 'overlay' || d.device === 'none')) continue
+    if (d.sizeBytes === 0 || seen.has(d.mount)) continue
+    seen.add(d.mount)
+    disks.push(d)
   }
 
   return disks
 }
 
-function parseDfRow(line: string, hasType: boolean): DiskInfo | null {
-  const parts = line.trim().split(/\s+/)
-  const min = hasType ? 7 : 6
-  if (parts.length < min) return null
-  const device = parts[0]!
-  const fsType = hasType ? parts[1]! : null
-  const rest = parts.slice(hasType ? 2 : 1)
-  const size = toInt(rest[0])
-  const free = toInt(rest[2])
-  const mount = rest.slice(4).join(' ')
-  if (size === null || free === null || !mount.startsWith('/')) return null
-  return {device, fsType, mount, sizeBytes: size * 1024, freeBytes: free * 1024}
-}
+const disk = (row: DfRow | null): DiskInfo | null => (row ? {device: row.device, fsType: row.fsType, mount: row.mount, sizeBytes: row.total * 1024, freeBytes: row.free * 1024} : null)
 
 function parseDataDisk(lines: string[], disks: DiskInfo[]): DiskInfo | null {
-  const row = lines[0] ? parseDfRow(lines[0], false) : null
+  const row = lines[0] ? disk(parseDfRow(lines[0])) : null
   if (!row) return null
   return disks.find((d) => d.mount === row.mount) ?? row
 }
 
 function parseGpus(nvidia: string[], lspci: string[], sysfs: string[]): GpuInfo[] {
   const gpus: GpuInfo[] = []
-  for (const line of nvidia) {
-    const [, name, mem, bus] = line.split(',').map((p) => p.trim())
-    if (!name) continue
-    const mib = toNumber(mem)
-    gpus.push({vendor: 'NVIDIA', model: name, memoryBytes: mib === null ? null : mib * 1024 * 1024, source: 'nvidia-smi', busId: bus ?? null})
+  for (const g of parseNvidiaRows(nvidia)) {
+    if (g.name) gpus.push({vendor: 'NVIDIA', model: g.name, memoryBytes: g.memoryMiB === null ? null : g.memoryMiB * 1024 * 1024, source: 'nvidia-smi', busId: g.busId})
   }
 
   if (gpus.length > 0) return gpus

@@ -2,15 +2,17 @@
  * The inventory probe: one POSIX sh script, run in one round trip, that prints
  * marked sections. Every tool it calls may be missing: each section is empty
  * then, never an error. Pure: it only builds argv.
+ *
+ * Where it reads what the health probe reads, it is the health probe's own section
+ * (src/core/health/probe.ts: the prelude, the nvidia and EDAC sections) and the same
+ * parser (src/core/health/parse.ts: meminfo, df rows, nvidia, EDAC): one query, one
+ * parser for each.
  */
+import {EDAC_SECTION, NVIDIA_SECTION, PROBE_PRELUDE, SECTION_MARK} from '../health/probe.js'
 
-export const SECTION_MARK = '@@@clusterctl:'
+export {SECTION_MARK}
 
-const SCRIPT = String.raw`
-export LC_ALL=C
-have() { command -v "$1" >/dev/null 2>&1; }
-T=""; have timeout && T="timeout 15"
-s() { printf '\n@@@clusterctl:%s\n' "$1"; }
+const SCRIPT = PROBE_PRELUDE + String.raw`T=""; have timeout && T="timeout 15"
 now() { t=$(date +%s%N 2>/dev/null); case "$t" in *N*|'') date +%s 2>/dev/null;; *) echo "$t";; esac; }
 s time_start; now
 s hostname; hostname 2>/dev/null || uname -n 2>/dev/null || cat /proc/sys/kernel/hostname 2>/dev/null
@@ -23,7 +25,8 @@ s nproc; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null
 s meminfo; grep -E '^(MemTotal|MemAvailable|MemFree|Buffers|Cached|SwapTotal|SwapFree):' /proc/meminfo 2>/dev/null
 s df; df -P -k -T 2>/dev/null || df -P -k 2>/dev/null
 s data_disk; for d in /var/lib/containers /var/lib/containerd /var/lib /; do if [ -d "$d" ]; then df -P -k "$d" 2>/dev/null | tail -n 1; break; fi; done
-s nvidia; have nvidia-smi && $T nvidia-smi --query-gpu=index,name,memory.total,pci.bus_id --format=csv,noheader,nounits 2>/dev/null
+${NVIDIA_SECTION}
+${EDAC_SECTION}
 s lspci; have lspci && lspci -mm -nn 2>/dev/null | grep -E '\[03[0-9a-f]{2}\]'
 s pci_sysfs; for d in /sys/bus/pci/devices/*; do [ -r "$d/class" ] || continue; c=$(cat "$d/class"); case "$c" in 0x03*) echo "$(basename "$d") $c $(cat "$d/vendor" 2>/dev/null) $(cat "$d/device" 2>/dev/null)";; esac; done
 s ip_addr; have ip && ip -o addr show 2>/dev/null

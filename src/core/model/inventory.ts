@@ -41,7 +41,11 @@ export interface Inventory {
   kernel: string | null
   arch: string | null
   cpu: {model: string | null; sockets: number | null; cores: number | null; threads: number | null}
-  memory: {totalBytes: number | null; availableBytes: number | null}
+  /**
+   * edacControllers: memory controllers with EDAC error reporting (ECC memory the health
+   * probe watches; 0: none found). Absent in inventories taken before it was read.
+   */
+  memory: {totalBytes: number | null; availableBytes: number | null; edacControllers?: number}
   /** The filesystem container data lives on (/var/lib/containers, else /) is `dataDisk`. */
   disks: DiskInfo[]
   dataDisk: DiskInfo | null

@@ -167,7 +167,7 @@ export function renderInventory(node: Node, now: number, color: boolean): string
       ['OS', dash(inv.os.prettyName ?? inv.os.name)],
       ['Kernel', `${dash(inv.kernel)} ${dash(inv.arch)}`],
       ['CPU', `${dash(inv.cpu.model)}: ${dash(inv.cpu.sockets)} socket(s), ${dash(inv.cpu.cores)} core(s), ${dash(inv.cpu.threads)} thread(s)`],
-      ['Memory', `${inv.memory.totalBytes === null ? '-' : formatBytes(inv.memory.totalBytes)} total, ${inv.memory.availableBytes === null ? '-' : formatBytes(inv.memory.availableBytes)} available`],
+      ['Memory', `${inv.memory.totalBytes === null ? '-' : formatBytes(inv.memory.totalBytes)} total, ${inv.memory.availableBytes === null ? '-' : formatBytes(inv.memory.availableBytes)} available${inv.memory.edacControllers ? `, ECC reported (EDAC: ${inv.memory.edacControllers} memory controller(s))` : ''}`],
       ['GPUs', inv.gpus.length === 0 ? '-' : inv.gpus.map((g) => `${g.vendor ?? ''} ${g.model}${g.memoryBytes ? ` ${formatBytes(g.memoryBytes)}` : ''} [${g.source}]`.trim()).join('; ')],
       ['podman', rt('podman')],
       ['containerd', rt('containerd')],

@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {parseClock, parseHealthProbe, parseMdstat, parseNvidia, parsePsi, parseSmart} from '../../../../src/core/health/parse.js'
+import {parseClock, parseHealthProbe, parseMdstat, parseNvidia, parseNvidiaRows, parsePsi, parseSmart} from '../../../../src/core/health/parse.js'
 import {healthProbeArgv} from '../../../../src/core/health/probe.js'
 
 const fixture = (name: string): string => fs.readFileSync(path.join(import.meta.dirname, '../../../fixtures/health', name), 'utf8')
@@ -85,7 +85,9 @@ describe('core/health/parse', () => {
     expect(parsePsi([])).to.equal(null)
     expect(parseMdstat(['md127 : active raid5 sdc[2] sdb[1] sda[0]', '      100 blocks level 5, 512k chunk [3/3] [UUU]'])).to.deep.equal([{device: 'md127', degraded: false, status: 'active raid5 sdc[2] sdb[1] sda[0] [UUU]'}])
     expect(parseSmart(['== /dev/sdz', 'SMART Health Status: OK'])).to.deep.equal([{device: '/dev/sdz', passed: true, reallocated: null, pending: null, uncorrectable: null}])
-    expect(parseNvidia(['0, [N/A], [N/A], [N/A]'])).to.deep.equal([{index: 0, eccUncorrected: null, retiredPending: null, remappedPending: null}])
+    expect(parseNvidia(['0, Tesla K80, 11441, 00000000:04:00.0, [N/A], [N/A], [N/A]'])).to.deep.equal([{index: 0, eccUncorrected: null, retiredPending: null, remappedPending: null}])
+    // A driver that refused the health fields: the fallback query's four columns.
+    expect(parseNvidiaRows(['0, Tesla K80, 11441, 00000000:04:00.0'])).to.deep.equal([{index: 0, name: 'Tesla K80', memoryMiB: 11441, busId: '00000000:04:00.0', eccUncorrected: null, retiredPending: null, remappedPending: null}])
     expect(parseClock(['synchronized=yes', 'System time     : 0.000012000 seconds fast of NTP time'])).to.deep.equal({synchronized: true, offsetMs: 0.012})
   })
 

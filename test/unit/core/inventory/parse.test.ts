@@ -3,6 +3,8 @@ import {execFileSync} from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 
+import {parseHealthProbe} from '../../../../src/core/health/parse.js'
+import {EDAC_SECTION, NVIDIA_SECTION} from '../../../../src/core/health/probe.js'
 import {parseInventory, splitSections} from '../../../../src/core/inventory/parse.js'
 import {inventoryProbeArgv, SECTION_MARK} from '../../../../src/core/inventory/probe.js'
 import {detectedResources} from '../../../../src/core/model/node.js'
@@ -55,7 +57,7 @@ describe('core/inventory', () => {
     const inv = parseInventory(fixture('no-tools.txt'), timing)
     expect(inv.hostname).to.equal(null)
     expect(inv.cpu).to.deep.equal({model: null, sockets: null, cores: null, threads: null})
-    expect(inv.memory).to.deep.equal({totalBytes: null, availableBytes: null})
+    expect(inv.memory).to.deep.equal({totalBytes: null, availableBytes: null, edacControllers: 0})
     expect(inv.disks).to.deep.equal([])
     expect(inv.gpus).to.deep.equal([])
     expect(inv.network).to.deep.equal([])
@@ -71,6 +73,16 @@ describe('core/inventory', () => {
       expect(() => parseInventory(full.slice(0, cut), timing)).not.to.throw()
       expect(() => parseInventory(full.slice(cut), timing)).not.to.throw()
     }
+  })
+
+  it('reads the GPUs and EDAC of the health probe\'s own sections with its parser: one query, one count', () => {
+    const faulty = fs.readFileSync(new URL('../../../fixtures/health/faulty-gpu-host.txt', import.meta.url), 'utf8')
+    const inv = parseInventory(faulty, timing)
+    const health = parseHealthProbe(faulty, 0)
+    expect(inv.gpus.map((g) => [g.model, g.busId])).to.deep.equal([['NVIDIA A100-SXM4-80GB', '00000000:3B:00.0'], ['NVIDIA A100-SXM4-80GB', '00000000:5E:00.0']])
+    expect(inv.gpus.length).to.equal(health.gpus.length)
+    expect(inv.memory.edacControllers).to.equal(health.edac.length).and.to.equal(2)
+    expect(inventoryProbeArgv()[2]).to.include(NVIDIA_SECTION).and.to.include(EDAC_SECTION)
   })
 
   it('reads GPUs from nvidia-smi first, then lspci, then sysfs', () => {
