@@ -83,4 +83,14 @@ export class CliSandbox {
   cleanup(): void {
     fs.rmSync(this.home, {recursive: true, force: true})
   }
+
+  /** Removes every job (retrying for up to 20 s: a lease a stopped daemon left lapses first). Tests' after hooks. */
+  async removeAllJobs(): Promise<void> {
+    for (let i = 0; i < 40; i++) {
+      const jobs = (await this.run(['jobs', '--json'])).json<Array<{name: string}>>()
+      const results = await Promise.all(jobs.map((j) => this.run(['rm', j.name])))
+      if (results.every((r) => r.exitCode === 0)) return
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+  }
 }

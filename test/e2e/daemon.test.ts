@@ -27,12 +27,7 @@ describe('e2e: daemon and controller lease', function () {
     await stopAll(procs)
 
     // Lapse any lease a killed daemon left, then remove every job.
-    for (let i = 0; i < 40; i++) {
-      const jobs = (await cli.run(['jobs', '--json'])).json<Array<{name: string}>>()
-      const results = await Promise.all(jobs.map((j) => cli.run(['rm', j.name])))
-      if (results.every((r) => r.exitCode === 0)) break
-      await new Promise((resolve) => setTimeout(resolve, 500))
-    }
+    await cli.removeAllJobs()
 
     cli.cleanup()
   })

@@ -7,12 +7,14 @@
  * probed, in the observation's round trip.
  */
 import {expect} from 'chai'
+import {execa} from 'execa'
 import fs from 'node:fs'
 import path from 'node:path'
 
 import {sshRun, type TestbedHost} from '../testbed/testbed.js'
 import {CliSandbox} from './cli.js'
-import {getTestbed} from './fixture.js'
+import {type Proc, startCli, stopAll} from './daemon-process.js'
+import {clusterContainers, getTestbed} from './fixture.js'
 
 interface NodeRow {
   name: string
@@ -27,6 +29,16 @@ interface Doctor {
 
 const SLEEPER = ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait']
 
+/** Three podman hosts of the test bed, added to the sandbox's cluster. */
+async function addPodmanHosts(cli: CliSandbox): Promise<TestbedHost[]> {
+  const tb = getTestbed()
+  const hosts = tb.hosts.filter((h) => h.runtimes.includes('podman')).slice(0, 3)
+  expect(hosts.length).to.equal(3)
+  const add = await cli.run(['add-node', ...hosts.map((h) => `root@${h.ip}`), '--key', tb.keyPath, '--runtime', 'podman'])
+  expect(add.exitCode, add.stderr).to.equal(0)
+  return hosts
+}
+
 describe('e2e: node health (probe, conditions, node doctor)', function () {
   this.timeout(300_000)
   let cli: CliSandbox
@@ -38,24 +50,15 @@ describe('e2e: node health (probe, conditions, node doctor)', function () {
   const uptime = (): number => Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0])
 
   before(async () => {
-    const tb = getTestbed()
     cli = new CliSandbox()
-    hosts = tb.hosts.filter((h) => h.runtimes.includes('podman')).slice(0, 3)
-    expect(hosts.length).to.equal(3)
-    const add = await cli.run(['add-node', ...hosts.map((h) => `root@${h.ip}`), '--key', tb.keyPath, '--runtime', 'podman'])
-    expect(add.exitCode, add.stderr).to.equal(0)
+    hosts = await addPodmanHosts(cli)
   })
 
   after(async () => {
     for (const m of mounted.reverse()) await sshRun(getTestbed(), m.host, `umount ${m.dir}`)
     for (const f of fed) fs.rmSync(f, {force: true})
     if (cli) {
-      for (let i = 0; i < 40; i++) {
-        const jobs = (await cli.run(['jobs', '--json'])).json<Array<{name: string}>>()
-        const results = await Promise.all(jobs.map((j) => cli.run(['rm', j.name])))
-        if (results.every((r) => r.exitCode === 0)) break
-        await new Promise((resolve) => setTimeout(resolve, 500))
-      }
+      await cli.removeAllJobs()
 
       cli.cleanup()
     }
@@ -131,5 +134,156 @@ describe('e2e: node health (probe, conditions, node doctor)', function () {
     // The read-only store of the first host is still found by the pass's probe (it was probed by doctor < 30 s ago: not due again).
     expect(after.find((n) => n.name === hosts[0]!.ip)!.conditions.map((c) => c.type)).to.include('ReadOnlyFilesystem')
     expect((await cli.run(['node', 'rm', 'fresh'])).exitCode).to.equal(0)
+  })
+})
+
+/**
+ * The health conditions acting, on a fresh state (its own CLI sandbox, so the conditions
+ * of the suite above do not carry over; the hosts are the same): a runtime store that is a
+ * small size-limited filesystem filling at a steady rate (a prediction, then disk pressure
+ * keeping new work off the node); a container OOM-killed by its memory limit; and
+ * `daemon --auto-drain` refusing, then draining, a node with a critical condition.
+ */
+describe('e2e: node health acting (disk pressure and trend, OOM, auto-drain)', function () {
+  this.timeout(420_000)
+  let cli: CliSandbox
+  let hosts: TestbedHost[]
+  const procs: Proc[] = []
+  const mounted: Array<{host: string; dir: string}> = []
+  const fed: string[] = []
+  const store = (h: TestbedHost): string => path.join(h.dir, 'podman', 'root')
+  const uptime = (): number => Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0])
+  const doctor = async (h: TestbedHost): Promise<Doctor['nodes'][number]> => (await cli.run(['node', 'doctor', h.ip, '--json'])).json<Doctor>().nodes[0]!
+  const types = (conditions: NodeRow['conditions']): string[] => conditions.map((c) => c.type)
+
+  before(async () => {
+    cli = new CliSandbox()
+    hosts = await addPodmanHosts(cli)
+  })
+
+  after(async () => {
+    await stopAll(procs)
+    if (cli) {
+      await cli.removeAllJobs()
+
+      cli.cleanup()
+    }
+
+    // The store's own filesystem goes last: nothing of this suite runs in it (no work lands on a node under disk pressure).
+    for (const m of mounted.reverse()) await sshRun(getTestbed(), m.host, `umount ${m.dir}`)
+    for (const f of fed) fs.rmSync(f, {force: true})
+    expect(await clusterContainers(getTestbed(), ['podman'])).to.deep.equal([])
+  })
+
+  it('a store on a small filesystem filling at a steady rate: DiskFilling predicts when it is full, past 90 % DiskPressure keeps new work off', async () => {
+    const h3 = hosts[2]!
+    const dir = store(h3)
+    // In the host's own mount namespace: a 64 MiB tmpfs over its podman store, holding a copy of the store (its image).
+    const mount = await sshRun(getTestbed(), h3.name, `set -e; t=$(mktemp -d); cp -a ${dir}/. $t/; mount -t tmpfs -o size=64m cctl-small-store ${dir}; cp -a $t/. ${dir}/; rm -rf $t; df -P -k ${dir} | tail -n 1`)
+    expect(mount.code, mount.stderr).to.equal(0)
+    mounted.push({host: h3.name, dir})
+    expect(mount.stdout).to.match(/^cctl-small-store\s+65536\s/)
+    // A steady writer: 6 MiB every ~40 s (the test writes each step itself: no process is left on the host), probed after each step.
+    const fill = (mib: number): Promise<{code: number; stderr: string}> => sshRun(getTestbed(), h3.name, `dd if=/dev/zero bs=1M count=${mib} oflag=append conv=notrunc of=${dir}/cctl-filler 2>&1 >/dev/null | grep -v records`)
+    // From 41 MiB used, three steps of 6 MiB: 59 of 64 MiB, under 10 % free at the last.
+    const used = Number(mount.stdout.trim().split(/\s+/)[2]) / 1024
+    expect((await fill(Math.max(0, Math.round(41 - used)))).code).to.equal(0)
+    let last = await doctor(h3)
+    expect(types(last.conditions)).not.to.include.members(['DiskPressure', 'DiskFilling'])
+    for (let step = 0; step < 3; step++) {
+      await new Promise((resolve) => setTimeout(resolve, 41_000))
+      expect((await fill(6)).code).to.equal(0)
+      last = await doctor(h3)
+    }
+
+    // 4 samples over 2 min (the trend's minimum): a line through them reaches zero within minutes.
+    const filling = last.conditions.find((c) => c.type === 'DiskFilling')
+    expect(filling, JSON.stringify(last.conditions)).to.deep.include({severity: 'warning', reason: 'PredictedFull', blocksWork: false})
+    expect(filling!.message).to.match(new RegExp(`${dir.replace(/\//g, '\\/')} full in ~\\d+ min \\(filling at \\d+Mi/h\\)`))
+    const pressure = last.conditions.find((c) => c.type === 'DiskPressure')
+    expect(pressure, JSON.stringify(last.conditions)).to.deep.include({severity: 'warning', reason: 'LowDiskSpace', blocksWork: true})
+    expect(pressure!.message).to.include(dir)
+    const row = (await cli.run(['nodes'])).stdout.split('\n').find((l) => l.startsWith(`${h3.ip} `))
+    expect(row).to.include('DiskPressure')
+
+    const run = await cli.run(['run', 'spread', '--image', getTestbed().image, '--instances', '3', '--mem', '16Mi', '--constraint', 'hostname:UNIQUE', '--', ...SLEEPER])
+    expect(run.exitCode, run.stdout + run.stderr).to.equal(4)
+    const ps = (await cli.run(['ps', 'spread', '--json'])).json<Array<{node: string | null; state: string; reason: string | null}>>()
+    expect(ps.filter((t) => t.state === 'running').map((t) => t.node).sort()).to.deep.equal([hosts[0]!.ip, hosts[1]!.ip].sort())
+    expect(ps.find((t) => t.state === 'pending')!.reason).to.match(/1 with a health condition/)
+    expect((await cli.run(['rm', 'spread'])).exitCode).to.equal(0)
+  })
+
+  it('a container OOM-killed by its memory limit: OOMKilling on its node (the kernel is shared by the test hosts: every host sees the count)', async () => {
+    const [h1, h2] = hosts
+    for (const h of [h1!, h2!]) await doctor(h) // the counter's baseline
+    // A shell that doubles a string until its 16 MiB limit kills it.
+    const run = await cli.run(['run', 'hog', '--image', getTestbed().image, '--mem', '16Mi', '--kind', 'batch', '--restart', 'never', '--constraint', `hostname:IS:${h1!.ip}`, '--', 'sh', '-c', 'a=0123456789abcdef; while :; do a="$a$a"; done'])
+    expect(run.exitCode, run.stdout + run.stderr).to.equal(0)
+    let ps: Array<{node: string | null; state: string; exitCode?: number | null}> = []
+    for (let i = 0; i < 60; i++) {
+      await cli.run(['schedule'])
+      ps = (await cli.run(['ps', 'hog', '--json'])).json<typeof ps>()
+      if (ps.length > 0 && ps.every((t) => !['pending', 'starting', 'running'].includes(t.state))) break
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+
+    expect(ps.map((t) => t.state), JSON.stringify(ps)).to.not.include('running')
+    // The machine's kernel says it was the memory cgroup's limit (read only, never written).
+    const dmesg = await execa('dmesg', [], {reject: false})
+    if (dmesg.exitCode === 0) expect(dmesg.stdout).to.match(/Memory cgroup out of memory: Killed process \d+ \(sh\)/)
+    const n1 = await doctor(h1!)
+    const oom = n1.conditions.find((c) => c.type === 'OOMKilling')
+    expect(oom, JSON.stringify(n1.conditions)).to.deep.include({severity: 'warning', reason: 'OOMKill', blocksWork: false})
+    expect(oom!.message).to.match(/^\d+ process(es)? killed by the OOM killer since the last probe/)
+    // /proc/vmstat is the one kernel's: the other host counts the same kill (on real nodes each has its own kernel).
+    expect(types((await doctor(h2!)).conditions)).to.include('OOMKilling')
+    expect((await cli.run(['rm', 'hog'])).exitCode).to.equal(0)
+  })
+
+  it('daemon --auto-drain: cordons (with the reason) a critical node whose work would not fit, drains it make-before-break once it fits', async () => {
+    const [h1, h2, h3] = hosts
+    // h3 is under disk pressure (the first test): the work lands on h1 and h2 only.
+    const web = await cli.run(['run', 'web', '--image', getTestbed().image, '--instances', '4', '--mem', '16Mi', '--strategy', 'spread', '--', ...SLEEPER])
+    expect(web.exitCode, web.stdout + web.stderr).to.equal(0)
+    const pinned = await cli.run(['run', 'pinned', '--image', getTestbed().image, '--instances', '2', '--mem', '16Mi', '--constraint', 'hostname:UNIQUE', '--', ...SLEEPER])
+    expect(pinned.exitCode, pinned.stdout + pinned.stderr).to.equal(0)
+    const onNode = async (job: string): Promise<Array<{node: string | null; state: string}>> => (await cli.run(['ps', job, '--json'])).json<Array<{node: string | null; state: string}>>()
+    expect((await onNode('web')).filter((t) => t.node === h2!.ip && t.state === 'running').length).to.be.greaterThan(0)
+    expect((await onNode('pinned')).map((t) => t.node).sort()).to.deep.equal([h1!.ip, h2!.ip].sort())
+    expect((await onNode('web')).map((t) => t.node)).not.to.include(h3!.ip)
+
+    // A critical hardware fault on h2 (the kernel log the testbed feeds it).
+    const log = path.join(h2!.dir, 'kmsg.log')
+    fed.push(log)
+    fs.appendFileSync(log, `[${uptime().toFixed(6)}] NVRM: Xid (PCI:0000:3b:00): 79, pid=1234, GPU has fallen off the bus.\n`)
+    const daemon = startCli(cli, ['daemon', '--interval', '500ms', '--auto-drain'])
+    procs.push(daemon)
+    // pinned cannot lose h2 (h1 has its other instance, h3 takes no work): cordoned, not drained, nothing moved.
+    const cordon = await daemon.waitFor(/auto-cordon/, 90_000)
+    expect(cordon).to.include(h2!.ip)
+    expect(cordon).to.match(/GPUError \(GPUXidCritical\).*not drained: what-if says 1 task\(s\) would not fit elsewhere \(pinned\.\d+: /)
+    const events = (await cli.run(['events', '--json'])).json<Array<{type: string; subject: string; message: string}>>()
+    expect(events.find((e) => e.type === 'node.auto-cordon' && e.subject === h2!.ip)?.message).to.match(/not drained: what-if/)
+    expect((await onNode('pinned')).filter((t) => t.state === 'running').map((t) => t.node).sort()).to.deep.equal([h1!.ip, h2!.ip].sort())
+    expect(daemon.lines.some((l) => /auto-drain/.test(l))).to.equal(false)
+
+    // Without pinned, h2's work fits on h1: the next pass drains it make-before-break, web never below 4 running.
+    expect((await cli.run(['rm', 'pinned'])).exitCode).to.equal(0)
+    let lowest = Infinity
+    let moved = false
+    for (let i = 0; i < 240 && !moved; i++) {
+      const tasks = await onNode('web')
+      const running = tasks.filter((t) => t.state === 'running')
+      lowest = Math.min(lowest, running.length)
+      moved = running.length === 4 && running.every((t) => t.node === h1!.ip) && tasks.every((t) => t.node !== h2!.ip || t.state !== 'running')
+      if (!moved) await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+
+    expect(moved, (await cli.run(['ps', 'web'])).stdout + daemon.lines.slice(-20).join('\n')).to.equal(true)
+    expect(lowest).to.be.at.least(4)
+    expect(daemon.lines.find((l) => /auto-drain/.test(l))).to.match(/GPUError.*what-if: its \d+ task\(s\) fit elsewhere/)
+    const after = (await cli.run(['events', '--json'])).json<Array<{type: string; subject: string}>>()
+    expect(after.some((e) => e.type === 'node.auto-drain' && e.subject === h2!.ip)).to.equal(true)
   })
 })
