@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import {adviceFor, blocksWork, findingsOf, nextConditions, recommendsDrain} from '../../../../src/core/health/conditions.js'
-import {parseHealthProbe} from '../../../../src/core/health/parse.js'
+import {parseHealthProbe, parseKernelLine} from '../../../../src/core/health/parse.js'
 import type {Finding, HealthSample, NodeCondition} from '../../../../src/core/model/health.js'
 import {aSample} from './fixtures.js'
 
@@ -16,6 +16,16 @@ const Gi = 1024 ** 3
 const types = (fs: readonly Finding[]): string[] => fs.map((f) => `${f.type}:${f.severity}:${f.reason}`).sort()
 
 describe('core/health/conditions', () => {
+  it('a memory cgroup OOM kill as this machine\'s kernel logged it (captured in the e2e OOM test) is OOMKilling from the kernel log', () => {
+    // Real output: the kernel line of the testbed container killed by its 16Mi limit (Debian 12, Linux 6.1).
+    const line = parseKernelLine('[51669.470728] Memory cgroup out of memory: Killed process 28583 (sh) total-vm:26852kB, anon-rss:15972kB, file-rss:1520kB, shmem-rss:0kB, UID:0 pgtables:80kB oom_score_adj:0')
+    expect(line.at).to.equal(51669.470728)
+    const findings = findingsOf(aSample({uptimeSeconds: 51700, kernel: [line]}), aSample())
+    expect(findings.map((f) => [f.type, f.reason])).to.deep.equal([['OOMKilling', 'KernelOOMKill']])
+    // Outside the kernel-log window (10 min) it is history, not a finding.
+    expect(findingsOf(aSample({uptimeSeconds: 51669 + 3600, kernel: [line]}), aSample())).to.deep.equal([])
+  })
+
   it('a healthy sample has no findings (the captured Debian VM)', () => {
     expect(findingsOf(aSample(), aSample())).to.deep.equal([])
     const vm = parseHealthProbe(fixture('debian12-vm.txt'), 0)
