@@ -205,6 +205,8 @@ describe('e2e: node health acting (disk pressure and trend, OOM, auto-drain)', f
     expect(pressure!.message).to.include(dir)
     const row = (await cli.run(['nodes'])).stdout.split('\n').find((l) => l.startsWith(`${h3.ip} `))
     expect(row).to.include('DiskPressure')
+    const listed = (await cli.run(['nodes', '--json'])).json<NodeRow[]>().find((n) => n.name === h3.ip)!
+    expect(types(listed.conditions)).to.include.members(['DiskPressure', 'DiskFilling'])
 
     const run = await cli.run(['run', 'spread', '--image', getTestbed().image, '--instances', '3', '--mem', '16Mi', '--constraint', 'hostname:UNIQUE', '--', ...SLEEPER])
     expect(run.exitCode, run.stdout + run.stderr).to.equal(4)
