@@ -74,6 +74,14 @@ export class RuntimeClient {
     if (result.code !== 0) throw this.fail(argv, result, `Removing container ${name}`)
   }
 
+  /** Removes a network (podman); fails while a container uses it. */
+  async removeNetwork(name: string): Promise<void> {
+    const argv = this.runtime.removeNetworkArgv?.(name)
+    if (!argv) return
+    const result = await this.transport.exec(argv, {timeoutMs: this.queryTimeoutMs})
+    if (result.code !== 0) throw this.fail(argv, result, `Removing network ${name}`)
+  }
+
   /**
    * The container's output. With `follow`, chunks stream to onStdout/onStderr until the
    * container exits or `signal` aborts (which rejects with the signal's reason).

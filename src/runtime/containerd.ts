@@ -13,6 +13,7 @@
  *   keeps their status in `io.clusterctl.exit-code` / `io.clusterctl.finished-at`.
  */
 import {UserError} from '../core/errors.js'
+import {CONTAINERD_NETWORK_REASON} from '../core/model/network.js'
 import {INTERNAL_LABELS, effectiveSpecHash, LABELS} from './naming.js'
 import {checkTail} from './podman.js'
 import {
@@ -382,6 +383,7 @@ export function createContainerdRuntime(options: RuntimeOptions = {}): Container
 
     startArgv(spec: ContainerSpec): string[] {
       validateSpec(spec)
+      if (spec.network) throw new UserError(`Container ${spec.name} cannot join network ${spec.network.name}: ${CONTAINERD_NETWORK_REASON}.`, {code: 'invalid-spec'})
       const hash = effectiveSpecHash(spec)
       const same = `id==${quoteFilter(spec.name)},labels.${quoteFilter(LABELS.specHash)}==${quoteFilter(hash)}`
       const run = ctrRunArgs(spec)

@@ -86,10 +86,10 @@ export function clusterSelector(clusterId: string, jobName?: string): Record<str
 }
 
 /**
- * A short hash of what would run: image, command, env, limits, ports and volumes (not
+ * A short hash of what would run: image, command, env, limits, ports, volumes and network (not
  * the name, labels or grace period). Two specs with the same hash make the same container.
  */
-export function specHashOf(spec: Pick<ContainerSpec, 'image' | 'command' | 'env' | 'cpuMilli' | 'memBytes' | 'ports' | 'volumes'>): string {
+export function specHashOf(spec: Pick<ContainerSpec, 'image' | 'command' | 'env' | 'cpuMilli' | 'memBytes' | 'ports' | 'volumes' | 'network'>): string {
   const canonical = JSON.stringify([
     spec.image,
     spec.command && spec.command.length > 0 ? spec.command : null,
@@ -100,6 +100,8 @@ export function specHashOf(spec: Pick<ContainerSpec, 'image' | 'command' | 'env'
     spec.memBytes,
     spec.ports.map((p) => [p.containerPort, p.hostPort, p.protocol]),
     spec.volumes.map((v) => [v.source, v.target, v.readOnly]),
+    // a network changes the container; without one the hash is what it always was
+    ...(spec.network ? [[spec.network.name, spec.network.aliases]] : []),
   ])
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16)
 }

@@ -13,6 +13,7 @@ import {
   assertContainerName,
   assertGraceSeconds,
   assertImage,
+  assertNetworkName,
   containerEnv,
   containerLabels,
   cpusOf,
@@ -27,13 +28,27 @@ import type {ContainerList, ContainerRuntime, ContainerSpec, ContainerState, Log
 
 /**
  * $1 name, $2 spec hash, $3 grace seconds, $4 image, $5 init (1: run under the node's
- * init, when it has one), then `podman run` arguments. Prints `clusterctl-start OUTCOME ID`.
+ * init, when it has one), $6 network ('' for none), $7 the cluster (the network's label),
+ * then `podman run` arguments. Prints `clusterctl-start OUTCOME ID`.
  * A run that failed with the image absent adds one sentence saying whose storage podman
- * searched (rootful or rootless, and where).
+ * searched (rootful or rootless, and where). A missing network is created first (two
+ * starts racing to create it both succeed); one podman made without DNS (no DNS plugin
+ * on the node) is removed again and the start fails saying what to install.
  */
 export const PODMAN_START_SCRIPT = `set -u
-${FIND_INIT}n=$1 h=$2 g=$3 img=$4 i=$5
-shift 5
+${FIND_INIT}n=$1 h=$2 g=$3 img=$4 i=$5 net=$6 cl=$7
+shift 7
+if [ -n "$net" ] && ! podman network exists "$net" >/dev/null 2>&1; then
+  if ! err=$(podman network create --label "${LABELS.cluster}=$cl" "$net" 2>&1 >/dev/null) && ! podman network exists "$net" >/dev/null 2>&1; then
+    printf 'creating network %s failed: %s\n' "$net" "$err" >&2
+    exit 1
+  fi
+  if [ "$(podman network inspect --format '{{.DNSEnabled}}' "$net" 2>/dev/null)" != true ]; then
+    podman network rm "$net" >/dev/null 2>&1
+    printf '%s\n' "podman made network $net without DNS, so its containers could not find one another by name: install podman's DNS plugin on this node (aardvark-dns with netavark; golang-github-containernetworking-plugin-dnsname with CNI, podman 4 on Debian 12), and the next start creates it again." >&2
+    exit 1
+  fi
+fi
 outcome=started
 if cur=$(podman container inspect --format '{{.State.Status}} {{.Id}} {{index .Config.Labels "${LABELS.specHash}"}}' "$n" 2>/dev/null); then
   st=\${cur%% *}
@@ -108,7 +123,15 @@ function observed(entry: unknown): ObservedContainer | null {
     labels: withoutInternal(asRecordOfStrings(e.Labels)),
     image: asString(e.Image),
     ...hostPortsOf(e.Ports),
+    ...networksOf(e.Networks),
   }
+}
+
+/** `podman ps --format json`'s Networks: the names of the networks a container is attached to. */
+function networksOf(networks: unknown): {networks?: string[]} {
+  if (!Array.isArray(networks)) return {}
+  const names = networks.filter((n): n is string => typeof n === 'string' && n !== '')
+  return names.length > 0 ? {networks: uniqueSorted(names)} : {}
 }
 
 /** Published ports from `podman ps --format json` (`[{host_port, range, protocol}]`). */
@@ -142,6 +165,10 @@ export function podmanRunArgs(spec: ContainerSpec): string[] {
   if (spec.memBytes > 0) args.push('--memory', String(spec.memBytes), '--memory-swap', String(spec.memBytes))
   for (const p of spec.ports) args.push('--publish', `${p.hostPort}:${p.containerPort === 0 ? p.hostPort : p.containerPort}/${p.protocol}`)
   for (const v of spec.volumes) args.push('--volume', `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`)
+  if (spec.network) {
+    args.push('--network', spec.network.name)
+    for (const alias of spec.network.aliases) args.push('--network-alias', alias)
+  }
   const command = spec.command ?? []
   // --entrypoint as a JSON array is taken literally; the image's CMD is then dropped too.
   if (command.length > 0) args.push('--entrypoint', JSON.stringify([command[0]]))
@@ -155,7 +182,8 @@ export function createPodmanRuntime(): ContainerRuntime {
 
     startArgv(spec: ContainerSpec): string[] {
       validateSpec(spec)
-      return ['sh', '-c', PODMAN_START_SCRIPT, 'clusterctl-start', spec.name, effectiveSpecHash(spec), String(spec.stopGraceSeconds ?? 10), spec.image, spec.init === false ? '0' : '1', ...podmanRunArgs(spec)]
+      const network = spec.network?.name ?? ''
+      return ['sh', '-c', PODMAN_START_SCRIPT, 'clusterctl-start', spec.name, effectiveSpecHash(spec), String(spec.stopGraceSeconds ?? 10), spec.image, spec.init === false ? '0' : '1', network, spec.labels[LABELS.cluster] ?? '', ...podmanRunArgs(spec)]
     },
 
     parseStart(stdout: string): StartResult | null {
@@ -229,6 +257,18 @@ export function createPodmanRuntime(): ContainerRuntime {
 
     listImagesArgv(): string[] {
       return ['podman', 'images', '--format', 'json']
+    },
+
+    listNetworksArgv(labelSelector: Record<string, string>): string[] {
+      assertSelector(labelSelector)
+      const argv = ['podman', 'network', 'ls', '--format', '{{.Name}}']
+      for (const [k, v] of Object.entries(labelSelector)) argv.push('--filter', `label=${k}=${v}`)
+      return argv
+    },
+
+    removeNetworkArgv(name: string): string[] {
+      assertNetworkName(name)
+      return ['podman', 'network', 'rm', name]
     },
 
     parseImages(stdout: string): string[] {

@@ -4,6 +4,7 @@
  */
 import {UserError} from '../core/errors.js'
 import {imageReferenceProblem} from '../core/model/image.js'
+import {NETWORK_NAME} from '../core/model/network.js'
 import {effectiveSpecHash, isValidContainerName, LABELS} from './naming.js'
 import type {ContainerSpec, PortMapping} from './types.js'
 
@@ -23,6 +24,14 @@ export function assertImage(image: string): void {
   const problem = imageReferenceProblem(image)
   if (problem) throw new UserError(`Invalid image reference: ${problem}.`, {code: 'invalid-spec'})
 }
+
+/** A network name (model/network.ts). */
+export function assertNetworkName(name: string): void {
+  if (!NETWORK_NAME.test(name)) throw new UserError(`Invalid network name ${JSON.stringify(name)}: use lower-case letters, digits and '-', at most 63.`, {code: 'invalid-spec'})
+}
+
+/** A DNS name a container answers to on its network. */
+const NETWORK_ALIAS = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/
 
 export function assertGraceSeconds(graceSeconds: number): void {
   if (!Number.isSafeInteger(graceSeconds) || graceSeconds < 0) throw new UserError(`The stop grace period must be a whole number of seconds >= 0, got ${graceSeconds}.`, {code: 'invalid-spec'})
@@ -70,6 +79,12 @@ export function validateSpec(spec: ContainerSpec): void {
   for (const v of spec.volumes) {
     assertPath(v.source, 'The volume source')
     assertPath(v.target, 'The volume target')
+  }
+  if (spec.network) {
+    assertNetworkName(spec.network.name)
+    for (const alias of spec.network.aliases) {
+      if (!NETWORK_ALIAS.test(alias)) throw new UserError(`Invalid network alias ${JSON.stringify(alias)}: use lower-case letters, digits, '.' and '-'.`, {code: 'invalid-spec'})
+    }
   }
   if (spec.stopGraceSeconds !== undefined) assertGraceSeconds(spec.stopGraceSeconds)
 }

@@ -48,6 +48,12 @@ export interface ContainerSpec {
   memBytes: number
   ports: PortMapping[]
   volumes: VolumeMount[]
+  /**
+   * The network the container joins (podman only; docs/networks.md), created on the node
+   * when missing, with DNS on and the cluster's label, and the extra names it answers to
+   * there. Absent: podman's default bridge (containerd: host networking).
+   */
+  network?: {name: string; aliases: string[]}
   /** Container labels (naming.ts `taskLabels`). `io.clusterctl.spec-hash` is filled in when absent. */
   labels: Record<string, string>
   /** Grace period when a start has to replace a container of another spec. Default 10. */
@@ -81,6 +87,8 @@ export interface ObservedContainer {
    * ports; containerd: the ports its start recorded in a label). Absent: none known.
    */
   hostPorts?: number[]
+  /** The networks the container is attached to (podman), when known. */
+  networks?: string[]
 }
 
 export interface ContainerList {
@@ -137,6 +145,13 @@ export interface ContainerRuntime {
   imageExistsArgv(image: string): string[]
   listImagesArgv(): string[]
   parseImages(stdout: string): string[]
+  /**
+   * Networks carrying all these labels (the ones clusterctl made), one name a line; absent
+   * when the runtime has no networks of its own (containerd: host networking).
+   */
+  listNetworksArgv?(labelSelector: Record<string, string>): string[]
+  /** Removes a network unless a container still uses it (then it fails, and the network stays). */
+  removeNetworkArgv?(name: string): string[]
 }
 
 /** What a node's runtime needs to know about the node. */

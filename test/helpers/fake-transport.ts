@@ -38,6 +38,8 @@ export interface FakeContainer {
   image: string
   /** The argv of `podman run` that made it (after `run`). */
   runArgs: string[]
+  /** The network it joined (`--network`), if any. */
+  network?: string
 }
 
 /** A podman node in memory. `down` makes every call fail as an unreachable node does. */
@@ -50,6 +52,8 @@ export class FakePodmanNode {
   healthProbe = ''
   /** Observations that carried the health probe. */
   probed = 0
+  /** podman networks on the node (name -> its labels), made by starts that asked for one. */
+  readonly networks = new Map<string, Record<string, string>>()
   readonly transport: FakeTransport
 
   constructor(target: string) {
@@ -67,14 +71,17 @@ export class FakePodmanNode {
       const listing = JSON.stringify([...this.containers.values()].map(psEntry))
       const probe = argv[2]!.includes(`${MARK} probe-begin`) ? [`${MARK} probe-begin`, this.healthProbe, `${MARK} probe-end`] : []
       if (probe.length > 0) this.probed++
-      return {stdout: [`${MARK} heartbeat 1`, `${MARK} usage 0.5 1000000`, ...probe, `${MARK} list-begin`, listing, `${MARK} list-end 0`, ''].join('\n')}
+      const networks = argv[2]!.includes(`${MARK} networks-begin`) ? [`${MARK} networks-begin`, ...this.networks.keys(), `${MARK} networks-end 0`] : []
+      return {stdout: [`${MARK} heartbeat 1`, `${MARK} usage 0.5 1000000`, ...probe, ...networks, `${MARK} list-begin`, listing, `${MARK} list-end 0`, ''].join('\n')}
     }
 
     if (argv[0] === 'sh' && argv[3] === 'clusterctl-start') {
       const name = argv[4]!
       if (this.failStarts.has(name)) return {code: 125, stderr: 'Error: localhost/app:1: image not known\n'}
-      // sh -c SCRIPT clusterctl-start NAME HASH GRACE IMAGE INIT, then the `podman run` arguments
-      const runArgs = argv.slice(9)
+      // sh -c SCRIPT clusterctl-start NAME HASH GRACE IMAGE INIT NETWORK CLUSTER, then the `podman run` arguments
+      const network = argv[9] || undefined
+      if (network && !this.networks.has(network)) this.networks.set(network, {'io.clusterctl.cluster': argv[10]!})
+      const runArgs = argv.slice(11)
       const labels: Record<string, string> = {}
       runArgs.forEach((a, i) => {
         if (a === '--label') {
@@ -83,12 +90,19 @@ export class FakePodmanNode {
         }
       })
       const existing = this.containers.get(name)
-      this.containers.set(name, {name, state: 'running', exitCode: null, labels, image: imageOf(runArgs), runArgs})
+      this.containers.set(name, {name, state: 'running', exitCode: null, labels, image: imageOf(runArgs), runArgs, ...(network ? {network} : {})})
       return {stdout: `clusterctl-start ${existing?.state === 'running' ? 'adopted' : 'started'} ${name}\n`}
     }
 
     if (argv[0] === 'podman' && argv[1] === 'rm') {
       this.containers.delete(argv[argv.length - 1]!)
+      return {}
+    }
+
+    if (argv[0] === 'podman' && argv[1] === 'network' && argv[2] === 'rm') {
+      const name = argv[3]!
+      if ([...this.containers.values()].some((c) => c.network === name)) return {code: 2, stderr: `Error: "${name}" has associated containers with it. Use -f to forcibly delete containers and pods: network is being used\n`}
+      this.networks.delete(name)
       return {}
     }
 
@@ -102,7 +116,7 @@ export function isObservation(argv: readonly string[]): boolean {
 
 /** The image: the first argument of `podman run` that is not an option or an option's value. */
 function imageOf(runArgs: readonly string[]): string {
-  const withValue = new Set(['--name', '--log-driver', '--label', '--env', '--cpus', '--memory', '--memory-swap', '--publish', '--volume', '--entrypoint'])
+  const withValue = new Set(['--name', '--log-driver', '--label', '--env', '--cpus', '--memory', '--memory-swap', '--publish', '--volume', '--entrypoint', '--network', '--network-alias'])
   for (let i = 0; i < runArgs.length; i++) {
     if (withValue.has(runArgs[i]!)) i++
     else if (!runArgs[i]!.startsWith('--')) return runArgs[i]!
@@ -112,5 +126,5 @@ function imageOf(runArgs: readonly string[]): string {
 }
 
 function psEntry(c: FakeContainer): Record<string, unknown> {
-  return {Id: `id-${c.name}`, Names: [c.name], State: c.state, ExitCode: c.exitCode ?? 0, Labels: c.labels, Image: c.image, StartedAt: 1_750_000_000, ExitedAt: c.state === 'exited' ? 1_750_000_100 : -62135596800}
+  return {Id: `id-${c.name}`, Names: [c.name], State: c.state, ExitCode: c.exitCode ?? 0, Labels: c.labels, Image: c.image, StartedAt: 1_750_000_000, ExitedAt: c.state === 'exited' ? 1_750_000_100 : -62135596800, Networks: [c.network ?? 'podman']}
 }

@@ -17,6 +17,7 @@
  *   /run/containerd/runc       runc's state for containerd tasks
  *   /run/containerd/s          containerd shim sockets
  *   /run/containers/networks   netavark's IPAM database and aardvark-dns state
+ *   /run/containers/cni        the CNI dnsname plugin's dnsmasq state (job networks, docs/networks.md)
  *
  * all of them under `<host dir>/run/`, the host's emulated /run. One directory is the
  * host's own on its emulated disk instead, kept across a crash as a real disk is:
@@ -172,6 +173,7 @@ const PRIVATE_RUN_DIRS = [
   ['containerd-runc', '/run/containerd/runc'],
   ['containerd-s', '/run/containerd/s'],
   ['networks', '/run/containers/networks'],
+  ['cni-dnsname', '/run/containers/cni'],
 ] as const
 /** Machine-wide persistent directories each host gets its own copy of, under `<host dir>/disk/` (kept across crashes). */
 const PRIVATE_DISK_DIRS = [['cni', '/var/lib/cni']] as const

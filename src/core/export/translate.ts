@@ -76,6 +76,7 @@ function common(spec: JobSpec, notes: Notes): void {
   if (spec.uses?.length) notes.approx('uses', `Kubernetes sets NAME_SERVICE_HOST and NAME_SERVICE_PORT for every Service of the namespace, at its cluster IP (NAME_SERVICE_HOSTS has no equivalent); Nomad renders addresses from Consul in a template block`)
   if (spec.strategy === 'spread') notes.approx('strategy', 'spread is a cluster-wide scheduler setting there, not per job')
   if (spec.init === false) notes.drop('init', 'both run the command as PID 1 unless the image has an init')
+  if (spec.network !== undefined) notes.drop('network', `the network ${spec.network} (instances on one node resolving each other as JOB-INSTANCE and JOB) has no equivalent: use a Kubernetes headless Service, or Nomad's bridge networking with Consul service names`)
   if (spec.servicePort !== undefined) notes.drop('servicePort', `the edge service port ${spec.servicePort} has no equivalent: publish the service through a load balancer there (a Kubernetes Service of type LoadBalancer or an Ingress; Consul and a proxy with Nomad)`)
 }
 

@@ -203,6 +203,11 @@ export interface JobSpec {
    * gives NAME_SERVICE_HOST, NAME_SERVICE_PORT and NAME_SERVICE_HOSTS (edge/injected.ts).
    */
   uses?: string[]
+  /**
+   * The podman network the job's containers join (docs/networks.md), created on each node
+   * on demand with DNS on; absent: podman's default bridge (containerd: host networking).
+   */
+  network?: string
 }
 
 /** Whether runs (schedule, parents, trigger) rather than the instance count drive the job's tasks. */
@@ -227,6 +232,7 @@ export function containerSpecHash(spec: JobSpec, generation = 0): string {
     ...(spec.init === false ? {init: false} : {}),
     // Absent when empty, so the hashes of specs stored before `uses` stay as they were.
     ...(spec.uses?.length ? {uses: [...spec.uses].sort()} : {}),
+    ...(spec.network === undefined ? {} : {network: spec.network}),
     ...(generation > 0 ? {generation} : {}),
   }
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 12)

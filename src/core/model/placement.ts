@@ -12,6 +12,8 @@ export interface Constraint {
   field: string
   operator: ConstraintOperator
   value?: string
+  /** Why the constraint is there, when clusterctl added it (not the user): shown with a refusal. */
+  because?: string
 }
 
 /** A soft preference (`--prefer zone=a`): matching nodes rank first, others still take the task. */

@@ -17,6 +17,8 @@ export interface NodeObservation {
   /** False when the listing may be incomplete: missing containers are not concluded gone. */
   complete: boolean
   containers: ObservedContainer[]
+  /** The cluster's networks on the node (podman), when they were listed. */
+  networks?: string[]
   error?: string
 }
 

@@ -9,6 +9,7 @@
  *   MARK usage LOAD1 MEM_AVAILABLE_KB
  *   MARK health INDEX EXIT_CODE             (one per probe, in completion order)
  *   MARK probe-begin / <health probe> / MARK probe-end   (when the node's health probe is due)
+ *   MARK networks-begin / <network names> / MARK networks-end EXIT_CODE   (runtimes with networks: podman)
  *   MARK list-begin / <runtime listing> / MARK list-end EXIT_CODE
  * The listing is captured first and printed after every probe finished, so probe
  * lines can never land inside it.
@@ -33,7 +34,7 @@ export interface NodeHealthProbe {
   timeoutMs: number
 }
 
-export function observeArgv(listArgv: readonly string[], probes: readonly HealthProbe[], healthProbe: NodeHealthProbe | null = null): string[] {
+export function observeArgv(listArgv: readonly string[], probes: readonly HealthProbe[], healthProbe: NodeHealthProbe | null = null, networksArgv: readonly string[] | null = null): string[] {
   const lines = [
     `echo "${MARK} heartbeat $(date +%s%N 2>/dev/null)"`,
     `echo "${MARK} usage $(cut -d' ' -f1 /proc/loadavg 2>/dev/null) $(awk '/^MemAvailable:/ {print $2; exit}' /proc/meminfo 2>/dev/null)"`,
@@ -52,8 +53,17 @@ export function observeArgv(listArgv: readonly string[], probes: readonly Health
     )
   }
 
+  // The cluster's networks are listed beside the containers, into a file of their own, with their exit code.
+  if (networksArgv) {
+    lines.push(
+      `nf=$(mktemp 2>/dev/null) || nf=/tmp/clusterctl-networks.$$`,
+      `( nets=$(${toShellCommand(networksArgv)} </dev/null 2>/dev/null); nrc=$?; printf '%s\n' "$nets" "${MARK} networks-end $nrc" ) >"$nf" &`,
+    )
+  }
+
   lines.push(`list=$(${toShellCommand(listArgv)}); rc=$?`, 'wait')
   if (healthProbe) lines.push(`echo "${MARK} probe-begin"; cat "$hp" 2>/dev/null; rm -f "$hp"; echo; echo "${MARK} probe-end"`)
+  if (networksArgv) lines.push(`echo "${MARK} networks-begin"; cat "$nf" 2>/dev/null; rm -f "$nf"`)
   lines.push(`printf '%s\\n' "${MARK} list-begin" "$list" "${MARK} list-end $rc"`)
   return ['sh', '-c', lines.join('\n')]
 }
@@ -67,6 +77,8 @@ export interface ParsedObservation {
   listing: {stdout: string; code: number} | null
   /** The health probe's output, when it was sent and its output arrived whole. */
   healthProbe: string | null
+  /** The networks listed (names), when they were asked for and the listing succeeded. */
+  networks: string[] | null
 }
 
 export function hasHeartbeat(stdout: string): boolean {
@@ -74,10 +86,11 @@ export function hasHeartbeat(stdout: string): boolean {
 }
 
 export function parseObservation(stdout: string): ParsedObservation {
-  const out: ParsedObservation = {heartbeat: false, usage: null, health: new Map(), listing: null, healthProbe: null}
+  const out: ParsedObservation = {heartbeat: false, usage: null, health: new Map(), listing: null, healthProbe: null, networks: null}
   const lines = stdout.split('\n')
   let listStart = -1
   let probeStart = -1
+  let networksStart = -1
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
     if (!line.startsWith(MARK)) continue
@@ -85,7 +98,11 @@ export function parseObservation(stdout: string): ParsedObservation {
     if (kind === 'heartbeat') out.heartbeat = true
     else if (kind === 'probe-begin') probeStart = i
     else if (kind === 'probe-end' && probeStart >= 0) out.healthProbe = lines.slice(probeStart + 1, i).join('\n')
-    else if (kind === 'usage') out.usage = {load1: numberOrNull(a), memAvailableBytes: kb(b)}
+    else if (kind === 'networks-begin') networksStart = i
+    else if (kind === 'networks-end' && networksStart >= 0) {
+      if (a === '0') out.networks = lines.slice(networksStart + 1, i).map((l) => l.trim()).filter((l) => l !== '')
+      networksStart = -1
+    } else if (kind === 'usage') out.usage = {load1: numberOrNull(a), memAvailableBytes: kb(b)}
     else if (kind === 'health' && a !== undefined && b !== undefined) out.health.set(Number(a), Number(b))
     else if (kind === 'list-begin') listStart = i
     else if (kind === 'list-end' && listStart >= 0) {

@@ -96,7 +96,7 @@ export async function observeNode(transport: Transport, runtime: ContainerRuntim
 
   const results = new Map<string, {passed: boolean; message: string}>()
   try {
-    const result = await transport.exec(observeArgv(runtime.listArgv(selector), probes, options.healthProbe ?? null), {
+    const result = await transport.exec(observeArgv(runtime.listArgv(selector), probes, options.healthProbe ?? null, runtime.listNetworksArgv?.(selector) ?? null), {
       timeoutMs,
       signal: abort.signal,
       onSent,
@@ -122,7 +122,7 @@ export async function observeNode(transport: Transport, runtime: ContainerRuntim
 
     const list = runtime.parseList(parsed.listing.stdout)
     if (!list.complete) return {outcome, observation: {ok: false, complete: false, containers: [], error: `the ${runtime.name} listing was incomplete or not understood`}, probes: results, healthProbe}
-    return {outcome, observation: {ok: true, complete: true, containers: list.containers}, probes: results, healthProbe}
+    return {outcome, observation: {ok: true, complete: true, containers: list.containers, ...(parsed.networks ? {networks: parsed.networks} : {})}, probes: results, healthProbe}
   } catch (error) {
     const message = (error as Error).message
     if (heard && !(error instanceof UnreachableError && error.code === 'closed')) {

@@ -37,7 +37,7 @@ import {type NodeObserveResult, type ObserveOptions, observeNode} from './observ
 import {heldPorts} from './ports.js'
 import {priorityOf} from './preempt.js'
 import {serviceAddressEnv} from '../edge/injected.js'
-import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, dependencyWaits, healthProbes, isDrainDone, leftoversOfStoppedJobs, passSeed, planNewTasks, planPlacements, planPreemptions, readinessKey, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
+import {carryOver, containerSpecOf, DEFAULT_FAILURE_WINDOW_MS, DEFAULT_ORPHAN_GRACE_MS, dependencyWaits, healthProbes, isDrainDone, leftoversOfStoppedJobs, networkRemovals, passSeed, planNewTasks, planPlacements, planPreemptions, readinessKey, ripeOrphans, sameInstanceStops, schedulableNodes, startsOf, stopsOf, stopWaitsForNode} from './plan.js'
 import {emptyReport, isUnchanged, type PassReport, taskAction as action} from './report.js'
 import {afterFailure, judgeDeployment, planRollouts} from './rollout.js'
 import {deploymentFailures, lastStable, openDeployments, rollbackTarget, startDeployment, updateDeployment} from '../state/deployments.js'
@@ -400,6 +400,8 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     return report
   }
 
+  // Containers this pass removed: the networks they used may go too (10.).
+  const removedContainers = new Set<string>()
   const stopOne = async (stop: (typeof stops)[number]): Promise<void> => {
     const {task, reason} = stop
     const ended = stop.ended === true
@@ -418,7 +420,10 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     }
 
     try {
-      if (node && task.containerName && task.state !== 'pending') await clientOf(node).stop(task.containerName, options.stopGraceSeconds ?? 10)
+      if (node && task.containerName && task.state !== 'pending') {
+        await clientOf(node).stop(task.containerName, options.stopGraceSeconds ?? 10)
+        removedContainers.add(task.containerName)
+      }
       store.write(() => {
         if (ended) updateTask(store, task.id, {desired: 'stop'}, ctx.clock.now())
         else {
@@ -503,6 +508,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   await forEachLimited(ripe, concurrency, async ({nodeId, container}) => {
     const node = nodesById.get(nodeId)!
     const error = await clientOf(node).remove(container.name).then(() => null, (e: Error) => e)
+    if (!error) removedContainers.add(container.name)
     report.actions.push({kind: 'remove-orphan', job: container.labels[LABELS.job] ?? '?', instance: null, taskId: container.labels[LABELS.task] ?? null, node: node.name, detail: error ? `removing ${container.name} failed: ${error.message}` : `removed ${container.name} (${only ? 'its job is stopped' : `no task has owned it for ${grace / 1000}s`})`, ok: error === null})
     if (!error) store.write(() => appendEvent(store, {type: 'container.removed', subjectKind: 'node', subject: node.name, message: `removed orphan container ${container.name}`, data: {labels: container.labels}}))
   })
@@ -516,8 +522,37 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     }
   })
 
+  // 10. Networks no container or live task on a machine uses any more (docs/networks.md).
+  await removeUnusedNetworks(ctx, {results, jobsById, removedContainers, nodesById, clientOf, report, concurrency})
+
   report.unchanged = isUnchanged(report)
   return report
+}
+
+/**
+ * The cluster's networks that nothing on their machine uses any more are removed, from
+ * the pass's observations and the live tasks as this pass left them. A removal podman
+ * refuses (a container joined the network meanwhile) is reported and tried again next pass.
+ */
+async function removeUnusedNetworks(ctx: ServiceContext, input: {results: ReadonlyMap<string, NodeObserveResult>; jobsById: ReadonlyMap<string, Job>; removedContainers: ReadonlySet<string>; nodesById: ReadonlyMap<string, Node>; clientOf: (node: Node) => RuntimeClient; report: PassReport; concurrency: number}): Promise<void> {
+  const groups = new Map<NodeObserveResult, string[]>()
+  for (const [nodeId, result] of input.results) {
+    if (!result.observation.networks?.length) continue
+    const ids = groups.get(result)
+    if (ids) ids.push(nodeId)
+    else groups.set(result, [nodeId])
+  }
+
+  if (groups.size === 0) return
+  const live = ctx.store.read(() => listTasksForReconcile(ctx.store))
+  const removals = networkRemovals([...groups].map(([r, nodeIds]) => ({nodeIds, observation: r.observation})), live, input.jobsById, input.removedContainers)
+  await forEachLimited(removals, input.concurrency, async ({nodeId, network}) => {
+    const node = input.nodesById.get(nodeId)!
+    const client = input.clientOf(node)
+    const error = await client.removeNetwork(network).then(() => null, (e: Error) => e)
+    input.report.actions.push({kind: 'remove-network', job: network, instance: null, taskId: null, node: node.name, detail: error ? `removing network ${network} failed: ${error.message}` : 'no container or task on the node uses it any more', ok: error === null})
+    if (!error) ctx.store.write(() => appendEvent(ctx.store, {type: 'network.removed', subjectKind: 'node', subject: node.name, message: `removed network ${network}: nothing on the node uses it any more`, data: {network}}))
+  })
 }
 
 /**

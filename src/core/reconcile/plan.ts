@@ -11,6 +11,7 @@ import {containerName, LABELS, runtimeFor, taskLabels} from '../../runtime/index
 import type {ContainerRuntime, ContainerSpec, ObservedContainer} from '../../runtime/types.js'
 import {allocatableOf, machineOf, type Node, publicHostOf} from '../model/node.js'
 import type {Constraint} from '../model/placement.js'
+import {CONTAINERD_NETWORK_REASON, networkAliases, unusedNetworks} from '../model/network.js'
 import {addResources, type Resources, subtractResources, ZERO_RESOURCES} from '../model/resources.js'
 import type {HealthCheckSpec} from '../model/job.js'
 import {type HostPortBinding, isLive, type Job, type Task} from '../model/task.js'
@@ -460,6 +461,8 @@ export function constrainingTasks(placedTasks: readonly Task[], jobsById: Readon
 export function requestOf(task: Task, job: Job, extra: readonly Constraint[] = []): TaskRequest {
   const constraints: Constraint[] = [...job.spec.constraints, ...extra]
   if (job.spec.runtime) constraints.push({field: 'runtime', operator: 'IS', value: job.spec.runtime})
+  // containerd runs host networking: a job on a network goes to podman nodes, and says why when there are none
+  else if (job.spec.network) constraints.push({field: 'runtime', operator: 'IS', value: 'podman', because: CONTAINERD_NETWORK_REASON})
   return {
     taskId: task.id,
     jobId: job.id,
@@ -498,6 +501,7 @@ export function containerSpecOf(task: Task, job: Job, cluster: string, hostPorts
     ports: hostPorts.map((h) => ({containerPort: h.containerPort, hostPort: h.hostPort, protocol: h.protocol})),
     volumes: job.spec.volumes,
     ...(job.spec.init === false ? {init: false} : {}),
+    ...(job.spec.network ? {network: {name: job.spec.network, aliases: networkAliases(job.name, task.instance)}} : {}),
     labels: {...job.spec.labels, ...taskLabels({clusterId: cluster, jobName: job.name, instance: task.instance, taskId: task.id, specHash: job.specHash})},
   }
 }
@@ -530,6 +534,27 @@ export function dependencyWaits(jobs: readonly Job[], tasks: readonly Task[], no
     }
 
     if (waits.length > 0) out.set(job.id, `waiting for its dependencies: ${waits.join(', ')}`)
+  }
+
+  return out
+}
+
+/**
+ * The cluster's networks to remove from the nodes this pass (docs/networks.md), per machine
+ * (the node names that share one observation, `groups`): those its observation listed that
+ * neither a container seen there (less those this pass removed) nor a live task placed
+ * there (whose start may be about to create it) uses.
+ */
+export function networkRemovals(groups: ReadonlyArray<{nodeIds: readonly string[]; observation: NodeObservation}>, liveTasks: readonly Task[], jobsById: ReadonlyMap<string, Job>, removedContainers: ReadonlySet<string>): Array<{nodeId: string; network: string}> {
+  const out: Array<{nodeId: string; network: string}> = []
+  for (const {nodeIds, observation} of groups) {
+    if (!observation.ok || !observation.complete || !observation.networks?.length || nodeIds.length === 0) continue
+    const on = new Set(nodeIds)
+    const inUse = [
+      ...observation.containers.filter((c) => !removedContainers.has(c.name)).flatMap((c) => c.networks ?? []),
+      ...liveTasks.filter((t) => t.nodeId !== null && on.has(t.nodeId) && isLive(t.state)).map((t) => jobsById.get(t.jobId)?.spec.network),
+    ]
+    for (const network of unusedNetworks(observation.networks, inUse)) out.push({nodeId: nodeIds[0]!, network})
   }
 
   return out

@@ -6,7 +6,7 @@ import type {Task} from '../model/task.js'
 import type {RunEvent} from '../schedule/runs.js'
 import type {NodeTransition} from './heartbeat.js'
 
-export type PassActionKind = 'place' | 'start' | 'adopt' | 'stop' | 'end' | 'unreachable' | 'move' | 'health' | 'remove-orphan' | 'preempt'
+export type PassActionKind = 'place' | 'start' | 'adopt' | 'stop' | 'end' | 'unreachable' | 'move' | 'health' | 'remove-orphan' | 'preempt' | 'remove-network'
 
 export interface PassAction {
   kind: PassActionKind

@@ -387,7 +387,7 @@ function constraintText(c: Constraint, shown: string, dict: FieldDict, counter: 
       return `fail ${shown}`
     }
     default:
-      return `fail ${shown}`
+      return `fail ${shown}${c.because ? ` (${c.because})` : ''}`
   }
 }
 

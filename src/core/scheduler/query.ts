@@ -239,10 +239,11 @@ export class Compiler {
 
   private constraintSet(list: readonly Constraint[]): ConstraintSet {
     if (list.length === 0) return NO_CONSTRAINTS
-    const raw = list.map((c) => `${c.field}\u0001${c.operator}\u0001${c.value ?? ''}`).join('\u0000')
+    const raw = list.map((c) => `${c.field}\u0001${c.operator}\u0001${c.value ?? ''}\u0001${c.because ?? ''}`).join('\u0000')
     let cs = this.constraintSets.get(raw)
     if (cs === undefined) {
-      const valid = list.map((c) => validateConstraint(c, 'constraint'))
+      // `because` (a constraint clusterctl added) rides along for the refusal's text
+      const valid = list.map((c) => (c.because ? {...validateConstraint(c, 'constraint'), because: c.because} : validateConstraint(c, 'constraint')))
       cs = {list: valid, sig: constraintSignature(valid), dynamic: valid.some((c) => !isStaticOperator(c.operator))}
       this.constraintSets.set(raw, cs)
     }

@@ -37,6 +37,7 @@ export interface RunFlags {
   preemption?: string
   'service-port'?: number
   uses?: string[]
+  network?: string
 }
 
 function pairs(values: string[] | undefined, flag: string): Record<string, string> | undefined {
@@ -85,6 +86,7 @@ export function parseSpecFlags(f: RunFlags): JobSpec {
     ...(f.preemption === undefined ? {} : {preemption: f.preemption}),
     ...(f['service-port'] === undefined ? {} : {servicePort: f['service-port']}),
     ...(f.uses === undefined ? {} : {uses: f.uses}),
+    ...(f.network === undefined ? {} : {network: f.network}),
     ...(f['health-http'] ? {healthCheck: {http: f['health-http']}} : {}),
     ...(f['health-tcp'] ? {healthCheck: {tcp: f['health-tcp']}} : {}),
     ...(f['health-cmd'] ? {healthCheck: {cmd: f['health-cmd']}} : {}),

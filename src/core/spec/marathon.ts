@@ -6,6 +6,7 @@
  * silently. docs/marathon.md lists what happens to each field.
  */
 import {UserError} from '../errors.js'
+import {networkNameProblem} from '../model/network.js'
 import type {ChronosOptions} from './chronos.js'
 import {JOB_NAME} from './validate.js'
 
@@ -19,7 +20,7 @@ const RESPONSE_FIELDS = new Set([
 const MAPPED = new Set([
   'id', 'cmd', 'args', 'container', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'env', 'labels', 'constraints', 'ports',
   'portDefinitions', 'requirePorts', 'healthChecks', 'check', 'readinessChecks', 'upgradeStrategy', 'dependencies',
-  'backoffSeconds', 'backoffFactor', 'maxLaunchDelaySeconds', 'unreachableStrategy', 'killSelection', 'networks',
+  'backoffSeconds', 'backoffFactor', 'maxLaunchDelaySeconds', 'unreachableStrategy', 'killSelection', 'networks', 'ipAddress',
 ])
 
 /**
@@ -36,7 +37,6 @@ const DEFAULTS: Record<string, (v: unknown) => boolean> = {
   user: () => false,
   taskKillGracePeriodSeconds: () => false,
   residency: () => false,
-  ipAddress: () => false,
   role: (v) => v === '*',
   tty: (v) => v === false,
   maxLaunchDelaySeconds: () => true,
@@ -332,8 +332,44 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
   if (app.killSelection !== undefined && app.killSelection !== 'YOUNGEST_FIRST') warn(at('killSelection'), `${String(app.killSelection)} is not supported: scaling down stops the highest instance numbers`)
   const unreachable = app.unreachableStrategy
   if (unreachable !== undefined && !(isObject(unreachable) && (num(unreachable.inactiveAfterSeconds) ?? 0) === 0)) warn(at('unreachableStrategy'), 'not supported: tasks on a node that is down are replaced at once (docs/failure-handling.md)')
-  if (Array.isArray(app.networks) && app.networks.some((n) => isObject(n) && n.mode !== 'container/bridge' && n.mode !== 'container')) warn(at('networks'), 'host networking is not supported: the container gets bridge networking (podman) with its ports published')
+  const network = networkOf(app, at, warn)
+  if (network !== undefined) out.network = network
   return out
+}
+
+/**
+ * The job's network (docs/networks.md): Marathon 1.5's first `networks` entry in
+ * `container` mode with a name, or the older `ipAddress.networkName`. `container/bridge`
+ * is the default bridge (quiet); host networking, a second named network, a container
+ * network without a name, a name that is not a network name here, and the other
+ * `ipAddress` fields are warned about.
+ */
+function networkOf(app: Record<string, unknown>, at: (p: string) => string, warn: (path: string, message: string) => void): string | undefined {
+  const named: Array<{name: string; field: string}> = []
+  if (Array.isArray(app.networks)) {
+    app.networks.forEach((n, i) => {
+      if (!isObject(n)) return
+      if (n.mode === 'host') warn(at(`networks[${i}]`), 'host networking is not supported: the container gets bridge networking (podman) with its ports published')
+      else if (n.mode === 'container' && typeof n.name === 'string' && n.name !== '') named.push({name: n.name, field: `networks[${i}].name`})
+      else if (n.mode === 'container') warn(at(`networks[${i}]`), 'a container network without a name: the container gets the default bridge; name one to share a network (docs/networks.md)')
+      else if (n.mode !== 'container/bridge' && n.mode !== undefined) warn(at(`networks[${i}].mode`), `${String(n.mode)} is not supported, ignored`)
+    })
+  }
+
+  if (isObject(app.ipAddress)) {
+    for (const [key, value] of Object.entries(app.ipAddress)) {
+      if (key === 'networkName' && typeof value === 'string' && value !== '') named.push({name: value, field: 'ipAddress.networkName'})
+      else if (!empty(value) && !(isObject(value) && Object.keys(value).length === 0)) warn(at(`ipAddress.${key}`), 'not supported, ignored')
+    }
+  } else if (app.ipAddress !== undefined && app.ipAddress !== null) warn(at('ipAddress'), 'not supported, ignored')
+
+  const usable = named.filter((n) => {
+    const problem = networkNameProblem(n.name)
+    if (problem) warn(at(n.field), `${problem}; the container gets the default bridge`)
+    return problem === null
+  })
+  for (const extra of usable.slice(1)) if (extra.name !== usable[0]!.name) warn(at(extra.field), `a job joins one network: ${usable[0]!.name} (${at(usable[0]!.field)}), not ${extra.name}`)
+  return usable[0]?.name
 }
 
 /**

@@ -8,6 +8,7 @@ import {fromMarathonCapacity, type HealthCheckSpec, type JobKind, type JobSpec, 
 import {RUNTIMES, type RuntimeName} from '../model/node.js'
 import {DEFAULT_PRIORITY, DEFAULT_TEAM, teamNameProblem} from '../model/team.js'
 import {imageReferenceProblem} from '../model/image.js'
+import {CONTAINERD_NETWORK_REASON, networkNameProblem} from '../model/network.js'
 import {formatBytes, formatCpu, parseBytes, parseCpuMilli} from '../model/resources.js'
 import {parseSchedule} from '../schedule/next.js'
 import {checkTimezone} from '../schedule/zone.js'
@@ -20,7 +21,7 @@ const KNOWN_KEYS = new Set([
   'name', 'kind', 'image', 'command', 'args', 'env', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'ports', 'volumes',
   'constraints', 'preferences', 'prefer', 'healthCheck', 'readinessCheck', 'restart', 'labels', 'strategy', 'runtime', 'upgrade',
   ...RUN_KEYS(),
-  'init', 'team', 'priority', 'preemption', 'servicePort', 'dependsOn', 'uses',
+  'init', 'team', 'priority', 'preemption', 'servicePort', 'dependsOn', 'uses', 'network',
 ])
 
 /** The fields of scheduled and dependent jobs (docs/scheduled-jobs.md). */
@@ -146,6 +147,7 @@ export function validateJobSpec(raw: unknown, where: string, options: {warn?: (m
   const dependsOn = validateJobNames(doc.dependsOn, 'dependsOn', name, p)
   const uses = validateJobNames(doc.uses, 'uses', name, p)
   const servicePort = validateServicePort(doc.servicePort, kind, ports, p)
+  const network = validateNetwork(doc.network, runtime, p)
 
   if (p.list.length > 0) {
     const head = p.list.length === 1 ? `${p.prefix}: ${p.list[0]}.` : `${p.prefix} has ${p.list.length} problems:\n  ${p.list.join('\n  ')}`
@@ -180,7 +182,23 @@ export function validateJobSpec(raw: unknown, where: string, options: {warn?: (m
     ...(servicePort === undefined ? {} : {servicePort}),
     ...(dependsOn.length > 0 ? {dependsOn} : {}),
     ...(uses.length > 0 ? {uses} : {}),
+    ...(network === undefined ? {} : {network}),
   }
+}
+
+/** network: the podman network the job's containers join (docs/networks.md); refused with `runtime: containerd`. */
+function validateNetwork(value: unknown, runtime: RuntimeName | null, p: Problems): string | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'string') {
+    p.add('network', `must be a network name like backend, got ${describe(value)}`)
+    return undefined
+  }
+
+  const problem = networkNameProblem(value)
+  if (problem) p.add('network', problem)
+  else if (runtime === 'containerd') p.add('network', `${CONTAINERD_NETWORK_REASON}: leave out runtime: containerd or the network`)
+  else return value
+  return undefined
 }
 
 /**

@@ -14,6 +14,7 @@ export const ACTION_VERBS: Readonly<Record<PassActionKind, string>> = {
   health: 'health',
   'remove-orphan': 'removed orphan',
   preempt: 'preempted',
+  'remove-network': 'removed network',
 }
 
 /** The same in the plan's words (`schedule --dry-run`: "would ..."). */
@@ -28,6 +29,7 @@ export const PLAN_VERBS: Readonly<Record<PassActionKind, string>> = {
   health: 'health',
   'remove-orphan': 'remove orphan',
   preempt: 'preempt',
+  'remove-network': 'remove network',
 }
 
 export function renderPass(pass: PassReport, color: boolean): string {

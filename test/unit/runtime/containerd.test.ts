@@ -18,6 +18,11 @@ const ctr = createContainerdRuntime()
 
 describe('runtime/containerd', () => {
   describe('startArgv', () => {
+    it('refuses a network: containerd runs host networking', () => {
+      expect(() => ctr.startArgv({...SPEC, network: {name: 'backend', aliases: []}})).to.throw(UserError, /needs podman: containerd runs containers with host networking/)
+      expect(ctr.listNetworksArgv).to.equal(undefined)
+    })
+
     it('runs the start script with namespace, name, hash, grace, log file, a same-spec filter, the image and the ctr run arguments', () => {
       const {script, name, args} = scriptArgs(ctr.startArgv(SPEC))
       expect(script).to.equal(CTR_START_SCRIPT)

@@ -19,6 +19,8 @@ describe('runtime/podman', () => {
         '10',
         'localhost/app:1',
         '1',
+        '',
+        'c1',
         '--detach',
         '--name',
         'cctl-web-0-1f3a9c2e',
@@ -69,7 +71,21 @@ describe('runtime/podman', () => {
       const argv = podman.startArgv({...SPEC, command: undefined, cpuMilli: 0, memBytes: 0, ports: [], volumes: [], env: {}, labels: {}, stopGraceSeconds: 3})
       const {args} = scriptArgs(argv)
       expect(args[1]).to.match(/^[0-9a-f]{16}$/)
-      expect(args.slice(2)).to.deep.equal(['3', 'localhost/app:1', '1', '--detach', '--name', SPEC.name, '--log-driver', 'k8s-file', '--label', `io.clusterctl.spec-hash=${args[1]}`, 'localhost/app:1'])
+      expect(args.slice(2)).to.deep.equal(['3', 'localhost/app:1', '1', '', '', '--detach', '--name', SPEC.name, '--log-driver', 'k8s-file', '--label', `io.clusterctl.spec-hash=${args[1]}`, 'localhost/app:1'])
+    })
+
+    it('joins the spec\'s network under its aliases, and names the network and the cluster to the start script', () => {
+      const argv = podman.startArgv({...SPEC, network: {name: 'backend', aliases: ['web-0', 'web']}})
+      const {args} = scriptArgs(argv)
+      expect(args.slice(5, 7)).to.deep.equal(['backend', 'c1'])
+      const at = args.indexOf('--network')
+      expect(args.slice(at, at + 6)).to.deep.equal(['--network', 'backend', '--network-alias', 'web-0', '--network-alias', 'web'])
+      expect(args.indexOf('--network')).to.be.below(args.indexOf('localhost/app:1', 8))
+    })
+
+    it('refuses a network or alias name no network could have', () => {
+      expect(() => podman.startArgv({...SPEC, network: {name: 'Back_end', aliases: []}})).to.throw(UserError, /network name/)
+      expect(() => podman.startArgv({...SPEC, network: {name: 'backend', aliases: ['web 0']}})).to.throw(UserError, /network alias/)
     })
 
     it('asks for the node\'s init unless the spec says init: false', () => {
@@ -129,6 +145,12 @@ describe('runtime/podman', () => {
     expect(() => podman.imageExistsArgv('-x')).to.throw(UserError)
   })
 
+  it('lists the networks carrying the cluster\'s label and removes one without force (podman refuses while a container uses it)', () => {
+    expect(podman.listNetworksArgv!({'io.clusterctl.cluster': 'c1'})).to.deep.equal(['podman', 'network', 'ls', '--format', '{{.Name}}', '--filter', 'label=io.clusterctl.cluster=c1'])
+    expect(podman.removeNetworkArgv!('backend')).to.deep.equal(['podman', 'network', 'rm', 'backend'])
+    expect(() => podman.removeNetworkArgv!('-f')).to.throw(UserError)
+  })
+
   describe('parseList (podman 4.3 ps --format json)', () => {
     it('reads running and exited containers with exit code, times and labels', () => {
       const {containers, complete} = podman.parseList(fixture('podman', 'list.txt'))
@@ -146,6 +168,12 @@ describe('runtime/podman', () => {
       expect(byName['cctl-batch-1-0b1c2d3e']).not.to.have.property('hostPorts')
       const ranged = podman.parseList('[{"Names": ["a"], "Id": "1", "State": "running", "Ports": [{"host_port": 31000, "range": 3, "protocol": "tcp"}, {"host_port": "x"}, null]}]')
       expect(ranged.containers[0]!.hostPorts).to.deep.equal([31000, 31001, 31002])
+    })
+
+    it('reads the networks a container is attached to', () => {
+      const {containers} = podman.parseList('[{"Names": ["a"], "Id": "1", "State": "running", "Networks": ["backend", "podman", 3, ""]}, {"Names": ["b"], "Id": "2", "State": "running", "Networks": []}]')
+      expect(containers[0]!.networks).to.deep.equal(['backend', 'podman'])
+      expect(containers[1]).not.to.have.property('networks')
     })
 
     it('reads a created container (zero times are null) and an empty list', () => {

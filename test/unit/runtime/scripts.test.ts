@@ -24,6 +24,13 @@ case "$1" in
   image) [ -n "\${FAKE_IMAGE_EXISTS:-}" ]; exit $? ;;
   info) echo 'rootless storage at /home/ann/.local/share/containers/storage'; exit 0 ;;
   start|rm) exit 0 ;;
+  network)
+    case "$2" in
+      exists) [ -n "\${FAKE_NETWORK_EXISTS:-}" ]; exit $? ;;
+      create) if [ -n "\${FAKE_NETWORK_CREATE_FAIL:-}" ]; then echo "$FAKE_NETWORK_CREATE_FAIL" >&2; exit 125; fi; echo backend; exit 0 ;;
+      inspect) printf '%s\\n' "\${FAKE_NETWORK_DNS-true}"; exit 0 ;;
+      rm) exit 0 ;;
+    esac ;;
 esac
 exit 99
 `
@@ -132,6 +139,34 @@ describe('runtime scripts (through a real shell, fake runtimes)', () => {
 
       r = run(podman.startArgv(SPEC), {FAKE_INSPECT: 'exited abc123 '})
       expect(r.stdout, 'a container without a hash label is not ours as it is').to.equal('clusterctl-start recreated 0123abcd\n')
+    })
+
+    it('creates a missing network with the cluster\'s label first, and leaves an existing one alone', () => {
+      const spec = {...SPEC, network: {name: 'backend', aliases: ['web-0', 'web']}}
+      let r = run(podman.startArgv(spec))
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.calls.slice(0, 3)).to.deep.equal(['network exists backend', 'network create --label io.clusterctl.cluster=c1 backend', 'network inspect --format {{.DNSEnabled}} backend'])
+      expect(r.argv).to.deep.equal(['--init', '--init-path', fakeInit(), ...podmanRunArgs(spec)])
+
+      r = run(podman.startArgv(spec), {FAKE_NETWORK_EXISTS: '1'})
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.calls.filter((c) => c.startsWith('network'))).to.deep.equal(['network exists backend'])
+
+      r = run(podman.startArgv(SPEC))
+      expect(r.calls.filter((c) => c.startsWith('network')), 'no network, no network command').to.deep.equal([])
+    })
+
+    it('a network made without DNS is removed again and the start fails saying what to install; a failed create says why', () => {
+      const spec = {...SPEC, network: {name: 'backend', aliases: []}}
+      let r = run(podman.startArgv(spec), {FAKE_NETWORK_DNS: 'false'})
+      expect(r.code).to.equal(1)
+      expect(r.calls).to.include('network rm backend')
+      expect(r.calls.some((c) => c.startsWith('run '))).to.equal(false)
+      expect(r.stderr).to.match(/made network backend without DNS.*aardvark-dns.*golang-github-containernetworking-plugin-dnsname/)
+
+      r = run(podman.startArgv(spec), {FAKE_NETWORK_CREATE_FAIL: 'Error: subnet pool exhausted'})
+      expect(r.code).to.equal(1)
+      expect(r.stderr).to.equal('creating network backend failed: Error: subnet pool exhausted\n')
     })
   })
 

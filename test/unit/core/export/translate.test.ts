@@ -45,9 +45,9 @@ describe('core/export (Nomad and Kubernetes)', () => {
 
   it('the report names what has no equivalent: LIKE/UNLIKE regexes, dependency graphs, start order, DRF teams', () => {
     for (const target of ['nomad', 'kubernetes'] as const) {
-      const front = spec({name: 'front', image: 'localhost/front:1', dependsOn: ['web']})
+      const front = spec({name: 'front', image: 'localhost/front:1', dependsOn: ['web'], network: 'shop'})
       const dropped = exportJobs([web, nightly, publish, front], target).notes.filter((n) => n.status === 'dropped').map((n) => `${n.job} ${n.field}`)
-      expect(dropped, target).to.include.members(['web constraint zone:LIKE:eu-.*', 'web team', 'publish after', 'web servicePort', 'front dependsOn'])
+      expect(dropped, target).to.include.members(['web constraint zone:LIKE:eu-.*', 'web team', 'publish after', 'web servicePort', 'front dependsOn', 'front network'])
     }
   })
 

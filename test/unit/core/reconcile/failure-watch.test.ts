@@ -126,6 +126,18 @@ describe('core/reconcile/observation', () => {
     expect(parseObservation(execFileSync(plain[0]!, plain.slice(1), {encoding: 'utf8'})).healthProbe).to.equal(null)
   })
 
+  it('lists the cluster\'s networks beside the containers when asked (run by sh here); a failed listing teaches nothing', () => {
+    const argv = observeArgv(['echo', '[]'], [], null, ['printf', 'backend\\nfront\\n'])
+    const parsed = parseObservation(execFileSync(argv[0]!, argv.slice(1), {encoding: 'utf8', timeout: 30_000}))
+    expect(parsed.networks).to.deep.equal(['backend', 'front'])
+    expect(parsed.listing).to.deep.equal({stdout: '[]', code: 0})
+    const failed = observeArgv(['echo', '[]'], [], null, ['sh', '-c', 'echo half; exit 3'])
+    expect(parseObservation(execFileSync(failed[0]!, failed.slice(1), {encoding: 'utf8', timeout: 30_000})).networks).to.equal(null)
+    const none = observeArgv(['echo', '[]'], [])
+    expect(none[2]).not.to.include('networks')
+    expect(parseObservation(execFileSync(none[0]!, none.slice(1), {encoding: 'utf8'})).networks).to.equal(null)
+  })
+
   it('an observation cut short has no listing', () => {
     expect(parseObservation(`${MARK} heartbeat 1\n${MARK} list-begin\n[`).listing).to.equal(null)
   })

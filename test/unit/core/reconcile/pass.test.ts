@@ -264,6 +264,31 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     expect(live().map((t) => t.jobName)).to.deep.equal(['web'])
   })
 
+  it('networks: a job\'s containers join its network under their aliases; a network nothing on a node uses any more is removed, a network in use is not (docs/networks.md)', async () => {
+    const web = addJob({name: 'web', instances: 2, network: 'backend', constraints: ['hostname:IS:n1']})
+    addJob({name: 'db', instances: 1, network: 'data', constraints: ['hostname:IS:n1']})
+    await runPass(ctx, {seed: 1})
+    const n1 = nodes.get('n1')!
+    expect([...n1.networks.keys()].sort()).to.deep.equal(['backend', 'data'])
+    expect(n1.networks.get('backend')).to.deep.equal({'io.clusterctl.cluster': clusterId(store)})
+    const web0 = [...n1.containers.values()].find((c) => c.labels['io.clusterctl.job'] === 'web' && c.labels['io.clusterctl.instance'] === '0')!
+    expect(web0.runArgs.join(' ')).to.include('--network backend --network-alias web-0 --network-alias web')
+    // A network someone else's container of this cluster uses stays, whatever the jobs say.
+    n1.networks.set('legacy', {})
+    n1.containers.set('cctl-old-0-deadbeef', {name: 'cctl-old-0-deadbeef', state: 'exited', exitCode: 0, labels: {'io.clusterctl.cluster': clusterId(store), 'io.clusterctl.job': 'old'}, image: 'localhost/app:1', runArgs: [], network: 'legacy'})
+    clock.advance(1_000)
+    expect((await runPass(ctx, {seed: 1})).actions.filter((a) => a.kind === 'remove-network')).to.deep.equal([])
+
+    // The job goes (rm): its pass stops its containers and removes its network; the other job's stays.
+    store.write(() => updateJob(store, {...web, state: 'stopped'}, clock.now()))
+    clock.advance(1_000)
+    const report = await runPass(ctx, {seed: 1, jobs: [web.id]})
+    expect(report.actions.filter((a) => a.kind === 'remove-network').map((a) => [a.job, a.node, a.ok])).to.deep.equal([['backend', 'n1', true]])
+    expect(renderPass(report, false)).to.match(/removed network\s+backend\s+on n1\s+no container or task on the node uses it any more/)
+    expect([...n1.networks.keys()].sort()).to.deep.equal(['data', 'legacy'])
+    expect(listEvents(store, {}).some((e) => e.type === 'network.removed' && e.subject === 'n1')).to.equal(true)
+  })
+
   it('a node that does not answer: reported unobserved, nothing concluded about its tasks, no new work for it', async () => {
     addJob({name: 'web', instances: 1, constraints: ['hostname:IS:n2']})
     await runPass(ctx, {seed: 1})

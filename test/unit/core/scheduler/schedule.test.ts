@@ -246,6 +246,12 @@ describe('core/scheduler schedule', () => {
       expect(p.pending[0]!.reason).to.equal('0/3 nodes fit: 3 fail rack:MAX_PER:2 (their rack already runs 2)')
     })
 
+    it('a constraint clusterctl added says why when it refuses (a job on a network needs podman)', () => {
+      const s = snap([node('c', {labels: {runtime: 'containerd'}}), node('d', {labels: {runtime: 'containerd'}})])
+      const p = plan(s, instances('j', 1, {constraints: [{field: 'runtime', operator: 'IS', value: 'podman', because: 'a job on a network needs podman'}]}))
+      expect(p.pending[0]!.reason).to.equal('0/2 nodes fit: 2 fail runtime:IS:podman (a job on a network needs podman)')
+    })
+
     it('disk:IS:ssd only uses ssd nodes', () => {
       const s = snap([node('h', {labels: {disk: 'hdd'}}), node('s', {labels: {disk: 'ssd'}})])
       const p = plan(s, instances('j', 2, {constraints: [{field: 'disk', operator: 'IS', value: 'ssd'}]}))

@@ -21,6 +21,23 @@ describe('core/spec Marathon import', () => {
     expect(marathonName('simple')).to.equal('simple')
   })
 
+  it('networks: a named container network (Marathon 1.5) or ipAddress.networkName becomes the job\'s network; the rest is warned about by path (docs/networks.md)', () => {
+    const app = (extra: Record<string, unknown>) => parse(JSON.stringify({id: '/shop/web', container: {docker: {image: 'localhost/web:1'}}, ...extra}), 'web.json')
+    let r = app({networks: [{mode: 'container', name: 'shop'}]})
+    expect(r.specs[0]!.network).to.equal('shop')
+    expect(r.warnings).to.deep.equal([])
+    r = app({networks: [{mode: 'container/bridge'}]})
+    expect(r.specs[0]).not.to.have.property('network')
+    expect(r.warnings).to.deep.equal([])
+    r = app({ipAddress: {networkName: 'dcos', discovery: {ports: [{number: 80, name: 'http', protocol: 'tcp'}]}, groups: []}})
+    expect(r.specs[0]!.network).to.equal('dcos')
+    expect(r.warnings).to.deep.equal(['web.json: ipAddress.discovery: not supported, ignored.'])
+    r = app({networks: [{mode: 'host'}, {mode: 'container'}, {mode: 'container', name: 'Bad_Net'}, {mode: 'container', name: 'a'}, {mode: 'container', name: 'b'}]})
+    expect(r.specs[0]!.network).to.equal('a')
+    expect(r.warnings.map((w) => w.split(':').slice(0, 2).join(':'))).to.deep.equal(['web.json: networks[0]', 'web.json: networks[1]', 'web.json: networks[2].name', 'web.json: networks[4].name'])
+    expect(r.warnings[3]).to.include('a job joins one network: a (networks[3].name), not b')
+  })
+
   it('an app: DOCKER BRIDGE portMappings, numeric strings, host volume, HTTP check by portIndex, constraints, upgradeStrategy exactly; defaults quiet, the rest warned by path', () => {
     const {specs, warnings} = parse(fixture('web-bridge.json'), 'web.json')
     const [web] = specs

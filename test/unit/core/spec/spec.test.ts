@@ -144,6 +144,20 @@ upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2}
     expect(problem({name: 'web', image: 'i', init: 'no'})).to.match(/init: must be true or false, got "no"/)
   })
 
+  it('network: a network name (which changes the containers), never a podman mode, never with runtime: containerd (docs/networks.md)', () => {
+    const plain = validateJobSpec({name: 'web', image: 'i'}, 'web.yaml')
+    expect(plain).not.to.have.property('network')
+    const on = validateJobSpec({name: 'web', image: 'i', network: 'backend'}, 'web.yaml')
+    expect(on.network).to.equal('backend')
+    expect(containerSpecHash(on)).not.to.equal(containerSpecHash(plain))
+    expect(containerSpecHash(validateJobSpec({name: 'web', image: 'i', network: null}, 'web.yaml')), 'no network: the hash of before').to.equal(containerSpecHash(plain))
+    expect(validateJobSpec({name: 'web', image: 'i', network: 'backend', runtime: 'podman'}, 'web.yaml').network).to.equal('backend')
+    expect(problem({name: 'web', image: 'i', network: 'Back_End'})).to.match(/network: "Back_End" is not a network name: use lower-case letters, digits and '-'/)
+    expect(problem({name: 'web', image: 'i', network: 'host'})).to.match(/network: "host" is a network mode of podman, not a network of its own/)
+    expect(problem({name: 'web', image: 'i', network: 7})).to.match(/network: must be a network name like backend, got 7/)
+    expect(problem({name: 'web', image: 'i', network: 'backend', runtime: 'containerd'})).to.match(/network: a job on a network needs podman: containerd runs containers with host networking/)
+  })
+
   it('servicePort: a TCP port outside the host-port pool, on a service with a TCP port (docs/endpoints.md)', () => {
     expect(validateJobSpec({name: 'web', image: 'i', ports: [8080], servicePort: 443}, 'w.yaml').servicePort).to.equal(443)
     expect(validateJobSpec({name: 'web', image: 'i', ports: [8080], servicePort: '10001'}, 'w.yaml').servicePort).to.equal(10_001)
