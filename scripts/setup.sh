@@ -10,7 +10,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-packages=(openssh-server openssh-client podman runc catatonit busybox-static containerd iproute2 iptables tmux procps util-linux curl sudo haproxy)
+packages=(openssh-server openssh-client podman runc catatonit busybox-static containerd iproute2 iptables tmux procps util-linux curl sudo haproxy
+  golang-github-containernetworking-plugin-dnsname)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
