@@ -1180,6 +1180,73 @@ async function ensureImage(tb: Testbed): Promise<void> {
   await fsp.rm(work, {recursive: true, force: true, maxRetries: 3})
 }
 
+export const HAPROXY_TEST_IMAGE = 'localhost/clusterctl-haproxy:2.6'
+
+/** The shared libraries a binary loads, as `ldd` lists them (the loader too). */
+async function sharedLibs(binary: string): Promise<string[]> {
+  const out = await run('ldd', [binary])
+  const libs: string[] = []
+  for (const line of out.split('\n')) {
+    const m = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line)
+    if (m) libs.push(m[1]!)
+  }
+  return libs
+}
+
+/**
+ * The edge proxy's image for the test bed (nothing can be pulled here): HAProxy 2.6 from
+ * the machine's Debian package (scripts/setup.sh installs it) with its shared libraries,
+ * perl with perl-base (what the official image has and clusterctl's admin-socket client
+ * uses) and busybox, as `<base>/images/clusterctl-haproxy.tar` (docker-archive), built
+ * once. Tests load it into the edge nodes with `clusterctl image push` and set it with
+ * `clusterctl edge image`.
+ */
+export async function ensureHaproxyImage(tb: Pick<Testbed, 'baseDir'>): Promise<{image: string; archive: string}> {
+  const archive = path.join(tb.baseDir, 'images', 'clusterctl-haproxy.tar')
+  if (fs.existsSync(archive)) return {image: HAPROXY_TEST_IMAGE, archive}
+  const haproxy = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => fs.existsSync(p))
+  if (!haproxy) throw new TestbedError('haproxy is missing: scripts/setup.sh installs the Debian package (apt-get install -y haproxy)')
+  const busybox = ['/usr/bin/busybox', '/bin/busybox'].find((p) => fs.existsSync(p))
+  if (!busybox) throw new TestbedError('busybox is missing: apt-get install -y busybox-static')
+  const perlBase = '/usr/lib/x86_64-linux-gnu/perl-base'
+  const work = path.join(tb.baseDir, 'images', `build-haproxy-${process.pid}`)
+  await fsp.rm(work, {recursive: true, force: true})
+  const root = path.join(work, 'rootfs')
+  for (const sub of ['bin', 'usr/sbin', 'usr/bin', 'etc', 'root', 'proc', 'sys', 'dev', 'var/lib/haproxy', 'run']) await fsp.mkdir(path.join(root, sub), {recursive: true})
+  await fsp.mkdir(path.join(root, 'tmp'), {mode: 0o1777})
+  await fsp.chmod(path.join(root, 'tmp'), 0o1777)
+  await fsp.copyFile(busybox, path.join(root, 'bin', 'busybox'))
+  await fsp.chmod(path.join(root, 'bin', 'busybox'), 0o755)
+  for (const tool of ['sh', 'cat', 'ls', 'sleep', 'ps', 'kill', 'grep']) await fsp.symlink('busybox', path.join(root, 'bin', tool))
+  const binaries = [[haproxy, 'usr/sbin/haproxy'], ['/usr/bin/perl', 'usr/bin/perl']] as const
+  const libs = new Set<string>()
+  for (const [from, to] of binaries) {
+    await fsp.copyFile(from, path.join(root, to))
+    await fsp.chmod(path.join(root, to), 0o755)
+    for (const lib of await sharedLibs(from)) libs.add(lib)
+  }
+  for (const lib of libs) {
+    await fsp.mkdir(path.join(root, path.dirname(lib)), {recursive: true})
+    await fsp.copyFile(lib, path.join(root, lib)) // follows the symlink: the file under the name the loader asks for
+  }
+  await fsp.mkdir(path.dirname(path.join(root, perlBase)), {recursive: true})
+  await run('cp', ['-a', perlBase, path.join(root, perlBase)])
+  await fsp.writeFile(path.join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nhaproxy:x:99:99:haproxy:/var/lib/haproxy:/bin/false\n')
+  await fsp.writeFile(path.join(root, 'etc', 'group'), 'root:x:0:\nhaproxy:x:99:\n')
+  const layer = path.join(work, 'layer.tar')
+  await run('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', root, '-cf', layer, '.'])
+  const env = {CONTAINERS_CONF: path.join(work, 'containers.conf'), CONTAINERS_STORAGE_CONF: path.join(work, 'storage.conf')}
+  await fsp.writeFile(env.CONTAINERS_CONF, `[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "none"\ntmp_dir = "${work}/tmp"\nlock_type = "file"\n`)
+  await fsp.writeFile(env.CONTAINERS_STORAGE_CONF, `[storage]\ndriver = "vfs"\ngraphroot = "${work}/root"\nrunroot = "${work}/run"\n`)
+  await run('podman', ['import', '--change', 'CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]', '--change', 'ENV PATH=/usr/sbin:/usr/bin:/bin', layer, HAPROXY_TEST_IMAGE], {env, timeoutMs: 120_000})
+  const tmp = `${archive}.${process.pid}.tmp`
+  await run('podman', ['save', '--format', 'docker-archive', '-o', tmp, HAPROXY_TEST_IMAGE], {env, timeoutMs: 120_000})
+  await fsp.rename(tmp, archive)
+  await unmountUnder(work)
+  await fsp.rm(work, {recursive: true, force: true, maxRetries: 3})
+  return {image: HAPROXY_TEST_IMAGE, archive}
+}
+
 /** Remove every container of a running host (best effort, before teardown kills everything). */
 async function removeContainers(host: TestbedHost, procs: HostProcs | undefined): Promise<void> {
   if (!holderAlive(procs)) return
