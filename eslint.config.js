@@ -31,7 +31,7 @@ const inner = {
   commands: folder('commands'),
 }
 const not = (...names) => names.flatMap((n) => inner[n])
-const EFFECTFUL_RECONCILE = ['src/core/reconcile/{pass,daemon,controller,observe,runs}.ts']
+const EFFECTFUL_RECONCILE = ['src/core/reconcile/{pass,daemon,controller,observe,runs,edges}.ts']
 const PURE_UI = ['src/ui/dashboard/{reducer,selectors,findings,format,types}.ts']
 const noClockNoRandom = {
   'no-restricted-properties': [

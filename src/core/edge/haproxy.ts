@@ -200,7 +200,8 @@ export interface RuntimePlan {
  *   `enable health` with a check, then `enable server`. A wanted server that is not
  *   ready is never added.
  * - A server whose address moved: `set server ... addr`.
- * - A server in another state: `set server ... state ready|drain|maint`.
+ * - A server in another state: `set server ... state ready|drain|maint`; within a
+ *   backend, every server that comes into rotation does before any leaves it.
  * - A server no longer wanted: drained first (`state drain`); once drained (no
  *   connection left) or already in maintenance with none, `state maint` then `del server`.
  *   `force` (names of servers whose drain timeout passed): `shutdown sessions server`,
@@ -210,6 +211,8 @@ export function runtimeCommands(live: ReadonlyMap<string, readonly LiveServer[]>
   const commands: string[] = []
   const waiting: string[] = []
   const force = options.force ?? new Set<string>()
+  // Within a backend, servers come into rotation before others leave it (a rollout's new task before its old one drains).
+  const outOfRotation: string[] = []
   for (const s of byName(services)) {
     const be = backendName(s.name)
     const current = live.get(be)
@@ -228,8 +231,10 @@ export function runtimeCommands(live: ReadonlyMap<string, readonly LiveServer[]>
       }
 
       if (l.address !== w.address || l.port !== w.port) commands.push(`set server ${id} addr ${checked(w.address, ADDRESS, 'address')} port ${port(w.port, 'host port')}`)
-      if (l.state !== w.state) commands.push(`set server ${id} state ${w.state}`)
+      if (l.state !== w.state) (w.state === 'ready' ? commands : outOfRotation).push(`set server ${id} state ${w.state}`)
     }
+
+    commands.push(...outOfRotation.splice(0))
 
     for (const l of byName(current)) {
       if (want.has(l.name)) continue
@@ -313,10 +318,16 @@ export function parseServerStats(csv: string): Map<string, ServerStat> {
   return out
 }
 
-/** An edge's backends as the runtime diff reads them: `show servers state` joined with `show stat`'s connections. */
-export function liveServers(serversState: string, statCsv: string): Map<string, LiveServer[]> {
+/**
+ * An edge's backends as the runtime diff reads them: `show servers state` joined with
+ * `show stat`'s connections. `show servers state` lists no line for a backend without
+ * servers: `backends` names those known to exist (the loaded file's), which then read as
+ * empty rather than absent (else a service's first server would never be added).
+ */
+export function liveServers(serversState: string, statCsv: string, backends: readonly string[] = []): Map<string, LiveServer[]> {
   const stats = parseServerStats(statCsv)
   const out = parseServersState(serversState)
+  for (const be of backends) if (!out.has(be)) out.set(be, [])
   for (const [be, list] of out) for (const s of list) s.connections = stats.get(`${be}/${s.name}`)?.connections ?? 0
   return out
 }

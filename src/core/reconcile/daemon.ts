@@ -71,7 +71,7 @@ export async function runDaemon(ctx: ServiceContext, options: DaemonOptions): Pr
       try {
         const startedAt = ctx.clock.now()
         // The daemon judges heartbeats against each node's deadline (a one-shot pass is patient).
-        const pass = await runPass(ctx, {...options.passOptions, observe: {...options.passOptions?.observe, patient: false}})
+        const pass = await runPass(ctx, {...options.passOptions, observe: {...options.passOptions?.observe, patient: false}, drainWait: false})
         // The START of the completed pass: a command waits for a pass that began after its change.
         recordDaemonPass(ctx, startedAt, pass)
         for (const line of options.passLines(pass)) options.log(line)

@@ -12,14 +12,17 @@
 import {clusterSelector, LABELS, RuntimeClient, runtimeFor} from '../../runtime/index.js'
 import {machineOf, type Node} from '../model/node.js'
 import {isLive, type Job, type Task} from '../model/task.js'
-import {forEachLimited} from '../async.js'
+import {forEachLimited, sleep} from '../async.js'
 import {fireRuns} from './runs.js'
 import {connectSpecOf, type ServiceContext} from '../context.js'
 import type {PortRange} from '../scheduler/types.js'
 import {appendEvent} from '../state/events.js'
 import {clusterId as readClusterId, insertTask, listJobs, listTasks, listTasksForReconcile, nodeIdsOfJobs, recentFailures, type TaskPatch, updateJob, updateTask} from '../state/jobs.js'
 import {listNodes, updateNodeAdminState, updateNodeHeartbeat} from '../state/nodes.js'
-import {readSettings, type Settings} from '../state/settings.js'
+import {readEdgeImage, readSettings, type Settings} from '../state/settings.js'
+import {edgeServices} from '../edge/services.js'
+import {DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_EDGE_IMAGE, drainedEverywhere, drainTimedOut} from '../edge/runner.js'
+import {edgeNodesOf, syncEdges, viewsOf} from './edges.js'
 import {recentSamples, recordSample, replaceConditions} from '../state/health.js'
 import {planAutoDrain} from './auto-drain.js'
 import {conditionEvent, DEFAULT_HEALTH, type HealthSettings, isProbeDue, judgeProbe, probeArgsFor} from '../health/judge.js'
@@ -80,7 +83,17 @@ export interface PassOptions {
   jobs?: readonly string[]
   /** How long a task must be pending before it may preempt lower-priority tasks (default 3 min; preempt.ts). */
   preemptionDelayMs?: number
+  /** false: leave the edge proxies alone this pass (their tasks stop without draining). */
+  edges?: boolean
+  /**
+   * false (the daemon): a task draining on the edges is left running, the next pass looks again. Default (a
+   * one-shot command): the pass polls the edges until its drains end or time out, then stops those tasks.
+   */
+  drainWait?: boolean
 }
+
+/** How often a one-shot pass reads the edges while it waits for drains. */
+const DRAIN_POLL_MS = 1_000
 
 /** Watched nodes grouped by how they are reached: one group per machine, address, user, runtime and sudo. */
 function sameMachineGroups(nodes: readonly Node[]): Node[][] {
@@ -121,6 +134,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     teams: listTeams(store),
     deployments: openDeployments(store),
     deploymentFailures: deploymentFailures(store),
+    edgeImage: readEdgeImage(store),
   }))
   const {jobs, cluster} = loaded
   let {nodes, tasks} = loaded
@@ -493,7 +507,48 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   // Make-before-break in this same pass: what a task that now runs supersedes stops too.
   stops.push(...sameInstanceStops(startedOk, holding, new Set(stops.map((s) => s.task.id)), jobsById, nodesById, ctx.clock.now(), canaryJobs))
 
-  await forEachLimited(stops.filter((s) => !s.ended), concurrency, stopOne)
+  // 8b. The edge proxies (edges.ts): a running task of a service the edges front stops only once its backend has
+  // drained on every edge that answers (or its drain timeout passed); the edges are brought to what the state says now
+  // (new ready backends in, draining ones out of rotation, a down node's in maintenance) before that is judged.
+  const edges = options.edges === false ? [] : edgeNodesOf(nodes)
+  const fronted = (t: Task): boolean => edges.length > 0 && jobsById.get(t.jobId)?.servicePort != null && t.state === 'running' && t.hostPorts.some((h) => h.protocol === 'tcp')
+  const later = stops.filter((s) => !s.ended)
+  const draining = later.filter((s) => fronted(s.task))
+  store.write(() => {
+    for (const {task, reason} of draining) {
+      if (drainSinceOf(task) !== null) continue
+      updateTask(store, task.id, {desired: 'stop', reason, reasonData: {drainSince: now}}, now)
+      taskEvent(store, task, 'task.draining', `${reason}: its backend drains on the edges before it stops`)
+    }
+  })
+  await forEachLimited(later.filter((s) => !fronted(s.task)), concurrency, stopOne)
+  if (edges.length > 0) {
+    // A one-shot pass waits here for its drains (each bounded by its timeout): no later pass may come to stop them.
+    // The daemon's pass does not wait: its next pass looks again (level-triggered).
+    let waiting = draining
+    for (let round = 0; ; round++) {
+      const services = edgeServices(jobs, store.read(() => listTasksForReconcile(store)), nodes)
+      const synced = await syncEdges(edges, (n) => clientOf(n).transport, services, loaded.edgeImage ?? DEFAULT_EDGE_IMAGE, concurrency)
+      if (round === 0) report.edges = synced.map((e) => ({node: e.node, ok: e.ok, error: e.error, events: e.events, commands: e.commands.length}))
+      const at = ctx.clock.now()
+      const still: typeof draining = []
+      await forEachLimited(waiting, concurrency, async (stop) => {
+        const since = drainSinceOf(stop.task) ?? now
+        const views = viewsOf(synced, stop.task.jobName, stop.task.id)
+        if (drainedEverywhere(views)) return stopOne(stop)
+        if (drainTimedOut(since, at)) return stopOne({...stop, reason: `${stop.reason} (its drain timed out after ${Math.round((at - since) / 1000)}s)`})
+        still.push(stop)
+      })
+      waiting = still
+      if (waiting.length === 0 || options.drainWait === false) break
+      await sleep(DRAIN_POLL_MS)
+    }
+
+    for (const stop of waiting) {
+      const since = drainSinceOf(stop.task) ?? now
+      report.actions.push(action('drain', stop.task.jobName, stop.task, stop.task.nodeName, `${stop.reason}: draining on the edges; it stops when its connections end, within ${Math.max(0, Math.ceil((since + DEFAULT_DRAIN_TIMEOUT_MS - ctx.clock.now()) / 1000))}s`))
+    }
+  }
 
   // Orphans: removed once nothing has owned them for the grace period.
   const ripe = only ? leftovers : ripeOrphans(orphanCandidates, loaded.sightings, now, grace)
@@ -638,6 +693,12 @@ function judgeRollouts(ctx: ServiceContext, input: {jobs: readonly Job[]; tasks:
 function nodesHolding(nodes: readonly Node[], tasks: readonly Task[], held: ReadonlySet<string>): Node[] {
   const ids = new Set(tasks.filter((t) => t.nodeId !== null && isLive(t.state)).map((t) => t.nodeId))
   return nodes.filter((n) => ids.has(n.id) || held.has(n.id))
+}
+
+/** When a task's drain on the edges began (recorded with its desired=stop), or null. */
+function drainSinceOf(task: Pick<Task, 'reasonData'>): number | null {
+  const since = task.reasonData?.drainSince
+  return typeof since === 'number' ? since : null
 }
 
 function taskEvent(store: Store, task: Pick<Task, 'id' | 'jobName' | 'instance'>, type: string, message: string, data: Record<string, unknown> = {}): void {

@@ -6,7 +6,7 @@ import type {Task} from '../model/task.js'
 import type {RunEvent} from '../schedule/runs.js'
 import type {NodeTransition} from './heartbeat.js'
 
-export type PassActionKind = 'place' | 'start' | 'adopt' | 'stop' | 'end' | 'unreachable' | 'move' | 'health' | 'remove-orphan' | 'preempt' | 'remove-network'
+export type PassActionKind = 'place' | 'start' | 'adopt' | 'stop' | 'end' | 'unreachable' | 'move' | 'health' | 'remove-orphan' | 'preempt' | 'remove-network' | 'drain'
 
 export interface PassAction {
   kind: PassActionKind
@@ -43,6 +43,8 @@ export interface PassReport {
   autoDrain?: {kind: 'drain' | 'cordon'; node: string; why: string}
   /** Deployments that progressed, ended or rolled back this pass. */
   rollouts?: Array<{job: string; version: number; state: string; message: string}>
+  /** The edge proxies this pass (docs/endpoints.md): what changed on each, or why it could not be synced (it keeps serving what it had). */
+  edges?: Array<{node: string; ok: boolean; error: string | null; events: string[]; commands: number}>
   /** True when the pass changed nothing. */
   unchanged: boolean
   /** Set when a running daemon did the work: the command recorded the change and this is the daemon's first pass that started after it. */

@@ -44,3 +44,12 @@ export function settingValue(value: string): boolean {
 export function writeSetting(store: Store, name: SettingName, on: boolean): void {
   writeMeta(store, `setting:${name}`, on ? 'on' : 'off')
 }
+
+/** The edge proxies' image (`clusterctl edge image`), kept in `meta` as `edge:image`; null: the default (core/edge/runner.ts DEFAULT_EDGE_IMAGE). */
+export function readEdgeImage(store: Store): string | null {
+  return readMeta(store, 'edge:image') ?? null
+}
+
+export function writeEdgeImage(store: Store, image: string): void {
+  writeMeta(store, 'edge:image', image)
+}

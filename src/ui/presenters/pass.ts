@@ -15,6 +15,7 @@ export const ACTION_VERBS: Readonly<Record<PassActionKind, string>> = {
   'remove-orphan': 'removed orphan',
   preempt: 'preempted',
   'remove-network': 'removed network',
+  drain: 'draining',
 }
 
 /** The same in the plan's words (`schedule --dry-run`: "would ..."). */
@@ -30,6 +31,7 @@ export const PLAN_VERBS: Readonly<Record<PassActionKind, string>> = {
   'remove-orphan': 'remove orphan',
   preempt: 'preempt',
   'remove-network': 'remove network',
+  drain: 'drain',
 }
 
 export function renderPass(pass: PassReport, color: boolean): string {
@@ -50,6 +52,10 @@ export function renderPass(pass: PassReport, color: boolean): string {
   for (const w of pass.waiting ?? []) lines.push(`${paint.warn('waiting', color)}        ${w.job.padEnd(20)} ${w.why}`)
   for (const p of pass.pending) lines.push(`${paint.warn('pending', color)}        ${`${p.job}.${p.instance}`.padEnd(20)} ${p.reason}`)
   for (const u of pass.unobserved) lines.push(`${paint.warn('unreachable', color)}    node ${u.node}: ${u.error}`)
+  for (const e of pass.edges ?? []) {
+    if (!e.ok) lines.push(`${paint.warn('edge', color)}           node ${e.node}: ${e.error ?? 'not synced'}`)
+    else if (e.events.length > 0 || e.commands > 0) lines.push(`${'edge'.padEnd(14)} node ${e.node}: ${[...e.events, ...(e.commands > 0 ? [`${e.commands} runtime-API command${e.commands === 1 ? '' : 's'}`] : [])].join(', ')}`)
+  }
   if (pass.convergedBy) lines.unshift(`A daemon (pid ${pass.convergedBy.pid} on ${pass.convergedBy.hostname}) converges this cluster: the change was recorded, and its pass that started at ${new Date(pass.convergedBy.passStartedAt).toISOString()} applied it:`)
   if (lines.length === 0) lines.push('Nothing to do: the cluster matches the desired state.')
   const t = pass.totals

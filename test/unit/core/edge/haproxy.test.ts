@@ -138,9 +138,9 @@ describe('core/edge/haproxy: runtime API commands (no reload)', () => {
     })
   })
 
-  it('state and address changes are set in place', () => {
+  it('state and address changes are set in place; servers come into rotation before others leave it', () => {
     const plan = runtimeCommands(live([{name: 't1'}, {name: 't2', state: 'maint'}, {name: 't3'}]), want([{name: 't1', state: 'drain'}, {name: 't2', state: 'ready'}, {name: 't3', state: 'ready', address: '10.0.0.9', port: 31_009}]))
-    expect(plan.commands).to.deep.equal(['set server be_web/t1 state drain', 'set server be_web/t2 state ready', 'set server be_web/t3 addr 10.0.0.9 port 31009'])
+    expect(plan.commands).to.deep.equal(['set server be_web/t2 state ready', 'set server be_web/t3 addr 10.0.0.9 port 31009', 'set server be_web/t1 state drain'])
   })
 
   it('a server no longer wanted is drained first, deleted only once drained; a drain timeout shuts its sessions', () => {
