@@ -69,7 +69,8 @@ export function passLogLines(pass: PassReport): string[] {
   const conditions = [...(pass.conditions ?? []).map((c) => `node ${c.node}: ${conditionText(c)}`), ...(pass.autoDrain ? [`node ${pass.autoDrain.node}: auto-${pass.autoDrain.kind}: ${pass.autoDrain.why}`] : [])]
   const runs = (pass.runs ?? []).map((r) => `${r.type} ${r.run ?? r.job}: ${r.message}`)
   const rollouts = (pass.rollouts ?? []).map((r) => `rollout ${r.job} v${r.version} ${r.state}: ${r.message}`)
-  return [...nodes, ...conditions, ...runs, ...rollouts, ...pass.actions.map((a) => `${ACTION_VERBS[a.kind]} ${a.job}${a.instance === null ? '' : `.${a.instance}`}${a.node ? ` on ${a.node}` : ''}: ${a.detail}${a.ok ? '' : ' (FAILED)'}`)]
+  const edges = (pass.edges ?? []).filter((e) => !e.ok || e.events.length > 0 || e.commands > 0).map((e) => `edge ${e.node}: ${e.ok ? [...e.events, ...(e.commands > 0 ? [`${e.commands} runtime-API command${e.commands === 1 ? '' : 's'}`] : [])].join(', ') : `not synced: ${e.error ?? 'unknown error'}`}`)
+  return [...nodes, ...conditions, ...runs, ...rollouts, ...edges, ...pass.actions.map((a) => `${ACTION_VERBS[a.kind]} ${a.job}${a.instance === null ? '' : `.${a.instance}`}${a.node ? ` on ${a.node}` : ''}: ${a.detail}${a.ok ? '' : ' (FAILED)'}`)]
 }
 
 /** A condition change in a line: `DiskPressure raised (warning): /var/lib/containers 4% free ...`. */

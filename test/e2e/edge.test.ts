@@ -1,0 +1,209 @@
+/**
+ * Edge proxies on the testbed (docs/endpoints.md, issue 13): h1 and h2 are edge nodes
+ * running the testbed's HAProxy image (Debian's 2.6, pushed with `image push`), h1-h3 run
+ * the tasks (podman). A client sends a request every 50 ms to the service port of both
+ * edges, alternating, each on a new connection, through rolling updates, a scale down and
+ * a kill -9 of the daemon, and counts every failed request; afterwards each edge's
+ * runtime API lists exactly the tasks the state has, and each runs one master and one
+ * worker (no old HAProxy process left).
+ */
+import {expect} from 'chai'
+import http from 'node:http'
+
+import {ensureHaproxyImage, sshRun, type Testbed} from '../testbed/testbed.js'
+import {CliSandbox} from './cli.js'
+import {type Proc, startDaemon, stopAll} from './daemon-process.js'
+import {getTestbed} from './fixture.js'
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const SERVICE_PORT = 10_080
+
+function webSpec(tb: Testbed, greeting: string, instances = 3): string {
+  return [
+    'name: web',
+    `image: ${tb.image}`,
+    `instances: ${instances}`,
+    'mem: 16Mi',
+    // a quarter of a core: at the end one instance takes every request (busybox httpd forks one process per request)
+    'cpus: 0.25',
+    'ports: [8080]',
+    `servicePort: ${SERVICE_PORT}`,
+    `command: ${JSON.stringify(`mkdir -p /www && echo ${greeting} > /www/index.html && exec httpd -f -p 8080 -h /www`)}`,
+    'healthCheck: {http: "8080/", gracePeriod: 1s, interval: 1s, timeout: 2s, maxConsecutiveFailures: 2}',
+    'upgrade: {maxUnavailable: 0, maxSurge: 1, minHealthyTime: 1s}',
+  ].join('\n')
+}
+
+/** One GET on a new connection: the body, or why it failed. */
+function getOnce(url: string): Promise<{ok: boolean; body: string}> {
+  return new Promise((resolve) => {
+    const req = http.get(url, {agent: false, timeout: 3000}, (res) => {
+      let body = ''
+      res.on('data', (d: Buffer) => (body += d.toString()))
+      res.on('end', () => resolve({ok: res.statusCode === 200, body: res.statusCode === 200 ? body.trim() : `HTTP ${res.statusCode}`}))
+      res.on('error', (e) => resolve({ok: false, body: e.message}))
+    })
+    req.on('timeout', () => req.destroy(new Error('timed out')))
+    req.on('error', (e) => resolve({ok: false, body: e.message}))
+  })
+}
+
+/** A client hitting the edges' service port every 50 ms (alternating edges) until stopped. */
+function steadyClient(urls: readonly string[]): {stop(): Promise<{sent: number; failed: Array<{at: number; url: string; why: string}>; bodies: Map<string, number>}>} {
+  let running = true
+  const failed: Array<{at: number; url: string; why: string}> = []
+  const bodies = new Map<string, number>()
+  let sent = 0
+  const inflight = new Set<Promise<void>>()
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      const url = urls[i % urls.length]!
+      sent++
+      const p = getOnce(url).then((r) => {
+        if (r.ok) bodies.set(r.body, (bodies.get(r.body) ?? 0) + 1)
+        else failed.push({at: Date.now(), url, why: r.body})
+      })
+      inflight.add(p)
+      void p.finally(() => inflight.delete(p))
+      await sleep(50)
+    }
+  })()
+  return {
+    async stop() {
+      running = false
+      await loop
+      await Promise.all(inflight)
+      return {sent, failed, bodies}
+    },
+  }
+}
+
+/** Asks an edge's HAProxy through its admin socket (the image's perl), as clusterctl does. */
+async function askEdge(tb: Testbed, host: string, node: string, command: string): Promise<string> {
+  const perl = `use IO::Socket::UNIX; my $s = IO::Socket::UNIX->new(Peer => "/var/lib/clusterctl/edge/${node}/admin.sock") or die "$!"; print $s "${command}\\n"; local $/; print <$s>;`
+  const r = await sshRun(tb, host, `podman exec clusterctl-edge perl -e '${perl}'`)
+  expect(r.code, r.stderr).to.equal(0)
+  return r.stdout
+}
+
+describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function () {
+  this.timeout(600_000)
+  let tb: Testbed
+  let cli: CliSandbox
+  const procs: Proc[] = []
+  /** Testbed host name and clusterctl node name of each edge. */
+  let edges: Array<{host: string; node: string; ip: string}> = []
+
+  beforeEach(async () => {
+    tb = getTestbed()
+    cli = new CliSandbox()
+    const full = tb.hosts.filter((h) => h.runtimes.length > 0)
+    const add = await cli.run(['add-node', ...full.map((h) => `root@${h.ip}`), '--key', tb.keyPath, '--runtime', 'podman', '--resources', 'cpus=2,mem=1Gi'])
+    expect(add.exitCode, add.stderr).to.equal(0)
+    const nodes = (await cli.run(['nodes', '--json'])).json<Array<{name: string; address: unknown}>>()
+    edges = full.slice(0, 2).map((h) => ({host: h.name, ip: h.ip, node: nodes.find((n) => JSON.stringify(n.address).includes(`"${h.ip}"`))!.name}))
+    const {image, archive} = await ensureHaproxyImage(tb)
+    const pushed = await cli.run(['image', 'push', archive, '--nodes', edges.map((e) => e.node).join(',')])
+    expect(pushed.exitCode, pushed.stdout + pushed.stderr).to.equal(0)
+    expect((await cli.run(['edge', 'image', image])).exitCode).to.equal(0)
+    for (const e of edges) expect((await cli.run(['node', 'edge', e.node])).exitCode).to.equal(0)
+  })
+
+  afterEach(async function () {
+    this.timeout(180_000)
+    await stopAll(procs)
+    const jobs = (await cli.run(['jobs', '--json'])).json<Array<{name: string}>>()
+    for (const j of jobs) await cli.run(['rm', j.name])
+    for (const e of edges) {
+      const off = await cli.run(['node', 'edge', e.node, '--off'])
+      expect(off.exitCode, off.stderr).to.equal(0)
+      expect(off.stderr, 'the edge proxy is removed with the mark').to.not.match(/could not be removed/)
+      const still = await sshRun(tb, e.host, `podman ps -a --format '{{.Names}} {{.Status}} {{.CreatedAt}}' --filter name=clusterctl-edge`)
+      expect(still.stdout.trim(), `the edge proxy on ${e.host} after node edge --off (${off.stdout} ${off.stderr})`).to.equal('')
+      await sshRun(tb, e.host, `rm -rf /var/lib/clusterctl/edge/${e.node}`)
+    }
+
+    for (const h of tb.hosts.filter((x) => x.runtimes.length > 0)) {
+      const left = await sshRun(tb, h.name, `podman ps -a --format '{{.Names}}' --filter label=io.clusterctl.cluster; podman ps -a --format '{{.Names}}' --filter name=clusterctl-edge`)
+      expect(left.stdout.trim(), `containers left on ${h.name}`).to.equal('')
+    }
+
+    cli.cleanup()
+  })
+
+  const urls = (): string[] => edges.map((e) => `http://${e.ip}:${SERVICE_PORT}/`)
+  const live = async (): Promise<string[]> => (await cli.run(['ps', 'web', '--json'])).json<Array<{id: string; state: string; desired: string}>>().filter((t) => t.state === 'running' && t.desired === 'run').map((t) => t.id).sort()
+
+  /** Each edge's servers of be_web (the runtime API's list), sorted. */
+  const edgeServers = async (e: {host: string; node: string}): Promise<string[]> => {
+    const text = await askEdge(tb, e.host, e.node, 'show servers state be_web')
+    return text.split('\n').filter((l) => /^\d+ be_web /.test(l)).map((l) => l.split(/\s+/)[3]!).sort()
+  }
+
+  /** Waits until every edge serves exactly the running tasks (what the database says). */
+  const edgesMatchState = async (timeoutMs = 60_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const want = await live()
+      const got = await Promise.all(edges.map(edgeServers))
+      if (got.every((g) => JSON.stringify(g) === JSON.stringify(want))) return
+      if (Date.now() > deadline) expect(got, `edges' servers vs the state's running tasks`).to.deep.equal(edges.map(() => want))
+      await sleep(1000)
+    }
+  }
+
+  const haproxyProcesses = async (e: {host: string}): Promise<number> => {
+    const r = await sshRun(tb, e.host, `podman exec clusterctl-edge ps -o comm`)
+    return r.stdout.split('\n').filter((l) => l.trim() === 'haproxy').length
+  }
+
+  it('0 failed requests through rolling updates and a scale down; after the redeploys each edge lists exactly the running tasks and runs no old HAProxy process; kill -9 of the daemon leaves the edges serving', async () => {
+    const daemon = startDaemon(cli)
+    procs.push(daemon)
+    await daemon.waitFor(/acting as the controller/)
+    expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'v1')})).exitCode).to.equal(0)
+    const first = await cli.run(['rollout', 'status', 'web'])
+    expect(first.exitCode, first.stdout + first.stderr).to.equal(0)
+    await edgesMatchState()
+    for (const u of urls()) expect((await getOnce(u)).body).to.equal('v1')
+
+    const client = steadyClient(urls())
+    const redeploys = 3
+    for (let v = 2; v <= redeploys + 1; v++) {
+      expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, `v${v}`)})).exitCode).to.equal(0)
+      const rolled = await cli.run(['rollout', 'status', 'web'])
+      expect(rolled.exitCode, rolled.stdout + rolled.stderr).to.equal(0)
+    }
+
+    const scaled = await cli.run(['scale', 'web', '1'])
+    expect(scaled.exitCode, scaled.stdout + scaled.stderr).to.equal(0)
+    await edgesMatchState()
+    expect(await live()).to.have.length(1)
+    await sleep(2000)
+    const result = await client.stop()
+    console.log(`      ${result.sent} requests through the edges, ${result.failed.length} failed; answers ${JSON.stringify([...result.bodies])}`)
+    if (result.failed.length > 0) {
+      const bySecond = new Map<string, number>()
+      for (const f of result.failed) bySecond.set(`${new Date(f.at).toISOString().slice(11, 19)} ${f.why}`, (bySecond.get(`${new Date(f.at).toISOString().slice(11, 19)} ${f.why}`) ?? 0) + 1)
+      const states = await Promise.all(edges.map(async (e) => `${e.host}:\n${await askEdge(tb, e.host, e.node, 'show servers state be_web')}\n${await askEdge(tb, e.host, e.node, 'show stat -1 4 -1')}`))
+      expect.fail(`${result.failed.length} failed requests: ${JSON.stringify([...bySecond])}\nthe edges now:\n${states.join('\n')}\nthe daemon said:\n${daemon.lines.slice(-80).join('\n')}`)
+    }
+
+    expect(result.bodies.get(`v${redeploys + 1}`) ?? 0).to.be.greaterThan(0)
+
+    // No stale backend, no old process (a master and one worker each).
+    await edgesMatchState()
+    for (const e of edges) expect(await haproxyProcesses(e), `haproxy processes on ${e.host}`).to.equal(2)
+
+    // kill -9 of the daemon: the edges keep serving what they had.
+    daemon.child.kill('SIGKILL')
+    await daemon.child
+    procs.splice(procs.indexOf(daemon), 1)
+    const after = steadyClient(urls())
+    await sleep(5000)
+    const alone = await after.stop()
+    console.log(`      without a controller: ${alone.sent} requests, ${alone.failed.length} failed`)
+    expect(alone.failed).to.deep.equal([])
+    expect(alone.sent).to.be.greaterThan(50)
+  })
+})
