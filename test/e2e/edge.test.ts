@@ -152,10 +152,63 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
     }
   }
 
+  /** The failed requests grouped by second, the edges' view and the daemon's last lines when there are any. */
+  const expectNoFailures = async (result: Awaited<ReturnType<ReturnType<typeof steadyClient>['stop']>>, daemon: Proc): Promise<void> => {
+    if (result.failed.length === 0) return
+    const bySecond = new Map<string, number>()
+    for (const f of result.failed) {
+      const key = `${new Date(f.at).toISOString().slice(11, 19)} ${f.why}`
+      bySecond.set(key, (bySecond.get(key) ?? 0) + 1)
+    }
+
+    const states = await Promise.all(edges.map(async (e) => `${e.host}:\n${await askEdge(tb, e.host, e.node, 'show servers state be_web')}\n${await askEdge(tb, e.host, e.node, 'show stat -1 4 -1')}`))
+    expect.fail(`${result.failed.length} failed requests: ${JSON.stringify([...bySecond])}\nthe edges now:\n${states.join('\n')}\nthe daemon said:\n${daemon.lines.slice(-80).join('\n')}`)
+  }
+
+  const hostOfNode = (node: string): string => tb.hosts.find((h) => node === h.ip || node === h.name)?.name ?? expect.fail(`no testbed host for node ${node}`)
+
   const haproxyProcesses = async (e: {host: string}): Promise<number> => {
     const r = await sshRun(tb, e.host, `podman exec clusterctl-edge ps -o comm`)
     return r.stdout.split('\n').filter((l) => l.trim() === 'haproxy').length
   }
+
+  it('0 failed requests through a node drain and a podman kill of an instance', async () => {
+    const daemon = startDaemon(cli)
+    procs.push(daemon)
+    await daemon.waitFor(/acting as the controller/)
+    expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'v1')})).exitCode).to.equal(0)
+    expect((await cli.run(['rollout', 'status', 'web'])).exitCode).to.equal(0)
+    await edgesMatchState()
+    const client = steadyClient(urls())
+    await sleep(2000)
+
+    // drain the node that holds the most instances: each moves make-before-break, its backend drained first
+    const tasks = (await cli.run(['ps', 'web', '--json'])).json<Array<{id: string; node: string; state: string; desired: string}>>().filter((t) => t.state === 'running' && t.desired === 'run')
+    const counts = new Map<string, number>()
+    for (const t of tasks) counts.set(t.node, (counts.get(t.node) ?? 0) + 1)
+    const busiest = [...counts].sort((a, b) => b[1] - a[1])[0]![0]
+    const drained = await cli.run(['node', 'drain', busiest, '--force'])
+    expect(drained.exitCode, drained.stdout + drained.stderr).to.equal(0)
+    await edgesMatchState()
+    expect((await cli.run(['node', 'uncordon', busiest])).exitCode).to.equal(0)
+
+    // podman kill of one instance: HAProxy retries the refused connections elsewhere, the pass replaces it
+    const victim = (await cli.run(['ps', 'web', '--json'])).json<Array<{id: string; node: string; state: string; desired: string}>>().find((t) => t.state === 'running' && t.desired === 'run')!
+    const host = hostOfNode(victim.node)
+    const killed = await sshRun(tb, host, `podman kill $(podman ps -q --filter label=io.clusterctl.task=${victim.id})`)
+    expect(killed.code, killed.stderr).to.equal(0)
+    const deadline = Date.now() + 60_000
+    while ((await live()).includes(victim.id) || (await live()).length < 3) {
+      if (Date.now() > deadline) expect.fail(`web did not get back to 3 running instances: ${JSON.stringify(await live())}`)
+      await sleep(1000)
+    }
+
+    await edgesMatchState()
+    await sleep(2000)
+    const result = await client.stop()
+    console.log(`      ${result.sent} requests through the edges (drain of ${busiest}, podman kill of ${victim.id}), ${result.failed.length} failed`)
+    await expectNoFailures(result, daemon)
+  })
 
   it('0 failed requests through rolling updates and a scale down; after the redeploys each edge lists exactly the running tasks and runs no old HAProxy process; kill -9 of the daemon leaves the edges serving', async () => {
     const daemon = startDaemon(cli)
@@ -182,13 +235,7 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
     await sleep(2000)
     const result = await client.stop()
     console.log(`      ${result.sent} requests through the edges, ${result.failed.length} failed; answers ${JSON.stringify([...result.bodies])}`)
-    if (result.failed.length > 0) {
-      const bySecond = new Map<string, number>()
-      for (const f of result.failed) bySecond.set(`${new Date(f.at).toISOString().slice(11, 19)} ${f.why}`, (bySecond.get(`${new Date(f.at).toISOString().slice(11, 19)} ${f.why}`) ?? 0) + 1)
-      const states = await Promise.all(edges.map(async (e) => `${e.host}:\n${await askEdge(tb, e.host, e.node, 'show servers state be_web')}\n${await askEdge(tb, e.host, e.node, 'show stat -1 4 -1')}`))
-      expect.fail(`${result.failed.length} failed requests: ${JSON.stringify([...bySecond])}\nthe edges now:\n${states.join('\n')}\nthe daemon said:\n${daemon.lines.slice(-80).join('\n')}`)
-    }
-
+    await expectNoFailures(result, daemon)
     expect(result.bodies.get(`v${redeploys + 1}`) ?? 0).to.be.greaterThan(0)
 
     // No stale backend, no old process (a master and one worker each).
