@@ -59,11 +59,12 @@ while (my $c = <STDIN>) {
  * $1 run dir, $2 image, $3 digest of the frontends; the configuration on stdin. Writes and
  * checks it, swaps it in, starts or reloads the proxy as needed, then reads its backends.
  * Prints `clusterctl-edge EVENT` lines and the answers of READ_COMMANDS. Exit 3: the run
- * directory cannot be written; 4: HAProxy refused the file (its words follow); 5: the
- * proxy did not start.
+ * directory cannot be written; 4: HAProxy refused the file (its words follow; the proxy
+ * goes on with the last good one, read as usual); 5: the proxy did not start (it serves
+ * nothing); 6: its admin socket did not answer.
  */
 export const EDGE_SYNC_SCRIPT = `set -u
-d=$1 img=$2 fe=$3 c=${EDGE_CONTAINER} client=$4
+d=$1 img=$2 fe=$3 c=${EDGE_CONTAINER} client=$4 bad=0
 say() { printf 'clusterctl-edge %s\\n' "$*"; }
 mkdir -p "$d" || exit 3
 cat > "$d/haproxy.cfg.new" || exit 3
@@ -76,6 +77,9 @@ if [ "$st" != absent ] && [ "$now" != "$img" ]; then
   podman rm --force --time 5 "$c" >/dev/null || exit 5
   st=absent
   say recreated for image "$img"
+fi
+if [ "$st" != running ] && ! podman image exists "$img" 2>/dev/null; then
+  podman pull --quiet "$img" >/dev/null 2>&1 || { say image "$img" is missing and could not be pulled; exit 5; }
 fi
 if [ -f "$d/haproxy.cfg" ] && cmp -s "$d/haproxy.cfg.new" "$d/haproxy.cfg"; then
   rm -f "$d/haproxy.cfg.new"
@@ -90,15 +94,16 @@ else
     rm -f "$d/haproxy.cfg.new"
     say invalid
     printf '%s\\n' "$out" | tail -n 8
-    exit 4
+    bad=4
+  else
+    if [ -f "$d/haproxy.cfg" ]; then cp -p "$d/haproxy.cfg" "$d/haproxy.cfg.good"; fi
+    mv -f "$d/haproxy.cfg.new" "$d/haproxy.cfg" || exit 3
+    say written
   fi
-  if [ -f "$d/haproxy.cfg" ]; then cp -p "$d/haproxy.cfg" "$d/haproxy.cfg.good"; fi
-  mv -f "$d/haproxy.cfg.new" "$d/haproxy.cfg" || exit 3
-  say written
 fi
 case $st in
   running)
-    if [ "$(cat "$d/frontends" 2>/dev/null)" != "$fe" ]; then
+    if [ "$bad" = 0 ] && [ "$(cat "$d/frontends" 2>/dev/null)" != "$fe" ]; then
       old=$(worker)
       podman kill --signal USR2 "$c" >/dev/null || exit 5
       i=0
@@ -114,10 +119,11 @@ case $st in
     podman start "$c" >/dev/null || exit 5
     say started ;;
 esac
-printf '%s' "$fe" > "$d/frontends"
+if [ "$bad" = 0 ]; then printf '%s' "$fe" > "$d/frontends"; fi
 i=0
 while [ ! -S "$d/admin.sock" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-printf '%s\\n' ${READ_COMMANDS.map((c) => `'${c}'`).join(' ')} | ask
+printf '%s\\n' ${READ_COMMANDS.map((c) => `'${c}'`).join(' ')} | ask || exit 6
+exit "$bad"
 `
 
 /** $1 run dir, $2 the client; command lines on stdin, sent to the admin socket in order. */

@@ -53,7 +53,9 @@ export function edgeNodesOf(nodes: readonly Node[]): Node[] {
 async function syncEdge(node: Node, transport: Transport, services: readonly EdgeService[], image: string): Promise<EdgeResult> {
   const result: EdgeResult = {node: node.name, ok: false, answered: false, error: null, events: [], commands: [], live: new Map()}
   if (node.runtime !== 'podman') {
+    // Not served: it has no proxy, so nothing waits for it to drain.
     result.error = `edge proxies run under podman; ${node.name} runs ${node.runtime}`
+    result.answered = true
     return result
   }
 
@@ -67,12 +69,12 @@ async function syncEdge(node: Node, transport: Transport, services: readonly Edg
     const out = parseEdgeOutput(synced.stdout)
     result.events = out.events
     const read = readAnswers(out)
-    if (synced.code !== 0 || read === null) {
-      result.error = edgeError(synced.code, [...out.other.filter((l) => !l.includes('[NOTICE]')), synced.stderr.trim()].filter(Boolean).join('; '))
-      return result
-    }
-
-    result.live = liveServers(read.serversState, read.stat, backends)
+    if (synced.code !== 0) result.error = edgeError(synced.code, [...out.events.filter((e) => e.startsWith('image ')), ...out.other.filter((l) => !l.includes('[NOTICE]')), synced.stderr.trim()].filter(Boolean).join('; '))
+    // A proxy that did not start serves no one: nothing waits for it to drain.
+    if (synced.code === 5) result.answered = true
+    if (read === null || (synced.code !== 0 && synced.code !== 4)) return result
+    // Refused file (4): the proxy runs the last good one, whose backends are what it has.
+    result.live = liveServers(read.serversState, read.stat, synced.code === 0 ? backends : [])
     result.answered = true
     const wanted = new Map(services.map((s) => [backendName(s.name), new Set(s.servers.map((v) => v.name))]))
     // A server no service wants any more has no task behind it (it ended, or its drain is over): it goes now.
@@ -107,6 +109,7 @@ function edgeError(code: number | null, words: string): string {
     code === 3 ? 'its run directory cannot be written (the edge proxy needs root or sudo)'
     : code === 4 ? 'HAProxy refused the new configuration; the proxy keeps the last good one'
     : code === 5 ? 'the proxy container did not start (is the edge image there? `clusterctl edge image`, `clusterctl image push`)'
+    : code === 6 ? 'its admin socket did not answer'
     : `the edge sync exited ${code ?? 'on a signal'}`
   return words ? `${what}: ${words}` : what
 }
