@@ -14,6 +14,8 @@ import {usesProblem} from '../edge/injected.js'
 import {deleteJob, findJob, findTask, insertJob, jobCounts, listJobs, listTasks, servicePortHolders, setServicePort, updateJob, updateTask, waitingInstances} from '../state/jobs.js'
 import {chooseServicePort, frontedPort, SERVICE_PORT_RANGE} from '../edge/service-ports.js'
 import {findNode} from '../state/nodes.js'
+import {DEFAULT_DRAIN_TIMEOUT_MS} from '../edge/runner.js'
+import {sleep} from '../async.js'
 import {checkGraph, childrenOf, type GraphJob} from '../schedule/graph.js'
 import {instancesProblem} from '../spec/validate.js'
 import type {Store} from '../state/store.js'
@@ -331,6 +333,13 @@ export async function removeJob(ctx: ServiceContext, name: string, options: Conv
  * unless `force`. Jobs whose containers could not all be stopped are kept: an error
  * names them after the others are removed.
  */
+/** Tasks of these jobs draining on the edges (docs/endpoints.md): waited for until they end, within the drain timeout and a margin. */
+async function untilDrained(ctx: ServiceContext, jobs: readonly Job[]): Promise<void> {
+  const draining = (): boolean => ctx.store.read(() => jobs.some((job) => listTasks(ctx.store, {jobId: job.id, live: true}).some((t) => t.desired === 'stop' && t.state === 'running' && typeof t.reasonData?.drainSince === 'number')))
+  const deadline = ctx.clock.now() + DEFAULT_DRAIN_TIMEOUT_MS + 10_000
+  while (draining() && ctx.clock.now() < deadline) await sleep(500)
+}
+
 export async function removeJobs(ctx: ServiceContext, refs: JobRefs, options: ConvergeOptions & {force?: boolean} = {}): Promise<{removed: Job[]; pass: PassReport; orphanedChildren: string[]}> {
   const {store} = ctx
   const {selected, children, users, used} = store.read(() => {
@@ -350,6 +359,8 @@ export async function removeJobs(ctx: ServiceContext, refs: JobRefs, options: Co
   }
 
   const {jobs, pass} = await stopJobs(ctx, {names: selected.map((j) => j.name)}, options)
+  // A daemon's pass leaves a task whose backend still drains on the edges running (the next pass stops it): wait for those.
+  if (pass.convergedBy) await untilDrained(ctx, jobs)
   const gone = new Set(jobs.map((j) => j.name))
   const kept: string[] = []
   const problems: string[] = []
