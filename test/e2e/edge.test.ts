@@ -117,7 +117,7 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
     for (const e of edges) {
       const off = await cli.run(['node', 'edge', e.node, '--off'])
       expect(off.exitCode, off.stderr).to.equal(0)
-      expect(off.stderr, 'the edge proxy is removed with the mark').to.not.match(/could not be removed/)
+      expect(/could not be removed/.test(off.stderr), `the edge proxy is removed with the mark: ${off.stderr}`).to.equal(false)
       const still = await sshRun(tb, e.host, `podman ps -a --format '{{.Names}} {{.Status}} {{.CreatedAt}}' --filter name=clusterctl-edge`)
       expect(still.stdout.trim(), `the edge proxy on ${e.host} after node edge --off (${off.stdout} ${off.stderr})`).to.equal('')
       await sshRun(tb, e.host, `rm -rf /var/lib/clusterctl/edge/${e.node}`)
@@ -238,9 +238,21 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
     await expectNoFailures(result, daemon)
     expect(result.bodies.get(`v${redeploys + 1}`) ?? 0).to.be.greaterThan(0)
 
-    // No stale backend, no old process (a master and one worker each).
+    // No stale backend, no old process (a master and one worker each), also after two reloads (a service added, removed).
     await edgesMatchState()
     for (const e of edges) expect(await haproxyProcesses(e), `haproxy processes on ${e.host}`).to.equal(2)
+    const api = await cli.run(['run', 'api', '--image', tb.image, '-p', '8080', '--service-port', '10081', '--mem', '16Mi', '--cpus', '0.05', '--', 'sh', '-c', 'exec httpd -f -p 8080 -h /'])
+    expect(api.exitCode, api.stdout + api.stderr).to.equal(0)
+    expect((await cli.run(['rm', 'api'])).exitCode).to.equal(0)
+    const reloaded = Date.now()
+    for (const e of edges) {
+      while ((await haproxyProcesses(e)) !== 2) {
+        if (Date.now() - reloaded > 40_000) expect.fail(`old HAProxy workers on ${e.host} outlived hard-stop-after: ${(await sshRun(tb, e.host, 'podman exec clusterctl-edge ps')).stdout}`)
+        await sleep(1000)
+      }
+    }
+
+    await edgesMatchState()
 
     // kill -9 of the daemon: the edges keep serving what they had.
     daemon.child.kill('SIGKILL')

@@ -14,7 +14,7 @@ export default class NodeEdge extends BaseCommand<typeof NodeEdge> {
 
   public async run(): Promise<{node: NodeJson; changed: boolean}> {
     const on = !this.flags.off
-    const ctx = await this.services()
+    const ctx = await this.services({ssh: true})
     const {node, changed} = setEdge(ctx, this.args.name, on)
     if (!this.jsonEnabled()) this.log(`Node ${node.name} ${changed ? 'is now' : 'was already'} ${on ? 'an edge node' : 'not an edge node'}.`)
     if (!on) {
