@@ -43,6 +43,6 @@ export function renderEndpoints(endpoints: readonly Endpoint[], color: boolean):
 
   const lines = [renderTable(['SERVICE', 'PORT', 'ADDRESSES', 'READY', 'BACKENDS'], rows)]
   if (endpoints.some((e) => e.edges.length === 0)) lines.push('', 'No edge node: mark one with `clusterctl node edge NAME`.')
-  lines.push('', paint.dim('The edge proxies are not run by clusterctl yet: these addresses answer once they are (docs/endpoints.md).', color))
+  lines.push('', paint.dim('BACKENDS: the state clusterctl holds each server in on the edges (the pass keeps HAProxy there in step; docs/endpoints.md).', color))
   return lines.join('\n')
 }

@@ -58,7 +58,8 @@ describe('core/services/endpoints: where services are reached, from the state fi
     ])
     const text = renderEndpoints(getEndpoints({store}), false)
     expect(text).to.match(/web +10000->8080 +192\.0\.2\.10:10000 \[2001:db8::2\]:10000 \(down\) +1\/4 +10\.0\.0\.5:31000 ready 10\.0\.0\.6:31001 maint/)
-    expect(text).to.contain('not run by clusterctl yet')
+    expect(text).to.not.contain('not run by clusterctl')
+    expect(text).to.contain('the state clusterctl holds each server in on the edges')
   })
 
   it('one job: its endpoint; a job that does not exist or has no service port is not found (exit 3)', () => {
