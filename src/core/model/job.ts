@@ -14,10 +14,27 @@ export interface PortSpec {
   name: string | null
 }
 
+/**
+ * A mount of a job's containers (docs/volumes.md). Without `local` or `nfs`: a host path
+ * bound as it is. With either: a named volume (core/model/volume.ts), `source` its name.
+ */
 export interface VolumeSpec {
+  /** A host path, or the name of a named volume. */
   source: string
   target: string
   readOnly: boolean
+  /** A local volume: instance i gets `NAME-i`, a directory on one node, this size reserved on its disk. */
+  local?: {sizeBytes: number}
+  /** An NFS export, shared by every instance. */
+  nfs?: NfsSource
+}
+
+export interface NfsSource {
+  server: string
+  /** The exported path, absolute. */
+  export: string
+  /** Mount options (default `rw`), without addr=. */
+  options: string
 }
 
 export interface HealthCheckSpec {

@@ -2,6 +2,7 @@
 import {UserError} from '../errors.js'
 import type {JobSpec} from '../model/job.js'
 import {validateJobSpec} from './validate.js'
+import {parseNfsFlag} from './volumes.js'
 
 export interface RunFlags {
   name: string
@@ -15,6 +16,7 @@ export interface RunFlags {
   publish?: string[]
   env?: string[]
   volume?: string[]
+  nfs?: string[]
   constraint?: string[]
   prefer?: string[]
   strategy?: string
@@ -68,7 +70,7 @@ export function parseSpecFlags(f: RunFlags): JobSpec {
     ...(f.publish ? {ports: f.publish} : {}),
     ...(f.env ? {env: pairs(f.env, '-e')} : {}),
     ...(f.label ? {labels: pairs(f.label, '--label')} : {}),
-    ...(f.volume ? {volumes: f.volume} : {}),
+    ...(f.volume || f.nfs ? {volumes: [...(f.volume ?? []), ...(f.nfs ?? []).map((n) => parseNfsFlag(n))]} : {}),
     ...(f.constraint ? {constraints: f.constraint} : {}),
     ...(f.prefer ? {preferences: f.prefer} : {}),
     ...(f.strategy ? {strategy: f.strategy} : {}),

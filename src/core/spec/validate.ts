@@ -14,6 +14,8 @@ import {parseSchedule} from '../schedule/next.js'
 import {checkTimezone} from '../schedule/zone.js'
 import {DEFAULT_PORT_RANGE, parseConstraint, parsePreference, validateConstraint, validatePreference} from '../scheduler/constraints.js'
 import {frontedPort, servicePortProblem} from '../edge/service-ports.js'
+import {hasLocalVolume} from '../model/volume.js'
+import {parseVolumeItem, volumeListProblems} from './volumes.js'
 import type {Constraint, ConstraintOperator, Preference} from '../model/placement.js'
 
 export const JOB_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
@@ -405,37 +407,20 @@ function validatePorts(value: unknown, p: Problems): PortSpec[] {
   return out
 }
 
-export function parseVolumeText(text: string): VolumeSpec {
-  const parts = text.split(':')
-  if (parts.length < 2 || parts.length > 3 || parts[0] === '' || parts[1] === '') throw new UserError(`expected SRC:DST[:ro] like /srv/data:/data:ro, got ${JSON.stringify(text)}`)
-  if (parts[2] !== undefined && parts[2] !== 'ro' && parts[2] !== 'rw') throw new UserError(`the mode must be ro or rw, got ${JSON.stringify(parts[2])} in ${JSON.stringify(text)}`)
-  return checkVolume({source: parts[0]!, target: parts[1]!, readOnly: parts[2] === 'ro'})
-}
-
-function checkVolume(v: VolumeSpec): VolumeSpec {
-  if (!v.source.startsWith('/')) throw new UserError(`the source must be an absolute host path (named and NFS volumes are not supported yet), got ${JSON.stringify(v.source)}`)
-  if (!v.target.startsWith('/')) throw new UserError(`the target must be an absolute path in the container, got ${JSON.stringify(v.target)}`)
-  return v
-}
-
 function validateVolumes(value: unknown, p: Problems): VolumeSpec[] {
   if (value === undefined || value === null) return []
   if (!Array.isArray(value)) {
-    p.add('volumes', `must be a list like ["/srv/data:/data:ro"], got ${describe(value)}`)
+    p.add('volumes', `must be a list like ["/srv/data:/data:ro", "data:/data"], got ${describe(value)}`)
     return []
   }
 
   const out: VolumeSpec[] = []
   for (const [i, item] of value.entries()) {
-    const field = `volumes[${i}]`
-    const v = typeof item === 'string'
-      ? p.attempt(field, () => parseVolumeText(item))
-      : item && typeof item === 'object'
-        ? p.attempt(field, () => checkVolume({source: String((item as VolumeSpec).source), target: String((item as VolumeSpec).target), readOnly: (item as VolumeSpec).readOnly === true}))
-        : (p.add(field, `must be "SRC:DST[:ro]" or {source, target, readOnly}, got ${describe(item)}`), undefined)
+    const v = p.attempt(`volumes[${i}]`, () => parseVolumeItem(item))
     if (v) out.push(v)
   }
 
+  for (const problem of volumeListProblems(out)) p.add('volumes', problem)
   return out
 }
 
@@ -547,15 +532,20 @@ function validateRestart(value: unknown, kind: JobKind, p: Problems): JobSpec['r
 const UPGRADE_KEYS = ['maxUnavailable', 'maxSurge', 'minHealthyTime', 'healthyDeadline', 'progressDeadline', 'maxFailedInstances', 'autoRollback', 'canary', 'autoPromote', 'minimumHealthCapacity', 'maximumOverCapacity'] as const
 
 /**
- * `upgrade` (docs/deployments.md). A single instance with a host volume defaults to
- * stop-then-start (maxSurge 0, maxUnavailable 1): two containers must not share its
- * data. Marathon's fractions (minimumHealthCapacity, maximumOverCapacity) are read
+ * `upgrade` (docs/deployments.md). A single instance with a host volume, and every job
+ * with a local volume (a stateful service), defaults to stop-then-start (maxSurge 0,
+ * maxUnavailable 1): two containers must not share its data. A local volume refuses a surge. Marathon's fractions (minimumHealthCapacity, maximumOverCapacity) are read
  * for `instances`, exactly as Marathon does (fromMarathonCapacity).
  */
 function validateUpgrade(value: unknown, instances: number | undefined, volumes: readonly VolumeSpec[], p: Problems, warn?: (message: string) => void): UpgradePolicy {
-  const stopFirst = instances === 1 && volumes.length > 0
+  const stateful = hasLocalVolume(volumes)
+  const stopFirst = stateful || (instances === 1 && volumes.length > 0)
   const out: UpgradePolicy = {...UPGRADE_DEFAULTS, ...(stopFirst ? {maxSurge: 0, maxUnavailable: 1} : {})}
   if (value === undefined || value === null) return out
+  if (stateful) {
+    const surge = (value as Record<string, unknown>).maxSurge
+    if (surge !== undefined && surge !== 0 && surge !== '0' && surge !== '0%') p.add('upgrade.maxSurge', `a job with a local volume updates stop-then-start (its new task needs the old one's data): maxSurge must be 0, got ${describe(surge)}`)
+  }
   if (typeof value !== 'object' || Array.isArray(value)) {
     p.add('upgrade', `must be a mapping like {maxUnavailable: 1, maxSurge: 0}, got ${describe(value)}`)
     return out

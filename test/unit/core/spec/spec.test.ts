@@ -76,7 +76,7 @@ upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2}
     expect(problem({name: 'web', image: 'i', constraints: ['rack:MAX_PER']})).to.match(/constraints\[0\]: rack:MAX_PER needs a value: rack:MAX_PER:2/)
     expect(problem({name: 'web', image: 'i', ports: [70000]})).to.match(/ports\[0\]: port 70000 is out of range/)
     expect(validateJobSpec({name: 'web', image: 'i', ports: [0, 0]}, 'f').ports.map((p) => p.containerPort)).to.deep.equal([0, 0])
-    expect(problem({name: 'web', image: 'i', volumes: ['data:/data']})).to.match(/volumes\[0\]: the source must be an absolute host path/)
+    expect(problem({name: 'web', image: 'i', volumes: ['Data:/data']})).to.match(/volumes\[0\]: "Data" is not a volume name/)
     expect(problem({name: 'web', image: 'i', healthCheck: {http: 8080}})).to.match(/port 8080 is not among the job's ports/)
     expect(problem({name: 'web', image: 'i', replicas: 3})).to.match(/replicas: unknown field/)
     expect(problem({name: 'web', image: 'i', restart: 'never'})).to.match(/a service always restarts/)
