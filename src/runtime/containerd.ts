@@ -31,6 +31,7 @@ import {
   parseStartLine,
   uniqueSorted,
   validateSpec,
+  withVolumePrep,
 } from './spec.js'
 import type {ContainerList, ContainerRuntime, ContainerSpec, ContainerState, LogsOptions, ObservedContainer, RuntimeOptions, StartResult} from './types.js'
 
@@ -390,7 +391,7 @@ export function createContainerdRuntime(options: RuntimeOptions = {}): Container
       // The init goes before the command, so only a spec that names its command can have one.
       const command = spec.command ?? []
       const initAt = spec.init !== false && command.length > 0 ? run.length - command.length : 0
-      return ['sh', '-c', CTR_START_SCRIPT, 'clusterctl-start', ns, spec.name, hash, String(spec.stopGraceSeconds ?? 10), logOf(spec.name), same, normalizeImageRef(spec.image), String(initAt), ...run]
+      return withVolumePrep(spec, 'containerd', ['sh', '-c', CTR_START_SCRIPT, 'clusterctl-start', ns, spec.name, hash, String(spec.stopGraceSeconds ?? 10), logOf(spec.name), same, normalizeImageRef(spec.image), String(initAt), ...run])
     },
 
     parseStart(stdout: string): StartResult | null {

@@ -23,6 +23,8 @@ import {
   secondsToMs,
   uniqueSorted,
   validateSpec,
+  podmanNfsVolume,
+  withVolumePrep,
 } from './spec.js'
 import type {ContainerList, ContainerRuntime, ContainerSpec, ContainerState, LogsOptions, ObservedContainer, StartResult} from './types.js'
 
@@ -164,7 +166,7 @@ export function podmanRunArgs(spec: ContainerSpec): string[] {
   if (spec.cpuMilli > 0) args.push('--cpus', cpusOf(spec.cpuMilli))
   if (spec.memBytes > 0) args.push('--memory', String(spec.memBytes), '--memory-swap', String(spec.memBytes))
   for (const p of spec.ports) args.push('--publish', `${p.hostPort}:${p.containerPort === 0 ? p.hostPort : p.containerPort}/${p.protocol}`)
-  for (const v of spec.volumes) args.push('--volume', `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`)
+  for (const v of spec.volumes) args.push('--volume', `${v.nfs ? podmanNfsVolume(v.nfs.name) : v.source}:${v.target}${v.readOnly ? ':ro' : ''}`)
   if (spec.network) {
     args.push('--network', spec.network.name)
     for (const alias of spec.network.aliases) args.push('--network-alias', alias)
@@ -183,7 +185,7 @@ export function createPodmanRuntime(): ContainerRuntime {
     startArgv(spec: ContainerSpec): string[] {
       validateSpec(spec)
       const network = spec.network?.name ?? ''
-      return ['sh', '-c', PODMAN_START_SCRIPT, 'clusterctl-start', spec.name, effectiveSpecHash(spec), String(spec.stopGraceSeconds ?? 10), spec.image, spec.init === false ? '0' : '1', network, spec.labels[LABELS.cluster] ?? '', ...podmanRunArgs(spec)]
+      return withVolumePrep(spec, 'podman', ['sh', '-c', PODMAN_START_SCRIPT, 'clusterctl-start', spec.name, effectiveSpecHash(spec), String(spec.stopGraceSeconds ?? 10), spec.image, spec.init === false ? '0' : '1', network, spec.labels[LABELS.cluster] ?? '', ...podmanRunArgs(spec)])
     },
 
     parseStart(stdout: string): StartResult | null {

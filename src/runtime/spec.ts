@@ -79,6 +79,12 @@ export function validateSpec(spec: ContainerSpec): void {
   for (const v of spec.volumes) {
     assertPath(v.source, 'The volume source')
     assertPath(v.target, 'The volume target')
+    if (v.nfs) {
+      if (!/^[a-z0-9][a-z0-9-]*$/.test(v.nfs.name)) throw new UserError(`Invalid NFS volume name ${JSON.stringify(v.nfs.name)}.`, {code: 'invalid-spec'})
+      if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(v.nfs.server)) throw new UserError(`Invalid NFS server ${JSON.stringify(v.nfs.server)}.`, {code: 'invalid-spec'})
+      assertPath(v.nfs.export, 'The NFS export')
+      if (!/^[A-Za-z0-9_.=-]+(,[A-Za-z0-9_.=-]+)*$/.test(v.nfs.options)) throw new UserError(`Invalid NFS mount options ${JSON.stringify(v.nfs.options)}.`, {code: 'invalid-spec'})
+    }
   }
   if (spec.network) {
     assertNetworkName(spec.network.name)
@@ -87,6 +93,53 @@ export function validateSpec(spec: ContainerSpec): void {
     }
   }
   if (spec.stopGraceSeconds !== undefined) assertGraceSeconds(spec.stopGraceSeconds)
+}
+
+/** The podman volume an NFS mount goes through. */
+export function podmanNfsVolume(name: string): string {
+  return `clusterctl-nfs-${name}`
+}
+
+/**
+ * $1 how many preparations follow, each `dir PATH`, `nfs-mount DIR DEVICE OPTIONS` or
+ * `podman-nfs NAME SERVER EXPORT OPTIONS`, then the start's own argv, run once they all
+ * succeeded (one round trip). An NFS export that cannot be mounted fails the start with
+ * mount's own words.
+ */
+export const VOLUME_PREP_SCRIPT = `n=$1
+shift
+while [ "$n" -gt 0 ]; do
+  case $1 in
+    dir) mkdir -p "$2" || { echo "cannot create the volume directory $2" >&2; exit 1; }; shift 2 ;;
+    nfs-mount)
+      mkdir -p "$2" || exit 1
+      if ! grep -qs " $2 nfs" /proc/mounts; then
+        mount -t nfs -o "$4" "$3" "$2" || { echo "cannot mount the NFS export $3 on $2" >&2; exit 1; }
+      fi
+      shift 4 ;;
+    podman-nfs)
+      if ! podman volume exists "$2"; then
+        podman volume create --driver local --opt type=nfs --opt "o=addr=$3,$5" --opt "device=:$4" "$2" >/dev/null || exit 1
+      fi
+      shift 5 ;;
+    *) echo "unknown volume preparation $1" >&2; exit 1 ;;
+  esac
+  n=$((n - 1))
+done
+exec "$@"
+`
+
+/** The start's argv, after what its volumes need on the node (directories, NFS mounts); unchanged when they need nothing. */
+export function withVolumePrep(spec: ContainerSpec, runtime: 'podman' | 'containerd', argv: string[]): string[] {
+  const ops: string[][] = []
+  for (const v of spec.volumes) {
+    if (v.create) ops.push(['dir', v.source])
+    if (v.nfs && runtime === 'podman') ops.push(['podman-nfs', podmanNfsVolume(v.nfs.name), v.nfs.server, v.nfs.export, v.nfs.options])
+    else if (v.nfs) ops.push(['nfs-mount', v.source, `${v.nfs.server}:${v.nfs.export}`, v.nfs.options])
+  }
+
+  if (ops.length === 0) return argv
+  return ['sh', '-c', VOLUME_PREP_SCRIPT, 'clusterctl-volumes', String(ops.length), ...ops.flat(), ...argv]
 }
 
 /**

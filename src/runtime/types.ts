@@ -27,11 +27,19 @@ export interface PortMapping {
 }
 
 export interface VolumeMount {
-  /** Absolute path on the node (a bind mount). It must exist. */
+  /** Absolute path on the node (a bind mount). It must exist, unless `create` or `nfs` says how it comes to. */
   source: string
   /** Absolute path inside the container. */
   target: string
   readOnly: boolean
+  /** A local volume: the start makes the directory first (`mkdir -p`). */
+  create?: boolean
+  /**
+   * An NFS export. podman mounts it through a volume of its local driver (named
+   * `clusterctl-nfs-NAME`, created by the start when absent); containerd mounts it on
+   * `source` on the node (unless mounted already) and binds that.
+   */
+  nfs?: {name: string; server: string; export: string; options: string}
 }
 
 export interface ContainerSpec {

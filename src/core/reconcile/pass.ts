@@ -36,6 +36,8 @@ import {applyCheckResult, applyReadinessResult} from './health.js'
 import {DEFAULT_DETECTOR, type DetectorSettings, describeBasis, heartbeatDeadline} from './detector.js'
 import {DEFAULT_HEARTBEAT, discountClusterWideSilence, type HeartbeatOutcome, type HeartbeatSettings, judgeHeartbeat} from './heartbeat.js'
 import {DEFAULT_MOVES, type MoveSettings} from './moves.js'
+import {volumePlacement, volumesToRecord, withVolumeReservations} from './volumes.js'
+import {listVolumes, recordVolumeNode} from '../state/volumes.js'
 import {type NodeObserveResult, type ObserveOptions, observeNode} from './observe.js'
 import {heldPorts} from './ports.js'
 import {priorityOf} from './preempt.js'
@@ -135,6 +137,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     deployments: openDeployments(store),
     deploymentFailures: deploymentFailures(store),
     edgeImage: readEdgeImage(store),
+    volumes: listVolumes(store),
   }))
   const {jobs, cluster} = loaded
   let {nodes, tasks} = loaded
@@ -332,7 +335,8 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   // 6. New tasks: missing instances, drain moves, and moves to better nodes when all is quiet.
   const carried = carryOver(tasks, buckets)
   const {holding} = carried
-  const schedulable = schedulableNodes(nodes, observed)
+  // Every local volume's size stays reserved on its node's disk (volumes.ts).
+  const schedulable = withVolumeReservations(schedulableNodes(nodes, observed), loaded.volumes)
   // Ports still held on each machine, by tasks about to stop and by containers no task owns too.
   const held = heldPorts(nodes, tasks, observed)
   const fresh = planNewTasks({buckets, carried, jobsById, nodes, schedulable, cluster, now, seed, newId: ctx.newId, held, ...(only ? {moves: false as const} : {moves: movesOf(options.moves, loaded.settings)})})
@@ -344,9 +348,13 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     }
   })
 
-  // 7. Schedule every pending task, and record placements before any container starts.
+  // 7. Schedule every pending task (a task with a local volume only where its volume is, or not while that node is
+  // not ready), and record placements, and the nodes of the local volumes they give one, before any container starts.
+  const pendingTasks = [...carried.stillLive.filter((t) => t.state === 'pending' && inScope(t)), ...fresh.created.map((n) => n.task)]
+  const volumes = new Map(loaded.volumes.map((v) => [v.name, v]))
   const {plan, placed, pendingById} = planPlacements({
-    pending: [...carried.stillLive.filter((t) => t.state === 'pending' && inScope(t)), ...fresh.created.map((n) => n.task)],
+    volumes: volumePlacement(pendingTasks, jobsById, volumes, nodesById, now),
+    pending: pendingTasks,
     pins: fresh.pins,
     schedulable,
     holding,
@@ -359,7 +367,10 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     ...(options.portRange ? {portRange: options.portRange} : {}),
   })
   report.totals = {placed: placed.length, pending: plan.pending.length, nodesUsed: new Set([...holding.map((t) => t.nodeId!), ...placed.map((p) => p.node)]).size}
+  const claimed = placed.flatMap((p) => volumesToRecord(p.task, jobsById.get(p.task.jobId)!, p.node, volumes, ctx.newId, now))
+  for (const v of claimed) volumes.set(v.name, v)
   record(() => {
+    for (const v of claimed) recordVolumeNode(store, v, now)
     for (const p of placed) {
       updateTask(store, p.task.id, {state: 'staging', nodeId: p.node, hostPorts: p.hostPorts, reason: null, reasonData: null}, now)
       taskEvent(store, p.task, 'task.staging', `placed on ${nodesById.get(p.node)?.name ?? p.node}${p.hostPorts.length ? ` (ports ${p.hostPorts.map((h) => `${h.hostPort}->${h.containerPort}`).join(', ')})` : ''}`, {seed})
@@ -484,8 +495,8 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   await forEachLimited(starts, concurrency, async ({task, nodeId, hostPorts}) => {
     const node = nodesById.get(nodeId)!
     const job = jobsById.get(task.jobId)!
-    const spec = containerSpecOf(task, job, cluster, hostPorts, serviceAddressEnv(job.spec.uses, jobsByName, nodes))
     try {
+      const spec = containerSpecOf(task, job, cluster, hostPorts, serviceAddressEnv(job.spec.uses, jobsByName, nodes), volumes)
       const started = await clientOf(node).start(spec)
       const at = ctx.clock.now()
       store.write(() => {

@@ -8,7 +8,8 @@
  * No I/O, no clock reads: `now` and the id generator are arguments. See README.md.
  */
 import {containerName, LABELS, runtimeFor, taskLabels} from '../../runtime/index.js'
-import type {ContainerRuntime, ContainerSpec, ObservedContainer} from '../../runtime/types.js'
+import type {ContainerRuntime, ContainerSpec, ObservedContainer, VolumeMount} from '../../runtime/types.js'
+import {BugError} from '../errors.js'
 import {allocatableOf, machineOf, type Node, publicHostOf} from '../model/node.js'
 import type {Constraint} from '../model/placement.js'
 import {CONTAINERD_NETWORK_REASON, networkAliases, unusedNetworks} from '../model/network.js'
@@ -25,6 +26,8 @@ import {blocksWork} from '../health/conditions.js'
 import {avoidedNodes, type BackoffSettings, type Buckets, type DiffInput, type NodeObservation, supersededBecause} from './diff.js'
 import {isAvailable, isCheckDue, isReadinessDue, isReady} from './health.js'
 import {type MoveSettings, planMoves} from './moves.js'
+import type {VolumePlacement} from './volumes.js'
+import {hasLocalVolume, instanceVolumeName, localVolumePath, NFS_MOUNT_ROOT, type Volume} from '../model/volume.js'
 import {type HealthProbe, probeArgv} from './observation.js'
 
 export const DEFAULT_ORPHAN_GRACE_MS = 30_000
@@ -166,7 +169,8 @@ export function planNewTasks(input: NewTasksInput): NewTasksPlan {
   if (input.moves === false || !isQuiet(buckets, carried.stillLive)) return out
   const nodesById = new Map(input.nodes.map((n) => [n.id, n]))
   const candidates = carried.holding
-    .filter((t) => jobsById.get(t.jobId)?.kind === 'service' && isReady(t, jobsById.get(t.jobId)!.spec.healthCheck) && t.nodeId && nodesById.get(t.nodeId)?.state === 'ready')
+    // A task with a local volume stays where its data is: it never moves.
+    .filter((t) => jobsById.get(t.jobId)?.kind === 'service' && !hasLocalVolume(jobsById.get(t.jobId)!.spec.volumes) && isReady(t, jobsById.get(t.jobId)!.spec.healthCheck) && t.nodeId && nodesById.get(t.nodeId)?.state === 'ready')
     .map((t) => ({request: requestOf(t, jobsById.get(t.jobId)!), nodeId: t.nodeId!, hostPorts: t.hostPorts.map((h) => h.hostPort), label: `${t.jobName}.${t.instance}`, jobId: t.jobId}))
   const moves = planMoves(snapshotOf(input.schedulable, carried.holding, jobsById, input.held), candidates, {seed: input.seed, ...(input.moves ? {settings: input.moves} : {})})
   const consolidation = moves.length === 0 && input.moves?.consolidate === true ? consolidationMoves(input, candidates.filter((c) => jobsById.get(c.jobId)!.spec.volumes.length === 0), input.moves.maxPerPass) : []
@@ -215,6 +219,8 @@ export interface PlacementInput {
   portRange?: PortRange
   /** Teams with a weight or a quota (others have weight 1, no quota). */
   teams?: readonly Team[]
+  /** Tasks pinned to, or blocked by, the node of their local volumes (volumes.ts). */
+  volumes?: VolumePlacement
 }
 
 export interface Placed {
@@ -227,10 +233,20 @@ export interface Placed {
 export function planPlacements(input: PlacementInput): {plan: Plan; placed: Placed[]; pendingById: Map<string, Task>} {
   const {pending, jobsById} = input
   const pendingById = new Map(pending.map((t) => [t.id, t]))
-  const requests = pending.map((t) => requestOf(t, jobsById.get(t.jobId)!, [...(input.pins.has(t.id) ? [input.pins.get(t.id)!] : []), ...avoidConstraint(avoidedNodes(input.recentFailures, t.jobId, t.instance, input.backoff))]))
+  const vols = input.volumes
+  // A task whose local volume is on a node that is not ready waits for it (volumes.ts): it is never offered elsewhere.
+  const offered = vols ? pending.filter((t) => !vols.blocked.has(t.id)) : pending
+  const requests = offered.map((t) => {
+    const pins = [input.pins.get(t.id), vols?.pins.get(t.id)].filter((c) => c !== undefined)
+    const request = requestOf(t, jobsById.get(t.jobId)!, [...pins, ...avoidConstraint(avoidedNodes(input.recentFailures, t.jobId, t.instance, input.backoff))])
+    const extra = vols?.extraDisk.get(t.id) ?? 0
+    return extra > 0 ? {...request, resources: {...request.resources, diskBytes: request.resources.diskBytes + extra}} : request
+  })
   // A task on its way out (old spec, moved, drained) leaves its share to its replacement: a team at its quota can still roll out.
   const teams = teamSharesOf(input.teams ?? [], constrainingTasks(input.holding, jobsById, [...input.holding, ...pending]), jobsById)
-  const plan = pending.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(input.schedulable, input.holding, jobsById, input.held, [...input.holding, ...pending]), requests, {seed: input.seed, teams, ...(input.portRange ? {portRange: input.portRange} : {})})
+  const scheduled = offered.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(input.schedulable, input.holding, jobsById, input.held, [...input.holding, ...pending]), requests, {seed: input.seed, teams, ...(input.portRange ? {portRange: input.portRange} : {})})
+  const blocked = pending.filter((t) => vols?.blocked.has(t.id)).map((t) => ({taskId: t.id, jobId: t.jobId, reason: vols!.blocked.get(t.id)!, counts: {}, details: []}))
+  const plan: Plan = blocked.length === 0 ? scheduled : {placements: scheduled.placements, pending: [...scheduled.pending, ...blocked]}
   return {plan, placed: placementsOf(plan, pendingById, jobsById), pendingById}
 }
 
@@ -281,7 +297,7 @@ export function planPreemptions(input: PreemptionInput): Preemption[] {
   const candidates = input.plan.pending
     .filter((p) => !p.details.some((d) => d.reason === 'team-over-quota'))
     .map((p) => input.pendingById.get(p.taskId)!)
-    .filter((t) => jobsById.get(t.jobId)?.spec.preemption !== 'never' && now - t.createdAt >= delay)
+    .filter((t) => jobsById.get(t.jobId)?.spec.preemption !== 'never' && !hasLocalVolume(jobsById.get(t.jobId)!.spec.volumes) && now - t.createdAt >= delay)
     .sort((a, b) => priorityOf(jobsById.get(b.jobId)!) - priorityOf(jobsById.get(a.jobId)!) || a.createdAt - b.createdAt)
   if (candidates.length === 0) return []
   let occupying: Task[] = [...input.holding, ...input.placed.map((p) => ({...p.task, nodeId: p.node, hostPorts: p.hostPorts}))]
@@ -487,10 +503,26 @@ function placementsOf(plan: Plan, pendingById: ReadonlyMap<string, Task>, jobsBy
 }
 
 /**
+ * The mounts of a task's container: host paths as they are, a local volume's directory
+ * on its node (made by the start), an NFS export (volumes.ts in runtime/spec.ts).
+ * A local volume with no record is a bug: the placement records it before any start.
+ */
+export function volumeMountsOf(task: Pick<Task, 'instance'>, job: Pick<Job, 'spec'>, volumes: ReadonlyMap<string, Volume>): VolumeMount[] {
+  return job.spec.volumes.map((v) => {
+    if (v.nfs) return {source: `${NFS_MOUNT_ROOT}/${v.source}`, target: v.target, readOnly: v.readOnly, nfs: {name: v.source, ...v.nfs}}
+    if (!v.local) return {source: v.source, target: v.target, readOnly: v.readOnly}
+    const name = instanceVolumeName(v.source, task.instance)
+    const volume = volumes.get(name)
+    if (!volume) throw new BugError(`the local volume ${name} has no record`)
+    return {source: localVolumePath(volume), target: v.target, readOnly: v.readOnly, create: true}
+  })
+}
+
+/**
  * What the runtime is asked to run for a task. `services`: the addresses of the services
  * the job uses (edge/injected.ts); the job's own env wins over them (explicit beats implied).
  */
-export function containerSpecOf(task: Task, job: Job, cluster: string, hostPorts: HostPortBinding[], services: Readonly<Record<string, string>> = {}): ContainerSpec {
+export function containerSpecOf(task: Task, job: Job, cluster: string, hostPorts: HostPortBinding[], services: Readonly<Record<string, string>> = {}, volumes: ReadonlyMap<string, Volume> = new Map()): ContainerSpec {
   return {
     name: task.containerName!,
     image: job.spec.image,
@@ -499,7 +531,7 @@ export function containerSpecOf(task: Task, job: Job, cluster: string, hostPorts
     cpuMilli: job.spec.resources.cpuMilli,
     memBytes: job.spec.resources.memBytes,
     ports: hostPorts.map((h) => ({containerPort: h.containerPort, hostPort: h.hostPort, protocol: h.protocol})),
-    volumes: job.spec.volumes,
+    volumes: volumeMountsOf(task, job, volumes),
     ...(job.spec.init === false ? {init: false} : {}),
     ...(job.spec.network ? {network: {name: job.spec.network, aliases: networkAliases(job.name, task.instance)}} : {}),
     labels: {...job.spec.labels, ...taskLabels({clusterId: cluster, jobName: job.name, instance: task.instance, taskId: task.id, specHash: job.specHash})},
