@@ -38,7 +38,7 @@ export const VOLUME_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 
 /** The directory of a local volume on its node. */
 export function localVolumePath(v: Pick<Volume, 'name' | 'id'>): string {
-  return `${LOCAL_VOLUME_ROOT}/${v.name}-${v.id.slice(0, 8)}`
+  return `${LOCAL_VOLUME_ROOT}/${v.name}-${v.id}`
 }
 
 /** Instance i of a job gets local volume `NAME-i`. */

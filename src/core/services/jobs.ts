@@ -1,5 +1,6 @@
 /** Jobs and tasks: what run/apply/scale/stop/rm/ps/inspect/logs/schedule do. */
 import {FailedError, NotFoundError, UserError} from '../errors.js'
+import {claimVolumes} from './volumes.js'
 import {containerSpecHash, isRunDriven, type JobSpec, rolloutBounds} from '../model/job.js'
 import {type RolloutStep, rolloutSteps} from '../reconcile/rollout.js'
 import type {DeploymentCause} from '../model/deployment.js'
@@ -78,6 +79,7 @@ export async function runJob(ctx: ServiceContext, spec: JobSpec, options: {noSta
     checkDependencies(store, [spec])
     checkUses(store, [spec])
     job.servicePort = servicePortFor(spec, null, servicePortHolders(store))
+    claimVolumes(store, job, {now, newId: ctx.newId})
     insertJob(store, job)
     appendEvent(store, {type: 'job.created', subjectKind: 'job', subject: job.name, message: `created: ${describeSpec(spec)}`, data: {specHash: job.specHash}})
     deploy(ctx, job, 'create', now)
@@ -115,6 +117,7 @@ export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options:
       const servicePort = servicePortFor(spec, existing?.servicePort ?? null, holders)
       if (!existing) {
         const job: Job = {id: ctx.newId(), name: spec.name, kind: spec.kind, spec, specHash, instances: spec.instances, generation: 0, state: 'active', servicePort, createdAt: now, updatedAt: now}
+        claimVolumes(store, job, {now, newId: ctx.newId, dryRun: dry})
         if (!dry) {
           insertJob(store, job)
           appendEvent(store, {type: 'job.created', subjectKind: 'job', subject: spec.name, message: `created: ${describeSpec(spec)}`, data: {specHash}})
@@ -133,6 +136,7 @@ export async function applySpecs(ctx: ServiceContext, specs: JobSpec[], options:
       }
 
       const job = {...existing, kind: spec.kind, spec, specHash, instances: spec.instances, state: 'active' as const, servicePort}
+      claimVolumes(store, job, {now, newId: ctx.newId, dryRun: dry})
       const rolls = specHash !== existing.specHash && existing.state === 'active' && !isRunDriven(spec)
       if (!dry) {
         updateJob(store, job, now)
@@ -226,6 +230,7 @@ export async function scaleJobs(ctx: ServiceContext, refs: JobRefs, instances: n
   const jobs = store.write(() =>
     selectJobs(ctx, refs).map((j) => {
       if (j.instances !== instances || j.state !== 'active') {
+        claimVolumes(store, {...j, instances}, {now: ctx.clock.now(), newId: ctx.newId})
         updateJob(store, {...j, instances, state: 'active'}, ctx.clock.now())
         appendEvent(store, {type: 'job.scaled', subjectKind: 'job', subject: j.name, message: `scaled ${j.instances} -> ${instances}`, data: {from: j.instances, to: instances}})
       }

@@ -74,7 +74,7 @@ describe('core/reconcile volumes (pinned local volumes)', () => {
     const task = {...pending(job, 1), containerName: 'cctl-db-1'}
     const spec = containerSpecOf(task, job, 'c', [], {}, new Map([['data-1', created[0]!]]))
     expect(spec.volumes).to.deep.equal([
-      {source: '/var/lib/clusterctl/volumes/data-1-id0-abcd', target: '/data', readOnly: false, create: true},
+      {source: '/var/lib/clusterctl/volumes/data-1-id0-abcdef', target: '/data', readOnly: false, create: true},
       {source: '/srv/conf', target: '/conf', readOnly: true},
     ])
   })

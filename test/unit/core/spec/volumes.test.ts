@@ -40,7 +40,7 @@ describe('core/spec volumes', () => {
       {source: '/srv/h', target: '/h', readOnly: false},
     ])
     expect(localVolumesOf(spec.volumes, 1)).to.deep.equal([{name: 'data-1', sizeBytes: DEFAULT_LOCAL_SIZE}, {name: 'wal-1', sizeBytes: 2 * 1024 ** 3}])
-    expect(localVolumePath({name: 'data-1', id: '0123456789abcdef'})).to.equal('/var/lib/clusterctl/volumes/data-1-01234567')
+    expect(localVolumePath({name: 'data-1', id: '0123456789abcdef'})).to.equal('/var/lib/clusterctl/volumes/data-1-0123456789abcdef')
   })
 
   it('reads -v NAME:DST and --nfs NAME=SERVER:/EXPORT:DST[:ro] from run flags', () => {
