@@ -10,6 +10,7 @@
  *   MARK health INDEX EXIT_CODE             (one per probe, in completion order)
  *   MARK probe-begin / <health probe> / MARK probe-end   (when the node's health probe is due)
  *   MARK networks-begin / <network names> / MARK networks-end EXIT_CODE   (runtimes with networks: podman)
+ *   MARK volume INDEX USED_KB                (with the health probe: du of each local volume on the node)
  *   MARK list-begin / <runtime listing> / MARK list-end EXIT_CODE
  * The listing is captured first and printed after every probe finished, so probe
  * lines can never land inside it.
@@ -34,7 +35,10 @@ export interface NodeHealthProbe {
   timeoutMs: number
 }
 
-export function observeArgv(listArgv: readonly string[], probes: readonly HealthProbe[], healthProbe: NodeHealthProbe | null = null, networksArgv: readonly string[] | null = null): string[] {
+/** How long measuring the node's local volumes may take (du, bounded as a whole). */
+const VOLUME_DU_SECONDS = 5
+
+export function observeArgv(listArgv: readonly string[], probes: readonly HealthProbe[], healthProbe: NodeHealthProbe | null = null, networksArgv: readonly string[] | null = null, volumePaths: readonly string[] = []): string[] {
   const lines = [
     `echo "${MARK} heartbeat $(date +%s%N 2>/dev/null)"`,
     `echo "${MARK} usage $(cut -d' ' -f1 /proc/loadavg 2>/dev/null) $(awk '/^MemAvailable:/ {print $2; exit}' /proc/meminfo 2>/dev/null)"`,
@@ -61,6 +65,11 @@ export function observeArgv(listArgv: readonly string[], probes: readonly Health
     )
   }
 
+  // Disk used by the node's local volumes (volume INDEX KB), beside the listing: a directory not made yet is left out.
+  if (volumePaths.length > 0) {
+    lines.push(`( for p in ${volumePaths.map((p, i) => toShellCommand([`${i}:${p}`])).join(' ')}; do d=\${p#*:}; [ -d "$d" ] || continue; k=$(timeout -s KILL ${VOLUME_DU_SECONDS} du -sk "$d" 2>/dev/null | cut -f1); [ -n "$k" ] && echo "${MARK} volume \${p%%:*} $k"; done ) &`)
+  }
+
   lines.push(`list=$(${toShellCommand(listArgv)}); rc=$?`, 'wait')
   if (healthProbe) lines.push(`echo "${MARK} probe-begin"; cat "$hp" 2>/dev/null; rm -f "$hp"; echo; echo "${MARK} probe-end"`)
   if (networksArgv) lines.push(`echo "${MARK} networks-begin"; cat "$nf" 2>/dev/null; rm -f "$nf"`)
@@ -79,6 +88,8 @@ export interface ParsedObservation {
   healthProbe: string | null
   /** The networks listed (names), when they were asked for and the listing succeeded. */
   networks: string[] | null
+  /** Bytes used per volume path index (observeArgv's volumePaths). */
+  volumes: Map<number, number>
 }
 
 export function hasHeartbeat(stdout: string): boolean {
@@ -86,7 +97,7 @@ export function hasHeartbeat(stdout: string): boolean {
 }
 
 export function parseObservation(stdout: string): ParsedObservation {
-  const out: ParsedObservation = {heartbeat: false, usage: null, health: new Map(), listing: null, healthProbe: null, networks: null}
+  const out: ParsedObservation = {heartbeat: false, usage: null, health: new Map(), listing: null, healthProbe: null, networks: null, volumes: new Map()}
   const lines = stdout.split('\n')
   let listStart = -1
   let probeStart = -1
@@ -104,6 +115,7 @@ export function parseObservation(stdout: string): ParsedObservation {
       networksStart = -1
     } else if (kind === 'usage') out.usage = {load1: numberOrNull(a), memAvailableBytes: kb(b)}
     else if (kind === 'health' && a !== undefined && b !== undefined) out.health.set(Number(a), Number(b))
+    else if (kind === 'volume' && kb(b) !== null) out.volumes.set(Number(a), kb(b)!)
     else if (kind === 'list-begin') listStart = i
     else if (kind === 'list-end' && listStart >= 0) {
       out.listing = {stdout: lines.slice(listStart + 1, i).join('\n'), code: Number(a)}

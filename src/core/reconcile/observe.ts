@@ -47,6 +47,8 @@ export interface ObserveOptions {
   patient?: boolean
   /** The node's health probe, when due: it runs in the same round trip. */
   healthProbe?: NodeHealthProbe | null
+  /** Directories of local volumes on the node to measure (du) in the same round trip. */
+  volumePaths?: readonly string[]
 }
 
 export interface NodeObserveResult {
@@ -56,6 +58,8 @@ export interface NodeObserveResult {
   probes: Map<string, {passed: boolean; message: string}>
   /** The health probe's output, when it was sent and came back. */
   healthProbe?: string | null
+  /** Bytes used per measured volume path (ObserveOptions.volumePaths). */
+  volumeUsage?: Map<string, number>
 }
 
 /** Errors that mean the host answered but would not let us in: unreachable rather than down. */
@@ -96,7 +100,7 @@ export async function observeNode(transport: Transport, runtime: ContainerRuntim
 
   const results = new Map<string, {passed: boolean; message: string}>()
   try {
-    const result = await transport.exec(observeArgv(runtime.listArgv(selector), probes, options.healthProbe ?? null, runtime.listNetworksArgv?.(selector) ?? null), {
+    const result = await transport.exec(observeArgv(runtime.listArgv(selector), probes, options.healthProbe ?? null, runtime.listNetworksArgv?.(selector) ?? null, options.volumePaths ?? []), {
       timeoutMs,
       signal: abort.signal,
       onSent,
@@ -115,6 +119,8 @@ export async function observeNode(transport: Transport, runtime: ContainerRuntim
 
     const outcome: HeartbeatOutcome = {kind: 'answered', usage: parsed.usage, latencyMs}
     const healthProbe = parsed.healthProbe
+    const paths = options.volumePaths ?? []
+    const volumeUsage = new Map([...parsed.volumes].filter(([i]) => paths[i] !== undefined).map(([i, bytes]) => [paths[i]!, bytes]))
     if (!parsed.listing || parsed.listing.code !== 0) {
       const why = stderrTail(result.stderr, {lines: 2, separator: ' ', max: Infinity}) || (parsed.listing ? `exit ${parsed.listing.code}` : `the observation ended early (exit ${result.code ?? result.signal})`)
       return {outcome, observation: {ok: false, complete: false, containers: [], error: `${runtime.name} did not list its containers: ${why}`}, probes: results, healthProbe}
@@ -122,7 +128,7 @@ export async function observeNode(transport: Transport, runtime: ContainerRuntim
 
     const list = runtime.parseList(parsed.listing.stdout)
     if (!list.complete) return {outcome, observation: {ok: false, complete: false, containers: [], error: `the ${runtime.name} listing was incomplete or not understood`}, probes: results, healthProbe}
-    return {outcome, observation: {ok: true, complete: true, containers: list.containers, ...(parsed.networks ? {networks: parsed.networks} : {})}, probes: results, healthProbe}
+    return {outcome, observation: {ok: true, complete: true, containers: list.containers, ...(parsed.networks ? {networks: parsed.networks} : {})}, probes: results, healthProbe, volumeUsage}
   } catch (error) {
     const message = (error as Error).message
     if (heard && !(error instanceof UnreachableError && error.code === 'closed')) {

@@ -37,7 +37,8 @@ import {DEFAULT_DETECTOR, type DetectorSettings, describeBasis, heartbeatDeadlin
 import {DEFAULT_HEARTBEAT, discountClusterWideSilence, type HeartbeatOutcome, type HeartbeatSettings, judgeHeartbeat} from './heartbeat.js'
 import {DEFAULT_MOVES, type MoveSettings} from './moves.js'
 import {volumePlacement, volumesToRecord, withVolumeReservations} from './volumes.js'
-import {listVolumes, recordVolumeNode} from '../state/volumes.js'
+import {listVolumes, recordVolumeNode, recordVolumeUsage} from '../state/volumes.js'
+import {localVolumePath} from '../model/volume.js'
 import {type NodeObserveResult, type ObserveOptions, observeNode} from './observe.js'
 import {heldPorts} from './ports.js'
 import {priorityOf} from './preempt.js'
@@ -189,7 +190,10 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
     // The runtime's own check is left out: the observation's container listing is that check (its answer is the sample's).
     // Due when any name of the machine is due (a name added since the last probe is probed at once).
     const healthProbe = health && group.some((n) => isProbeDue(n, now, health.intervalMs)) ? {...healthProbeScript({...probeArgsFor(node), runtime: null}), timeoutMs: HEALTH_PROBE_TIMEOUT_MS} : null
-    const observe: ObserveOptions = {patient: true, connectTimeoutMs, heartbeatTimeoutMs: deadline.deadlineMs, deadlineBasis: describeBasis(deadline), healthProbe, ...options.observe}
+    // The local volumes on the machine are measured with the health probe (du can be slow: not every pass).
+    const ids = new Set(group.map((n) => n.id))
+    const volumePaths = healthProbe ? loaded.volumes.filter((v) => v.kind === 'local' && v.nodeId !== null && ids.has(v.nodeId)).map((v) => localVolumePath(v)) : []
+    const observe: ObserveOptions = {patient: true, connectTimeoutMs, heartbeatTimeoutMs: deadline.deadlineMs, deadlineBasis: describeBasis(deadline), healthProbe, volumePaths, ...options.observe}
     const result = await observeNode(client.transport, client.runtime, clusterSelector(cluster), group.flatMap((n) => probesByNode.get(n.id) ?? []), observe)
     for (const n of group) results.set(n.id, result)
   })
@@ -214,6 +218,13 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
     for (const t of report.nodes) appendEvent(store, {type: `node.${t.to}`, subjectKind: 'node', subject: t.node, message: `${t.from} -> ${t.to}: ${t.reason}`, data: {from: t.from, to: t.to}})
   })
+
+  // 2a. Disk used by local volumes, as measured.
+  const measured = loaded.volumes.flatMap((v) => {
+    const used = v.nodeId === null ? undefined : results.get(v.nodeId)?.volumeUsage?.get(localVolumePath(v))
+    return used === undefined ? [] : [{id: v.id, used}]
+  })
+  if (measured.length > 0) record(() => { for (const m of measured) recordVolumeUsage(store, m.id, m.used, now) })
 
   // 2b. Health probes that answered: samples, conditions (and their events).
   if (health) {

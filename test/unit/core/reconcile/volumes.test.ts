@@ -1,4 +1,8 @@
 import {expect} from 'chai'
+import {execFileSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import {containerSpecHash} from '../../../../src/core/model/job.js'
 import type {Job, Task} from '../../../../src/core/model/task.js'
@@ -6,6 +10,7 @@ import type {Volume} from '../../../../src/core/model/volume.js'
 import {containerSpecOf, planPlacements, pendingTask} from '../../../../src/core/reconcile/plan.js'
 import {blockedReason, volumePlacement, volumesToRecord, withVolumeReservations} from '../../../../src/core/reconcile/volumes.js'
 import {validateJobSpec} from '../../../../src/core/spec/validate.js'
+import {observeArgv, parseObservation} from '../../../../src/core/reconcile/observation.js'
 import {aNode, Gi, NOW} from '../../ui/dashboard/fixtures.js'
 
 function stateful(instances = 2, size = '10Gi'): Job {
@@ -77,5 +82,20 @@ describe('core/reconcile volumes (pinned local volumes)', () => {
       {source: '/var/lib/clusterctl/volumes/data-1-id0-abcdef', target: '/data', readOnly: false, create: true},
       {source: '/srv/conf', target: '/conf', readOnly: true},
     ])
+  })
+
+  it('the observation measures the local volumes it is given (du, in the same round trip); a directory not made yet is left out', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cctl-du-'))
+    try {
+      mkdirSync(join(dir, 'a'))
+      writeFileSync(join(dir, 'a', 'f'), Buffer.alloc(300 * 1024, 1))
+      const argv = observeArgv(['echo', '[]'], [], null, null, [join(dir, 'a'), join(dir, 'missing')])
+      const parsed = parseObservation(execFileSync(argv[0]!, argv.slice(1), {encoding: 'utf8'}))
+      expect([...parsed.volumes.keys()]).to.deep.equal([0])
+      expect(parsed.volumes.get(0)).to.be.within(300 * 1024, 400 * 1024)
+      expect(parsed.listing?.code).to.equal(0)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
