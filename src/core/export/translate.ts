@@ -7,6 +7,7 @@
 import {type JobSpec, rolloutBounds} from '../model/job.js'
 import type {Constraint} from '../model/placement.js'
 import {DEFAULT_PRIORITY, DEFAULT_TEAM} from '../model/team.js'
+import {isNamed} from '../model/volume.js'
 import {formatConstraint} from '../scheduler/constraints.js'
 
 export type ExportTarget = 'nomad' | 'kubernetes'
@@ -124,10 +125,13 @@ function toNomad(spec: JobSpec, notes: Notes, options: ExportOptions): Record<st
   }
 
   if (ports.length) config.ports = ports.map((p) => p.Label)
-  if (spec.volumes.length) {
-    config.volumes = spec.volumes.map((v) => `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`)
+  const hostVolumes = spec.volumes.filter((v) => !isNamed(v))
+  if (hostVolumes.length) {
+    config.volumes = hostVolumes.map((v) => `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`)
     notes.ok('volumes')
   }
+
+  dropNamedVolumes(spec, notes, 'Nomad host volumes or CSI volumes, declared on the clients')
 
   const task: Record<string, unknown> = {
     Name: spec.name,
@@ -277,11 +281,14 @@ function toKubernetes(spec: JobSpec, notes: Notes): Array<Record<string, unknown
     notes.ok('healthCheck')
   }
 
-  const volumes = spec.volumes.map((v, i) => ({name: `vol${i}`, hostPath: {path: v.source}}))
+  const hostVolumes = spec.volumes.filter((v) => !isNamed(v))
+  const volumes = hostVolumes.map((v, i) => ({name: `vol${i}`, hostPath: {path: v.source}}))
   if (volumes.length) {
-    container.volumeMounts = spec.volumes.map((v, i) => ({name: `vol${i}`, mountPath: v.target, readOnly: v.readOnly}))
-    notes.approx('volumes', 'host paths become hostPath volumes (named and NFS volumes need a PersistentVolumeClaim instead)')
+    container.volumeMounts = hostVolumes.map((v, i) => ({name: `vol${i}`, mountPath: v.target, readOnly: v.readOnly}))
+    notes.approx('volumes', 'host paths become hostPath volumes')
   }
+
+  dropNamedVolumes(spec, notes, 'a StatefulSet\'s volumeClaimTemplates (local) or an NFS PersistentVolume')
 
   const {affinity, nodeSelector, spread} = kubePlacement(spec, labels, notes)
   const pod = {
@@ -403,4 +410,10 @@ function kubePlacement(spec: JobSpec, labels: Record<string, string>, notes: Not
   if (preferred.length) notes.ok('preferences')
   const affinity = antiAffinity.length || preferred.length ? {...(antiAffinity.length ? {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: antiAffinity}} : {}), ...(preferred.length ? {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: preferred}} : {})} : undefined
   return {affinity, nodeSelector, spread}
+}
+
+/** Local and NFS volumes are clusterctl objects: reported dropped, with what stands for them there. */
+function dropNamedVolumes(spec: JobSpec, notes: Notes, there: string): void {
+  const named = spec.volumes.filter((v) => isNamed(v))
+  if (named.length) notes.drop('volumes', `the named volumes ${named.map((v) => `${v.source} (${v.local ? 'local' : 'nfs'})`).join(', ')} are not exported: use ${there}`)
 }

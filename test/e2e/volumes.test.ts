@@ -1,0 +1,174 @@
+/**
+ * Pinned local volumes end to end (issue 14 item 6): a 2-instance stateful job writes
+ * to its volumes, is scaled to 0 and back (its data still there, on the same nodes); the
+ * node of one instance crashes: that instance is blocked, never moved, the reason shown
+ * in ps, inspect and volumes; the node returns: it runs there again with its data;
+ * `volume forget --new-empty` lets it start elsewhere with a new, empty volume.
+ * The testbed's hosts share the machine's filesystem, so "its data" is checked by the
+ * volume's own directory (named after its id) on the node it is recorded on.
+ */
+import {expect} from 'chai'
+import {rmSync} from 'node:fs'
+
+import {crashHost, restartHost, sshRun, type Testbed} from '../testbed/testbed.js'
+import {type CliResult, CliSandbox} from './cli.js'
+import {type Proc, startDaemon, stopAll} from './daemon-process.js'
+import {getTestbed} from './fixture.js'
+
+/** Appends its task id to /data/log, then sleeps until stopped. */
+const WRITER = ['sh', '-c', 'echo "$CLUSTERCTL_TASK" >> /data/log && trap "exit 0" TERM; sleep 3600 & wait']
+
+interface TaskJson {id: string; instance: number; node: string | null; state: string; reason: string | null}
+interface VolumeJson {name: string; node: string | null; path: string | null; state: string; blocked: string | null; job: string | null; instance: number | null; usedBytes: number | null}
+
+const said = (r: CliResult): string => `exit ${r.exitCode}\n${r.stdout}\n${r.stderr}`
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v) return v
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(everyMs)
+  }
+}
+
+describe('e2e: pinned local volumes (scale to 0 and back, node crash, forget --new-empty)', function () {
+  this.timeout(600_000)
+  let cli: CliSandbox
+  let tb: Testbed
+  const procs: Proc[] = []
+  const crashed: string[] = []
+  const paths = new Set<string>()
+
+  before(() => {
+    tb = getTestbed()
+    cli = new CliSandbox()
+  })
+
+  after(async function () {
+    this.timeout(180_000)
+    await stopAll(procs)
+    for (const h of crashed.splice(0)) await restartHost(tb, h).catch(() => {})
+    const removed = await cli.run(['rm', 'db', '--wipe-volumes'])
+    if (removed.exitCode !== 0 && removed.exitCode !== 3) console.warn(`      rm db: ${said(removed)}`)
+    for (const h of tb.hosts.filter((x) => x.runtimes.includes('podman'))) await sshRun(tb, h.name, 'podman rm -f -t 0 $(podman ps -aq --filter label=io.clusterctl.job=db) >/dev/null 2>&1; true', {timeoutMs: 30_000})
+    // A forgotten volume's data is left on its node by design: the test removes it (the hosts share this filesystem).
+    for (const p of paths) rmSync(p, {recursive: true, force: true})
+    cli.cleanup()
+  })
+
+  const tasks = async (): Promise<TaskJson[]> => (await cli.run(['ps', 'db', '--json'])).json<TaskJson[]>()
+  const volumes = async (): Promise<VolumeJson[]> => {
+    const vs = (await cli.run(['volumes', '--json'])).json<VolumeJson[]>()
+    for (const v of vs) if (v.path) paths.add(v.path)
+    return vs
+  }
+
+  const logOf = async (v: VolumeJson): Promise<string[]> => {
+    const r = await sshRun(tb, v.node!, `cat ${v.path}/log`, {timeoutMs: 20_000})
+    expect(r.code, r.stderr).to.equal(0)
+    return r.stdout.trim().split('\n')
+  }
+
+  const runningOn = async (n: number): Promise<TaskJson[]> =>
+    until(`${n} running tasks of db`, 120_000, async () => {
+      const ts = await tasks()
+      return ts.filter((t) => t.state === 'running').length === n && ts.every((t) => t.state === 'running') ? ts : undefined
+    })
+
+  it('writes to its local volumes, keeps them through scale to 0 and back on the same nodes; a crashed node blocks its instance until it returns; forget --new-empty moves it', async () => {
+    const hosts = tb.hosts.filter((h) => h.runtimes.includes('podman')).slice(0, 3)
+    expect(hosts.length, 'three podman hosts').to.equal(3)
+    for (const h of hosts) {
+      const add = await cli.run(['add-node', `root@${h.ip}`, '--name', h.name, '--key', tb.keyPath, '--runtime', 'podman'])
+      expect(add.exitCode, said(add)).to.equal(0)
+    }
+
+    const run = await cli.run(['run', 'db', '--image', tb.image, '--instances', '2', '-v', 'data:/data', '--constraint', 'hostname:UNIQUE', '--mem', '16Mi', '--', ...WRITER])
+    expect(run.exitCode, said(run)).to.equal(0)
+    const first = await runningOn(2)
+    let vols = await volumes()
+    expect(vols.map((v) => [v.name, v.job, v.instance, v.state])).to.deep.equal([['data-0', 'db', 0, 'in-use'], ['data-1', 'db', 1, 'in-use']])
+    for (const t of first) expect(vols.find((v) => v.instance === t.instance)!.node, `instance ${t.instance}`).to.equal(t.node)
+    for (const t of first) expect(await logOf(vols.find((v) => v.instance === t.instance)!)).to.deep.equal([t.id])
+
+    // Scaled to 0: the volumes stay, on their nodes; scaled back: each instance on its volume's node, with its data.
+    const down = await cli.run(['scale', 'db', '0'])
+    expect(down.exitCode, said(down)).to.equal(0)
+    vols = await volumes()
+    expect(vols.map((v) => [v.name, v.state, v.node])).to.deep.equal(first.sort((a, b) => a.instance - b.instance).map((t) => [`data-${t.instance}`, 'idle', t.node]))
+    const up = await cli.run(['scale', 'db', '2'])
+    expect(up.exitCode, said(up)).to.equal(0)
+    const second = await runningOn(2)
+    for (const t of second) {
+      const before = first.find((f) => f.instance === t.instance)!
+      expect(t.node, `instance ${t.instance} on its volume's node`).to.equal(before.node)
+      expect(await logOf(vols.find((v) => v.instance === t.instance)!)).to.deep.equal([before.id, t.id])
+    }
+
+    // The disk used is measured by the observation (with the health probe) and shown.
+    const measured = await until('the volumes measured', 90_000, async () => {
+      await cli.run(['schedule'])
+      const vs = await volumes()
+      return vs.every((v) => v.usedBytes !== null) ? vs : undefined
+    }, 2000)
+    expect(measured.map((v) => v.usedBytes! > 0)).to.deep.equal([true, true])
+    expect((await cli.run(['volumes'])).stdout).to.match(/data-0\s+local\s+h\d\s+1Gi\s+\S+\s+db\s+0\s+in-use/)
+
+    // In use: not removed, not forgotten.
+    const rmInUse = await cli.run(['volume', 'rm', 'data-0', '--json'])
+    expect(rmInUse.exitCode, said(rmInUse)).to.equal(2)
+    expect(rmInUse.json<{error: {message: string}}>().error.message).to.match(/^Volume data-0 is in use by db.0 \(running on h\d\); it was not removed\.$/)
+
+    // The node of instance 0 crashes: its task is blocked, never moved, the reason shown.
+    const daemon = startDaemon(cli)
+    procs.push(daemon)
+    const victim = second.find((t) => t.instance === 0)!.node!
+    await crashHost(tb, victim)
+    crashed.push(victim)
+    const blocked = await until('instance 0 blocked', 90_000, async () => {
+      const ts = await tasks()
+      return ts.find((t) => t.instance === 0 && t.state === 'pending' && /down/.test(t.reason ?? ''))
+    })
+    expect(blocked.reason).to.match(new RegExp(`^blocked: volume data-0 is on ${victim} \\(down \\d+s\\)$`))
+    // It stays so: nothing of instance 0 runs anywhere else for 8 s of daemon passes.
+    for (let i = 0; i < 8; i++) {
+      const ts = await tasks()
+      expect(ts.filter((t) => t.instance === 0 && t.node !== victim && t.state !== 'pending'), JSON.stringify(ts)).to.deep.equal([])
+      await sleep(1000)
+    }
+
+    const ps = await cli.run(['ps', 'db'])
+    expect(ps.stdout).to.include(`blocked: volume data-0 is on ${victim} (down`)
+    const inspect = await cli.run(['inspect', blocked.id])
+    expect(inspect.stdout, said(inspect)).to.include(`blocked: volume data-0 is on ${victim} (down`)
+    expect((await volumes()).find((v) => v.name === 'data-0')!.state).to.equal('blocked')
+    // Instance 1 was untouched.
+    expect((await tasks()).find((t) => t.instance === 1 && t.state === 'running')?.id).to.equal(second.find((t) => t.instance === 1)!.id)
+
+    // The node returns: instance 0 runs there again, with its data.
+    await restartHost(tb, victim)
+    crashed.splice(crashed.indexOf(victim), 1)
+    const back = await until('instance 0 running on its node again', 120_000, async () => (await tasks()).find((t) => t.instance === 0 && t.state === 'running'))
+    expect(back.node).to.equal(victim)
+    const data0 = (await volumes()).find((v) => v.name === 'data-0')!
+    expect(await logOf(data0)).to.deep.equal([first.find((t) => t.instance === 0)!.id, second.find((t) => t.instance === 0)!.id, back.id])
+
+    // Crashed again, and the operator gives its data up: forget needs --new-empty, then it starts elsewhere, empty.
+    await crashHost(tb, victim)
+    crashed.push(victim)
+    await until('instance 0 blocked again', 90_000, async () => (await tasks()).find((t) => t.instance === 0 && t.state === 'pending' && /down/.test(t.reason ?? '')))
+    const refused = await cli.run(['volume', 'forget', 'data-0'])
+    expect(refused.exitCode, said(refused)).to.equal(2)
+    expect(refused.stderr).to.match(/Add --new-empty/)
+    const forget = await cli.run(['volume', 'forget', 'data-0', '--new-empty'])
+    expect(forget.exitCode, said(forget)).to.equal(0)
+    const moved = await until('instance 0 running elsewhere', 120_000, async () => (await tasks()).find((t) => t.instance === 0 && t.state === 'running' && t.node !== victim))
+    const fresh = (await volumes()).find((v) => v.name === 'data-0')!
+    expect(fresh.node).to.equal(moved.node)
+    expect(fresh.path).to.not.equal(data0.path)
+    expect(await logOf(fresh)).to.deep.equal([moved.id])
+  })
+})
