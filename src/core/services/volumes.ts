@@ -171,7 +171,8 @@ export function forgetVolume(ctx: ServiceContext, name: string, options: {newEmp
     if (!view) throw notFound(name)
     const v = view.volume
     if (v.kind !== 'local') throw new UserError(`Volume ${name} is an NFS export; there is nothing on a node to forget (use \`clusterctl volume rm ${name}\`).`)
-    refuseInUse({...view, tasks: view.tasks.filter((t) => t.state !== 'pending')}, 'forgotten')
+    // Its waiting task and the one lost with its node do not hold it: giving their data up is the point.
+    refuseInUse({...view, tasks: view.tasks.filter((t) => t.state !== 'pending' && t.state !== 'unreachable')}, 'forgotten')
     const job = v.jobName ? findJob(store, v.jobName) : undefined
     const wanted = job !== undefined && v.instance !== null && v.instance < job.instances && job.state === 'active'
     if (wanted && !options.newEmpty) {

@@ -61,8 +61,11 @@ describe('core/services: volumes (docs/volumes.md)', () => {
     expect(names()).to.deep.equal(['data-0:db:in-use'])
   })
 
-  it('forget --new-empty replaces the record: a new id (a new, empty directory), no node', async () => {
+  it('forget --new-empty replaces the record (a new id: a new, empty directory; no node), even with the task lost with its node', async () => {
     await runJob(ctx, spec('db', ['data:/data']), {noStart: true})
+    const job = ctx.store.read(() => findJob(ctx.store, 'db')!)
+    // the task lost with its node does not hold it
+    ctx.store.write(() => insertTask(ctx.store, {...pendingTask(job, 0, 0, null, {id: 't9', cluster: 'c', now: 0}), state: 'unreachable', nodeId: null}))
     const before = inspectVolume(ctx, 'data-0')
     expect(() => forgetVolume(ctx, 'data-0')).to.throw(UserError, /Add --new-empty/)
     const {replacement} = forgetVolume(ctx, 'data-0', {newEmpty: true})
