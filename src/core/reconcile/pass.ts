@@ -36,7 +36,7 @@ import {applyCheckResult, applyReadinessResult} from './health.js'
 import {DEFAULT_DETECTOR, type DetectorSettings, describeBasis, heartbeatDeadline} from './detector.js'
 import {DEFAULT_HEARTBEAT, discountClusterWideSilence, type HeartbeatOutcome, type HeartbeatSettings, judgeHeartbeat} from './heartbeat.js'
 import {DEFAULT_MOVES, type MoveSettings} from './moves.js'
-import {volumePlacement, volumesToRecord, withVolumeReservations} from './volumes.js'
+import {sameBlock, volumePlacement, volumesToRecord, withVolumeReservations} from './volumes.js'
 import {listVolumes, recordVolumeNode, recordVolumeUsage} from '../state/volumes.js'
 import {localVolumePath} from '../model/volume.js'
 import {type NodeObserveResult, type ObserveOptions, observeNode} from './observe.js'
@@ -391,7 +391,8 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
       const task = pendingById.get(p.taskId)!
       if (task.reason !== p.reason) {
         updateTask(store, task.id, {reason: p.reason, reasonData: {counts: p.counts, details: p.details}}, now)
-        taskEvent(store, task, 'task.unschedulable', p.reason)
+        // A blocked task's reason counts the minutes its node has been down: one event, not one a minute.
+        if (!sameBlock(task.reason, p.reason)) taskEvent(store, task, 'task.unschedulable', p.reason)
       }
     }
   })

@@ -35,6 +35,12 @@ export function blockedReason(volume: string, node: Pick<Node, 'name' | 'state' 
   return `blocked: volume ${volume} is on ${node.name} (${node.state}${node.stateSince === null ? '' : ` ${shortDuration(now - node.stateSince)}`})`
 }
 
+/** Two reasons that say the same thing but for how long the node has been down. */
+export function sameBlock(a: string | null, b: string | null): boolean {
+  const bare = (r: string | null): string | null => r?.replace(/ \((\S+) \d+[smhd]\)$/, ' ($1)') ?? null
+  return a !== null && b !== null && a.startsWith('blocked: ') && bare(a) === bare(b)
+}
+
 export function volumePlacement(pending: readonly Task[], jobsById: ReadonlyMap<string, Job>, volumes: ReadonlyMap<string, Volume>, nodesById: ReadonlyMap<string, Node>, now: number): VolumePlacement {
   const out: VolumePlacement = {pins: new Map(), blocked: new Map(), extraDisk: new Map()}
   for (const task of pending) {

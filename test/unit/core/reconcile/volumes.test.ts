@@ -8,7 +8,7 @@ import {containerSpecHash} from '../../../../src/core/model/job.js'
 import type {Job, Task} from '../../../../src/core/model/task.js'
 import type {Volume} from '../../../../src/core/model/volume.js'
 import {containerSpecOf, planPlacements, pendingTask} from '../../../../src/core/reconcile/plan.js'
-import {blockedReason, volumePlacement, volumesToRecord, withVolumeReservations} from '../../../../src/core/reconcile/volumes.js'
+import {blockedReason, sameBlock, volumePlacement, volumesToRecord, withVolumeReservations} from '../../../../src/core/reconcile/volumes.js'
 import {validateJobSpec} from '../../../../src/core/spec/validate.js'
 import {observeArgv, parseObservation} from '../../../../src/core/reconcile/observation.js'
 import {aNode, Gi, NOW} from '../../ui/dashboard/fixtures.js'
@@ -50,6 +50,9 @@ describe('core/reconcile volumes (pinned local volumes)', () => {
     const {plan, placed} = planPlacements({pending: [task], pins: new Map(), schedulable: nodes, holding: [], jobsById: new Map([[job.id, job]]), recentFailures: new Map(), seed: 1, volumes: vp})
     expect(placed).to.deep.equal([])
     expect(plan.pending.map((p) => p.reason)).to.deep.equal(['blocked: volume data-0 is on n3 (down 4m)'])
+    expect(sameBlock('blocked: volume data-0 is on n3 (down 4m)', 'blocked: volume data-0 is on n3 (down 5m)')).to.equal(true)
+    expect(sameBlock('blocked: volume data-0 is on n3 (suspect 4s)', 'blocked: volume data-0 is on n3 (down 1s)')).to.equal(false)
+    expect(sameBlock(null, 'blocked: volume data-0 is on n3 (down 1s)')).to.equal(false)
     expect(blockedReason('data-0', undefined, NOW)).to.match(/no longer in the cluster .*volume forget data-0 --new-empty/)
   })
 
