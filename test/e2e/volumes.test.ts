@@ -51,9 +51,14 @@ describe('e2e: pinned local volumes (scale to 0 and back, node crash, forget --n
     this.timeout(180_000)
     await stopAll(procs)
     for (const h of crashed.splice(0)) await restartHost(tb, h).catch(() => {})
-    const removed = await cli.run(['rm', 'db', '--wipe-volumes'])
-    if (removed.exitCode !== 0 && removed.exitCode !== 3) console.warn(`      rm db: ${said(removed)}`)
+    for (const job of ['db', 'cdb', 'bad3']) {
+      const removed = await cli.run(['rm', job, '--wipe-volumes'])
+      if (removed.exitCode !== 0 && removed.exitCode !== 3) console.warn(`      rm ${job}: ${said(removed)}`)
+    }
+
+    await cli.run(['volumes', '--json']).then((r) => r.exitCode === 0 && r.json<VolumeJson[]>().forEach((v) => v.path && paths.add(v.path)))
     for (const h of tb.hosts.filter((x) => x.runtimes.includes('podman'))) await sshRun(tb, h.name, 'podman rm -f -t 0 $(podman ps -aq --filter label=io.clusterctl.job=db) >/dev/null 2>&1; true', {timeoutMs: 30_000})
+    for (const h of tb.hosts.filter((x) => x.runtimes.includes('containerd'))) await sshRun(tb, h.name, 'for c in $(ctr -n clusterctl c ls -q | grep "^cctl-cdb-"); do ctr -n clusterctl t kill -s KILL $c >/dev/null 2>&1; sleep 0.2; ctr -n clusterctl t rm -f $c >/dev/null 2>&1; ctr -n clusterctl c rm $c >/dev/null 2>&1; done; true', {timeoutMs: 30_000})
     // A forgotten volume's data is left on its node by design: the test removes it (the hosts share this filesystem).
     for (const p of paths) rmSync(p, {recursive: true, force: true})
     cli.cleanup()
@@ -66,8 +71,9 @@ describe('e2e: pinned local volumes (scale to 0 and back, node crash, forget --n
     return vs
   }
 
-  const logOf = async (v: VolumeJson): Promise<string[]> => {
-    const r = await sshRun(tb, v.node!, `cat ${v.path}/log`, {timeoutMs: 20_000})
+  /** The lines of the volume's log, read on its node (`host`: the testbed host, when the node is named otherwise). */
+  const logOf = async (v: VolumeJson, host = v.node!): Promise<string[]> => {
+    const r = await sshRun(tb, host, `cat ${v.path}/log`, {timeoutMs: 20_000})
     expect(r.code, r.stderr).to.equal(0)
     return r.stdout.trim().split('\n')
   }
@@ -195,5 +201,23 @@ describe('e2e: pinned local volumes (scale to 0 and back, node crash, forget --n
     const rm = await cli.run(['rm', 'bad3', '--wipe-volumes'])
     expect(rm.exitCode, said(rm)).to.equal(0)
     expect((await cli.run(['volumes', '--json'])).json<VolumeJson[]>().filter((v) => v.job === 'bad3')).to.deep.equal([])
+  })
+
+  it('containerd: a local volume is made by the start and bound; rm --wipe-volumes deletes its data on its node', async () => {
+    const h = tb.hosts.find((x) => x.runtimes.includes('containerd'))!
+    const add = await cli.run(['add-node', `root@${h.ip}`, '--name', 'ctr-1', '--key', tb.keyPath, '--runtime', 'containerd'])
+    expect(add.exitCode, said(add)).to.equal(0)
+    const run = await cli.run(['run', 'cdb', '--image', tb.image, '--runtime', 'containerd', '-v', 'cdata:/data', '--mem', '16Mi', '--', ...WRITER])
+    expect(run.exitCode, said(run)).to.equal(0)
+    const [task] = (await cli.run(['ps', 'cdb', '--json'])).json<TaskJson[]>()
+    const vol = (await volumes()).find((v) => v.name === 'cdata-0')!
+    expect([task!.state, task!.node, vol.node, vol.state]).to.deep.equal(['running', 'ctr-1', 'ctr-1', 'in-use'])
+    expect(await logOf(vol, h.name)).to.deep.equal([task!.id])
+    const rm = await cli.run(['rm', 'cdb', '--wipe-volumes', '--json'])
+    expect(rm.exitCode, said(rm)).to.equal(0)
+    expect(rm.json<{wipedVolumes: string[]}>().wipedVolumes).to.deep.equal(['cdata-0'])
+    expect((await sshRun(tb, h.name, `test -e ${vol.path}`, {timeoutMs: 20_000})).code, 'the directory is gone').to.equal(1)
+    const rmNode = await cli.run(['node', 'rm', 'ctr-1'])
+    expect(rmNode.exitCode, said(rmNode)).to.equal(0)
   })
 })
