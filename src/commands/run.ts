@@ -57,6 +57,7 @@ export default class Run extends BaseCommand<typeof Run> {
     'service-port': Flags.integer({description: 'The stable port the service is reached at on every edge node, fronting its first TCP port (default: one assigned from 10000-10999, kept for the life of the job; docs/endpoints.md).'}),
     uses: Flags.string({description: 'A service this job\'s containers reach by its stable address (repeatable): they get NAME_SERVICE_HOST, NAME_SERVICE_PORT and NAME_SERVICE_HOSTS (every edge) for it (docs/endpoints.md). It must exist.', multiple: true}),
     network: Flags.string({description: 'Join the podman network NAME, created on each node on demand with DNS on: instances on one node reach each other as JOB-INSTANCE (e.g. web-0) and JOB (docs/networks.md). Not on containerd, which runs host networking.'}),
+    'drain-timeout': Flags.string({description: 'How long a stop waits for this service\'s connections on the edge proxies to end before it stops the task anyway, e.g. 2m (default 30s, at most 1h; docs/endpoints.md).'}),
     label: Flags.string({description: 'Container label k=v (repeatable).', multiple: true}),
     init: Flags.boolean({description: 'Run a small init (catatonit or tini on the node) as PID 1 so signals reach the command and stops are quick; --no-init runs the command as PID 1.', default: true, allowNo: true}),
     'no-start': Flags.boolean({description: 'Only record the job; the next `clusterctl schedule` places it.'}),

@@ -211,6 +211,11 @@ export function drainedEverywhere(views: ReadonlyArray<EdgeServerView | null | '
   return views.every((v) => v === null || (v !== 'unknown' && v.state !== 'ready' && v.connections === 0))
 }
 
+/** A job's drain timeout: its spec's `drainTimeout`, else DEFAULT_DRAIN_TIMEOUT_MS. */
+export function drainTimeoutOf(spec: {drainTimeoutMs?: number}): number {
+  return spec.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS
+}
+
 /** Whether a drain that began at `since` has run out of time (`timeoutMs`) at `now`. */
 export function drainTimedOut(since: number, now: number, timeoutMs: number = DEFAULT_DRAIN_TIMEOUT_MS): boolean {
   return now - since >= timeoutMs

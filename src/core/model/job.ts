@@ -225,6 +225,11 @@ export interface JobSpec {
    * on demand with DNS on; absent: podman's default bridge (containerd: host networking).
    */
   network?: string
+  /**
+   * How long a stop waits for the task's connections on the edges to end before it stops
+   * it anyway (docs/endpoints.md); absent: 30 s (edge/runner.ts DEFAULT_DRAIN_TIMEOUT_MS).
+   */
+  drainTimeoutMs?: number
 }
 
 /** Whether runs (schedule, parents, trigger) rather than the instance count drive the job's tasks. */

@@ -21,7 +21,7 @@ import {clusterId as readClusterId, insertTask, listJobs, listTasks, listTasksFo
 import {listNodes, updateNodeAdminState, updateNodeHeartbeat} from '../state/nodes.js'
 import {readEdgeImage, readSettings, type Settings} from '../state/settings.js'
 import {edgeServices} from '../edge/services.js'
-import {DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_EDGE_IMAGE, drainedEverywhere, drainTimedOut} from '../edge/runner.js'
+import {DEFAULT_EDGE_IMAGE, drainedEverywhere, drainTimedOut, drainTimeoutOf} from '../edge/runner.js'
 import {edgeNodesOf, syncEdges, viewsOf} from './edges.js'
 import {recentSamples, recordSample, replaceConditions} from '../state/health.js'
 import {planAutoDrain} from './auto-drain.js'
@@ -559,7 +559,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
         const since = drainSinceOf(stop.task) ?? now
         const views = viewsOf(synced, stop.task.jobName, stop.task.id)
         if (drainedEverywhere(views)) return stopOne(stop)
-        if (drainTimedOut(since, at)) return stopOne({...stop, reason: `${stop.reason} (its drain timed out after ${Math.round((at - since) / 1000)}s)`})
+        if (drainTimedOut(since, at, drainTimeoutOf(jobsById.get(stop.task.jobId)?.spec ?? {}))) return stopOne({...stop, reason: `${stop.reason} (its drain timed out after ${Math.round((at - since) / 1000)}s)`})
         still.push(stop)
       })
       waiting = still
@@ -569,7 +569,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
     for (const stop of waiting) {
       const since = drainSinceOf(stop.task) ?? now
-      report.actions.push(action('drain', stop.task.jobName, stop.task, stop.task.nodeName, `${stop.reason}: draining on the edges; it stops when its connections end, within ${Math.max(0, Math.ceil((since + DEFAULT_DRAIN_TIMEOUT_MS - ctx.clock.now()) / 1000))}s`))
+      report.actions.push(action('drain', stop.task.jobName, stop.task, stop.task.nodeName, `${stop.reason}: draining on the edges; it stops when its connections end, within ${Math.max(0, Math.ceil((since + drainTimeoutOf(jobsById.get(stop.task.jobId)?.spec ?? {}) - ctx.clock.now()) / 1000))}s`))
     }
   }
 

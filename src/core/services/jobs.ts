@@ -15,7 +15,7 @@ import {usesProblem} from '../edge/injected.js'
 import {deleteJob, findJob, findTask, insertJob, jobCounts, listJobs, listTasks, servicePortHolders, setServicePort, updateJob, updateTask, waitingInstances} from '../state/jobs.js'
 import {chooseServicePort, frontedPort, SERVICE_PORT_RANGE} from '../edge/service-ports.js'
 import {findNode} from '../state/nodes.js'
-import {DEFAULT_DRAIN_TIMEOUT_MS} from '../edge/runner.js'
+import {drainTimeoutOf} from '../edge/runner.js'
 import {sleep} from '../async.js'
 import {checkGraph, childrenOf, type GraphJob} from '../schedule/graph.js'
 import {instancesProblem} from '../spec/validate.js'
@@ -178,7 +178,7 @@ function changesBetween(job: Job, spec: JobSpec, specHash: string): string[] {
   if (job.specHash !== specHash) what.push('containers (image, command, env, resources, ports, volumes, labels or health check)')
   if (job.instances !== spec.instances) what.push(`instances ${job.instances} -> ${spec.instances}`)
   if (job.state !== 'active') what.push('started again')
-  const placement = (s: JobSpec) => JSON.stringify([s.constraints, s.preferences, s.strategy, s.runtime, s.restart, s.upgrade, s.kind, s.team ?? null, s.priority ?? null, s.preemption ?? null, s.readinessCheck ?? null, s.dependsOn ?? null])
+  const placement = (s: JobSpec) => JSON.stringify([s.constraints, s.preferences, s.strategy, s.runtime, s.restart, s.upgrade, s.kind, s.team ?? null, s.priority ?? null, s.preemption ?? null, s.readinessCheck ?? null, s.dependsOn ?? null, s.drainTimeoutMs ?? null])
   if (placement(job.spec) !== placement(spec)) what.push('placement, upgrade, readiness or policy')
   if (JSON.stringify(job.spec.runPolicy ?? null) !== JSON.stringify(spec.runPolicy ?? null)) what.push('schedule, parents or run policy')
   return what
@@ -341,7 +341,7 @@ export async function removeJob(ctx: ServiceContext, name: string, options: Conv
 /** Tasks of these jobs draining on the edges (docs/endpoints.md): waited for until they end, within the drain timeout and a margin. */
 async function untilDrained(ctx: ServiceContext, jobs: readonly Job[]): Promise<void> {
   const draining = (): boolean => ctx.store.read(() => jobs.some((job) => listTasks(ctx.store, {jobId: job.id, live: true}).some((t) => t.desired === 'stop' && t.state === 'running' && typeof t.reasonData?.drainSince === 'number')))
-  const deadline = ctx.clock.now() + DEFAULT_DRAIN_TIMEOUT_MS + 10_000
+  const deadline = ctx.clock.now() + Math.max(0, ...jobs.map((j) => drainTimeoutOf(j.spec))) + 10_000
   while (draining() && ctx.clock.now() < deadline) await sleep(500)
 }
 

@@ -39,6 +39,7 @@ export interface RunFlags {
   preemption?: string
   'service-port'?: number
   uses?: string[]
+  'drain-timeout'?: string
   network?: string
 }
 
@@ -88,6 +89,7 @@ export function parseSpecFlags(f: RunFlags): JobSpec {
     ...(f.preemption === undefined ? {} : {preemption: f.preemption}),
     ...(f['service-port'] === undefined ? {} : {servicePort: f['service-port']}),
     ...(f.uses === undefined ? {} : {uses: f.uses}),
+    ...(f['drain-timeout'] === undefined ? {} : {drainTimeout: f['drain-timeout']}),
     ...(f.network === undefined ? {} : {network: f.network}),
     ...(f['health-http'] ? {healthCheck: {http: f['health-http']}} : {}),
     ...(f['health-tcp'] ? {healthCheck: {tcp: f['health-tcp']}} : {}),

@@ -14,6 +14,7 @@ import {parseSchedule} from '../schedule/next.js'
 import {checkTimezone} from '../schedule/zone.js'
 import {DEFAULT_PORT_RANGE, parseConstraint, parsePreference, validateConstraint, validatePreference} from '../scheduler/constraints.js'
 import {frontedPort, servicePortProblem} from '../edge/service-ports.js'
+import {DEFAULT_DRAIN_TIMEOUT_MS} from '../edge/runner.js'
 import {hasLocalVolume} from '../model/volume.js'
 import {parseVolumeItem, volumeListProblems} from './volumes.js'
 import type {Constraint, ConstraintOperator, Preference} from '../model/placement.js'
@@ -23,7 +24,7 @@ const KNOWN_KEYS = new Set([
   'name', 'kind', 'image', 'command', 'args', 'env', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'ports', 'volumes',
   'constraints', 'preferences', 'prefer', 'healthCheck', 'readinessCheck', 'restart', 'labels', 'strategy', 'runtime', 'upgrade',
   ...RUN_KEYS(),
-  'init', 'team', 'priority', 'preemption', 'servicePort', 'dependsOn', 'uses', 'network',
+  'init', 'team', 'priority', 'preemption', 'servicePort', 'dependsOn', 'uses', 'network', 'drainTimeout',
 ])
 
 /** The fields of scheduled and dependent jobs (docs/scheduled-jobs.md). */
@@ -150,6 +151,7 @@ export function validateJobSpec(raw: unknown, where: string, options: {warn?: (m
   const uses = validateJobNames(doc.uses, 'uses', name, p)
   const servicePort = validateServicePort(doc.servicePort, kind, ports, p)
   const network = validateNetwork(doc.network, runtime, p)
+  const drainTimeoutMs = validateDrainTimeout(doc.drainTimeout, p)
 
   if (p.list.length > 0) {
     const head = p.list.length === 1 ? `${p.prefix}: ${p.list[0]}.` : `${p.prefix} has ${p.list.length} problems:\n  ${p.list.join('\n  ')}`
@@ -185,7 +187,21 @@ export function validateJobSpec(raw: unknown, where: string, options: {warn?: (m
     ...(dependsOn.length > 0 ? {dependsOn} : {}),
     ...(uses.length > 0 ? {uses} : {}),
     ...(network === undefined ? {} : {network}),
+    ...(drainTimeoutMs === undefined ? {} : {drainTimeoutMs}),
   }
+}
+
+/** How long a stop waits for the task's connections on the edges to end (docs/endpoints.md): 0s to 1h; absent: 30 s. */
+function validateDrainTimeout(value: unknown, p: Problems): number | undefined {
+  if (value === undefined || value === null) return undefined
+  const ms = p.attempt('drainTimeout', () => parseDurationMs(value, 'value'))
+  if (ms === undefined) return undefined
+  if (ms > 3_600_000) {
+    p.add('drainTimeout', `must be at most 1h, got ${describe(value)}`)
+    return undefined
+  }
+
+  return ms === DEFAULT_DRAIN_TIMEOUT_MS ? undefined : ms
 }
 
 /** network: the podman network the job's containers join (docs/networks.md); refused with `runtime: containerd`. */

@@ -128,8 +128,8 @@ describe('core/reconcile/edges (runPass with an edge node)', () => {
     tmp.cleanup()
   })
 
-  const addWeb = (instances: number): Job => {
-    const spec: JobSpec = validateJobSpec({name: 'web', image: 'localhost/app:1', cpus: 0.5, mem: '256Mi', instances, ports: [8080], constraints: [['hostname', 'LIKE', 'n1']]}, 'test')
+  const addWeb = (instances: number, extra: Record<string, unknown> = {}): Job => {
+    const spec: JobSpec = validateJobSpec({name: 'web', image: 'localhost/app:1', cpus: 0.5, mem: '256Mi', instances, ports: [8080], constraints: [['hostname', 'LIKE', 'n1']], ...extra}, 'test')
     const job: Job = {id: 'job-web', name: 'web', kind: spec.kind, spec, specHash: containerSpecHash(spec), instances, generation: 0, state: 'active', servicePort: 10_000, createdAt: clock.now(), updatedAt: clock.now()}
     store.write(() => insertJob(store, job))
     return job
@@ -186,6 +186,22 @@ describe('core/reconcile/edges (runPass with an edge node)', () => {
     const late = await runPass(ctx, {seed: 1, drainWait: false})
     expect(late.actions.map((a) => `${a.kind} ${a.instance}`)).to.deep.equal(['stop 1'])
     expect(late.actions[0]!.detail).to.match(/drain timed out after 30s/)
+  })
+
+  it('a job\'s own drainTimeout replaces the 30 s', async () => {
+    addWeb(2, {drainTimeout: '5s'})
+    await runPass(ctx, {seed: 1, drainWait: false})
+    const held = store.read(() => listTasks(store, {live: true})).find((t) => t.instance === 1)!
+    edge.backends.get('be_web')!.get(held.id)!.connections = 3
+    scaleWeb(1)
+    clock.advance(1000)
+    const draining = await runPass(ctx, {seed: 1, drainWait: false})
+    expect(draining.actions.map((a) => a.kind)).to.deep.equal(['drain'])
+    expect(draining.actions[0]!.detail).to.match(/within 5s$/)
+    clock.advance(5000)
+    const late = await runPass(ctx, {seed: 1, drainWait: false})
+    expect(late.actions.map((a) => `${a.kind} ${a.instance}`)).to.deep.equal(['stop 1'])
+    expect(late.actions[0]!.detail).to.match(/drain timed out after 5s/)
   })
 
   it('a node declared down has its backends put in maintenance in the same pass', async () => {

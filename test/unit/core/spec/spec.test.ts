@@ -181,6 +181,14 @@ upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2}
     expect(problem({ports: ['53/udp'], servicePort: 9000})).to.match(/servicePort: a service port fronts the job's first TCP port, and it has none/)
   })
 
+  it('drainTimeout: a duration up to 1h; the default (30s) is left out, so stored specs compare equal (docs/endpoints.md)', () => {
+    expect(validateJobSpec({name: 'web', image: 'i', ports: [8080], drainTimeout: '2m'}, 'w.yaml').drainTimeoutMs).to.equal(120_000)
+    expect(validateJobSpec({name: 'web', image: 'i', ports: [8080], drainTimeout: '0s'}, 'w.yaml').drainTimeoutMs).to.equal(0)
+    expect(validateJobSpec({name: 'web', image: 'i', ports: [8080], drainTimeout: '30s'}, 'w.yaml')).to.not.have.property('drainTimeoutMs')
+    expect(() => validateJobSpec({name: 'web', image: 'i', drainTimeout: '2h'}, 'w.yaml')).to.throw(UserError, 'w.yaml (job web): drainTimeout: must be at most 1h, got "2h".')
+    expect(() => validateJobSpec({name: 'web', image: 'i', drainTimeout: 'soon'}, 'w.yaml')).to.throw(UserError, /drainTimeout/)
+  })
+
   it('reports all problems of a document at once', () => {
     const message = problem({name: 'web', image: 'i', instances: -1, cpus: 'x', strategy: 'random'})
     expect(message).to.match(/^web.yaml \(job web\) has 3 problems:/)
