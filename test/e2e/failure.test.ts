@@ -14,7 +14,7 @@ import path from 'node:path'
 
 import {addHost, crashHost, defaultShellDelayMs, healHost, hostByName, partitionHost, restartHost, setShellDelay, sshRun, SUDO_USER, type Testbed, type TestbedHost} from '../testbed/testbed.js'
 import {CliSandbox, PROJECT_ROOT} from './cli.js'
-import {getTestbed} from './fixture.js'
+import {getTestbed, until as untilDone} from './fixture.js'
 
 const SLEEPER = ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait']
 /** Login shells that take 1-1.5 s to start, as on servers whose ~/.bashrc runs a version manager's init. */
@@ -38,15 +38,8 @@ interface Daemon {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(everyMs)
-  }
-}
+/** The failure suite polls every 200 ms: its timings are what it measures. */
+const until = <T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>, everyMs = 200): Promise<T> => untilDone(what, timeoutMs, fn, everyMs)
 
 /** Containers of a job on a host, by name, with their state (`podman ps -a`). */
 async function containersOn(tb: Testbed, host: string, job: string): Promise<Array<{name: string; running: boolean}>> {

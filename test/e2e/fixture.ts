@@ -52,3 +52,14 @@ export async function clusterContainers(tb: Testbed, runtimes: ReadonlyArray<'po
   )
   return lists.flat()
 }
+
+/** Polls `fn` every `everyMs` until it returns something truthy, which it returns; fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v) return v
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+}

@@ -13,7 +13,7 @@ import {rmSync} from 'node:fs'
 import {crashHost, restartHost, sshRun, type Testbed} from '../testbed/testbed.js'
 import {type CliResult, CliSandbox} from './cli.js'
 import {type Proc, startDaemon, stopAll} from './daemon-process.js'
-import {getTestbed} from './fixture.js'
+import {getTestbed, until} from './fixture.js'
 
 /** Appends its task id to /data/log, then sleeps until stopped. */
 const WRITER = ['sh', '-c', 'echo "$CLUSTERCTL_TASK" >> /data/log && trap "exit 0" TERM; sleep 3600 & wait']
@@ -24,15 +24,6 @@ interface VolumeJson {name: string; node: string | null; path: string | null; st
 const said = (r: CliResult): string => `exit ${r.exitCode}\n${r.stdout}\n${r.stderr}`
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(everyMs)
-  }
-}
 
 describe('e2e: pinned local volumes (scale to 0 and back, node crash, forget --new-empty)', function () {
   this.timeout(600_000)
