@@ -60,6 +60,21 @@ describe('core/spec volumes', () => {
     expect(validateJobSpec({name: 'db', image: 'i', instances: 3, volumes: ['/srv:/srv']}, 'db.yaml').upgrade).to.deep.include({maxSurge: 1})
   })
 
+  it("Marathon's fractions on a job with a local volume read as a resident app's: never a surge, at least one stopped at a time", () => {
+    const upgrade = (instances: number, u: Record<string, unknown>) => {
+      const warnings: string[] = []
+      const spec = validateJobSpec({name: 'db', image: 'i', instances, volumes: ['data:/data'], upgrade: u}, 'db.yaml', {warn: (m) => warnings.push(m)})
+      return {...spec.upgrade, warnings}
+    }
+
+    // Marathon's resident default 0.5/0 on one instance: it stops the old task first, no over-capacity, nothing to warn about
+    expect(upgrade(1, {minimumHealthCapacity: 0.5, maximumOverCapacity: 0})).to.deep.include({maxUnavailable: 1, maxSurge: 0, warnings: []})
+    expect(upgrade(4, {minimumHealthCapacity: 0.5, maximumOverCapacity: 0})).to.deep.include({maxUnavailable: 2, maxSurge: 0, warnings: []})
+    expect(upgrade(3, {minimumHealthCapacity: 1, maximumOverCapacity: 0})).to.deep.include({maxUnavailable: 1, maxSurge: 0, warnings: []})
+    expect(upgrade(4, {maximumOverCapacity: 0})).to.deep.include({maxUnavailable: 2, maxSurge: 0})
+    expect(problem({instances: 2, volumes: ['data:/data'], upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5}})).to.match(/upgrade.maximumOverCapacity: a job with a local volume updates stop-then-start .*must be 0, as Marathon requires for resident apps, got 0.5/)
+  })
+
   it('names the field and the fix for bad sources', () => {
     expect(problem({volumes: ['data:relative']})).to.match(/volumes\[0\]: the mount must be an absolute path/)
     expect(problem({volumes: [{name: 'x', mount: '/x', source: {local: {size: 'huge'}}}]})).to.match(/volumes\[0\]: source.local.size: expected a size/)
