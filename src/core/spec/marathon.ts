@@ -11,6 +11,7 @@ import {UserError} from '../errors.js'
 import {networkNameProblem} from '../model/network.js'
 import type {ChronosOptions} from './chronos.js'
 import {JOB_NAME} from './validate.js'
+import {MAX_VOLUME_NAME, nfsOfLocalDriver, volumeNameOf} from './volumes.js'
 
 /** Fields of an API response (GET /v2/apps, /v2/groups): state, not configuration. */
 const RESPONSE_FIELDS = new Set([
@@ -330,8 +331,6 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
 
 /** Where a Mesos container has its sandbox ($MESOS_SANDBOX): a sandbox-relative volume is mounted under it. */
 const MESOS_SANDBOX = '/mnt/mesos/sandbox'
-/** Room for the `-INSTANCE` suffix within a volume name (spec/volumes.ts). */
-const MAX_VOLUME_NAME = 50
 
 /**
  * The local volume name of a persistent volume: the job's name and the containerPath
@@ -341,7 +340,7 @@ const MAX_VOLUME_NAME = 50
  * job already has (a second one gets `-2`).
  */
 export function persistentVolumeName(job: string, containerPath: string, taken: Set<string>): string {
-  const clean = containerPath.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'data'
+  const clean = volumeNameOf(containerPath) || 'data'
   let base = `${job}-${clean}`
   if (base.length > MAX_VOLUME_NAME) base = `${base.slice(0, MAX_VOLUME_NAME - 9).replace(/-+$/, '')}-${createHash('sha256').update(`${job}#${containerPath}`).digest('hex').slice(0, 8)}`
   let name = base
@@ -417,8 +416,16 @@ function volumesOf(container: Record<string, unknown>, job: string, at: (p: stri
     if (v.external !== undefined) {
       const e = isObject(v.external) ? v.external : {}
       const options = isObject(e.options) ? e.options : {}
+      // DVDI forwards its dvdi/* options to the driver (a MESOS container's only): Docker's local driver mounting NFS is an NFS volume here
+      const forwarded = Object.fromEntries(Object.entries(options).filter(([k]) => k.startsWith('dvdi/') && k !== 'dvdi/driver').map(([k, o]) => [k.slice('dvdi/'.length), o]))
+      const nfs = e.provider === 'csi' || e.size !== undefined ? null : nfsOfLocalDriver(options['dvdi/driver'], forwarded)
+      if (nfs && typeof e.name === 'string') {
+        volumes.push({name: volumeNameOf(e.name), mount: v.containerPath, readOnly: readOnlyOf(v), source: {nfs}})
+        return
+      }
+
       const driver = typeof options['dvdi/driver'] === 'string' ? `, driver ${options['dvdi/driver']}` : isObject(options) && typeof options.pluginName === 'string' ? `, plugin ${options.pluginName}` : ''
-      warn(where(i, 'external'), `external volume ${JSON.stringify(e.name ?? null)} (provider ${String(e.provider ?? 'dvdi')}${driver}) is not supported: clusterctl's volumes are local, NFS and host paths (docs/volumes.md); not mounted`)
+      warn(where(i, 'external'), `external volume ${JSON.stringify(e.name ?? null)} (provider ${String(e.provider ?? 'dvdi')}${driver}) is not supported: clusterctl's volumes are local, NFS and host paths (docs/volumes.md; Docker's local driver mounting NFS is an NFS volume); not mounted`)
       return
     }
 

@@ -231,10 +231,14 @@ describe('core/spec Marathon import', () => {
       ])
       expect(specs[0]!.volumes).to.deep.equal([])
       expect(warnings).to.deep.equal([
-        'db.json: container.volumes[0].external: external volume "vol-1" (provider dvdi, driver rexray) is not supported: clusterctl\'s volumes are local, NFS and host paths (docs/volumes.md); not mounted.',
-        'db.json: container.volumes[1].external: external volume "vol-2" (provider csi, plugin nfs.csi.k8s.io) is not supported: clusterctl\'s volumes are local, NFS and host paths (docs/volumes.md); not mounted.',
+        'db.json: container.volumes[0].external: external volume "vol-1" (provider dvdi, driver rexray) is not supported: clusterctl\'s volumes are local, NFS and host paths (docs/volumes.md; Docker\'s local driver mounting NFS is an NFS volume); not mounted.',
+        'db.json: container.volumes[1].external: external volume "vol-2" (provider csi, plugin nfs.csi.k8s.io) is not supported: clusterctl\'s volumes are local, NFS and host paths (docs/volumes.md; Docker\'s local driver mounting NFS is an NFS volume); not mounted.',
         'db.json: container.volumes[2]: secret volumes are not supported: not mounted.',
       ])
+      // a MESOS container's DVDI volume of Docker's local driver mounting NFS (its dvdi/* options forwarded) is an NFS volume
+      const nfs = parse(JSON.stringify({id: '/shop/db', container: {type: 'MESOS', docker: {image: 'localhost/pg:16'}, volumes: [{containerPath: '/shared', mode: 'RW', external: {name: 'shared', provider: 'dvdi', options: {'dvdi/driver': 'local', 'dvdi/type': 'nfs', 'dvdi/o': 'addr=10.0.0.5,rw', 'dvdi/device': ':/srv/share'}}}]}}), 'db.json')
+      expect(nfs.specs[0]!.volumes).to.deep.equal([{source: 'shared', target: '/shared', readOnly: false, nfs: {server: '10.0.0.5', export: '/srv/share', options: 'rw'}}])
+      expect(nfs.warnings).to.deep.equal([])
     })
 
     it('residency: WAIT_FOREVER is what a pinned task does (quiet); RELAUNCH_AFTER_TIMEOUT, other fields and residency without a persistent volume are warned about', () => {
