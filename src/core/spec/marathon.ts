@@ -361,8 +361,9 @@ const PERSISTENT_FIELDS: Record<string, true | ((v: unknown) => boolean)> = {siz
  * app binds it where it wants it with a second, host volume whose hostPath is that
  * containerPath: the pair is one local volume mounted at the host volume's containerPath.
  * A persistent volume no host volume binds is mounted under /mnt/mesos/sandbox (`sandbox`
- * true: MESOS_SANDBOX is set to it). External volumes (Docker volume drivers, CSI) have no
- * kind here and are warned about, as is every field not honoured.
+ * true: MESOS_SANDBOX is set to it). An external volume of Docker's local driver mounting
+ * NFS is an NFS volume; other external volumes (Docker volume drivers, CSI) have no kind
+ * here and are warned about, as is every field not honoured.
  */
 function volumesOf(container: Record<string, unknown>, job: string, at: (p: string) => string, warn: (path: string, message: string) => void): {volumes: Array<Record<string, unknown>>; sandbox: boolean} {
   const volumes: Array<Record<string, unknown>> = []
@@ -374,7 +375,7 @@ function volumesOf(container: Record<string, unknown>, job: string, at: (p: stri
   const persistent = new Map<string, number>()
   list.forEach((v, i) => v && v.persistent !== undefined && typeof v.containerPath === 'string' && !persistent.has(v.containerPath) && persistent.set(v.containerPath, i))
   const boundBy = new Map<number, number>()
-  /** The host volumes that bind a persistent volume (mapped with it, or warned about above). */
+  /** The host volumes that bind a persistent volume: the first is mapped with it, another is warned about. */
   const binding = new Set<number>()
   list.forEach((v, i) => {
     if (!v || v.persistent !== undefined || v.external !== undefined || typeof v.hostPath !== 'string' || v.hostPath.startsWith('/')) return
