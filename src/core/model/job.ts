@@ -114,10 +114,15 @@ export function rolloutBounds(upgrade: Pick<UpgradePolicy, 'maxUnavailable' | 'm
 /**
  * Marathon's upgradeStrategy for `n` instances, exactly: maxUnavailable =
  * n - ceil(n x minimumHealthCapacity), maxSurge = floor(n x maximumOverCapacity); when
- * both are 0 Marathon silently starts one extra: maxSurge 1, with `adjusted` set.
+ * both are 0 Marathon silently starts one extra: maxSurge 1, with `adjusted` set. A
+ * resident app (one with persistent volumes: here a job with a local volume) never
+ * surges (Marathon requires maximumOverCapacity 0 for it): when no instance could stop
+ * Marathon stops one below minimumHealthCapacity instead (TaskReplaceActor's restart
+ * strategy), so maxUnavailable is at least 1, without a word.
  */
-export function fromMarathonCapacity(n: number, minimumHealthCapacity: number, maximumOverCapacity: number): {maxUnavailable: number; maxSurge: number; adjusted: boolean} {
+export function fromMarathonCapacity(n: number, minimumHealthCapacity: number, maximumOverCapacity: number, resident = false): {maxUnavailable: number; maxSurge: number; adjusted: boolean} {
   const maxUnavailable = n - Math.ceil(n * minimumHealthCapacity - 1e-9)
+  if (resident) return {maxUnavailable: Math.max(1, maxUnavailable), maxSurge: 0, adjusted: false}
   const maxSurge = Math.floor(n * maximumOverCapacity + 1e-9)
   if (maxUnavailable === 0 && maxSurge === 0) return {maxUnavailable: 0, maxSurge: 1, adjusted: n > 0}
   return {maxUnavailable, maxSurge, adjusted: false}

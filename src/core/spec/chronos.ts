@@ -8,6 +8,7 @@ import {createHash} from 'node:crypto'
 
 import {UserError} from '../errors.js'
 import {JOB_NAME} from './validate.js'
+import {nfsOfLocalDriver, volumeNameOf} from './volumes.js'
 import {parseIsoPeriod} from '../schedule/iso.js'
 
 export interface ChronosOptions {
@@ -41,6 +42,45 @@ export function chronosName(name: string): string {
   return `${clean.slice(0, 54).replace(/-+$/, '')}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`
 }
 
+/** The fields of a Chronos volume (JobDeserializer reads these; it has no persistent volumes). */
+const VOLUME_FIELDS = new Set(['hostPath', 'containerPath', 'mode', 'external'])
+
+/**
+ * One of `container.volumes`: a host path (absolute; a relative one is in the Mesos
+ * sandbox, which clusterctl has not), or an external volume (a Docker volume driver's, as
+ * Chronos gives Mesos it): Docker's local driver mounting NFS is an NFS volume here, any
+ * other is warned about. `persistent` is not a Chronos field (Chronos drops it, as it
+ * drops any other): warned about. Undefined: not mounted.
+ */
+function chronosVolume(v: Record<string, unknown>, warn: (field: string, message: string) => void): Record<string, unknown> | undefined {
+  const at = JSON.stringify(v.containerPath ?? null)
+  const readOnly = String(v.mode ?? 'RW').toUpperCase() === 'RO'
+  for (const key of Object.keys(v)) {
+    if (VOLUME_FIELDS.has(key)) continue
+    if (key === 'persistent') warn('container.volumes.persistent', `field container.volumes.persistent is not supported and the volume at ${at} was not mounted (Chronos has no persistent volumes: it reads hostPath, containerPath, mode and external only)`)
+    else warn(`container.volumes.${key}`, `field container.volumes.${key} is not supported and was ignored`)
+  }
+
+  if (typeof v.hostPath === 'string') {
+    if (v.hostPath.startsWith('/')) return {source: v.hostPath, target: v.containerPath, readOnly}
+    warn('container.volumes.hostPath', `field container.volumes.hostPath is not supported relative to the Mesos sandbox (${JSON.stringify(v.hostPath)}), which clusterctl has not: the volume at ${at} was not mounted`)
+    return undefined
+  }
+
+  if (v.external !== undefined && v.external !== null) {
+    const e = typeof v.external === 'object' && !Array.isArray(v.external) ? (v.external as Record<string, unknown>) : {}
+    const options: Record<string, unknown> = {}
+    for (const o of Array.isArray(e.options) ? e.options : []) if (o !== null && typeof o === 'object' && typeof (o as Record<string, unknown>).key === 'string') options[(o as Record<string, string>).key!] = (o as Record<string, unknown>).value
+    const nfs = nfsOfLocalDriver(e.provider, options)
+    if (nfs && typeof e.name === 'string') return {name: volumeNameOf(e.name), mount: v.containerPath, readOnly, source: {nfs}}
+    warn('container.volumes.external', `field container.volumes.external is not supported (a volume of a Docker volume driver, here ${JSON.stringify(e.provider ?? null)}; clusterctl's volumes are local, NFS and host paths, and Docker's local driver mounting NFS is an NFS volume) and the volume at ${at} was not mounted`)
+    return undefined
+  }
+
+  if (v.persistent === undefined) warn('container.volumes', `field container.volumes is not supported without a hostPath or external: the volume at ${at} was not mounted`)
+  return undefined
+}
+
 const number = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined)
 
 /**
@@ -66,14 +106,7 @@ export function chronosToSpec(job: Record<string, unknown>, where: string, optio
     for (const key of Object.keys(c)) if (!CONTAINER_MAPPED.has(key)) warn(`container.${key}`, `field container.${key} is not supported and was ignored`)
     image = c.image
     if (Array.isArray(c.volumes)) {
-      const volumes: unknown[] = []
-      for (const v of c.volumes as Array<Record<string, unknown>>) {
-        // External (Docker volume driver) and persistent (Mesos reserved disk) volumes have no host path: warned, not mounted
-        const kind = v?.hostPath === undefined ? (['external', 'persistent'] as const).find((k) => v?.[k] !== undefined) : undefined
-        if (kind) warn(`container.volumes.${kind}`, `field container.volumes.${kind} is not supported and the volume at ${JSON.stringify(v.containerPath)} was not mounted`)
-        else volumes.push({source: v?.hostPath, target: v?.containerPath, readOnly: String(v?.mode ?? 'RW').toUpperCase() === 'RO'})
-      }
-
+      const volumes = c.volumes.map((v) => chronosVolume(v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {}, warn)).filter((v) => v !== undefined)
       if (volumes.length > 0) out.volumes = volumes
     }
   }

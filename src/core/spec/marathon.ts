@@ -5,10 +5,13 @@
  * warned about by its path (`apps[2].acceptedResourceRoles`); nothing is dropped
  * silently. docs/marathon.md lists what happens to each field.
  */
+import {createHash} from 'node:crypto'
+
 import {UserError} from '../errors.js'
 import {networkNameProblem} from '../model/network.js'
 import type {ChronosOptions} from './chronos.js'
 import {JOB_NAME} from './validate.js'
+import {MAX_VOLUME_NAME, nfsOfLocalDriver, volumeNameOf} from './volumes.js'
 
 /** Fields of an API response (GET /v2/apps, /v2/groups): state, not configuration. */
 const RESPONSE_FIELDS = new Set([
@@ -20,7 +23,7 @@ const RESPONSE_FIELDS = new Set([
 const MAPPED = new Set([
   'id', 'cmd', 'args', 'container', 'cpus', 'mem', 'disk', 'gpus', 'instances', 'env', 'labels', 'constraints', 'ports',
   'portDefinitions', 'requirePorts', 'healthChecks', 'check', 'readinessChecks', 'upgradeStrategy', 'dependencies',
-  'backoffSeconds', 'backoffFactor', 'maxLaunchDelaySeconds', 'unreachableStrategy', 'killSelection', 'networks', 'ipAddress',
+  'backoffSeconds', 'backoffFactor', 'maxLaunchDelaySeconds', 'unreachableStrategy', 'killSelection', 'networks', 'ipAddress', 'residency',
 ])
 
 /**
@@ -36,7 +39,6 @@ const DEFAULTS: Record<string, (v: unknown) => boolean> = {
   secrets: (v) => empty(v) || (typeof v === 'object' && Object.keys(v as object).length === 0),
   user: () => false,
   taskKillGracePeriodSeconds: () => false,
-  residency: () => false,
   role: (v) => v === '*',
   tty: (v) => v === false,
   maxLaunchDelaySeconds: () => true,
@@ -169,11 +171,11 @@ const PORT_MAPPING_FIELDS: Record<string, true | ((v: unknown) => boolean)> = {
 
 const PORT_DEFINITION_FIELDS: Record<string, true | ((v: unknown) => boolean)> = {port: true, protocol: true, name: true, labels: true}
 
-function warnUnread(check: Record<string, unknown>, fields: Record<string, true | ((v: unknown) => boolean)>, where: string, warn: (path: string, message: string) => void): void {
+function warnUnread(check: Record<string, unknown>, fields: Record<string, true | ((v: unknown) => boolean)>, where: string, warn: (path: string, message: string) => void, messages: Record<string, string> = {}): void {
   for (const [key, value] of Object.entries(check)) {
     const read = fields[key]
     if (value === null || read === true || read?.(value)) continue
-    warn(`${where}.${key}`, 'not supported, ignored')
+    warn(`${where}.${key}`, messages[key] ?? 'not supported, ignored')
   }
 }
 
@@ -225,26 +227,9 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
   else if (options.defaultImage) out.image = options.defaultImage
   else throw new UserError(`${where}: ${path ? `${path} ` : ''}(${name}) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.`, {code: 'invalid-spec', hint: 'Give an image its command runs in with `clusterctl apply -f FILE --default-image IMAGE`, or add "container": {"docker": {"image": "IMAGE"}}.'})
 
-  // volumes: host paths; persistent and external ones wait for the volumes issue
-  if (Array.isArray(container.volumes)) {
-    const volumes: unknown[] = []
-    container.volumes.forEach((v, i) => {
-      if (!isObject(v)) return
-      if (v.persistent !== undefined || v.external !== undefined || typeof v.hostPath !== 'string') {
-        warn(at(`container.volumes[${i}]`), `${v.persistent !== undefined ? 'persistent' : v.external !== undefined ? 'external' : 'this'} volume is not supported yet (host paths are), ignored`)
-        return
-      }
-
-      if (!v.hostPath.startsWith('/')) {
-        warn(at(`container.volumes[${i}].hostPath`), `${JSON.stringify(v.hostPath)} is relative to a Mesos sandbox, which clusterctl has not: ignored`)
-        return
-      }
-
-      warnUnread(v, {containerPath: true, hostPath: true, mode: true}, at(`container.volumes[${i}]`), warn)
-      volumes.push({source: v.hostPath, target: v.containerPath, readOnly: String(v.mode ?? 'RW').toUpperCase() === 'RO'})
-    })
-    if (volumes.length > 0) out.volumes = volumes
-  }
+  const {volumes, sandbox} = volumesOf(container, name, at, warn)
+  if (volumes.length > 0) out.volumes = volumes
+  const stateful = volumes.some((v) => isObject(v.source) && v.source.local !== undefined)
 
   // ports: portMappings (container or container.docker), else portDefinitions, else ports
   const mappings = Array.isArray(container.portMappings) ? {list: container.portMappings, field: 'container.portMappings'} : Array.isArray(docker.portMappings) ? {list: docker.portMappings, field: 'container.docker.portMappings'} : null
@@ -310,6 +295,9 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
     out.env = env
   }
 
+  // Mesos sets MESOS_SANDBOX in every task: where a sandbox-relative volume is mounted here, it says so too
+  if (sandbox) out.env = {MESOS_SANDBOX: MESOS_SANDBOX, ...(out.env as Record<string, unknown> | undefined)}
+
   if (isObject(app.labels)) out.labels = {...Object.fromEntries(Object.entries(app.labels).map(([k, v]) => [k, String(v)])), 'marathon.id': id}
   if (Array.isArray(app.constraints) && app.constraints.length > 0) out.constraints = app.constraints.map((c) => (Array.isArray(c) ? c.map(String) : typeof c === 'string' ? c.split(':') : c))
 
@@ -331,10 +319,151 @@ export function marathonToSpec(entry: MarathonApp, where: string, options: Chron
   if ((backoff !== undefined && backoff !== 1) || (factor !== undefined && factor !== 1.15)) warn(at(backoff !== undefined && backoff !== 1 ? 'backoffSeconds' : 'backoffFactor'), 'per-app restart back-off is not supported: restarts back off 1 s, doubling up to 60 s')
   if (app.killSelection !== undefined && app.killSelection !== 'YOUNGEST_FIRST') warn(at('killSelection'), `${String(app.killSelection)} is not supported: scaling down stops the highest instance numbers`)
   const unreachable = app.unreachableStrategy
-  if (unreachable !== undefined && !(isObject(unreachable) && (num(unreachable.inactiveAfterSeconds) ?? 0) === 0)) warn(at('unreachableStrategy'), 'not supported: tasks on a node that is down are replaced at once (docs/failure-handling.md)')
+  // A resident app's is "disabled" (Marathon requires it): its tasks wait for their node, as a task with a local volume does here
+  if (stateful) {
+    if (unreachable !== undefined && unreachable !== 'disabled') warn(at('unreachableStrategy'), 'a task with a local volume is never replaced while its node is down: it waits for the node, as with "disabled" (docs/volumes.md)')
+  } else if (unreachable !== undefined && !(isObject(unreachable) && (num(unreachable.inactiveAfterSeconds) ?? 0) === 0)) warn(at('unreachableStrategy'), 'not supported: tasks on a node that is down are replaced at once (docs/failure-handling.md)')
+  residencyOf(app.residency, stateful, at, warn)
   const network = networkOf(app, at, warn)
   if (network !== undefined) out.network = network
   return out
+}
+
+/** Where a Mesos container has its sandbox ($MESOS_SANDBOX): a sandbox-relative volume is mounted under it. */
+const MESOS_SANDBOX = '/mnt/mesos/sandbox'
+
+/**
+ * The local volume name of a persistent volume: the job's name and the containerPath
+ * (Marathon scopes a persistent volume to its app, `postgres#pgdata#UUID`; clusterctl's
+ * volume names are the cluster's), cleaned to lower-case letters, digits and '-'; one too
+ * long keeps its start and ends in 8 hex digits of a hash of both. `taken`: the names the
+ * job already has (a second one gets `-2`).
+ */
+export function persistentVolumeName(job: string, containerPath: string, taken: Set<string>): string {
+  const clean = volumeNameOf(containerPath) || 'data'
+  let base = `${job}-${clean}`
+  if (base.length > MAX_VOLUME_NAME) base = `${base.slice(0, MAX_VOLUME_NAME - 9).replace(/-+$/, '')}-${createHash('sha256').update(`${job}#${containerPath}`).digest('hex').slice(0, 8)}`
+  let name = base
+  for (let n = 2; taken.has(name); n++) name = `${base.slice(0, MAX_VOLUME_NAME - String(n).length - 1).replace(/-+$/, '')}-${n}`
+  taken.add(name)
+  return name
+}
+
+const readOnlyOf = (v: Record<string, unknown>): boolean => String(v.mode ?? 'RW').toUpperCase() === 'RO'
+
+/** The fields of `persistent` honoured here; `type` root (Marathon's default) and empty `constraints` are quiet. */
+const PERSISTENT_FIELDS: Record<string, true | ((v: unknown) => boolean)> = {size: true, type: (v) => v === 'root', constraints: empty, maxSize: () => false, profileName: () => false}
+
+/**
+ * `container.volumes` (docs/marathon.md): host paths as they are; a persistent volume
+ * (Mesos reserved disk, its task pinned to the agent) as a local volume of `persistent.size`
+ * MiB, pinned the same way. Its containerPath is relative to the Mesos sandbox; a docker
+ * app binds it where it wants it with a second, host volume whose hostPath is that
+ * containerPath: the pair is one local volume mounted at the host volume's containerPath.
+ * A persistent volume no host volume binds is mounted under /mnt/mesos/sandbox (`sandbox`
+ * true: MESOS_SANDBOX is set to it). An external volume of Docker's local driver mounting
+ * NFS is an NFS volume; other external volumes (Docker volume drivers, CSI) have no kind
+ * here and are warned about, as is every field not honoured.
+ */
+function volumesOf(container: Record<string, unknown>, job: string, at: (p: string) => string, warn: (path: string, message: string) => void): {volumes: Array<Record<string, unknown>>; sandbox: boolean} {
+  const volumes: Array<Record<string, unknown>> = []
+  let sandbox = false
+  if (!Array.isArray(container.volumes)) return {volumes, sandbox}
+  const list = container.volumes.map((v) => (isObject(v) ? v : undefined))
+  const where = (i: number, field?: string): string => at(`container.volumes[${i}]${field ? `.${field}` : ''}`)
+  // the host volume binding each persistent volume (by index): the first whose relative hostPath names it
+  const persistent = new Map<string, number>()
+  list.forEach((v, i) => v && v.persistent !== undefined && typeof v.containerPath === 'string' && !persistent.has(v.containerPath) && persistent.set(v.containerPath, i))
+  const boundBy = new Map<number, number>()
+  /** The host volumes that bind a persistent volume: the first is mapped with it, another is warned about. */
+  const binding = new Set<number>()
+  list.forEach((v, i) => {
+    if (!v || v.persistent !== undefined || v.external !== undefined || typeof v.hostPath !== 'string' || v.hostPath.startsWith('/')) return
+    const p = persistent.get(v.hostPath)
+    if (p === undefined) return
+    if (boundBy.has(p)) warn(where(i), `the persistent volume ${JSON.stringify(v.hostPath)} is mounted once, at ${String(list[boundBy.get(p)!]!.containerPath)} (${where(boundBy.get(p)!)}): not mounted here too`)
+    else boundBy.set(p, i)
+    binding.add(i)
+  })
+  const taken = new Set<string>()
+  list.forEach((v, i) => {
+    if (!v) return
+    if (v.persistent !== undefined) {
+      warnUnread(v, {containerPath: true, persistent: true, mode: true}, where(i), warn)
+      const p = isObject(v.persistent) ? v.persistent : {}
+      if (isObject(v.persistent)) warnUnread(p, PERSISTENT_FIELDS, where(i, 'persistent'), warn, {
+        type: `${String(p.type)} disks are not supported: the volume is a directory on its node's disk (docs/volumes.md), its size reserved there`,
+        constraints: 'disk constraints are not supported: the volume is a directory on its node\'s disk (docs/volumes.md)',
+        maxSize: `not supported: the volume reserves its size (${String(p.size)} MiB), no more`,
+        profileName: 'storage profiles are not supported, ignored',
+      })
+      const containerPath = typeof v.containerPath === 'string' ? v.containerPath : ''
+      const size = num(p.size)
+      if (size === undefined || size <= 0) warn(where(i, 'persistent.size'), `${JSON.stringify(p.size ?? null)} is not a size in MiB: the volume gets the default size, 1Gi`)
+      const host = boundBy.has(i) ? list[boundBy.get(i)!]! : undefined
+      if (host) warnUnread(host, {containerPath: true, hostPath: true, mode: true}, where(boundBy.get(i)!), warn)
+      let mount = host ? String(host.containerPath ?? '') : containerPath
+      if (!host && !containerPath.startsWith('/')) {
+        mount = `${MESOS_SANDBOX}/${containerPath}`
+        sandbox = true
+        warn(where(i, 'containerPath'), `${JSON.stringify(containerPath)} is relative to the Mesos sandbox: mounted at ${mount}, where a Mesos container has it, and MESOS_SANDBOX is ${MESOS_SANDBOX}; nothing else of a sandbox is there, and the working directory is the image's`)
+      }
+
+      volumes.push({name: persistentVolumeName(job, containerPath, taken), mount, readOnly: readOnlyOf(v) || (host !== undefined && readOnlyOf(host)), source: {local: size === undefined || size <= 0 ? {} : {size: `${Math.ceil(size)}Mi`}}})
+      return
+    }
+
+    if (binding.has(i)) return
+    if (v.external !== undefined) {
+      const e = isObject(v.external) ? v.external : {}
+      const options = isObject(e.options) ? e.options : {}
+      // DVDI forwards its dvdi/* options to the driver (a MESOS container's only): Docker's local driver mounting NFS is an NFS volume here
+      const forwarded = Object.fromEntries(Object.entries(options).filter(([k]) => k.startsWith('dvdi/') && k !== 'dvdi/driver').map(([k, o]) => [k.slice('dvdi/'.length), o]))
+      const nfs = e.provider === 'csi' || e.size !== undefined ? null : nfsOfLocalDriver(options['dvdi/driver'], forwarded)
+      if (nfs && typeof e.name === 'string') {
+        volumes.push({name: volumeNameOf(e.name), mount: v.containerPath, readOnly: readOnlyOf(v), source: {nfs}})
+        return
+      }
+
+      const driver = typeof options['dvdi/driver'] === 'string' ? `, driver ${options['dvdi/driver']}` : isObject(options) && typeof options.pluginName === 'string' ? `, plugin ${options.pluginName}` : ''
+      warn(where(i, 'external'), `external volume ${JSON.stringify(e.name ?? null)} (provider ${String(e.provider ?? 'dvdi')}${driver}) is not supported: clusterctl's volumes are local, NFS and host paths (docs/volumes.md; Docker's local driver mounting NFS is an NFS volume); not mounted`)
+      return
+    }
+
+    if (typeof v.hostPath !== 'string') {
+      warn(where(i), `${v.secret === undefined ? 'not a host, persistent or external volume' : 'secret volumes are not supported'}: not mounted`)
+      return
+    }
+
+    if (!v.hostPath.startsWith('/')) {
+      warn(where(i, 'hostPath'), `${JSON.stringify(v.hostPath)} is relative to a Mesos sandbox, which clusterctl has not, and names no persistent volume of the app: ignored`)
+      return
+    }
+
+    warnUnread(v, {containerPath: true, hostPath: true, mode: true}, where(i), warn)
+    volumes.push({source: v.hostPath, target: v.containerPath, readOnly: readOnlyOf(v)})
+  })
+  return {volumes, sandbox}
+}
+
+/**
+ * `residency`: Marathon pins an app's tasks by its persistent volumes, as clusterctl does by
+ * its local volumes; `taskLostBehavior` WAIT_FOREVER (the default) is what a pinned task
+ * does here. RELAUNCH_AFTER_TIMEOUT (moving the task after relaunchEscalationTimeoutSeconds)
+ * is not done here (Marathon never did it either: both fields are deprecated, without effect).
+ */
+function residencyOf(residency: unknown, stateful: boolean, at: (p: string) => string, warn: (path: string, message: string) => void): void {
+  if (residency === undefined || residency === null) return
+  if (!isObject(residency)) return warn(at('residency'), 'not supported, ignored')
+  if (!stateful) return warn(at('residency'), 'an app without a persistent volume has nothing to pin (Marathon pins tasks by their persistent volumes): ignored')
+  for (const [key, value] of Object.entries(residency)) {
+    if (key === 'relaunchEscalationTimeoutSeconds' || value === null) continue
+    if (key !== 'taskLostBehavior') warn(at(`residency.${key}`), 'not supported, ignored')
+    else if (value === 'RELAUNCH_AFTER_TIMEOUT') {
+      const timeout = num(residency.relaunchEscalationTimeoutSeconds) ?? 3600
+      warn(at('residency.taskLostBehavior'), `RELAUNCH_AFTER_TIMEOUT (after ${timeout} s) is not supported: a task with a local volume waits for its node until the node returns or \`clusterctl volume forget NAME --new-empty\` gives its data up (docs/volumes.md)`)
+    } else if (value !== 'WAIT_FOREVER') warn(at('residency.taskLostBehavior'), `${JSON.stringify(value)} is not a Marathon value (WAIT_FOREVER, RELAUNCH_AFTER_TIMEOUT): ignored`)
+  }
 }
 
 /**

@@ -551,7 +551,8 @@ const UPGRADE_KEYS = ['maxUnavailable', 'maxSurge', 'minHealthyTime', 'healthyDe
  * `upgrade` (docs/deployments.md). A single instance with a host volume, and every job
  * with a local volume (a stateful service), defaults to stop-then-start (maxSurge 0,
  * maxUnavailable 1): two containers must not share its data. A local volume refuses a surge. Marathon's fractions (minimumHealthCapacity, maximumOverCapacity) are read
- * for `instances`, exactly as Marathon does (fromMarathonCapacity).
+ * for `instances`, exactly as Marathon does (fromMarathonCapacity), a job with a local volume as a
+ * resident app (its defaults 0.5 and 0; maximumOverCapacity above 0 refused).
  */
 function validateUpgrade(value: unknown, instances: number | undefined, volumes: readonly VolumeSpec[], p: Problems, warn?: (message: string) => void): UpgradePolicy {
   const stateful = hasLocalVolume(volumes)
@@ -590,7 +591,9 @@ function validateUpgrade(value: unknown, instances: number | undefined, volumes:
     }
 
     if (o.maxUnavailable !== undefined || o.maxSurge !== undefined) p.add('upgrade', 'give maxUnavailable/maxSurge or Marathon\'s minimumHealthCapacity/maximumOverCapacity, not both')
-    const mapped = fromMarathonCapacity(instances ?? 1, fraction('minimumHealthCapacity', 1), fraction('maximumOverCapacity', 1))
+    const over = fraction('maximumOverCapacity', stateful ? 0 : 1)
+    if (stateful && over > 0) p.add('upgrade.maximumOverCapacity', `a job with a local volume updates stop-then-start (its new task needs the old one's data): maximumOverCapacity must be 0, as Marathon requires for resident apps, got ${describe(o.maximumOverCapacity)}`)
+    const mapped = fromMarathonCapacity(instances ?? 1, fraction('minimumHealthCapacity', stateful ? 0.5 : 1), over, stateful)
     out.maxUnavailable = mapped.maxUnavailable
     out.maxSurge = mapped.maxSurge
     if (mapped.adjusted) warn?.('upgrade: minimumHealthCapacity 1 with maximumOverCapacity 0 cannot move; maxSurge 1 is used (as Marathon does)')

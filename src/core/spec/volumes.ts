@@ -16,7 +16,7 @@ import {VOLUME_NAME} from '../model/volume.js'
 /** The size of a local volume that gives none. */
 export const DEFAULT_LOCAL_SIZE = 1024 ** 3
 /** Room left for the `-INSTANCE` suffix within a 63-character name. */
-const MAX_VOLUME_NAME = 50
+export const MAX_VOLUME_NAME = 50
 const MAX_LOCAL_SIZE = 1024 ** 5
 const NFS_SERVER = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/
 const NFS_OPTIONS = /^[A-Za-z0-9_.=-]+(,[A-Za-z0-9_.=-]+)*$/
@@ -47,6 +47,31 @@ export function checkNfs(server: unknown, exported: unknown, options: unknown): 
   if (typeof opts !== 'string' || !NFS_OPTIONS.test(opts)) throw new UserError(`nfs.options must be comma-separated mount options like rw,nfsvers=4, got ${describe(options)}`)
   if (/(^|,)addr=/.test(opts)) throw new UserError('nfs.options must not set addr= (it comes from nfs.server)')
   return {server, export: exported, options: opts}
+}
+
+/**
+ * A Docker volume of the `local` driver mounting NFS (driver options `type=nfs`,
+ * `o=addr=SERVER[,OPTIONS]`, `device=:/EXPORT` or `device=SERVER:/EXPORT`): clusterctl's NFS
+ * volume, which podman makes with the same driver and options. Null for any other driver,
+ * type or option (Chronos' and Marathon's external volumes: docs/marathon.md, docs/scheduled-jobs.md).
+ */
+export function nfsOfLocalDriver(driver: unknown, options: Record<string, unknown>): NfsSource | null {
+  if (driver !== 'local' || options.type !== 'nfs' || typeof options.device !== 'string' || Object.keys(options).some((k) => !['type', 'o', 'device'].includes(k))) return null
+  const o = typeof options.o === 'string' ? options.o.split(',').filter(Boolean) : []
+  const addr = o.find((x) => x.startsWith('addr='))
+  const colon = options.device.indexOf(':')
+  const server = addr ? addr.slice('addr='.length) : options.device.slice(0, Math.max(0, colon))
+  const rest = o.filter((x) => x !== addr)
+  try {
+    return colon === -1 ? null : checkNfs(server, options.device.slice(colon + 1), rest.length > 0 ? rest.join(',') : undefined)
+  } catch {
+    return null
+  }
+}
+
+/** A name from elsewhere (a Docker volume's) as a volume name: lower case, other characters as '-'. */
+export function volumeNameOf(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, MAX_VOLUME_NAME).replace(/-+$/, '')
 }
 
 /** `SRC:DST[:ro]`: a host path when SRC is absolute, else a local volume named SRC. */

@@ -35,6 +35,10 @@ describe('core/model/job: upgrade policy', () => {
     expect(fromMarathonCapacity(10, 0.5, 0.2)).to.deep.equal({maxUnavailable: 5, maxSurge: 2, adjusted: false})
     expect(fromMarathonCapacity(3, 1, 1)).to.deep.equal({maxUnavailable: 0, maxSurge: 3, adjusted: false})
     expect(fromMarathonCapacity(5, 1, 0)).to.deep.equal({maxUnavailable: 0, maxSurge: 1, adjusted: true})
+    // a resident app never surges: Marathon stops one below minimumHealthCapacity instead
+    expect(fromMarathonCapacity(1, 0.5, 0, true)).to.deep.equal({maxUnavailable: 1, maxSurge: 0, adjusted: false})
+    expect(fromMarathonCapacity(5, 1, 0, true)).to.deep.equal({maxUnavailable: 1, maxSurge: 0, adjusted: false})
+    expect(fromMarathonCapacity(10, 0.5, 0, true)).to.deep.equal({maxUnavailable: 5, maxSurge: 0, adjusted: false})
   })
 
   it('validates upgrade: defaults, percentages, durations, the single-instance host-volume default', () => {

@@ -37,6 +37,31 @@ describe('core/spec Chronos import', () => {
     expect(warnings).to.deep.equal(['hello.json: field async is not supported and was ignored (job hello).'])
   })
 
+  it('volumes: absolute host paths; an external volume of Docker\'s local driver mounting NFS is an NFS volume; sandbox-relative host paths, other drivers, persistent and sourceless volumes and unknown fields are warned about by name, not mounted', () => {
+    const job = (volumes: unknown[]) => parse(JSON.stringify({name: 'etl', command: 'run.sh', schedule: 'R/2026-01-01T02:00:00Z/P1D', container: {type: 'DOCKER', image: 'localhost/etl:1', volumes}}), 'etl.json')
+    const nfs = {containerPath: '/shared', mode: 'RO', external: {name: 'Shared_Data', provider: 'local', options: [{key: 'type', value: 'nfs'}, {key: 'o', value: 'addr=10.0.0.5,nfsvers=4'}, {key: 'device', value: ':/srv/share'}]}}
+    let r = job([{containerPath: '/data', hostPath: '/srv/data'}, nfs])
+    expect(r.specs[0]!.volumes).to.deep.equal([
+      {source: '/srv/data', target: '/data', readOnly: false},
+      {source: 'shared-data', target: '/shared', readOnly: true, nfs: {server: '10.0.0.5', export: '/srv/share', options: 'nfsvers=4'}},
+    ])
+    expect(r.warnings).to.deep.equal([])
+    // device SERVER:/EXPORT without addr=, and no options: rw
+    r = job([{containerPath: '/s', external: {name: 's', provider: 'local', options: [{key: 'type', value: 'nfs'}, {key: 'device', value: 'nfs-1:/export'}]}}])
+    expect(r.specs[0]!.volumes).to.deep.equal([{source: 's', target: '/s', readOnly: false, nfs: {server: 'nfs-1', export: '/export', options: 'rw'}}])
+    r = job([
+      {containerPath: '/logs', hostPath: 'logs', mode: 'RW'},
+      {containerPath: '/tmp', external: {name: 'test', provider: 'local-persist', options: [{key: 'mountpoint', value: '/tmp/test'}]}},
+      {containerPath: 'data', persistent: {size: 100}},
+      {containerPath: '/nothing'},
+      {containerPath: '/x', hostPath: '/srv/x', shared: true},
+    ])
+    expect(r.specs[0]!.volumes).to.deep.equal([{source: '/srv/x', target: '/x', readOnly: false}])
+    expect(warnedFields(r.warnings)).to.deep.equal(['container.volumes.hostPath', 'container.volumes.external', 'container.volumes.persistent', 'container.volumes', 'container.volumes.shared'])
+    expect(r.warnings[0]).to.equal('etl.json: field container.volumes.hostPath is not supported relative to the Mesos sandbox ("logs"), which clusterctl has not: the volume at "/logs" was not mounted (job etl).')
+    expect(r.warnings[3]).to.equal('etl.json: field container.volumes is not supported without a hostPath or external: the volume at "/nothing" was not mounted (job etl).')
+  })
+
   it('maps every supported field; ignores runtime fields quietly; warns about the others by name', () => {
     const job = {
       name: 'Nightly_ETL', command: 'run.sh', arguments: ['x'], shell: true, schedule: 'R/2026-01-01T02:00:00/P1D', scheduleTimeZone: 'Europe/Berlin', epsilon: 'PT30M', retries: '3', disabled: true,
@@ -120,7 +145,8 @@ describe('core/spec Chronos import', () => {
       expect(specs[0]!.resources).to.deep.include({cpuMilli: 100, memBytes: 32 * 1024 ** 2})
       expect(specs[0]!.runPolicy).to.deep.equal({...RUNTIME_DEFAULTS, schedule: 'R/2016-01-01T00:00:00Z/PT1M', retries: 2, startingDeadlineMs: null})
       expect(warnedFields(warnings)).to.deep.equal(['container.forcePullImage', 'container.networkName', 'container.volumes.external', 'container.volumes.persistent'])
-      expect(warnings).to.include('sample.json: field container.volumes.external is not supported and the volume at "/tmp" was not mounted (job test).')
+      expect(warnings).to.include('sample.json: field container.volumes.external is not supported (a volume of a Docker volume driver, here "local-persist"; clusterctl\'s volumes are local, NFS and host paths, and Docker\'s local driver mounting NFS is an NFS volume) and the volume at "/tmp" was not mounted (job test).')
+      expect(warnings).to.include('sample.json: field container.volumes.persistent is not supported and the volume at "test" was not mounted (Chronos has no persistent volumes: it reads hostPath, containerPath, mode and external only) (job test).')
     })
 
     it('mesos/chronos UI stubs: Airbnb exports of 235 and 239 jobs (parents, runtime fields, 70-character names) need --default-image, then import whole', () => {

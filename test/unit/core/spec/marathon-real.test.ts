@@ -10,7 +10,7 @@ import {parseSpecText} from '../../../../src/core/spec/parse.js'
  * For each: the jobs it becomes and the path of every warning, or the message it is refused
  * with; for a command app (no image), also the outcome with `--default-image`.
  */
-type Outcome = {jobs: string[]; warnings: string[]; dependsOn?: Record<string, string[]>} | {refused: string}
+type Outcome = {jobs: string[]; warnings: string[]; dependsOn?: Record<string, string[]>; local?: Record<string, {volumes: string[]; upgrade: string}>} | {refused: string}
 type Expected = Outcome & {withDefaultImage?: Outcome}
 
 const DIR = new URL('../../../fixtures/marathon/real/', import.meta.url)
@@ -23,7 +23,12 @@ function run(file: string, defaultImage?: string): Outcome {
   try {
     const specs = parseSpecText(fs.readFileSync(new URL(file, DIR), 'utf8'), file, {...(defaultImage ? {defaultImage} : {}), warn: (m) => warnings.push(m)})
     const dependsOn = Object.fromEntries(specs.filter((s) => s.dependsOn).map((s) => [s.name, s.dependsOn!]))
-    return {jobs: specs.map((s) => s.name), warnings: warnings.map((w) => pathOf(file, w)), ...(Object.keys(dependsOn).length > 0 ? {dependsOn} : {})}
+    // the local volumes of a stateful job (Marathon's persistent volumes), `NAME MOUNT SIZE`, and how it updates
+    const local = Object.fromEntries(specs.filter((s) => s.volumes.some((v) => v.local)).map((s) => [s.name, {
+      volumes: s.volumes.map((v) => (v.local ? `${v.source} ${v.target} ${v.local.sizeBytes / 1024 ** 2}Mi${v.readOnly ? ' ro' : ''}` : `host ${v.source}:${v.target}`)),
+      upgrade: `maxUnavailable ${String(s.upgrade.maxUnavailable)}, maxSurge ${String(s.upgrade.maxSurge)}`,
+    }]))
+    return {jobs: specs.map((s) => s.name), warnings: warnings.map((w) => pathOf(file, w)), ...(Object.keys(dependsOn).length > 0 ? {dependsOn} : {}), ...(Object.keys(local).length > 0 ? {local} : {})}
   } catch (error) {
     if (!(error instanceof UserError)) throw error
     return {refused: error.message.slice(file.length)}
@@ -36,7 +41,7 @@ const EXPECTED: Record<string, Expected> = {
   'ContainerSolutions--triton-mysql--marathon.json': {refused: ' (job env-image-prefix--triton-mysql): image: "${env.IMAGE_PREFIX}/triton-mysql" is not an image reference: expected [REGISTRY/]NAME[:TAG][@DIGEST] like localhost/app:1.0, the name in lower case.'},
   'FundingCircle--eremetic--marathon.json': {jobs: ['eremetic'], warnings: ['container.docker.forcePullImage']},
   'GeneralElectric--dcosb-cassandra--marathon.json': {jobs: ['dcosb-cassandra'], warnings: ['container.docker.forcePullImage', 'container.docker.portMappings[0].hostPort']},
-  'HuLiKeJi--mesos-kafka-marathon--marathon.json': {jobs: ['kafka'], warnings: ['uris', 'residency', 'container.docker.forcePullImage', 'container.docker.network', 'container.volumes[0].hostPath', 'container.volumes[1]']},
+  'HuLiKeJi--mesos-kafka-marathon--marathon.json': {jobs: ['kafka'], warnings: ['uris', 'container.docker.forcePullImage', 'container.docker.network'], local: {kafka: {volumes: ['kafka-kafka /kafka 81920Mi'], upgrade: 'maxUnavailable 1, maxSurge 0'}}},
   'LuganoTechTalks--continuous-delivery-demo--marathon.json': {jobs: ['continuous-delivery-demo'], warnings: ['container.docker.forcePullImage']},
   'Schibsted-Tech-Polska--stp.polyglot-api--marathon.json': {jobs: ['api-vg-no-ner-polyglot'], warnings: []},
   'SmartEnergyPlatform--device-sim--marathon.json': {refused: ':38:6: not valid JSON: trailing comma before }.'},
@@ -57,10 +62,13 @@ const EXPECTED: Record<string, Expected> = {
   'mesosphere--marathon--app_list.json': {refused: ': apps[0] (myapp) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {refused: ' apps[0] (job myapp): mem: must be at least 6Mi (container runtimes refuse less), got "5Mi".'}},
   'mesosphere--marathon--apps_create.json': {refused: ': [0] (test-sleep60) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['test-sleep60', 'test-sleep120'], warnings: ['[0].dependencies[1]'], dependsOn: {'test-sleep60': ['test-sleep120']}}},
   'mesosphere--marathon--bridge.json': {jobs: ['bridged-webapp'], warnings: ['healthChecks']},
-  'mesosphere--marathon--external-volume-mesos-app.json': {refused: ': (external-volume-app) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['external-volume-app'], warnings: ['container.volumes[0]']}},
+  'mesosphere--marathon--external-volume-mesos-app.json': {refused: ': (external-volume-app) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['external-volume-app'], warnings: ['container.volumes[0].external']}},
+  'dcos--dcos-docs--1.7-postgres.marathon.json': {jobs: ['postgres'], warnings: ['container.volumes[0].containerPath', 'container.docker.portMappings[0].labels'], local: {postgres: {volumes: ['postgres-pgdata /mnt/mesos/sandbox/pgdata 100Mi'], upgrade: 'maxUnavailable 1, maxSurge 0'}}},
+  'dcos--dcos-docs--1.11-postgres.marathon.json': {jobs: ['postgres'], warnings: ['container.volumes[0].containerPath', 'container.portMappings[0].labels'], local: {postgres: {volumes: ['postgres-pgdata /mnt/mesos/sandbox/pgdata 100Mi'], upgrade: 'maxUnavailable 1, maxSurge 0'}}},
+  'mesosphere--marathon--resident-docker-app.json': {jobs: ['resident-docker-app'], warnings: ['container.volumes[0].containerPath', 'healthChecks[0].port'], local: {'resident-docker-app': {volumes: ['resident-docker-app-data /mnt/mesos/sandbox/data 100Mi'], upgrade: 'maxUnavailable 1, maxSurge 0'}}},
   'mesosphere--marathon--group.json': {jobs: ['tools-oauth-server', 'tools-datadog-agent', 'tools-docker-registry'], warnings: ['groups[0].apps[0].container.docker.network', 'groups[0].apps[1].container.docker.privileged', 'groups[0].apps[1].container.docker.network']},
-  'mesosphere--marathon--healthcheck-and-volume.json': {jobs: ['healthcheck-and-volume'], warnings: ['container.volumes[0]', 'container.volumes[1].hostPath', 'healthChecks[0].port']},
-  'mesosphere--marathon--persistent-volume-app.json': {refused: ': (persistent-volume-app) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['persistent-volume-app'], warnings: ['upgrade', 'container.volumes[0]']}},
+  'mesosphere--marathon--healthcheck-and-volume.json': {jobs: ['healthcheck-and-volume'], warnings: ['healthChecks[0].port'], local: {'healthcheck-and-volume': {volumes: ['healthcheck-and-volume-home /home 500Mi'], upgrade: 'maxUnavailable 1, maxSurge 0'}}},
+  'mesosphere--marathon--persistent-volume-app.json': {refused: ': (persistent-volume-app) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['persistent-volume-app'], warnings: ['container.volumes[0].containerPath'], local: {'persistent-volume-app': {volumes: ['persistent-volume-app-data /mnt/mesos/sandbox/data 10Mi'], upgrade: 'maxUnavailable 1, maxSurge 0'}}}},
   'mesosphere--marathon--pinger-container-app.json': {refused: ': (pinger-container-app) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['pinger-container-app'], warnings: ['fetch', 'ipAddress.discovery']}},
   'mesosphere--marathon--readiness-and-health-app.json': {refused: ': (readiness-and-health-app) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['readiness-and-health-app'], warnings: []}},
   'mesosphere--marathon--sleep-group.json': {refused: ': groups[0].apps[0] (sleep-group-sleep-goodnight-1) has no container image (container.docker.image): a Marathon command app runs on the host, clusterctl runs containers only.', withDefaultImage: {jobs: ['sleep-group-sleep-goodnight-1', 'sleep-group-sleep-goodnight-2'], warnings: []}},

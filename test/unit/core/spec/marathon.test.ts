@@ -3,7 +3,7 @@ import fs from 'node:fs'
 
 import {UserError} from '../../../../src/core/errors.js'
 import {UPGRADE_DEFAULTS} from '../../../../src/core/model/job.js'
-import {marathonName} from '../../../../src/core/spec/marathon.js'
+import {marathonName, persistentVolumeName} from '../../../../src/core/spec/marathon.js'
 import {parseSpecText} from '../../../../src/core/spec/parse.js'
 
 const fixture = (name: string): string => fs.readFileSync(new URL(`../../../fixtures/marathon/${name}`, import.meta.url), 'utf8')
@@ -134,16 +134,144 @@ describe('core/spec Marathon import', () => {
     expect(() => parse('{"apps": [{"id": "/a-b", "container": {"docker": {"image": "i"}}}, {"id": "/a/b", "container": {"docker": {"image": "i"}}}]}', 'g.json')).to.throw(UserError, /defines job a-b twice/)
   })
 
-  it('persistent and external volumes, relative host paths and HOST networking are warned about, a check on a fixed port adds it', () => {
+  it('relative host paths naming no persistent volume and HOST networking are warned about, a check on a fixed port adds it', () => {
     const {specs, warnings} = parse(
-      JSON.stringify({id: '/db', container: {type: 'DOCKER', docker: {image: 'localhost/pg:16', network: 'HOST'}, volumes: [{containerPath: 'data', mode: 'RW', persistent: {size: 100}}, {containerPath: '/x', hostPath: 'x', mode: 'RW'}, {containerPath: '/e', external: {name: 'e'}}]}, healthChecks: [{protocol: 'MESOS_TCP', port: 5432}]}),
+      JSON.stringify({id: '/db', container: {type: 'DOCKER', docker: {image: 'localhost/pg:16', network: 'HOST'}, volumes: [{containerPath: '/x', hostPath: 'x', mode: 'RW'}]}, healthChecks: [{protocol: 'MESOS_TCP', port: 5432}]}),
       'db.json',
     )
     // host networking and no port fields: one port, $PORT0, as Marathon gives; the check's fixed port is added beside it
     expect(specs[0]!.ports).to.deep.equal([{containerPort: 0, protocol: 'tcp', name: 'default'}, {containerPort: 5432, protocol: 'tcp', name: null}])
     expect(specs[0]!.healthCheck).to.deep.include({type: 'tcp', port: 5432})
     expect(specs[0]!.volumes).to.deep.equal([])
-    expect(warnings.map((w) => w.split(': ')[1])).to.deep.equal(['container.docker.network', 'container.volumes[0]', 'container.volumes[1].hostPath', 'container.volumes[2]', 'healthChecks[0].port'])
+    expect(warnings.map((w) => w.split(': ')[1])).to.deep.equal(['container.docker.network', 'container.volumes[0].hostPath', 'healthChecks[0].port'])
+    expect(warnings[1]).to.include('"x" is relative to a Mesos sandbox, which clusterctl has not, and names no persistent volume of the app: ignored')
+  })
+
+  describe('persistent volumes and residency (docs/marathon.md, docs/volumes.md)', () => {
+    const app = (extra: Record<string, unknown>, volumes: unknown[], file = 'db.json') =>
+      parse(JSON.stringify({id: '/shop/db', instances: 2, container: {type: 'DOCKER', docker: {image: 'localhost/pg:16'}, volumes}, ...extra}), file)
+    const fields = (warnings: string[]): string[] => warnings.map((w) => w.split(': ')[1]!)
+
+    it('a persistent volume becomes a local volume of its size in MiB, named after the job and its containerPath, mounted where a Mesos container has its sandbox, MESOS_SANDBOX set', () => {
+      const {specs, warnings} = app({env: {PGDATA: '/mnt/mesos/sandbox/pgdata'}}, [{containerPath: 'pgdata', mode: 'RW', persistent: {size: 512}}])
+      expect(specs[0]!.volumes).to.deep.equal([{source: 'shop-db-pgdata', target: '/mnt/mesos/sandbox/pgdata', readOnly: false, local: {sizeBytes: 512 * 1024 ** 2}}])
+      expect(specs[0]!.env).to.deep.equal({MESOS_SANDBOX: '/mnt/mesos/sandbox', PGDATA: '/mnt/mesos/sandbox/pgdata'})
+      // a resident app: stop-then-start, as Marathon updates it
+      expect(specs[0]!.upgrade).to.deep.include({maxSurge: 0, maxUnavailable: 1})
+      expect(warnings).to.deep.equal(['db.json: container.volumes[0].containerPath: "pgdata" is relative to the Mesos sandbox: mounted at /mnt/mesos/sandbox/pgdata, where a Mesos container has it, and MESOS_SANDBOX is /mnt/mesos/sandbox; nothing else of a sandbox is there, and the working directory is the image\'s.'])
+      // the app's own MESOS_SANDBOX stays
+      expect(app({env: {MESOS_SANDBOX: '/sandbox'}}, [{containerPath: 'pgdata', persistent: {size: 1}}]).specs[0]!.env).to.deep.equal({MESOS_SANDBOX: '/sandbox'})
+    })
+
+    it('a docker app\'s pair, a persistent volume and the host volume binding it by a relative hostPath, is one local volume at the host volume\'s containerPath, in either order, quietly', () => {
+      for (const volumes of [
+        [{containerPath: 'mysqldata', mode: 'RW', persistent: {type: 'root', size: 1000}}, {containerPath: '/var/lib/mysql', hostPath: 'mysqldata', mode: 'RW'}],
+        [{containerPath: '/var/lib/mysql', hostPath: 'mysqldata', mode: 'RW'}, {containerPath: 'mysqldata', mode: 'RW', persistent: {size: 1000}}],
+      ]) {
+        const {specs, warnings} = app({}, volumes)
+        expect(specs[0]!.volumes).to.deep.equal([{source: 'shop-db-mysqldata', target: '/var/lib/mysql', readOnly: false, local: {sizeBytes: 1000 * 1024 ** 2}}])
+        expect(specs[0]!.env).to.deep.equal({})
+        expect(warnings).to.deep.equal([])
+      }
+
+      // RO on either side is read-only; a second host volume binding the same one is warned about; a host volume beside them stays
+      const {specs, warnings} = app({}, [
+        {containerPath: 'data', persistent: {size: 10}},
+        {containerPath: '/data', hostPath: 'data', mode: 'RO'},
+        {containerPath: '/again', hostPath: 'data', mode: 'RW'},
+        {containerPath: '/etc/app', hostPath: '/srv/app', mode: 'RO'},
+      ])
+      expect(specs[0]!.volumes).to.deep.equal([
+        {source: 'shop-db-data', target: '/data', readOnly: true, local: {sizeBytes: 10 * 1024 ** 2}},
+        {source: '/srv/app', target: '/etc/app', readOnly: true},
+      ])
+      expect(warnings).to.deep.equal(['db.json: container.volumes[2]: the persistent volume "data" is mounted once, at /data (container.volumes[1]): not mounted here too.'])
+    })
+
+    it('volume names: cleaned, unique within the job, and short enough for the instance suffix', () => {
+      const taken = new Set<string>()
+      expect(persistentVolumeName('db', 'Data_Dir', taken)).to.equal('db-data-dir')
+      expect(persistentVolumeName('db', 'data-dir', taken)).to.equal('db-data-dir-2')
+      expect(persistentVolumeName('db', '...', taken)).to.equal('db-data')
+      const long = persistentVolumeName('a'.repeat(60), 'data', new Set())
+      expect(long).to.have.length(50)
+      expect(long).to.match(/^a{41}-[0-9a-f]{8}$/)
+      expect(persistentVolumeName('a'.repeat(60), 'logs', new Set())).not.to.equal(long)
+      const {specs} = app({}, [{containerPath: 'data', persistent: {size: 1}}, {containerPath: 'DATA', persistent: {size: 2}}])
+      expect(specs[0]!.volumes.map((v) => [v.source, v.target])).to.deep.equal([['shop-db-data', '/mnt/mesos/sandbox/data'], ['shop-db-data-2', '/mnt/mesos/sandbox/DATA']])
+    })
+
+    it('persistent fields not honoured are warned about by path: type path/mount, maxSize, profileName, constraints, a size that is none, any other field', () => {
+      const {specs, warnings} = app({}, [
+        {containerPath: 'pgdata', mode: 'RW', persistent: {type: 'mount', size: 524_288, maxSize: 1_048_576, profileName: 'fast', constraints: [['path', 'LIKE', '/mnt/ssd-.+']], extra: 1}, shared: true},
+        {containerPath: 'root', persistent: {type: 'root', size: 0, constraints: []}},
+      ])
+      expect(specs[0]!.volumes.map((v) => v.local)).to.deep.equal([{sizeBytes: 512 * 1024 ** 3}, {sizeBytes: 1024 ** 3}])
+      expect(fields(warnings)).to.deep.equal([
+        'container.volumes[0].shared',
+        'container.volumes[0].persistent.type',
+        'container.volumes[0].persistent.maxSize',
+        'container.volumes[0].persistent.profileName',
+        'container.volumes[0].persistent.constraints',
+        'container.volumes[0].persistent.extra',
+        'container.volumes[0].containerPath',
+        'container.volumes[1].persistent.size',
+        'container.volumes[1].containerPath',
+      ])
+      expect(warnings[1]).to.include('mount disks are not supported: the volume is a directory on its node\'s disk (docs/volumes.md), its size reserved there')
+      expect(warnings[2]).to.include('not supported: the volume reserves its size (524288 MiB), no more')
+      expect(warnings[7]).to.include('0 is not a size in MiB: the volume gets the default size, 1Gi')
+    })
+
+    it('external volumes have no kind here: warned about by path with their provider and driver, not mounted; secret volumes too', () => {
+      const {specs, warnings} = app({}, [
+        {containerPath: '/ext', external: {name: 'vol-1', provider: 'dvdi', options: {'dvdi/driver': 'rexray'}, size: 1}, mode: 'RW'},
+        {containerPath: '/csi', external: {name: 'vol-2', provider: 'csi', options: {pluginName: 'nfs.csi.k8s.io'}}},
+        {containerPath: '/s', secret: 'password'},
+      ])
+      expect(specs[0]!.volumes).to.deep.equal([])
+      expect(warnings).to.deep.equal([
+        'db.json: container.volumes[0].external: external volume "vol-1" (provider dvdi, driver rexray) is not supported: clusterctl\'s volumes are local, NFS and host paths (docs/volumes.md; Docker\'s local driver mounting NFS is an NFS volume); not mounted.',
+        'db.json: container.volumes[1].external: external volume "vol-2" (provider csi, plugin nfs.csi.k8s.io) is not supported: clusterctl\'s volumes are local, NFS and host paths (docs/volumes.md; Docker\'s local driver mounting NFS is an NFS volume); not mounted.',
+        'db.json: container.volumes[2]: secret volumes are not supported: not mounted.',
+      ])
+      // a MESOS container's DVDI volume of Docker's local driver mounting NFS (its dvdi/* options forwarded) is an NFS volume
+      const nfs = parse(JSON.stringify({id: '/shop/db', container: {type: 'MESOS', docker: {image: 'localhost/pg:16'}, volumes: [{containerPath: '/shared', mode: 'RW', external: {name: 'shared', provider: 'dvdi', options: {'dvdi/driver': 'local', 'dvdi/type': 'nfs', 'dvdi/o': 'addr=10.0.0.5,rw', 'dvdi/device': ':/srv/share'}}}]}}), 'db.json')
+      expect(nfs.specs[0]!.volumes).to.deep.equal([{source: 'shared', target: '/shared', readOnly: false, nfs: {server: '10.0.0.5', export: '/srv/share', options: 'rw'}}])
+      expect(nfs.warnings).to.deep.equal([])
+    })
+
+    it('residency: WAIT_FOREVER is what a pinned task does (quiet); RELAUNCH_AFTER_TIMEOUT, other fields and residency without a persistent volume are warned about', () => {
+      const pv = [{containerPath: 'data', persistent: {size: 10}}]
+      const sandboxOnly = (w: string[]): string[] => fields(w).filter((f) => f !== 'container.volumes[0].containerPath')
+      expect(sandboxOnly(app({residency: {relaunchEscalationTimeoutSeconds: 3600, taskLostBehavior: 'WAIT_FOREVER'}, unreachableStrategy: 'disabled'}, pv).warnings)).to.deep.equal([])
+      expect(sandboxOnly(app({residency: {}}, pv).warnings)).to.deep.equal([])
+      const relaunch = app({residency: {relaunchEscalationTimeoutSeconds: 30, taskLostBehavior: 'RELAUNCH_AFTER_TIMEOUT', other: 1}}, pv).warnings
+      expect(sandboxOnly(relaunch)).to.deep.equal(['residency.taskLostBehavior', 'residency.other'])
+      expect(relaunch).to.include('db.json: residency.taskLostBehavior: RELAUNCH_AFTER_TIMEOUT (after 30 s) is not supported: a task with a local volume waits for its node until the node returns or `clusterctl volume forget NAME --new-empty` gives its data up (docs/volumes.md).')
+      expect(sandboxOnly(app({residency: {taskLostBehavior: 'SOMETIMES'}}, pv).warnings)).to.deep.equal(['residency.taskLostBehavior'])
+      expect(app({residency: {taskLostBehavior: 'WAIT_FOREVER'}}, []).warnings).to.deep.equal(['db.json: residency: an app without a persistent volume has nothing to pin (Marathon pins tasks by their persistent volumes): ignored.'])
+    })
+
+    it('unreachableStrategy: "disabled" is what a task with a local volume does (quiet); a timeout is warned about, as "disabled" is without one', () => {
+      const pv = [{containerPath: 'data', persistent: {size: 10}}]
+      const unreachable = (value: unknown, volumes: unknown[]): string[] => app({unreachableStrategy: value}, volumes).warnings.filter((w) => w.includes('unreachableStrategy'))
+      expect(unreachable('disabled', pv)).to.deep.equal([])
+      expect(unreachable({inactiveAfterSeconds: 0, expungeAfterSeconds: 0}, pv)).to.deep.equal(['db.json: unreachableStrategy: a task with a local volume is never replaced while its node is down: it waits for the node, as with "disabled" (docs/volumes.md).'])
+      expect(unreachable('disabled', [])).to.deep.equal(['db.json: unreachableStrategy: not supported: tasks on a node that is down are replaced at once (docs/failure-handling.md).'])
+      expect(unreachable({inactiveAfterSeconds: 0}, [])).to.deep.equal([])
+    })
+
+    it("upgradeStrategy: a resident app's 0.5/0 (and 0/0) update stop-then-start without a warning; maximumOverCapacity above 0 is refused, as Marathon refuses it", () => {
+      const pv = [{containerPath: 'data', persistent: {size: 10}}]
+      for (const [n, minimumHealthCapacity, maxUnavailable] of [[1, 0.5, 1], [2, 0.5, 1], [4, 0.5, 2], [3, 0, 3], [3, 1, 1]] as const) {
+        const {specs, warnings} = parse(JSON.stringify({id: '/db', instances: n, container: {docker: {image: 'localhost/pg:16'}, volumes: pv}, upgradeStrategy: {minimumHealthCapacity, maximumOverCapacity: 0}}), 'db.json')
+        expect(specs[0]!.upgrade, `${n} x ${minimumHealthCapacity}`).to.deep.include({maxSurge: 0, maxUnavailable})
+        expect(warnings.filter((w) => w.includes('upgrade'))).to.deep.equal([])
+      }
+
+      expect(() => app({upgradeStrategy: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5}}, pv)).to.throw(UserError, /upgrade.maximumOverCapacity: a job with a local volume updates stop-then-start/)
+    })
   })
 
   it('an app on host networking with no port fields gets one port, $PORT0 named default, as Marathon gives (a check by portIndex 0 probes it); not on BRIDGE', () => {

@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {UserError} from '../../../../src/core/errors.js'
 import {parseSpecFlags} from '../../../../src/core/spec/flags.js'
 import {validateJobSpec} from '../../../../src/core/spec/validate.js'
-import {DEFAULT_LOCAL_SIZE} from '../../../../src/core/spec/volumes.js'
+import {DEFAULT_LOCAL_SIZE, nfsOfLocalDriver} from '../../../../src/core/spec/volumes.js'
 import {hasLocalVolume, localVolumePath, localVolumesOf} from '../../../../src/core/model/volume.js'
 
 function problem(raw: Record<string, unknown>): string {
@@ -58,6 +58,31 @@ describe('core/spec volumes', () => {
     expect(spec.upgrade).to.deep.include({maxSurge: 0, maxUnavailable: 1})
     expect(problem({instances: 3, volumes: ['data:/data'], upgrade: {maxSurge: 1}})).to.match(/upgrade.maxSurge: a job with a local volume updates stop-then-start/)
     expect(validateJobSpec({name: 'db', image: 'i', instances: 3, volumes: ['/srv:/srv']}, 'db.yaml').upgrade).to.deep.include({maxSurge: 1})
+  })
+
+  it("Marathon's fractions on a job with a local volume read as a resident app's: never a surge, at least one stopped at a time", () => {
+    const upgrade = (instances: number, u: Record<string, unknown>) => {
+      const warnings: string[] = []
+      const spec = validateJobSpec({name: 'db', image: 'i', instances, volumes: ['data:/data'], upgrade: u}, 'db.yaml', {warn: (m) => warnings.push(m)})
+      return {...spec.upgrade, warnings}
+    }
+
+    // Marathon's resident default 0.5/0 on one instance: it stops the old task first, no over-capacity, nothing to warn about
+    expect(upgrade(1, {minimumHealthCapacity: 0.5, maximumOverCapacity: 0})).to.deep.include({maxUnavailable: 1, maxSurge: 0, warnings: []})
+    expect(upgrade(4, {minimumHealthCapacity: 0.5, maximumOverCapacity: 0})).to.deep.include({maxUnavailable: 2, maxSurge: 0, warnings: []})
+    expect(upgrade(3, {minimumHealthCapacity: 1, maximumOverCapacity: 0})).to.deep.include({maxUnavailable: 1, maxSurge: 0, warnings: []})
+    expect(upgrade(4, {maximumOverCapacity: 0})).to.deep.include({maxUnavailable: 2, maxSurge: 0})
+    expect(problem({instances: 2, volumes: ['data:/data'], upgrade: {minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5}})).to.match(/upgrade.maximumOverCapacity: a job with a local volume updates stop-then-start .*must be 0, as Marathon requires for resident apps, got 0.5/)
+  })
+
+  it("Docker's local driver mounting NFS is an NFS source (Chronos' and Marathon's external volumes); any other driver, type or option is not", () => {
+    expect(nfsOfLocalDriver('local', {type: 'nfs', o: 'addr=10.0.0.5,rw,nfsvers=4', device: ':/srv/share'})).to.deep.equal({server: '10.0.0.5', export: '/srv/share', options: 'rw,nfsvers=4'})
+    expect(nfsOfLocalDriver('local', {type: 'nfs', device: 'nfs-1:/srv'})).to.deep.equal({server: 'nfs-1', export: '/srv', options: 'rw'})
+    expect(nfsOfLocalDriver('rexray', {type: 'nfs', device: 'nfs-1:/srv'})).to.equal(null)
+    expect(nfsOfLocalDriver('local', {type: 'tmpfs', device: 'tmpfs'})).to.equal(null)
+    expect(nfsOfLocalDriver('local', {type: 'nfs', device: ':/srv'})).to.equal(null)
+    expect(nfsOfLocalDriver('local', {type: 'nfs', device: 'nfs-1:/srv', size: '1'})).to.equal(null)
+    expect(nfsOfLocalDriver('local', {type: 'nfs', device: 'bad host:/srv'})).to.equal(null)
   })
 
   it('names the field and the fix for bad sources', () => {
