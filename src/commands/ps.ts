@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {listJobTasks} from '../core/services/jobs.js'
-import {nodeHosts} from '../cli/job-command.js'
+import {addressesOf} from '../cli/job-command.js'
 import {renderTasksTable, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
 
 export default class Ps extends BaseCommand<typeof Ps> {
@@ -16,9 +16,9 @@ export default class Ps extends BaseCommand<typeof Ps> {
   public async run(): Promise<TaskJson[]> {
     const ctx = await this.services()
     const tasks = listJobTasks(ctx, {...(this.args.job ? {job: this.args.job} : {}), all: this.flags.all})
-    const hosts = nodeHosts(ctx)
-    if (!this.jsonEnabled()) this.log(renderTasksTable(tasks, hosts, this.clock.now(), this.interactive))
+    const where = addressesOf(ctx)
+    if (!this.jsonEnabled()) this.log(renderTasksTable(tasks, where, this.clock.now(), this.interactive))
     if (tasks.length === 0) this.noteEmptyListing()
-    return tasks.map((t) => taskToJson(t, hosts))
+    return tasks.map((t) => taskToJson(t, where))
   }
 }
