@@ -2,8 +2,10 @@ import {expect} from 'chai'
 import path from 'node:path'
 
 import {ManualClock} from '../../../../src/core/clock.js'
-import {NotFoundError} from '../../../../src/core/errors.js'
-import {type EdgeReading, getEndpoints, withReadings} from '../../../../src/core/services/endpoints.js'
+import {NotFoundError, UnreachableError} from '../../../../src/core/errors.js'
+import type {ConnectSpec} from '../../../../src/core/context.js'
+import type {ExecOptions, Transport} from '../../../../src/core/transport.js'
+import {type EdgeReading, EDGE_READ_TIMEOUT_MS, getEndpoints, getLiveEndpoints, withReadings} from '../../../../src/core/services/endpoints.js'
 import {insertJob, insertTask} from '../../../../src/core/state/jobs.js'
 import {insertNode} from '../../../../src/core/state/nodes.js'
 import {Store} from '../../../../src/core/state/store.js'
@@ -103,5 +105,44 @@ describe('core/services/endpoints: where services are reached, from the state fi
     expect(text).to.contain('lb-2: not asked: the node is down')
     expect(text).to.contain('lb-1: HAProxy has backend be_old (2 servers) of no service')
     expect(text).to.contain('the next pass (the daemon\'s, or `clusterctl schedule`) repairs it')
+  })
+
+  it('live: every edge asked in parallel with the read-only commands and a short timeout; one that does not answer is shown so (never waited for past it), down edges not asked', async () => {
+    store.write(() => {
+      store.db.prepare(`UPDATE nodes SET state = 'ready' WHERE name = 'lb-2'`).run()
+      insertNode(store, aNode('lb-3', {edge: true, resolvedAddress: 'root@192.0.2.13:22', state: 'unreachable'}))
+      insertNode(store, aNode('lb-4', {edge: true, resolvedAddress: 'root@192.0.2.14:22', runtime: 'containerd'}))
+    })
+    const stateText = '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port\n3 be_web 1 task-web-0-w1 10.0.0.5 2 0 1 1 1 1 0 0 2 0 0 0 - 31000\n'
+    const stat = '# pxname,svname,scur,status\nbe_web,task-web-0-w1,0,UP\n'
+    const asked: Array<{node: string; argv: readonly string[]; options: ExecOptions | undefined}> = []
+    const connect = (spec: ConnectSpec): Transport => ({
+      target: spec.nodeName,
+      hostKey: () => undefined,
+      close: async () => undefined,
+      async exec(argv, options) {
+        asked.push({node: spec.nodeName, argv, options})
+        if (spec.nodeName === 'lb-2') throw new UnreachableError(spec.host, `lb-2 did not answer within ${options?.timeoutMs}ms`, {code: 'timeout'})
+        return {stdout: `clusterctl-cmd show servers state\n${stateText}clusterctl-end\nclusterctl-cmd show stat -1 4 -1\n${stat}clusterctl-end\n`, stderr: '', code: 0, signal: null}
+      },
+    })
+    const live = await getLiveEndpoints({store, connect}, 'web')
+    expect(asked.map((a) => a.node).sort()).to.deep.equal(['lb-1', 'lb-2'])
+    for (const a of asked) {
+      expect(a.options?.timeoutMs).to.equal(EDGE_READ_TIMEOUT_MS)
+      expect(a.options?.stdin).to.equal('show servers state\nshow stat -1 4 -1\n')
+      expect(a.argv.join(' ')).to.contain('podman exec -i clusterctl-edge perl')
+    }
+
+    expect(live.readings.map((r) => [r.node, r.read, r.unreachable, r.error])).to.deep.equal([
+      ['lb-1', true, false, null],
+      ['lb-2', false, true, 'lb-2 did not answer within 8000ms'],
+      ['lb-3', false, false, 'not asked: the node is unreachable'],
+      ['lb-4', false, false, 'not served: edge proxies run under podman, lb-4 runs containerd'],
+    ])
+    const web = endpointToJson(live.endpoints[0]!)
+    expect(web.backends[0]!.edges.map((x) => [x.node, x.actual, x.mismatch])).to.deep.equal([['lb-1', 'up', false], ['lb-2', 'unknown', false], ['lb-3', 'unknown', false], ['lb-4', 'unknown', false]])
+    await getLiveEndpoints({store, connect}, 'nope').then(() => expect.fail('a job that does not exist'), (error: Error) => expect(error).to.be.instanceOf(NotFoundError))
+    expect(asked).to.have.length(2)
   })
 })
