@@ -211,8 +211,11 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
 
     // `endpoints` reads each edge's HAProxy: every ready instance up on both edges, nothing differs.
     type Endpoint = {live: boolean; mismatch: boolean; edges: Array<{node: string; read: boolean}>; stale: unknown[]; backends: Array<{taskId: string; state: string; mismatch: boolean; edges: Array<{node: string; actual: string; mismatch: boolean}>}>}
+    const took: number[] = []
     const endpoints = async (): Promise<{exitCode: number; web: Endpoint; text: string}> => {
+      const at = Date.now()
       const r = await cli.run(['endpoints', 'web', '--json'])
+      took.push(Date.now() - at)
       return {exitCode: r.exitCode, web: r.json<Endpoint[]>()[0]!, text: r.stdout + r.stderr}
     }
 
@@ -233,6 +236,7 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
       await sleep(1000)
     }
 
+    console.log(`      endpoints (both edges read): ${took.map((t) => `${(t / 1000).toFixed(1)}s`).join(' ')}`)
     const ps = (await cli.run(['ps', 'web', '--json'])).json<Array<{serviceAddress: string; servicePort: number}>>()
     expect(ps.map((t) => t.servicePort)).to.deep.equal(ps.map(() => SERVICE_PORT))
     expect(edges.map((e) => `${e.ip}:${SERVICE_PORT}`)).to.include(ps[0]!.serviceAddress)
