@@ -1,17 +1,21 @@
-/** What the job commands share: node host lookup for endpoints, exit codes from a pass, and how long to wait for it. */
+/** What the job commands share: where tasks and services are reached, exit codes from a pass, and how long to wait for it. */
 import {Flags} from '@oclif/core'
 
 import {ExitCode} from '../core/errors.js'
+import {serviceAddresses} from '../core/edge/injected.js'
 import {publicHostOf} from '../core/model/node.js'
 import type {PassReport} from '../core/reconcile/report.js'
 import type {ServiceContext} from '../core/context.js'
 import type {JobRefs} from '../core/services/jobs.js'
 import {getNodes} from '../core/services/nodes.js'
 import {durationFlag} from './flag-parsers.js'
-import type {NodeHosts} from '../ui/presenters/jobs.js'
+import {listJobs} from '../core/state/jobs.js'
+import type {Addresses} from '../ui/presenters/jobs.js'
 
-export function nodeHosts(ctx: Pick<ServiceContext, 'store'>): NodeHosts {
-  return new Map(getNodes(ctx).map((n) => [n.name, publicHostOf(n)]))
+/** Each node's host (where published ports are reached) and each service's stable address, from the state file. */
+export function addressesOf(ctx: Pick<ServiceContext, 'store'>): Addresses {
+  const nodes = getNodes(ctx)
+  return {hosts: new Map(nodes.map((n) => [n.name, publicHostOf(n)])), services: serviceAddresses(ctx.store.read(() => listJobs(ctx.store)), nodes)}
 }
 
 /**

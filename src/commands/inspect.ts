@@ -3,7 +3,7 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {inspect} from '../core/services/jobs.js'
 import {scheduleViews} from '../core/services/runs.js'
-import {nodeHosts} from '../cli/job-command.js'
+import {addressesOf} from '../cli/job-command.js'
 import {jobToJson, type JobJson, renderJobDetail, renderTaskDetail, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
 
 export default class Inspect extends BaseCommand<typeof Inspect> {
@@ -15,17 +15,17 @@ export default class Inspect extends BaseCommand<typeof Inspect> {
   public async run(): Promise<{job: JobJson | null; task: TaskJson | null; tasks: TaskJson[]; events: Array<{at: string; type: string; message: string}>}> {
     const ctx = await this.services()
     const r = inspect(ctx, this.args.ref)
-    const hosts = nodeHosts(ctx)
+    const where = addressesOf(ctx)
     const schedule = r.job ? scheduleViews(ctx).get(r.job.job.id) : undefined
     if (!this.jsonEnabled()) {
-      if (r.task) this.log(renderTaskDetail(r.task, r.job, r.events, hosts, this.clock.now(), this.interactive))
-      else this.log(renderJobDetail(r.job!, r.tasks, r.events, hosts, this.clock.now(), this.interactive, schedule))
+      if (r.task) this.log(renderTaskDetail(r.task, r.job, r.events, where, this.clock.now(), this.interactive))
+      else this.log(renderJobDetail(r.job!, r.tasks, r.events, where, this.clock.now(), this.interactive, schedule))
     }
 
     return {
       job: r.job ? jobToJson(r.job, schedule) : null,
-      task: r.task ? taskToJson(r.task, hosts) : null,
-      tasks: r.tasks.map((t) => taskToJson(t, hosts)),
+      task: r.task ? taskToJson(r.task, where) : null,
+      tasks: r.tasks.map((t) => taskToJson(t, where)),
       events: r.events.map((e) => ({at: new Date(e.at).toISOString(), type: e.type, message: e.message})),
     }
   }

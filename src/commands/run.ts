@@ -5,7 +5,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {runJob, summarizeJob} from '../core/services/jobs.js'
 import {scheduleViews} from '../core/services/runs.js'
 import {parseSpecFlags} from '../core/spec/flags.js'
-import {exitCodeOfPass, nodeHosts, waitFlags, waitMsOf} from '../cli/job-command.js'
+import {exitCodeOfPass, addressesOf, waitFlags, waitMsOf} from '../cli/job-command.js'
 import {jobToJson, type JobJson, taskToJson, type TaskJson} from '../ui/presenters/jobs.js'
 import {renderPass} from '../ui/presenters/pass.js'
 import type {PassReport} from '../core/reconcile/report.js'
@@ -71,8 +71,8 @@ export default class Run extends BaseCommand<typeof Run> {
     const spec = parseSpecFlags({name: this.args.name, command, ...flags})
     const ctx = await this.services({ssh: !flags['no-start']})
     const result = await runJob(ctx, spec, {noStart: flags['no-start'], waitMs})
-    const hosts = nodeHosts(ctx)
-    const tasks = result.tasks.map((t) => taskToJson(t, hosts))
+    const where = addressesOf(ctx)
+    const tasks = result.tasks.map((t) => taskToJson(t, where))
     process.exitCode = exitCodeOfPass(result.pass, [result.job.name])
     if (!this.jsonEnabled()) {
       const schedule = result.job.spec.runPolicy ? scheduleViews(ctx).get(result.job.id) : undefined

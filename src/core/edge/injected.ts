@@ -14,7 +14,7 @@
  * (`clusterctl restart JOB`).
  */
 import type {JobSpec} from '../model/job.js'
-import {type Node, publicHostOf} from '../model/node.js'
+import {hostPortText, type Node, publicHostOf} from '../model/node.js'
 import type {Job} from '../model/task.js'
 import {frontedPort} from './service-ports.js'
 
@@ -26,12 +26,43 @@ export function serviceEnvName(job: string): string {
 
 const ANSWERING: ReadonlySet<Node['state']> = new Set(['ready', 'cordoned', 'draining'])
 
+type EdgeNode = Pick<Node, 'name' | 'edge' | 'state' | 'resolvedAddress'>
+
+const edgesByName = <T extends EdgeNode>(nodes: readonly T[]): T[] => nodes.filter((n) => n.edge).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+
+/** The edge a service is addressed at first: the first edge node by name that answers, else the first edge (undefined: none). */
+export function firstEdge<T extends EdgeNode>(nodes: readonly T[]): T | undefined {
+  const edges = edgesByName(nodes)
+  return edges.find((n) => ANSWERING.has(n.state)) ?? edges[0]
+}
+
+/** A service's stable address: `EDGE:SERVICE_PORT` at its first edge (firstEdge; null: no edge node), and at every edge by name. */
+export interface ServiceAddress {
+  servicePort: number
+  address: string | null
+  addresses: string[]
+}
+
+/** Every service's address, by job name (jobs without a service port have none). */
+export function serviceAddresses(jobs: readonly Pick<Job, 'name' | 'servicePort'>[], nodes: readonly EdgeNode[]): Map<string, ServiceAddress> {
+  const first = firstEdge(nodes)
+  const edges = edgesByName(nodes)
+  const out = new Map<string, ServiceAddress>()
+  for (const j of jobs) {
+    if (j.servicePort == null) continue
+    const port = j.servicePort
+    out.set(j.name, {servicePort: port, address: first ? hostPortText(publicHostOf(first), port) : null, addresses: edges.map((n) => hostPortText(publicHostOf(n), port))})
+  }
+
+  return out
+}
+
 /** The variables for the services a job uses; a service gone since (rm --force) gets none. */
-export function serviceAddressEnv(uses: readonly string[] | undefined, jobsByName: ReadonlyMap<string, Pick<Job, 'servicePort'>>, nodes: readonly Pick<Node, 'name' | 'edge' | 'state' | 'resolvedAddress'>[]): Record<string, string> {
+export function serviceAddressEnv(uses: readonly string[] | undefined, jobsByName: ReadonlyMap<string, Pick<Job, 'servicePort'>>, nodes: readonly EdgeNode[]): Record<string, string> {
   const env: Record<string, string> = {}
   if (!uses?.length) return env
-  const edges = nodes.filter((n) => n.edge).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  const first = edges.find((n) => ANSWERING.has(n.state)) ?? edges[0]
+  const edges = edgesByName(nodes)
+  const first = firstEdge(nodes)
   for (const name of uses) {
     const port = jobsByName.get(name)?.servicePort
     if (port == null) continue

@@ -1,4 +1,5 @@
 /** Jobs, tasks and pass reports as JSON (the `--json` contract, docs/json.md) and as text. */
+import type {ServiceAddress} from '../../core/edge/injected.js'
 import {frontedPort} from '../../core/edge/service-ports.js'
 import type {JobSpec} from '../../core/model/job.js'
 import {hostPortText} from '../../core/model/node.js'
@@ -28,6 +29,10 @@ export interface TaskJson {
   replaces: string | null
   containerName: string | null
   ports: Array<{containerPort: number; hostPort: number; protocol: string; endpoint: string | null}>
+  /** Its job's stable address: `EDGE:SERVICE_PORT` at the first edge node that answers (null: no service port, or no edge node; docs/endpoints.md). */
+  serviceAddress: string | null
+  /** Its job's service port (null: none). */
+  servicePort: number | null
   reason: string | null
   /** An ended task whose instance has no live task: when it restarts (null: it will not) and why. */
   waiting: {restartAt: string | null; why: string} | null
@@ -38,11 +43,15 @@ export interface TaskJson {
   finishedAt: string | null
 }
 
-/** Where a node's published ports are reached: the host part of its address. */
-export type NodeHosts = ReadonlyMap<string, string>
+/** Where things are reached: each node's published ports at the host part of its address (by node name), each service at its stable address (by job name). */
+export interface Addresses {
+  hosts: ReadonlyMap<string, string>
+  services: ReadonlyMap<string, ServiceAddress>
+}
 
-export function taskToJson(t: ListedTask, hosts: NodeHosts): TaskJson {
-  const host = t.nodeName ? hosts.get(t.nodeName) ?? null : null
+export function taskToJson(t: ListedTask, where: Addresses): TaskJson {
+  const host = t.nodeName ? where.hosts.get(t.nodeName) ?? null : null
+  const service = where.services.get(t.jobName)
   return {
     id: t.id,
     job: t.jobName,
@@ -55,6 +64,8 @@ export function taskToJson(t: ListedTask, hosts: NodeHosts): TaskJson {
     replaces: t.replaces,
     containerName: t.containerName,
     ports: t.hostPorts.map((p) => ({...p, endpoint: host ? hostPortText(host, p.hostPort) : null})),
+    serviceAddress: service?.address ?? null,
+    servicePort: service?.servicePort ?? null,
     reason: t.reason,
     waiting: t.waiting ? {restartAt: iso(t.waiting.until), why: t.waiting.why} : null,
     restarts: t.restarts,
@@ -143,12 +154,18 @@ export function servicePortText(job: Pick<JobSummary['job'], 'servicePort' | 'sp
   return job.servicePort == null || fronted === null ? '-' : `${job.servicePort}->${fronted.containerPort === 0 ? `$PORT${job.spec.ports.indexOf(fronted)}` : fronted.containerPort}`
 }
 
-export function renderTasksTable(tasks: readonly ListedTask[], hosts: NodeHosts, now: number, color: boolean): string {
+/** Where a service is reached, after its port: `at A B` (every edge node's address), that it has no edge node yet, or (not known) on every edge node. */
+export function serviceAt(address: ServiceAddress | undefined): string {
+  if (address === undefined) return 'on every edge node'
+  return address.addresses.length === 0 ? 'on every edge node (none yet: `clusterctl node edge NAME`)' : `at ${address.addresses.join(' ')}`
+}
+
+export function renderTasksTable(tasks: readonly ListedTask[], where: Addresses, now: number, color: boolean): string {
   if (tasks.length === 0) return 'No tasks.'
   return renderTable(
-    ['TASK', 'JOB', 'INST', 'NODE', 'STATE', 'PORTS', 'RESTARTS', 'AGE', 'REASON'],
+    ['TASK', 'JOB', 'INST', 'NODE', 'STATE', 'PORTS', 'SERVICE', 'RESTARTS', 'AGE', 'REASON'],
     tasks.map((t) => {
-      const json = taskToJson(t, hosts)
+      const json = taskToJson(t, where)
       return [
         t.id.slice(0, 8),
         t.jobName,
@@ -156,6 +173,7 @@ export function renderTasksTable(tasks: readonly ListedTask[], hosts: NodeHosts,
         t.nodeName ?? '-',
         taskState(t, color),
         portsText(json),
+        json.serviceAddress ?? (json.servicePort === null ? '-' : `:${json.servicePort}`),
         String(t.restarts),
         ago(t.createdAt, now),
         shortReason(t, now),
@@ -186,7 +204,7 @@ function taskState(t: ListedTask, color: boolean): string {
 }
 
 
-export function renderJobDetail({job, counts, status}: JobSummary, tasks: readonly ListedTask[], events: ClusterEvent[], hosts: NodeHosts, now: number, color: boolean, schedule?: ScheduleView): string {
+export function renderJobDetail({job, counts, status}: JobSummary, tasks: readonly ListedTask[], events: ClusterEvent[], where: Addresses, now: number, color: boolean, schedule?: ScheduleView): string {
   const s = job.spec
   return [
     renderFields([
@@ -197,7 +215,7 @@ export function renderJobDetail({job, counts, status}: JobSummary, tasks: readon
       ['Instances', `${counts.running}/${job.instances} running${counts.pending ? `, ${counts.pending} pending` : ''}${job.kind === 'batch' ? `, ${counts.finished}/${job.instances} finished` : ''}`],
       ['Resources', `cpus ${formatCpu(s.resources.cpuMilli)}, mem ${formatBytes(s.resources.memBytes)}, disk ${formatBytes(s.resources.diskBytes)}, gpus ${s.resources.gpus}`],
       ['Ports', s.ports.map((p) => `${p.containerPort}/${p.protocol}`).join(', ') || '-'],
-      ['Service port', job.servicePort == null ? '-' : `${servicePortText(job)} on every edge node (\`clusterctl endpoints ${job.name}\`)`],
+      ['Service port', job.servicePort == null ? '-' : `${servicePortText(job)} ${serviceAt(where.services.get(job.name))} (\`clusterctl endpoints ${job.name}\`)`],
       ...(s.uses?.length ? [['Uses', `${s.uses.join(', ')} (their addresses as NAME_SERVICE_HOST, NAME_SERVICE_PORT, NAME_SERVICE_HOSTS)`] as [string, string]] : []),
       ['Constraints', s.constraints.map((c) => `${c.field}:${c.operator}${c.value === undefined ? '' : `:${c.value}`}`).join(', ') || '-'],
       ['Preferences', s.preferences.map((p) => `${p.field}=${p.value}`).join(', ') || '-'],
@@ -208,7 +226,7 @@ export function renderJobDetail({job, counts, status}: JobSummary, tasks: readon
       ['Spec hash', job.specHash],
     ]),
     '',
-    renderTasksTable(tasks, hosts, now, color),
+    renderTasksTable(tasks, where, now, color),
     '',
     paint.bold('Recent events', color),
     events.length === 0 ? '-' : events.map((e) => `${new Date(e.at).toISOString()}  ${e.type.padEnd(18)} ${e.message}`).join('\n'),
@@ -216,8 +234,8 @@ export function renderJobDetail({job, counts, status}: JobSummary, tasks: readon
 }
 
 /** One task whole (`inspect TASK`): every field, the full reason (a runtime's stderr can run to many lines), its job counted over all its tasks. */
-export function renderTaskDetail(t: ListedTask, job: JobSummary | null, events: readonly ClusterEvent[], hosts: NodeHosts, now: number, color: boolean): string {
-  const json = taskToJson(t, hosts)
+export function renderTaskDetail(t: ListedTask, job: JobSummary | null, events: readonly ClusterEvent[], where: Addresses, now: number, color: boolean): string {
+  const json = taskToJson(t, where)
   const reason = t.waiting ? `${t.waiting.why}${t.waiting.until !== null && t.waiting.until > now ? ` (restarts in ${Math.ceil((t.waiting.until - now) / 1000)}s)` : ''}` : t.reason
   return [
     renderFields([
@@ -227,7 +245,7 @@ export function renderTaskDetail(t: ListedTask, job: JobSummary | null, events: 
       ['Node', t.nodeName ?? '-'],
       ['Container', t.containerName ?? '-'],
       ['Ports', portsText(json)],
-      ...(job?.job.servicePort == null ? [] : [['Service port', `${job.job.servicePort} on every edge node (\`clusterctl endpoints ${job.job.name}\`)`] as [string, string]]),
+      ...(job?.job.servicePort == null ? [] : [['Service port', `${job.job.servicePort} ${serviceAt(where.services.get(job.job.name))} (\`clusterctl endpoints ${job.job.name}\`)`] as [string, string]]),
       ['Health', `${t.health}${t.healthMessage ? `: ${t.healthMessage}` : ''}`],
       ['Restarts', String(t.restarts)],
       ['Exit code', t.exitCode === null ? '-' : String(t.exitCode)],

@@ -1,6 +1,7 @@
 /** The whole screen for one state: header, the current view (or a detail, or help), status line, key hints. */
 import {Box} from 'ink'
 
+import {serviceAddresses} from '../../../core/edge/injected.js'
 import {ZERO_RESOURCES} from '../../../core/model/resources.js'
 import {type DashboardState, selectedIndex} from '../reducer.js'
 import {allocationByNode, clusterSummary, findJobByName, findNodeByName, jobRows, type LogEntry, logRows, nodeRows, taskRows} from '../selectors.js'
@@ -35,7 +36,7 @@ export function Dashboard({state, label, width, height}: DashboardProps) {
   let view
   const d = state.detail
   if (state.help) view = <Help daemon={daemon} {...body} />
-  else if (d?.kind === 'job') view = <JobDetail name={d.name} job={findJobByName(state.snapshot, d.name)} tasks={taskRows(state.snapshot, '', {job: d.name})} runs={state.snapshot?.jobRuns ?? null} deployments={state.snapshot?.jobDeployments ?? null} events={jobEvents(state.log, d.name)} selected={selected} now={now} {...body} />
+  else if (d?.kind === 'job') view = <JobDetail name={d.name} job={findJobByName(state.snapshot, d.name)} tasks={taskRows(state.snapshot, '', {job: d.name})} runs={state.snapshot?.jobRuns ?? null} deployments={state.snapshot?.jobDeployments ?? null} serviceAddress={state.snapshot ? serviceAddresses(state.snapshot.jobs, state.snapshot.nodes).get(d.name) : undefined} events={jobEvents(state.log, d.name)} selected={selected} now={now} {...body} />
   else if (d?.kind === 'node') {
     view = (
       <NodeDetail

@@ -8,7 +8,8 @@ import type {JobRuns, Run} from '../../../core/model/run.js'
 import type {Job, Task} from '../../../core/model/task.js'
 import {nodeFindings} from '../findings.js'
 import {HISTORY_COLUMNS, historyCells, statusLine} from '../../presenters/deployments.js'
-import {servicePortText} from '../../presenters/jobs.js'
+import {serviceAt, servicePortText} from '../../presenters/jobs.js'
+import type {ServiceAddress} from '../../../core/edge/injected.js'
 import {ago, heartbeatText} from '../../presenters/nodes.js'
 import {type RunColumn, runCells, scheduleFields} from '../../presenters/runs.js'
 import {type ColumnSpec, contentWidth, fit, wrapWords} from '../format.js'
@@ -51,7 +52,8 @@ function resourcesText(r: Resources): string {
   return `cpus ${formatCpu(r.cpuMilli)}, mem ${formatBytes(r.memBytes)}${r.gpus > 0 ? `, gpus ${r.gpus}` : ''}${r.diskBytes > 0 ? `, disk ${formatBytes(r.diskBytes)}` : ''}`
 }
 
-export function specLines(job: Job): string[] {
+/** The spec summary of a job's detail; `address`: where the service is reached (serviceAddresses). */
+export function specLines(job: Job, address?: ServiceAddress): string[] {
   const s = job.spec
   const health = s.healthCheck ? `${s.healthCheck.type} ${s.healthCheck.type === 'cmd' ? s.healthCheck.command : `:${s.healthCheck.port}${s.healthCheck.path ?? ''}`}` : 'none'
   const ports = s.ports.map((p) => `${p.containerPort}/${p.protocol}`).join(' ') || 'none'
@@ -60,7 +62,7 @@ export function specLines(job: Job): string[] {
     `image ${s.image}${s.command ? `  command ${s.command.join(' ')}` : ''}`,
     `each ${resourcesText(s.resources)}  ports ${ports}  health ${health}  restart ${s.restart.policy}`,
     ...(placement ? [`placement ${placement}`] : []),
-    ...(job.servicePort == null ? [] : [`service ${servicePortText(job)} on every edge node${s.uses?.length ? `  uses ${s.uses.join(' ')}` : ''}`]),
+    ...(job.servicePort == null ? [] : [`service ${servicePortText(job)} ${serviceAt(address)}${s.uses?.length ? `  uses ${s.uses.join(' ')}` : ''}`]),
     ...(job.servicePort == null && s.uses?.length ? [`uses ${s.uses.join(' ')}`] : []),
   ]
 }
@@ -144,19 +146,21 @@ export interface JobDetailProps extends Size {
   runs: JobRuns | null
   /** The job's newest versions; null while not read yet, or for a job without any. */
   deployments: JobDeployments | null
+  /** Where the job's service is reached (undefined: it has none). */
+  serviceAddress?: ServiceAddress
   events: readonly LogEntry[]
   selected: number
   now: number
 }
 
-export function JobDetail({name, job, tasks, runs, deployments, events, selected, now, width, height}: JobDetailProps) {
+export function JobDetail({name, job, tasks, runs, deployments, serviceAddress, events, selected, now, width, height}: JobDetailProps) {
   const color = useColor()
   if (!job) return <Text>{`Job ${name} is gone (removed). esc goes back.`}</Text>
   const running = tasks.filter((t) => t.state === 'running').length
   const pending = tasks.filter((t) => t.state === 'pending')
   const runDriven = job.spec.runPolicy !== undefined
   const mine = runs !== null && runs.job === job.name ? runs : null
-  const spec = [...specLines(job), ...(mine ? scheduleLines(mine) : runDriven ? ['schedule reading...'] : [])]
+  const spec = [...specLines(job, serviceAddress), ...(mine ? scheduleLines(mine) : runDriven ? ['schedule reading...'] : [])]
   const top = 1 + spec.length + 1
   // At least the header and one line (an instance, or the note that there is none).
   const tableHeight = Math.min(Math.max(1, tasks.length) + 1, Math.max(runDriven ? 2 : 3, Math.floor((height - top) / (runDriven ? 3 : 2))))

@@ -6,6 +6,7 @@ import net from 'node:net'
 import path from 'node:path'
 
 import {adminSocket, type EdgeService, liveServers, type LiveServer, parseServerStats, parseServersState, READ_COMMANDS, renderHaproxyConfig, runtimeCommands, type ServerState} from '../../../../src/core/edge/haproxy.js'
+import {compareService, observedServers} from '../../../../src/core/edge/observed.js'
 import {makeTempDir} from '../../../helpers/tmp.js'
 
 const check = {type: 'http' as const, path: '/ready', intervalMs: 2000, timeoutMs: 1000, fall: 3, rise: 2}
@@ -292,6 +293,28 @@ describe('core/edge/haproxy: the commands against HAProxy 2.6 itself', () => {
     const servers = (await read(socket)).get('be_web')!
     expect(servers.map((s) => [s.name, s.state, s.address, s.port])).to.deep.equal([['t3', 'ready', '127.0.0.2', 33], ['t4', 'ready', '127.0.0.1', 4]])
     expect(runtimeCommands(await read(socket), [next]).commands).to.deep.equal([])
+  })
+
+  it('what `endpoints` reads of it: a server disabled by hand is maint, one whose check fails is down, a draining one drain; each judged against what is wanted', async () => {
+    const backend = net.createServer((c) => c.end())
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve))
+    closers.push(() => backend.close())
+    const open = (backend.address() as net.AddressInfo).port
+    const web: EdgeService = {name: 'web', servicePort: await freePort(), check: {type: 'tcp', path: null, intervalMs: 100, timeoutMs: 100, fall: 1, rise: 1}, servers: [
+      {name: 't1', address: '127.0.0.1', port: open, checkPort: null, state: 'ready'},
+      {name: 't2', address: '127.0.0.1', port: await freePort(), checkPort: null, state: 'ready'},
+      {name: 't3', address: '127.0.0.1', port: open, checkPort: null, state: 'ready'},
+    ]}
+    const socket = await startProxy([web])
+    expect(await ask(socket, 'disable server be_web/t1')).to.equal('')
+    expect(await ask(socket, 'set server be_web/t3 state drain')).to.equal('')
+    const observe = async () => observedServers(await ask(socket, READ_COMMANDS[0]), await ask(socket, READ_COMMANDS[1]))
+    for (let i = 0; i < 50 && (await observe()).get('be_web')!.find((s) => s.name === 't2')!.state !== 'down'; i++) await new Promise((r) => setTimeout(r, 50))
+    const seen = await observe()
+    expect(seen.get('be_web')!.map((s) => [s.name, s.state])).to.deep.equal([['t1', 'maint'], ['t2', 'down'], ['t3', 'drain']])
+    const wanted = {name: 'web', servers: [{...web.servers[0]!}, {...web.servers[1]!}, {...web.servers[2]!, state: 'drain' as const}]}
+    const {servers} = compareService(wanted, [{node: 'lb', servers: seen}])
+    expect([...servers].map(([name, [x]]) => [name, x!.actual, x!.mismatch])).to.deep.equal([['t1', 'maint', true], ['t2', 'down', true], ['t3', 'drain', false]])
   })
 
   /** A proxy with one server t1 in `be_web` and a client connected through it. */

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {serviceAddressEnv, serviceEnvName} from '../../../../src/core/edge/injected.js'
+import {serviceAddresses, serviceAddressEnv, serviceEnvName} from '../../../../src/core/edge/injected.js'
 import type {Node} from '../../../../src/core/model/node.js'
 
 type EdgeNode = Pick<Node, 'name' | 'edge' | 'state' | 'resolvedAddress'>
@@ -32,5 +32,13 @@ describe('core/edge/injected: the addresses a job\'s containers get for the serv
     expect(serviceAddressEnv(['db'], jobs, [node('w1', '10.0.0.1', false)])).to.deep.equal({DB_SERVICE_PORT: '10000'})
     expect(serviceAddressEnv(['gone', 'batch'], jobs, [node('e1', '10.0.1.1', true)])).to.deep.equal({})
     expect(serviceAddressEnv(undefined, jobs, [node('e1', '10.0.1.1', true)])).to.deep.equal({})
+  })
+
+  it('a service\'s address (ps, inspect, the dashboard): the same first edge as HOST, with the service port; every edge by name; none without an edge', () => {
+    const nodes = [node('w1', '10.0.0.1', false), node('edge-b', 'root@10.0.1.2:22', true), node('edge-a', 'root@[2001:db8::1]:22', true, 'down')]
+    const jobs = [{name: 'db', servicePort: 10_000}, {name: 'batch', servicePort: null}]
+    expect([...serviceAddresses(jobs, nodes)]).to.deep.equal([['db', {servicePort: 10_000, address: '10.0.1.2:10000', addresses: ['[2001:db8::1]:10000', '10.0.1.2:10000']}]])
+    expect(serviceAddresses(jobs, nodes).get('db')!.address).to.equal(`${serviceAddressEnv(['db'], new Map([['db', {servicePort: 10_000}]]), nodes).DB_SERVICE_HOST}:10000`)
+    expect(serviceAddresses(jobs, [node('w1', '10.0.0.1', false)]).get('db')).to.deep.equal({servicePort: 10_000, address: null, addresses: []})
   })
 })

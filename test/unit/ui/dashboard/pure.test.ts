@@ -94,5 +94,7 @@ describe('ui/dashboard: pure helpers', () => {
     const worker = aJob('worker', {servicePort: null})
     expect(specLines({...worker, spec: {...worker.spec, ports: [], uses: ['db']}})).to.include('uses db')
     expect(specLines(worker).join('\n')).to.not.match(/service|uses/)
+    expect(specLines(web, {servicePort: 10_000, address: '192.0.2.10:10000', addresses: ['192.0.2.10:10000', '192.0.2.11:10000']})).to.include('service 10000->8080 at 192.0.2.10:10000 192.0.2.11:10000')
+    expect(specLines(web, {servicePort: 10_000, address: null, addresses: []})).to.include('service 10000->8080 on every edge node (none yet: `clusterctl node edge NAME`)')
   })
 })
