@@ -62,12 +62,17 @@ export interface EdgeConfigOptions {
   bindAddress?: string
   /** How long an old process may keep serving its connections after a reload. */
   hardStopAfterMs?: number
+  /**
+   * How long a connection to a backend may take before it is tried on another server
+   * (`retries 2`, `option redispatch 1`): a live instance answers a SYN in milliseconds, one
+   * on a crashed host never does, and its requests then wait this long, not fail.
+   */
   connectTimeoutMs?: number
   /** Idle timeouts of client and server sides (long: TCP services hold connections open). */
   idleTimeoutMs?: number
 }
 
-export const EDGE_DEFAULTS = {bindAddress: '0.0.0.0', hardStopAfterMs: 30_000, connectTimeoutMs: 5000, idleTimeoutMs: 3_600_000} as const
+export const EDGE_DEFAULTS = {bindAddress: '0.0.0.0', hardStopAfterMs: 30_000, connectTimeoutMs: 2000, idleTimeoutMs: 3_600_000} as const
 
 export const frontendName = (service: string): string => `fe_${service}`
 export const backendName = (service: string): string => `be_${service}`
@@ -140,7 +145,8 @@ export function renderHaproxyConfig(services: readonly EdgeService[], options: E
     `  timeout client ${o.idleTimeoutMs}ms`,
     `  timeout server ${o.idleTimeoutMs}ms`,
     '  timeout check 5s',
-    '  option redispatch',
+    // a connection that fails (refused, or no answer within the connect timeout) is retried on another server at once
+    '  option redispatch 1',
     '  retries 2',
     '',
     '# HAProxy does not start without a listener: this one refuses every connection.',

@@ -51,11 +51,11 @@ global
 
 defaults
   mode tcp
-  timeout connect 5000ms
+  timeout connect 2000ms
   timeout client 3600000ms
   timeout server 3600000ms
   timeout check 5s
-  option redispatch
+  option redispatch 1
   retries 2
 
 # HAProxy does not start without a listener: this one refuses every connection.
