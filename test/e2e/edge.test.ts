@@ -10,7 +10,8 @@
 import {expect} from 'chai'
 import http from 'node:http'
 
-import {ensureHaproxyImage, sshRun, type Testbed} from '../testbed/testbed.js'
+import {parseServerStats} from '../../src/core/edge/haproxy.js'
+import {crashHost, ensureHaproxyImage, restartHost, sshRun, type Testbed} from '../testbed/testbed.js'
 import {CliSandbox} from './cli.js'
 import {type Proc, startDaemon, stopAll} from './daemon-process.js'
 import {getTestbed} from './fixture.js'
@@ -18,8 +19,9 @@ import {getTestbed} from './fixture.js'
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const SERVICE_PORT = 10_080
 
-function webSpec(tb: Testbed, greeting: string, instances = 3): string {
+function webSpec(tb: Testbed, greeting: string, instances = 3, extra: readonly string[] = []): string {
   return [
+    ...extra,
     'name: web',
     `image: ${tb.image}`,
     `instances: ${instances}`,
@@ -49,9 +51,10 @@ function getOnce(url: string): Promise<{ok: boolean; body: string}> {
 }
 
 /** A client hitting the edges' service port every 50 ms (alternating edges) until stopped. */
-function steadyClient(urls: readonly string[]): {stop(): Promise<{sent: number; failed: Array<{at: number; url: string; why: string}>; bodies: Map<string, number>}>} {
+function steadyClient(urls: readonly string[]): {stop(): Promise<{sent: number; failed: Array<{sentAt: number; at: number; url: string; why: string}>; bodies: Map<string, number>; slowest: number}>} {
   let running = true
-  const failed: Array<{at: number; url: string; why: string}> = []
+  const failed: Array<{sentAt: number; at: number; url: string; why: string}> = []
+  let slowest = 0
   const bodies = new Map<string, number>()
   let sent = 0
   const inflight = new Set<Promise<void>>()
@@ -59,9 +62,11 @@ function steadyClient(urls: readonly string[]): {stop(): Promise<{sent: number; 
     for (let i = 0; running; i++) {
       const url = urls[i % urls.length]!
       sent++
+      const sentAt = Date.now()
       const p = getOnce(url).then((r) => {
+        slowest = Math.max(slowest, Date.now() - sentAt)
         if (r.ok) bodies.set(r.body, (bodies.get(r.body) ?? 0) + 1)
-        else failed.push({at: Date.now(), url, why: r.body})
+        else failed.push({sentAt, at: Date.now(), url, why: r.body})
       })
       inflight.add(p)
       void p.finally(() => inflight.delete(p))
@@ -73,7 +78,7 @@ function steadyClient(urls: readonly string[]): {stop(): Promise<{sent: number; 
       running = false
       await loop
       await Promise.all(inflight)
-      return {sent, failed, bodies}
+      return {sent, failed, bodies, slowest}
     },
   }
 }
@@ -91,6 +96,13 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
   let tb: Testbed
   let cli: CliSandbox
   const procs: Proc[] = []
+  /** Clients still sending: stopped after each test, also a failed one (a running client keeps mocha from exiting). */
+  const clients: Array<ReturnType<typeof steadyClient>> = []
+  const startClient = (): ReturnType<typeof steadyClient> => {
+    const c = steadyClient(urls())
+    clients.push(c)
+    return c
+  }
   /** Testbed host name and clusterctl node name of each edge. */
   let edges: Array<{host: string; node: string; ip: string}> = []
 
@@ -111,6 +123,7 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
 
   afterEach(async function () {
     this.timeout(180_000)
+    for (const c of clients.splice(0)) await c.stop()
     await stopAll(procs)
     const jobs = (await cli.run(['jobs', '--json'])).json<Array<{name: string}>>()
     for (const j of jobs) await cli.run(['rm', j.name])
@@ -179,7 +192,7 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
     expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'v1')})).exitCode).to.equal(0)
     expect((await cli.run(['rollout', 'status', 'web'])).exitCode).to.equal(0)
     await edgesMatchState()
-    const client = steadyClient(urls())
+    const client = startClient()
     await sleep(2000)
 
     // drain the node that holds the most instances: each moves make-before-break, its backend drained first
@@ -275,7 +288,7 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
     await edgesMatchState()
     for (const u of urls()) expect((await getOnce(u)).body).to.equal('v1')
 
-    const client = steadyClient(urls())
+    const client = startClient()
     const redeploys = 3
     for (let v = 2; v <= redeploys + 1; v++) {
       expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, `v${v}`)})).exitCode).to.equal(0)
@@ -313,11 +326,96 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
     daemon.child.kill('SIGKILL')
     await daemon.child
     procs.splice(procs.indexOf(daemon), 1)
-    const after = steadyClient(urls())
+    const after = startClient()
     await sleep(5000)
     const alone = await after.stop()
     console.log(`      without a controller: ${alone.sent} requests, ${alone.failed.length} failed`)
     expect(alone.failed).to.deep.equal([])
     expect(alone.sent).to.be.greaterThan(50)
+  })
+  it('redeploys in quick succession, each superseding the last (10; the issue\'s 50 with CLUSTERCTL_E2E_REDEPLOYS=50): 0 failed requests, then each edge lists exactly the running tasks and runs no old HAProxy process', async function () {
+    const redeploys = Math.max(1, Number(process.env.CLUSTERCTL_E2E_REDEPLOYS ?? '10'))
+    this.timeout(180_000 + redeploys * 20_000)
+    const daemon = startDaemon(cli)
+    procs.push(daemon)
+    await daemon.waitFor(/acting as the controller/)
+    expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'r0')})).exitCode).to.equal(0)
+    expect((await cli.run(['rollout', 'status', 'web'])).exitCode).to.equal(0)
+    await edgesMatchState()
+    const client = startClient()
+    const started = Date.now()
+    const applyMs: number[] = []
+    for (let v = 1; v <= redeploys; v++) {
+      const applied = await cli.run(['apply', '-f', '-'], {input: webSpec(tb, `r${v}`)})
+      applyMs.push(applied.durationMs)
+      expect(applied.exitCode, applied.stdout + applied.stderr).to.be.oneOf([0, 4])
+    }
+
+    const rolled = await cli.run(['rollout', 'status', 'web'])
+    expect(rolled.exitCode, rolled.stdout + rolled.stderr).to.equal(0)
+    await edgesMatchState()
+    await sleep(2000)
+    const result = await client.stop()
+    const versions = (await cli.run(['rollout', 'history', 'web', '--json'])).json<Array<{state: string}>>()
+    const byState = new Map<string, number>()
+    for (const r of versions) byState.set(r.state, (byState.get(r.state) ?? 0) + 1)
+    const sortedMs = [...applyMs].sort((a, b) => a - b)
+    console.log(`      ${redeploys} redeploys in ${((Date.now() - started) / 1000).toFixed(0)} s (each apply waits for the daemon's pass: median ${sortedMs[Math.floor(sortedMs.length / 2)]} ms; versions ${JSON.stringify([...byState])}): ${result.sent} requests, ${result.failed.length} failed; answers from ${result.bodies.size} versions`)
+    await expectNoFailures(result, daemon)
+    expect(result.bodies.get(`r${redeploys}`) ?? 0).to.be.greaterThan(0)
+    for (const e of edges) expect(await haproxyProcesses(e), `haproxy processes on ${e.host}`).to.equal(2)
+    expect(await live()).to.have.length(3)
+  })
+
+  it('a host crash: failed requests through the edges stop within the failure-detection time plus 1 s, and the edges serve the replacement', async () => {
+    const daemon = startDaemon(cli)
+    procs.push(daemon)
+    await daemon.waitFor(/acting as the controller/)
+    expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'v1', 3, ['strategy: spread'])})).exitCode).to.equal(0)
+    expect((await cli.run(['rollout', 'status', 'web'])).exitCode).to.equal(0)
+    await edgesMatchState()
+    // the victim: a worker that is not an edge, so the crash takes an instance and no proxy
+    const before = (await cli.run(['ps', 'web', '--json'])).json<Array<{id: string; node: string; state: string; desired: string}>>().filter((t) => t.state === 'running' && t.desired === 'run')
+    const victim = before.find((t) => !edges.some((e) => e.node === t.node)) ?? expect.fail(`no instance off the edges: ${JSON.stringify(before)}`)
+    const host = hostOfNode(victim.node)
+    const client = startClient()
+    await sleep(3000)
+    const crashedAt = Date.now()
+    await crashHost(tb, host)
+    try {
+      const deadline = Date.now() + 60_000
+      for (;;) {
+        const now = await live()
+        if (!now.includes(victim.id) && now.length === 3) break
+        if (Date.now() > deadline) expect.fail(`web did not get back to 3 running instances off ${host}: ${JSON.stringify(now)}`)
+        await sleep(500)
+      }
+
+      // the edges: the running tasks in rotation, the crashed host's in maintenance (kept until its node returns or its task is forgotten)
+      const wanted = async (): Promise<boolean> => {
+        const want = await live()
+        const views = await Promise.all(edges.map(async (e) => parseServerStats(await askEdge(tb, e.host, e.node, 'show stat -1 4 -1'))))
+        return views.every((v) => want.every((id) => v.get(`be_web/${id}`)?.status === 'UP') && [undefined, 'MAINT'].includes(v.get(`be_web/${victim.id}`)?.status))
+      }
+      const settled = Date.now() + 60_000
+      while (!(await wanted())) {
+        if (Date.now() > settled) expect.fail(`the edges do not have the running tasks up and ${victim.id} in maintenance: ${JSON.stringify(await Promise.all(edges.map((e) => askEdge(tb, e.host, e.node, 'show stat -1 4 -1'))))}`)
+        await sleep(1000)
+      }
+
+      await sleep(3000)
+      const result = await client.stop()
+      const down = (await cli.run(['events', '--node', victim.node, '--json'])).json<Array<{at: string; type: string}>>().find((e) => e.type === 'node.down' && Date.parse(e.at) >= crashedAt - 1000)
+      expect(down, `node.down of ${victim.node} recorded`).to.not.equal(undefined)
+      const detectedMs = Date.parse(down!.at) - crashedAt
+      const after = result.failed.filter((f) => f.at >= crashedAt)
+      const lastSent = after.length === 0 ? null : Math.max(...after.map((f) => f.sentAt)) - crashedAt
+      console.log(`      host crash (${host}): ${result.sent} requests, ${after.length} failed${lastSent === null ? '' : `, the last one sent ${(lastSent / 1000).toFixed(1)} s after the crash`}; node declared down ${(detectedMs / 1000).toFixed(1)} s after the crash; slowest answer ${result.slowest} ms`)
+      expect(result.failed.filter((f) => f.at < crashedAt), 'failures before the crash').to.deep.equal([])
+      if (lastSent !== null) expect(lastSent, `failures stop within the failure-detection time (${detectedMs} ms) plus 1 s: ${JSON.stringify(after.slice(-5))}`).to.be.at.most(detectedMs + 1000)
+    } finally {
+      await client.stop()
+      await restartHost(tb, host)
+    }
   })
 })
