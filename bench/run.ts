@@ -16,7 +16,7 @@ import {fileURLToPath} from 'node:url'
 import type {BenchModule, BenchSection} from './types.js'
 
 /** Add a module here to have it run and documented. */
-const MODULES: ReadonlyArray<() => Promise<BenchModule>> = [() => import('./scheduler.bench.js'), () => import('./packing.bench.js'), () => import('./foundation.bench.js'), () => import('./reconcile.bench.js'), () => import('./listings.bench.js'), () => import('./session.bench.js'), () => import('./scheduled.bench.js'), () => import('./history.bench.js'), () => import('./scale.bench.js'), () => import('./health.bench.js'), () => import('./edge.bench.js')]
+const MODULES: ReadonlyArray<() => Promise<BenchModule>> = [() => import('./scheduler.bench.js'), () => import('./packing.bench.js'), () => import('./foundation.bench.js'), () => import('./reconcile.bench.js'), () => import('./listings.bench.js'), () => import('./session.bench.js'), () => import('./scheduled.bench.js'), () => import('./history.bench.js'), () => import('./scale.bench.js'), () => import('./health.bench.js'), () => import('./edge.bench.js'), () => import('./edge-ready.bench.js')]
 
 const DOC = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'performance.md')
 
