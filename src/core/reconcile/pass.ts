@@ -272,7 +272,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
   // 2c. Guarded auto-drain (opt-in): one decision per pass at most, recorded as an event.
   if (options.autoDrain && !options.jobs) {
-    const decision = planAutoDrain({nodes, jobs, tasks, seed})
+    const decision = planAutoDrain({nodes, jobs, tasks, volumes: loaded.volumes, seed})
     const target = decision ? nodes.find((n) => n.name === decision.node) : undefined
     if (decision && target) {
       const adminState = decision.kind === 'drain' ? ('draining' as const) : ('cordoned' as const)

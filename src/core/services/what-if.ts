@@ -4,6 +4,7 @@ import {FailedError, UserError} from '../errors.js'
 import {whatIf, type WhatIfResult} from '../reconcile/what-if.js'
 import {listJobs, listTasks} from '../state/jobs.js'
 import {listNodes} from '../state/nodes.js'
+import {listVolumes} from '../state/volumes.js'
 import {getNode} from './nodes.js'
 
 /** A fixed seed: the same state gives the same answer. */
@@ -11,7 +12,7 @@ const SEED = 1
 
 function read(ctx: Pick<ServiceContext, 'store'>) {
   const {store} = ctx
-  return store.read(() => ({nodes: listNodes(store), jobs: listJobs(store), tasks: listTasks(store, {live: true})}))
+  return store.read(() => ({nodes: listNodes(store), jobs: listJobs(store), tasks: listTasks(store, {live: true}), volumes: listVolumes(store)}))
 }
 
 /** If these nodes died: where their work would go, what could not be placed and why. */
