@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {ManualClock} from '../../../../src/core/clock.js'
 import {FailedError, NotFoundError, UserError} from '../../../../src/core/errors.js'
-import {assertDrainFits, whatIfDown, whatIfEachNode} from '../../../../src/core/services/what-if.js'
+import {drainPreview, waitingLine, whatIfDown, whatIfEachNode} from '../../../../src/core/services/what-if.js'
 import {insertJob, insertTask} from '../../../../src/core/state/jobs.js'
 import {insertNode} from '../../../../src/core/state/nodes.js'
 import {insertVolume} from '../../../../src/core/state/volumes.js'
@@ -44,7 +44,7 @@ describe('core/services/what-if (over a real state file)', () => {
 
   it('node drain is refused (exit 1, code would-not-fit) when the work would not fit, with the what-if and --force in the hint', () => {
     try {
-      assertDrainFits({store}, 'h1')
+      drainPreview({store}, 'h1')
       expect.fail('expected a refusal')
     } catch (error) {
       expect(error).to.be.instanceOf(FailedError)
@@ -88,7 +88,8 @@ describe('core/services/what-if (over a real state file)', () => {
       expect(r.unplaced.map((u) => [u.job, u.reason])).to.deep.equal([['web', '0/1 nodes fit: 1 insufficient disk (need 10Gi, max free 5Gi)']])
       expect(r.waiting.map((w) => [w.job, w.instance, w.from, w.volume, w.reason])).to.deep.equal([['db', 0, 'h1', 'data-0', 'blocked: volume data-0 is on h1 (down)']])
       expect(r.fits).to.equal(false)
-      expect(() => assertDrainFits({store: vstore}, 'h1')).to.throw(/web\.0: 0\/1 nodes fit: 1 insufficient disk/)
+      expect(() => drainPreview({store: vstore}, 'h1')).to.throw(/web\.0: 0\/1 nodes fit: 1 insufficient disk/)
+      expect(drainPreview({store: vstore}, 'h1', true).waiting.map((w) => w.volume)).to.deep.equal(['data-0'])
     })
 
     it('a drain whose only unmovable tasks keep their data on the node fits (they wait for it); the answer says which', () => {
@@ -97,7 +98,7 @@ describe('core/services/what-if (over a real state file)', () => {
       expect(r.moves.map((m) => [m.job, m.to])).to.deep.equal([['web', 'h2']])
       expect(r.waiting.map((w) => `${w.job}.${w.instance} ${w.volume}`)).to.deep.equal(['db.0 data-0'])
       expect(r.fits).to.equal(true)
-      expect(() => assertDrainFits({store: vstore}, 'h1')).not.to.throw()
+      expect(drainPreview({store: vstore}, 'h1').waiting.map(waitingLine)).to.deep.equal(['db.0 stops and waits for h1: its volume data-0 is there; `clusterctl node uncordon h1` runs it there again, or `clusterctl volume forget data-0 --new-empty` moves it without its data'])
     })
   })
 })
