@@ -305,6 +305,9 @@ describe('e2e: draining a node that holds a local volume stops its task, which r
     expect(drain.exitCode, said(drain)).to.equal(0)
     expect(drain.stdout).to.contain(`sdb.0 stops and waits for ${node}: its volume sdata-0 is there; \`clusterctl node uncordon ${node}\` runs it there again, or \`clusterctl volume forget sdata-0 --new-empty\` moves it without its data`)
     expect(drain.stdout).to.match(new RegExp(`Node ${node} is drained`))
+    // The next pass (the daemon's, or this one-shot) gives the instance its task, which waits for the node.
+    const pass = await cli.run(['schedule'])
+    expect(pass.exitCode, said(pass)).to.equal(4)
     const [waiting] = (await cli.run(['ps', 'sdb', '--json'])).json<TaskJson[]>()
     expect([waiting!.state, waiting!.node]).to.deep.equal(['pending', null])
     expect(waiting!.reason).to.match(new RegExp(`^blocked: volume sdata-0 is on ${node} \\(cordoned \\d+[smh]\\)$`))
