@@ -8,7 +8,7 @@ import {renderNMinusOne, renderWhatIf} from '../ui/presenters/what-if.js'
 
 export default class WhatIf extends BaseCommand<typeof WhatIf> {
   static override summary = 'Would everything still fit if these nodes died? Runs the real scheduler on a copy of the state.'
-  static override description = `--down NODE[,NODE...]: per task on those nodes, where it would be replaced or why it could not be (the scheduler's own reasons), and each service's running count after the loss against its health bound. --n-1: one line per node. Reads the state file only. Exit 0 when everything fits, 4 when something would not.`
+  static override description = `--down NODE[,NODE...]: per task on those nodes, where it would be replaced or why it could not be (the scheduler's own reasons), and each service's running count after the loss against its health bound. Local volumes count as in a pass: their sizes stay reserved on their nodes, and a task whose local volume is on a lost node waits for it (listed, not counted as unplaced). --n-1: one line per node. Reads the state file only. Exit 0 when everything fits, 4 when something would not.`
   static override examples = ['<%= config.bin %> what-if --down web-1', '<%= config.bin %> what-if --down web-1,web-2 --json', '<%= config.bin %> what-if --n-1']
   static override flags = {
     down: Flags.string({description: 'Nodes to lose, comma-separated.'}),

@@ -75,6 +75,13 @@ export class FakePodmanNode {
       return {stdout: [`${MARK} heartbeat 1`, `${MARK} usage 0.5 1000000`, ...probe, ...networks, `${MARK} list-begin`, listing, `${MARK} list-end 0`, ''].join('\n')}
     }
 
+    // A start after its volume preparations (runtime/spec.ts withVolumePrep): the preparations succeed, then the start.
+    if (argv[0] === 'sh' && argv[3] === 'clusterctl-volumes') {
+      let i = 5
+      for (let n = Number(argv[4]); n > 0; n--) i += ({dir: 2, 'nfs-mount': 4, 'podman-nfs': 5} as Record<string, number>)[argv[i]!] ?? 1
+      return this.answer(argv.slice(i))
+    }
+
     if (argv[0] === 'sh' && argv[3] === 'clusterctl-start') {
       const name = argv[4]!
       if (this.failStarts.has(name)) return {code: 125, stderr: 'Error: localhost/app:1: image not known\n'}

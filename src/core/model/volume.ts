@@ -64,3 +64,9 @@ export function hasLocalVolume(volumes: readonly VolumeSpec[]): boolean {
 export function nfsDevice(n: NfsSource): string {
   return `${n.server}:${n.export}`
 }
+
+/** What brings back a task that waits for the node holding its local volume: `its volume data-0 is there; ...uncordon... or ...forget...`. */
+export function waitsForNode(node: string, volumes: readonly string[]): string {
+  const many = volumes.length > 1
+  return `its volume${many ? 's' : ''} ${volumes.join(', ')} ${many ? 'are' : 'is'} there; \`clusterctl node uncordon ${node}\` runs it there again, or \`clusterctl volume forget ${volumes[0]!} --new-empty\` moves it without its data`
+}

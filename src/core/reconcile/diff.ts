@@ -7,6 +7,7 @@ import {isRunDriven} from '../model/job.js'
 import type {AdminState, NodeState} from '../model/node.js'
 import type {Job, Task} from '../model/task.js'
 import {isLive} from '../model/task.js'
+import {localVolumesOf, waitsForNode} from '../model/volume.js'
 import {isAvailable, isReady} from './health.js'
 import {isGivenUp} from './heartbeat.js'
 import type {ObservedContainer} from '../../runtime/types.js'
@@ -275,10 +276,14 @@ export function diff(input: DiffInput): Buckets {
         if (container) out.adopt.push({task: keeper, container})
         else if (!handled.has(keeper)) out.ignore.push(keeper)
 
-        // Drain: a task on a draining node gets a replacement elsewhere (unless one is in flight).
+        // Drain: a task on a draining node gets a replacement elsewhere (unless one is in flight). One whose local
+        // volume is there cannot have one (its data is there): it stops, cleanly, before the maintenance, and its
+        // instance waits for the node (blocked, volumes.ts) until `node uncordon` (docs/volumes.md).
         const node = nodeOf(keeper.nodeId)
         if (node && node.adminState === 'draining' && node.state === 'draining' && !inFlight.has(keeper.id) && keeper.state !== 'pending') {
-          out.place.push({jobId: job.id, instance, restarts: keeper.restarts, why: `drain of ${node.name}`, replaces: keeper.id})
+          const local = localVolumesOf(job.spec.volumes, instance).map((v) => v.name)
+          if (local.length > 0) out.stop.push({task: keeper, reason: `drain of ${node.name}: ${waitsForNode(node.name, local)}`})
+          else out.place.push({jobId: job.id, instance, restarts: keeper.restarts, why: `drain of ${node.name}`, replaces: keeper.id})
         }
       }
     }

@@ -36,7 +36,10 @@ import {applyCheckResult, applyReadinessResult} from './health.js'
 import {DEFAULT_DETECTOR, type DetectorSettings, describeBasis, heartbeatDeadline} from './detector.js'
 import {DEFAULT_HEARTBEAT, discountClusterWideSilence, type HeartbeatOutcome, type HeartbeatSettings, judgeHeartbeat} from './heartbeat.js'
 import {DEFAULT_MOVES, type MoveSettings} from './moves.js'
-import {sameBlock, volumePlacement, volumesToRecord, withVolumeReservations} from './volumes.js'
+import {sameBlock, volumePlacement, type VolumePlacement, volumesToRecord, withVolumeReservations} from './volumes.js'
+import {freshProbes, type NfsProbes, NFS_PROBE_TIMEOUT_MS, NFS_PROBES_META_KEY, nfsPlacement, nfsProbeArgv, parseNfsProbe, probeKey, probesWanted, storedProbes} from './nfs-probe.js'
+import {readMeta, writeMeta} from '../state/meta.js'
+import type {Transport} from '../transport.js'
 import {listVolumes, recordVolumeNode, recordVolumeUsage} from '../state/volumes.js'
 import {localVolumePath} from '../model/volume.js'
 import {type NodeObserveResult, type ObserveOptions, observeNode} from './observe.js'
@@ -114,6 +117,28 @@ function sameMachineGroups(nodes: readonly Node[]): Node[][] {
 function movesOf(moves: MoveSettings | false | undefined, settings: Settings): MoveSettings | false {
   if (moves === false) return false
   return {...(moves ?? DEFAULT_MOVES), consolidate: moves?.consolidate ?? settings.consolidate}
+}
+
+/**
+ * The NFS answers a placement needs (nfs-probe.ts): the fresh ones from the state file, and a
+ * probe, in parallel, of each (machine, export) a pending task may go to that has none. A dry
+ * run neither probes nor records: it uses what is known.
+ */
+async function probeNfsExports(ctx: ServiceContext, input: {pending: readonly Task[]; jobsById: ReadonlyMap<string, Job>; schedulable: readonly Node[]; pinned: VolumePlacement; dryRun: boolean; concurrency: number; transportOf: (n: Node) => Transport}): Promise<NfsProbes> {
+  const {store} = ctx
+  if (!input.pending.some((t) => input.jobsById.get(t.jobId)?.spec.volumes.some((v) => v.nfs))) return new Map()
+  const probes = freshProbes(store.read(() => readMeta(store, NFS_PROBES_META_KEY)), ctx.clock.now())
+  const wanted = input.dryRun ? [] : probesWanted(input.pending, input.jobsById, input.schedulable, input.pinned, probes, (n) => n.resolvedAddress)
+  if (wanted.length === 0) return probes
+  await forEachLimited(wanted, input.concurrency, async ({node, nfs, alsoFor}) => {
+    const answer = await input.transportOf(node).exec(nfsProbeArgv(nfs), {timeoutMs: NFS_PROBE_TIMEOUT_MS}).then(
+      (r) => parseNfsProbe(r, ctx.clock.now()),
+      (error: unknown) => ({ok: false, error: `the probe did not run: ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}`, at: ctx.clock.now()}),
+    )
+    for (const id of [node.id, ...alsoFor]) probes.set(probeKey(id, nfs), answer)
+  })
+  store.write(() => writeMeta(store, NFS_PROBES_META_KEY, storedProbes(probes)))
+  return probes
 }
 
 /** The health probe's share of an observation (all of it runs beside the container listing). */
@@ -247,7 +272,7 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
 
   // 2c. Guarded auto-drain (opt-in): one decision per pass at most, recorded as an event.
   if (options.autoDrain && !options.jobs) {
-    const decision = planAutoDrain({nodes, jobs, tasks, seed})
+    const decision = planAutoDrain({nodes, jobs, tasks, volumes: loaded.volumes, seed})
     const target = decision ? nodes.find((n) => n.name === decision.node) : undefined
     if (decision && target) {
       const adminState = decision.kind === 'drain' ? ('draining' as const) : ('cordoned' as const)
@@ -363,8 +388,10 @@ export async function runPass(ctx: ServiceContext, options: PassOptions = {}): P
   // not ready), and record placements, and the nodes of the local volumes they give one, before any container starts.
   const pendingTasks = [...carried.stillLive.filter((t) => t.state === 'pending' && inScope(t)), ...fresh.created.map((n) => n.task)]
   const volumes = new Map(loaded.volumes.map((v) => [v.name, v]))
+  const pinned = volumePlacement(pendingTasks, jobsById, volumes, nodesById, now)
+  const probes = await probeNfsExports(ctx, {pending: pendingTasks, jobsById, schedulable, pinned, dryRun, concurrency, transportOf: (n) => clientOf(n).transport})
   const {plan, placed, pendingById} = planPlacements({
-    volumes: volumePlacement(pendingTasks, jobsById, volumes, nodesById, now),
+    volumes: nfsPlacement(pendingTasks, jobsById, schedulable, pinned, probes),
     pending: pendingTasks,
     pins: fresh.pins,
     schedulable,

@@ -238,7 +238,8 @@ export function planPlacements(input: PlacementInput): {plan: Plan; placed: Plac
   const offered = vols ? pending.filter((t) => !vols.blocked.has(t.id)) : pending
   const requests = offered.map((t) => {
     const pins = [input.pins.get(t.id), vols?.pins.get(t.id)].filter((c) => c !== undefined)
-    const request = requestOf(t, jobsById.get(t.jobId)!, [...pins, ...avoidConstraint(avoidedNodes(input.recentFailures, t.jobId, t.instance, input.backoff))])
+    const avoided = [...avoidedNodes(input.recentFailures, t.jobId, t.instance, input.backoff), ...(vols?.avoid?.get(t.id) ?? [])]
+    const request = requestOf(t, jobsById.get(t.jobId)!, [...pins, ...avoidConstraint([...new Set(avoided)])])
     const extra = vols?.extraDisk.get(t.id) ?? 0
     return extra > 0 ? {...request, resources: {...request.resources, diskBytes: request.resources.diskBytes + extra}} : request
   })
@@ -246,7 +247,9 @@ export function planPlacements(input: PlacementInput): {plan: Plan; placed: Plac
   const teams = teamSharesOf(input.teams ?? [], constrainingTasks(input.holding, jobsById, [...input.holding, ...pending]), jobsById)
   const scheduled = offered.length === 0 ? {placements: [], pending: []} : schedule(snapshotOf(input.schedulable, input.holding, jobsById, input.held, [...input.holding, ...pending]), requests, {seed: input.seed, teams, ...(input.portRange ? {portRange: input.portRange} : {})})
   const blocked = pending.filter((t) => vols?.blocked.has(t.id)).map((t) => ({taskId: t.id, jobId: t.jobId, reason: vols!.blocked.get(t.id)!, counts: {}, details: []}))
-  const plan: Plan = blocked.length === 0 ? scheduled : {placements: scheduled.placements, pending: [...scheduled.pending, ...blocked]}
+  // A task kept off some nodes by its NFS export says so when it stays pending (nfs-probe.ts).
+  const noted = vols?.notes?.size ? scheduled.pending.map((p) => (vols.notes!.has(p.taskId) ? {...p, reason: `${p.reason}; ${vols.notes!.get(p.taskId)!}`} : p)) : scheduled.pending
+  const plan: Plan = blocked.length === 0 && noted === scheduled.pending ? scheduled : {placements: scheduled.placements, pending: [...noted, ...blocked]}
   return {plan, placed: placementsOf(plan, pendingById, jobsById), pendingById}
 }
 

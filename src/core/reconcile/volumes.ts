@@ -18,6 +18,10 @@ export interface VolumePlacement {
   blocked: Map<string, string>
   /** Disk a task needs on its node for its volumes that have no node yet. */
   extraDisk: Map<string, number>
+  /** Nodes a task is kept off (an NFS export they could not mount: nfs-probe.ts). */
+  avoid?: Map<string, string[]>
+  /** Why, added to the task's pending reason when it stays pending. */
+  notes?: Map<string, string>
 }
 
 /** 45s, 4m, 3h, 2d. */

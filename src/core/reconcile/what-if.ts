@@ -5,12 +5,19 @@
  * says, per task, where it would go or why it could not (the scheduler's own reasons),
  * and per service how many instances keep running through the loss against its health
  * bound (N - upgrade.maxUnavailable).
+ *
+ * Local volumes count as in the pass, through the same code (volumes.ts, plan.ts
+ * planPlacements): every local volume's size stays reserved on its node's disk, a task
+ * whose volume is on a surviving node goes only there, and one whose volume is on a lost
+ * node is not moved: it waits for that node (`waiting`), which a drain does on purpose
+ * (docs/volumes.md), so it does not make the answer `fits: false`.
  */
 import {rolloutBounds} from '../model/job.js'
 import type {Node} from '../model/node.js'
 import type {Job, Task} from '../model/task.js'
-import {schedule} from '../scheduler/index.js'
-import {requestOf, snapshotOf} from './plan.js'
+import {localVolumesOf, type Volume} from '../model/volume.js'
+import {planPlacements} from './plan.js'
+import {volumePlacement, withVolumeReservations} from './volumes.js'
 
 export interface WhatIfMove {
   job: string
@@ -29,6 +36,18 @@ export interface WhatIfUnplaced {
   reason: string
 }
 
+/** A task that would not move: its local volume is on a lost node (it waits for that node, or `volume forget`). */
+export interface WhatIfWaiting {
+  job: string
+  instance: number
+  taskId: string
+  from: string
+  /** The local volume that holds it there. */
+  volume: string
+  /** The pass's own reason, e.g. `blocked: volume data-0 is on h2 (down)`. */
+  reason: string
+}
+
 export interface WhatIfService {
   job: string
   instances: number
@@ -44,6 +63,7 @@ export interface WhatIfResult {
   fits: boolean
   moves: WhatIfMove[]
   unplaced: WhatIfUnplaced[]
+  waiting: WhatIfWaiting[]
   services: WhatIfService[]
 }
 
@@ -52,7 +72,7 @@ function holding(t: Task): boolean {
   return t.nodeId !== null && (t.state === 'running' || t.state === 'starting' || t.state === 'staging')
 }
 
-export function whatIf(input: {nodes: readonly Node[]; jobs: readonly Job[]; tasks: readonly Task[]; down: readonly string[]; seed: number}): WhatIfResult {
+export function whatIf(input: {nodes: readonly Node[]; jobs: readonly Job[]; tasks: readonly Task[]; volumes?: readonly Volume[]; down: readonly string[]; seed: number}): WhatIfResult {
   const down = new Set(input.down)
   const jobsById = new Map(input.jobs.map((j) => [j.id, j]))
   const nodeNames = new Map(input.nodes.map((n) => [n.id, n.name]))
@@ -60,21 +80,36 @@ export function whatIf(input: {nodes: readonly Node[]; jobs: readonly Job[]; tas
   const placed = input.tasks.filter(holding)
   const survivors = placed.filter((t) => !lost.has(t.nodeId!))
   const orphaned = placed.filter((t) => lost.has(t.nodeId!) && jobsById.has(t.jobId) && t.desired === 'run')
-  const snapshot = snapshotOf(
-    input.nodes.filter((n) => !lost.has(n.id)),
-    survivors,
+  const volumeList = input.volumes ?? []
+  const volumes = new Map(volumeList.map((v) => [v.name, v]))
+  // The lost nodes as the pass would see them (down, for no time yet); the rest with every local volume's reservation.
+  const seen = new Map(input.nodes.map((n) => [n.id, lost.has(n.id) ? {...n, state: 'down' as const, stateSince: null} : n]))
+  const {plan} = planPlacements({
+    pending: orphaned,
+    pins: new Map(),
+    schedulable: withVolumeReservations(input.nodes.filter((n) => !lost.has(n.id)), volumeList),
+    holding: survivors,
     jobsById,
-  )
-  const plan = schedule(snapshot, orphaned.map((t) => requestOf(t, jobsById.get(t.jobId)!)), {seed: input.seed})
+    recentFailures: new Map(),
+    seed: input.seed,
+    volumes: volumePlacement(orphaned, jobsById, volumes, seen, 0),
+  })
   const byId = new Map(orphaned.map((t) => [t.id, t]))
   const moves = plan.placements.map((p) => {
     const t = byId.get(p.taskId)!
     return {job: t.jobName, instance: t.instance, taskId: t.id, from: nodeNames.get(t.nodeId!) ?? '?', to: nodeNames.get(p.nodeId) ?? p.nodeId}
   })
-  const unplaced = plan.pending.map((p) => {
+  const heldBy = (t: Task): string | undefined => localVolumesOf(jobsById.get(t.jobId)!.spec.volumes, t.instance).find((v) => lost.has(volumes.get(v.name)?.nodeId ?? ''))?.name
+  const unplaced: WhatIfUnplaced[] = []
+  const waiting: WhatIfWaiting[] = []
+  for (const p of plan.pending) {
     const t = byId.get(p.taskId)!
-    return {job: t.jobName, instance: t.instance, taskId: t.id, from: nodeNames.get(t.nodeId!) ?? '?', reason: p.reason}
-  })
+    const entry = {job: t.jobName, instance: t.instance, taskId: t.id, from: nodeNames.get(t.nodeId!) ?? '?', reason: p.reason}
+    const volume = heldBy(t)
+    if (volume === undefined) unplaced.push(entry)
+    else waiting.push({...entry, volume})
+  }
+
   const touched = new Set(orphaned.map((t) => t.jobId))
   const services = input.jobs
     .filter((j) => j.kind === 'service' && j.state === 'active' && touched.has(j.id))
@@ -84,5 +119,5 @@ export function whatIf(input: {nodes: readonly Node[]; jobs: readonly Job[]; tas
       const minHealthy = j.instances - rolloutBounds(j.spec.upgrade, j.instances).maxUnavailable
       return {job: j.name, instances: j.instances, runningAfterLoss, minHealthy, ok: runningAfterLoss >= minHealthy}
     })
-  return {down: [...input.down], fits: unplaced.length === 0, moves, unplaced, services}
+  return {down: [...input.down], fits: unplaced.length === 0, moves, unplaced, waiting, services}
 }

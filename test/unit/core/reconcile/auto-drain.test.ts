@@ -37,4 +37,14 @@ describe('core/reconcile/auto-drain', () => {
     expect(planAutoDrain({nodes: [aNode('h1', {conditions: [smart]})], jobs: [], tasks: [], seed: 1})).to.deep.include({kind: 'cordon', node: 'h1'})
     expect(planAutoDrain({nodes: [aNode('h1', {conditions: [smart], adminState: 'cordoned', state: 'cordoned'})], jobs: [], tasks: [], seed: 1})).to.equal(null)
   })
+
+  it('never drains a node that holds a task\'s local volume (it would stop until the node returns): only cordons it, saying so', () => {
+    const db = {...aJob('db', {instances: 1}), spec: {...aJob('db').spec, volumes: [{source: 'data', target: '/data', readOnly: false, local: {sizeBytes: Gi}}]}}
+    const volumes = [{id: 'v', name: 'data-0', kind: 'local' as const, jobId: db.id, jobName: 'db', instance: 0, nodeId: 'node-h1', nodeName: 'h1', sizeBytes: Gi, usedBytes: null, usedAt: null, nfs: null, createdAt: 0, updatedAt: 0}]
+    const nodes = [aNode('h1', {conditions: [smart]}), aNode('h2')]
+    const d = planAutoDrain({nodes, jobs: [db], tasks: [aTask(db, 0, 'h1')], volumes, seed: 1})!
+    expect(d.kind).to.equal('cordon')
+    expect(d.why).to.match(/not drained: 1 task\(s\) keep their data on it and would stop until it returns \(db\.0: volume data-0\); `clusterctl node drain h1` does it by hand$/)
+  })
 })
+

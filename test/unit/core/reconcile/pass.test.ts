@@ -304,8 +304,8 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
     expect(report.actions.filter((x) => x.kind === 'place').map((x) => x.node)).to.deep.equal(['n1', 'n1'])
   })
 
-  it('a drain finishes: the replacement starts elsewhere, the old task stops (make-before-break), the node stays cordoned', async () => {
-    addJob({name: 'web', instances: 1})
+  /** The job added just before runs on n1 (n2 cordoned meanwhile); then n1 drains: the actions of each pass until it is drained (3 at most). */
+  const drainN1 = async () => {
     store.write(() => updateNodeAdminState(store, 'node-n2', 'cordoned', clock.now()))
     await runPass(ctx, {seed: 1, moves: false})
     const [old] = live()
@@ -314,18 +314,42 @@ describe('core/reconcile/pass (runPass on fake podman nodes)', () => {
       updateNodeAdminState(store, 'node-n2', 'ready', clock.now())
       updateNodeAdminState(store, 'node-n1', 'draining', clock.now())
     })
-    const passes: string[][] = []
+    const passes = []
     for (let i = 0; i < 3 && findNode(store, 'n1')!.adminState === 'draining'; i++) {
       clock.advance(1_000)
-      passes.push((await runPass(ctx, {seed: 1, moves: false})).actions.map((x) => `${x.kind} ${x.node}`))
+      passes.push((await runPass(ctx, {seed: 1, moves: false})).actions)
     }
 
-    expect(passes[0]).to.deep.equal(['place n2', 'start n2', 'stop n1'])
+    return {old, passes}
+  }
+
+  it('a drain finishes: the replacement starts elsewhere, the old task stops (make-before-break), the node stays cordoned', async () => {
+    addJob({name: 'web', instances: 1})
+    const {old, passes} = await drainN1()
+    expect(passes[0]!.map((x) => `${x.kind} ${x.node}`)).to.deep.equal(['place n2', 'start n2', 'stop n1'])
     expect(findNode(store, 'n1')!.adminState).to.equal('cordoned')
     expect(listEvents(store).map((e) => e.type)).to.include('node.drained')
     expect(containersOn('n1')).to.deep.equal([])
     const [fresh] = live()
     expect(fresh).to.deep.include({nodeName: 'n2', state: 'running', replaces: old!.id})
+  })
+
+  it('a drain stops a task whose local volume is on the node (clean, before maintenance): the drain finishes, the instance waits for the node, and runs there again after uncordon', async () => {
+    addJob({name: 'db', instances: 1, volumes: [{name: 'data', mount: '/data', source: {local: {size: '1Gi'}}}]})
+    const {passes} = await drainN1()
+    expect(passes[0]!.map((x) => `${x.kind} ${x.node} ${x.detail}`)).to.deep.equal(['stop n1 drain of n1: its volume data-0 is there; `clusterctl node uncordon n1` runs it there again, or `clusterctl volume forget data-0 --new-empty` moves it without its data'])
+    expect(findNode(store, 'n1')!.adminState).to.equal('cordoned')
+    expect(containersOn('n1')).to.deep.equal([])
+    expect(containersOn('n2')).to.deep.equal([])
+    clock.advance(1_000)
+    await runPass(ctx, {seed: 1, moves: false})
+    const [waiting] = live()
+    expect(waiting).to.deep.include({state: 'pending', nodeName: null})
+    expect(waiting!.reason).to.match(/^blocked: volume data-0 is on n1 \(cordoned \d+s\)$/)
+    store.write(() => updateNodeAdminState(store, 'node-n1', 'ready', clock.now()))
+    clock.advance(1_000)
+    await runPass(ctx, {seed: 1, moves: false})
+    expect(live().map((t) => [t.nodeName, t.state])).to.deep.equal([['n1', 'running']])
   })
 
   it('consolidation (cluster setting): a quiet cluster spread over two nodes moves a task so one empties; --dry-run shows it; off by default', async () => {

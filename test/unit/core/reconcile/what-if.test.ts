@@ -36,6 +36,6 @@ describe('core/reconcile/what-if', () => {
   it('pending and stopping tasks are not counted; a node that holds nothing is safe', () => {
     const tasks = [aTask(web, 0, null), aTask(web, 1, 'h2', {desired: 'stop'})]
     const r = whatIf({nodes, jobs: [web], tasks, down: ['h3'], seed: 1})
-    expect(r).to.deep.equal({down: ['h3'], fits: true, moves: [], unplaced: [], services: []})
+    expect(r).to.deep.equal({down: ['h3'], fits: true, moves: [], unplaced: [], waiting: [], services: []})
   })
 })
