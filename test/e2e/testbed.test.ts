@@ -157,11 +157,12 @@ describe('e2e: the test bed', function () {
     await mustSsh(tb, 'h2', 'podman rm -f --time 0 tb-part')
   })
 
-  it('crash kills every process of a host (timeouts); restart brings it back with the same host key, as after a reboot', async () => {
+  it('crash kills every process of a host (timeouts); restart brings it back with the same host key and a fresh network stack, as after a reboot', async () => {
     const tb = getTestbed()
     const h3 = hostByName(tb, 'h3')
     const keyBefore = await scanHostKey(tb, 'h3')
-    await mustSsh(tb, 'h3', `podman run -d --name tb-crash ${tb.image} sleep 600 && ctr run -d ${tb.image} tb-crash sleep 600`)
+    // a published port: podman's NAT rules for it live in the host's kernel, which a power cut resets
+    await mustSsh(tb, 'h3', `podman run -d --name tb-crash -p 18081:80 ${tb.image} httpd -f -p 80 -h /www && ctr run -d ${tb.image} tb-crash sleep 600`)
     const [conmon, ctrPid] = (await mustSsh(tb, 'h3', "podman inspect --format '{{.State.ConmonPid}} {{.State.Pid}}' tb-crash")).trim().split(' ').map(Number)
     const taskPid = Number(/^tb-crash\s+(\d+)/m.exec(await mustSsh(tb, 'h3', 'ctr task ls'))?.[1])
     const before = await testbedStatus(tb)
@@ -185,8 +186,12 @@ describe('e2e: the test bed', function () {
     // and both runtimes work again. podman: a new container, as clusterctl starts after a reboot
     // (never the pre-crash one: restarting that after a power loss can hit the CNI allocation
     // left on the host's disk, "duplicate allocation is not allowed", podman issue #3759).
-    await mustSsh(tb, 'h3', `podman rm -f --time 0 tb-crash && podman run -d --name tb-crash ${tb.image} sleep 600 && ctr task start -d tb-crash`)
+    await mustSsh(tb, 'h3', `podman rm -f --time 0 tb-crash && podman run -d --name tb-crash -p 18081:80 ${tb.image} httpd -f -p 80 -h /www && ctr task start -d tb-crash`)
     expect((await mustSsh(tb, 'h3', "podman inspect --format '{{.State.Status}}' tb-crash")).trim()).to.equal('running')
+    // the same host port reaches the new container: no NAT rule of the old boot is left in front of it
+    const url = `http://${h3.ip}:18081/`
+    const got = await eventually(`GET ${url} after the restart`, 10_000, () => httpGet(url), (r) => r.code === 0)
+    expect(got.body, JSON.stringify(got)).to.equal('clusterctl-test')
     expect(await mustSsh(tb, 'h3', 'ctr task ls')).to.match(/^tb-crash\s+\d+\s+RUNNING$/m)
     await mustSsh(tb, 'h3', 'podman rm -f --time 0 tb-crash; ctr task kill -s SIGKILL tb-crash; sleep 0.3; ctr task rm -f tb-crash; ctr c rm tb-crash')
     expect(h3.ip).to.equal('192.168.240.13')

@@ -610,6 +610,20 @@ async function createHostNetwork(host: TestbedHost): Promise<void> {
   await run('ip', ['neigh', 'replace', host.ip, 'lladdr', mac, 'dev', BRIDGE, 'nud', 'permanent'])
 }
 
+/**
+ * A reboot's network: the host's namespace is made again, as a rebooted machine's kernel
+ * starts with no firewall rule, route, conntrack entry or interface but its own. Without
+ * this a crashed host kept the NAT rules of its dead containers' published ports (CNI's
+ * portmap) through the restart, and a new container given the same host port was
+ * unreachable behind them (EHOSTUNREACH): a state no real machine comes back from a
+ * power cut with. Every process of the host is gone when this runs.
+ */
+async function resetHostNetwork(host: TestbedHost): Promise<void> {
+  await tryRun('ip', ['netns', 'del', host.netns])
+  await tryRun('ip', ['link', 'del', host.vethOuter])
+  await createHostNetwork(host)
+}
+
 async function setLink(host: TestbedHost, state: 'up' | 'down'): Promise<void> {
   if (!linkExists(host.vethOuter)) throw new TestbedError(`link ${host.vethOuter} of ${host.name} is missing: the test bed is broken, run \`npm run testbed -- down\` and up again`)
   await run('ip', ['link', 'set', host.vethOuter, state])
@@ -1410,6 +1424,7 @@ export async function restartHost(tb: Testbed, name: string): Promise<void> {
   if (!holderAlive(procs)) {
     // whatever is left of the old boot goes first
     await killMatching(hostMatch(host, procs), `the remains of ${name}`)
+    await resetHostNetwork(host)
     state.procs[name] = await bootHost(tb, host)
   } else {
     await setLink(host, 'up')
