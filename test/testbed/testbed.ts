@@ -1414,7 +1414,7 @@ export async function crashHost(tb: Testbed, name: string): Promise<void> {
 
 /**
  * Bring a host back: link up, and if it crashed a cold boot (fresh /run, so
- * podman and containerd see a reboot) with the same host key; if only sshd or
+ * podman and containerd see a reboot, and a fresh network namespace) with the same host key; if only sshd or
  * containerd died (killSshd), those are started again. A no-op on a running host.
  */
 export async function restartHost(tb: Testbed, name: string): Promise<void> {
