@@ -185,13 +185,20 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
     return r.stdout.split('\n').filter((l) => l.trim() === 'haproxy').length
   }
 
-  it('0 failed requests through a node drain and a podman kill of an instance', async () => {
+  /** A daemon (stopped after the test) with `spec` rolled out under it and served by every edge. */
+  const daemonServing = async (spec: string): Promise<Proc> => {
     const daemon = startDaemon(cli)
     procs.push(daemon)
     await daemon.waitFor(/acting as the controller/)
-    expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'v1')})).exitCode).to.equal(0)
-    expect((await cli.run(['rollout', 'status', 'web'])).exitCode).to.equal(0)
+    expect((await cli.run(['apply', '-f', '-'], {input: spec})).exitCode).to.equal(0)
+    const rolled = await cli.run(['rollout', 'status', 'web'])
+    expect(rolled.exitCode, rolled.stdout + rolled.stderr).to.equal(0)
     await edgesMatchState()
+    return daemon
+  }
+
+  it('0 failed requests through a node drain and a podman kill of an instance', async () => {
+    const daemon = await daemonServing(webSpec(tb, 'v1'))
     const client = startClient()
     await sleep(2000)
 
@@ -279,13 +286,7 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
   })
 
   it('0 failed requests through rolling updates and a scale down; after the redeploys each edge lists exactly the running tasks and runs no old HAProxy process; kill -9 of the daemon leaves the edges serving', async () => {
-    const daemon = startDaemon(cli)
-    procs.push(daemon)
-    await daemon.waitFor(/acting as the controller/)
-    expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'v1')})).exitCode).to.equal(0)
-    const first = await cli.run(['rollout', 'status', 'web'])
-    expect(first.exitCode, first.stdout + first.stderr).to.equal(0)
-    await edgesMatchState()
+    const daemon = await daemonServing(webSpec(tb, 'v1'))
     for (const u of urls()) expect((await getOnce(u)).body).to.equal('v1')
 
     const client = startClient()
@@ -333,15 +334,11 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
     expect(alone.failed).to.deep.equal([])
     expect(alone.sent).to.be.greaterThan(50)
   })
+
   it('redeploys in quick succession, each superseding the last (10; the issue\'s 50 with CLUSTERCTL_E2E_REDEPLOYS=50): 0 failed requests, then each edge lists exactly the running tasks and runs no old HAProxy process', async function () {
     const redeploys = Math.max(1, Number(process.env.CLUSTERCTL_E2E_REDEPLOYS ?? '10'))
     this.timeout(180_000 + redeploys * 20_000)
-    const daemon = startDaemon(cli)
-    procs.push(daemon)
-    await daemon.waitFor(/acting as the controller/)
-    expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'r0')})).exitCode).to.equal(0)
-    expect((await cli.run(['rollout', 'status', 'web'])).exitCode).to.equal(0)
-    await edgesMatchState()
+    const daemon = await daemonServing(webSpec(tb, 'r0'))
     const client = startClient()
     const started = Date.now()
     const applyMs: number[] = []
@@ -368,12 +365,7 @@ describe('e2e: edge proxies (podman, HAProxy from the Debian package)', function
   })
 
   it('a host crash: failed requests through the edges stop within the failure-detection time plus 1 s, and the edges serve the replacement', async () => {
-    const daemon = startDaemon(cli)
-    procs.push(daemon)
-    await daemon.waitFor(/acting as the controller/)
-    expect((await cli.run(['apply', '-f', '-'], {input: webSpec(tb, 'v1', 3, ['strategy: spread'])})).exitCode).to.equal(0)
-    expect((await cli.run(['rollout', 'status', 'web'])).exitCode).to.equal(0)
-    await edgesMatchState()
+    await daemonServing(webSpec(tb, 'v1', 3, ['strategy: spread']))
     // the victim: a worker that is not an edge, so the crash takes an instance and no proxy
     const before = (await cli.run(['ps', 'web', '--json'])).json<Array<{id: string; node: string; state: string; desired: string}>>().filter((t) => t.state === 'running' && t.desired === 'run')
     const victim = before.find((t) => !edges.some((e) => e.node === t.node)) ?? expect.fail(`no instance off the edges: ${JSON.stringify(before)}`)
